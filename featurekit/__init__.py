@@ -1,0 +1,54 @@
+"""featurekit: declare feature logic once; get a batch path and a row path that provably agree.
+
+>>> import featurekit as fk
+>>> spec = fk.spec_from_yaml('''
+... featurekit: 1
+... name: example
+... version: 1.0.0
+... inputs: {spend: {type: float}, plan: {type: category}}
+... features:
+...   spend_log: log1p(coalesce(spend, 0.0))
+...   plan_idx: vocab(plan)
+... ''')
+>>> fitted = spec.fit([{"spend": 9.0, "plan": "pro"}, {"spend": None, "plan": "free"}])
+>>> fitted.transform_row({"spend": 0.0, "plan": "pro"})
+{'spend_log': 0.0, 'plan_idx': 1}
+
+Importing featurekit does not import pandas or numpy: serving needs neither.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "load_spec": "featurekit.spec.load_yaml",
+    "spec_from_yaml": "featurekit.spec.load_yaml",
+    "spec_from_dict": "featurekit.spec.model",
+    "Spec": "featurekit.spec.model",
+    "InputSpec": "featurekit.spec.model",
+    "FittedTransform": "featurekit.transform",
+    "load": "featurekit.artifact.load",
+    "FeaturekitError": "featurekit.errors",
+    "SpecError": "featurekit.errors",
+    "ContractError": "featurekit.errors",
+    "ArtifactError": "featurekit.errors",
+    "FitError": "featurekit.errors",
+}
+
+__all__ = sorted(_EXPORTS) + ["__version__", "dsl"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "dsl":
+        import featurekit.spec.dsl as dsl
+
+        return dsl
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'featurekit' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)

@@ -1,0 +1,1 @@
+"""The two lowerings of a typed feature graph: batch (columns) and row (generated Python)."""

@@ -1,0 +1,329 @@
+"""The batch lowering: evaluate a feature graph over whole columns.
+
+Inputs are read once into :class:`Column` form (numpy values + null mask; text as pyarrow),
+with the input contract applied vectorized (object columns go through the same scalar
+coercer the row path uses). Nodes are then evaluated in dependency order, each op's batch
+implementation seeing whole columns, and outputs are assembled with dtypes fixed by the
+graph (not by the data), so every batch of one transform has the same schema:
+
+| feature type | never null | may be null (null shown as)    |
+|--------------|------------|--------------------------------|
+| float        | float64    | float64 (NaN)                  |
+| int          | int64      | Int64 (pd.NA)                  |
+| bool         | bool       | boolean (pd.NA)                |
+| str          | str        | str (NaN)                      |
+| timestamp    | datetime64[us, UTC] | same (NaT)            |
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from featurekit import registry
+from featurekit._kernels import strings as ks
+from featurekit.compile.column import Column, union_null
+from featurekit.compile.contract import Coercer
+from featurekit.errors import ContractError, FitError
+from featurekit.ir.nodes import CallNode, ConstNode, InputNode, Node, walk
+from featurekit.registry import NullRule, Params
+from featurekit.spec.normalize import Graph
+from featurekit.types import EXACT_FLOAT_INT, INT64_MAX, DType
+
+MAX_ROWS_IN_MESSAGE = 5
+
+
+# ------------------------------------------------------------------------------ inputs
+
+
+def read_inputs(df: pd.DataFrame, coercers: Mapping[str, Coercer], names: Iterable[str],
+                where: str = "transform") -> dict[str, Column]:
+    """Read and validate the named input columns of ``df`` (never mutating it)."""
+    out = {}
+    columns = df.columns
+    if columns.has_duplicates:
+        dups = sorted({str(c) for c in columns[columns.duplicated()]})
+        raise ContractError(f"{where}: the frame has duplicate columns {dups}\n  Fix: drop or rename "
+                            "the duplicates before transforming", input=dups[0])
+    for name in names:
+        coercer = coercers[name]
+        if name not in columns:
+            if coercer.spec.nullable:
+                out[name] = Column(_empty_values(coercer.kind, len(df)), np.ones(len(df), dtype=bool))
+                continue
+            hint = ""
+            import difflib
+            close = difflib.get_close_matches(name, [str(c) for c in columns], n=1)
+            if close:
+                hint = f"\n  Hint: did you mean {close[0]!r}?"
+            raise ContractError(f"{where}: input column {name!r} is missing and the contract says "
+                                f"nullable: false\n  Fix: add the column, or declare it nullable{hint}",
+                                input=name, rule="required")
+        out[name] = read_column(df[name], coercer)
+    return out
+
+
+def _empty_values(kind: str, n: int) -> Any:
+    if kind in ("str", "category"):
+        return pa.repeat(pa.scalar("", pa.large_string()), n)
+    return np.zeros(n, dtype={"float": np.float64, "bool": bool}.get(kind, np.int64))
+
+
+def read_column(series: pd.Series, coercer: Coercer) -> Column:
+    """One input column in :class:`Column` form, with the contract applied."""
+    kind = coercer.kind
+    dtype = series.dtype
+    typed = _read_typed(series, kind, dtype, coercer.spec.timezone)
+    if typed is None:
+        return _read_objects(series, coercer)
+    values, null, bad = typed
+    return _apply_contract(values, null, bad, coercer, series)
+
+
+def _read_typed(series: pd.Series, kind: str, dtype: Any, timezone: str):
+    """Vectorized read for columns whose dtype already fits; None means 'use the object path'."""
+    n = len(series)
+    no_bad = None
+    if kind == "float":
+        if dtype.kind == "f" and not isinstance(dtype, pd.api.extensions.ExtensionDtype):
+            v = series.to_numpy(dtype=np.float64)
+            return v, np.isnan(v), no_bad
+        if dtype.kind in "iu" and not isinstance(dtype, pd.api.extensions.ExtensionDtype):
+            raw = series.to_numpy()
+            bad = np.abs(raw.astype(np.float64)) > EXACT_FLOAT_INT
+            return raw.astype(np.float64), None, bad
+        if isinstance(dtype, (pd.Float64Dtype, pd.Float32Dtype)):
+            null = series.isna().to_numpy()
+            v = series.to_numpy(dtype=np.float64, na_value=np.nan)
+            return v, null | np.isnan(v), no_bad
+        return None
+    if kind == "int":
+        if dtype.kind in "iu" and not isinstance(dtype, pd.api.extensions.ExtensionDtype):
+            raw = series.to_numpy()
+            bad = raw > INT64_MAX if dtype.kind == "u" else None
+            return raw.astype(np.int64), None, bad
+        if isinstance(dtype, pd.api.extensions.ExtensionDtype) and dtype.kind in "iu":
+            null = series.isna().to_numpy()
+            return series.to_numpy(dtype=np.int64, na_value=0), null, None
+        if dtype.kind == "f" and not isinstance(dtype, pd.api.extensions.ExtensionDtype):
+            v = series.to_numpy(dtype=np.float64)
+            null = np.isnan(v)
+            with np.errstate(invalid="ignore"):
+                ok = null | (np.isfinite(v) & (np.trunc(v) == v) & (np.abs(v) <= EXACT_FLOAT_INT))
+            return np.where(ok & ~null, v, 0).astype(np.int64), null, ~ok
+        return None
+    if kind == "bool":
+        if dtype.kind == "b" and not isinstance(dtype, pd.api.extensions.ExtensionDtype):
+            return series.to_numpy(dtype=bool), None, None
+        if isinstance(dtype, pd.BooleanDtype):
+            return series.to_numpy(dtype=bool, na_value=False), series.isna().to_numpy(), None
+        return None
+    if kind in ("str", "category"):
+        if dtype == object or isinstance(dtype, pd.StringDtype) or isinstance(dtype, pd.CategoricalDtype):
+            try:
+                arr = ks.to_string_array(series if not isinstance(dtype, pd.CategoricalDtype)
+                                         else series.astype(object))
+            except (TypeError, ValueError, pa.ArrowException):
+                return None
+            null = arr.is_null().to_numpy(zero_copy_only=False)
+            return arr, null, None
+        return None
+    if kind == "timestamp":
+        if dtype.kind == "M":
+            tz = getattr(dtype, "tz", None)
+            s = series
+            if tz is None:
+                # naive values in another zone: the object path applies zoneinfo exactly as rows do
+                return None if timezone != "UTC" else _datetimes(s.dt.tz_localize("UTC"))
+            return _datetimes(s.dt.tz_convert("UTC"))
+        return None
+    return None
+
+
+def _datetimes(series: pd.Series):
+    if len(series) and getattr(series.dt, "nanosecond", None) is not None and (series.dt.nanosecond != 0).any():
+        return None  # sub-microsecond values: the object path reports them
+    values = series.astype("datetime64[us, UTC]")
+    null = values.isna().to_numpy()
+    us = values.to_numpy(dtype="datetime64[us]").view(np.int64)
+    return np.where(null, 0, us), null, None
+
+
+def _read_objects(series: pd.Series, coercer: Coercer) -> Column:
+    """The exact path for mixed Python values: the row path's coercer, value by value."""
+    kind = coercer.kind
+    raw = series.to_numpy(dtype=object)
+    n = len(raw)
+    typed: list[Any] = [None] * n
+    violations: list[tuple[int, Any, str, str | None]] = []
+    classify = coercer.classify
+    for i, value in enumerate(raw):
+        t, vkind, rule = classify(value)
+        typed[i] = t
+        if vkind is not None:
+            violations.append((i, value, vkind, rule))
+    for kind_ in {v[2] for v in violations}:
+        _raise_if_needed(coercer, violations, kind_)
+    for i, value, vkind, rule in violations:
+        typed[i] = coercer.replacement(typed[i], vkind)
+    null = np.fromiter((t is None for t in typed), dtype=bool, count=n)
+    if kind in ("str", "category"):
+        return Column(pa.array(typed, type=pa.large_string()), null)
+    np_type = {"float": np.float64, "bool": bool}.get(kind, np.int64)
+    filled = np.fromiter((0 if t is None else t for t in typed), dtype=np_type, count=n)
+    return Column(filled, null if null.any() else None)
+
+
+def _raise_if_needed(coercer: Coercer, violations: list, kind: str) -> None:
+    if not coercer.raises_on(kind):
+        return
+    same = [v for v in violations if v[2] == kind]
+    rows = [v[0] for v in same[:MAX_ROWS_IN_MESSAGE]]
+    raise coercer.error(same[0][1], kind, same[0][3], rows=rows, count=len(same))
+
+
+def _apply_contract(values: Any, null: np.ndarray | None, bad: np.ndarray | None, coercer: Coercer,
+                    series: pd.Series) -> Column:
+    """Vectorized twin of ``Coercer.classify`` + policy for a typed column."""
+    spec = coercer.spec
+    n = len(series)
+    null = null if null is not None and null.any() else None
+    checks: list[tuple[str, np.ndarray, str]] = []
+    if bad is not None and bad.any():
+        checks.append(("type", bad, coercer.type_rule()))
+        null = union_null(null, bad)
+    if (spec.min is not None or spec.max is not None) and coercer.kind in ("int", "float"):
+        with np.errstate(invalid="ignore"):
+            out = np.zeros(n, dtype=bool)
+            if spec.min is not None:
+                out |= values < spec.min
+            if spec.max is not None:
+                out |= values > spec.max
+        if null is not None:
+            out &= ~null
+        if out.any():
+            checks.append(("range", out, coercer.range_rule()))
+    if coercer.values is not None:
+        inside = ks.is_in(values, sorted(coercer.values))
+        out = ~inside if null is None else ~inside & ~null
+        if out.any():
+            checks.append(("domain", out, f"values {sorted(coercer.values)!r}"))
+    if not spec.nullable and null is not None:
+        missing = null if bad is None else null & ~bad
+        if missing.any():
+            checks.append(("null", missing, "nullable: false (a value is required)"))
+    for kind, mask, rule in checks:
+        positions = np.flatnonzero(mask)
+        first = positions[0]
+        sample = series.iloc[first]
+        if coercer.raises_on(kind):
+            raise coercer.error(sample, kind, rule, rows=[int(p) for p in positions[:MAX_ROWS_IN_MESSAGE]],
+                                count=len(positions))
+        values, null = _replace(values, null, mask, kind, coercer)
+    return Column(values, null)
+
+
+def _replace(values: Any, null: np.ndarray | None, mask: np.ndarray, kind: str, coercer: Coercer):
+    spec = coercer.spec
+    policy = spec.on_violation
+    base_null = null if null is not None else np.zeros(len(mask), dtype=bool)
+    if policy == "null":
+        return values, base_null | mask
+    if policy == "clip" and kind == "range":
+        return np.clip(values, spec.min, spec.max).astype(values.dtype), null
+    fill = coercer.default
+    if isinstance(values, (pa.Array, pa.ChunkedArray)):
+        import pyarrow.compute as pc
+        values = pc.if_else(pa.array(mask), pa.scalar(fill, pa.large_string()), values)
+    else:
+        values = np.where(mask, np.asarray(fill, dtype=values.dtype), values)
+    return values, base_null & ~mask
+
+
+# ------------------------------------------------------------------------------ evaluation
+
+
+def const_column(node: ConstNode, n: int) -> Column:
+    if node.dtype is DType.STR:
+        return Column(pa.repeat(pa.scalar(node.value, pa.large_string()), n), None)
+    np_type = {DType.FLOAT: np.float64, DType.BOOL: bool}.get(node.dtype, np.int64)
+    return Column(np.full(n, node.value, dtype=np_type), None)
+
+
+def eval_call(node: CallNode, args: list[Column], state: dict | None) -> Any:
+    """Run one op's batch implementation, merging nulls per its null rule."""
+    op = registry.get(node.op)
+    params = Params(dict(node.params))
+    result = op.batch(args, params, state)
+    if op.outputs is not None:
+        return result
+    col = result if isinstance(result, Column) else Column(result, None)
+    values = col.values
+    if isinstance(values, np.ndarray):
+        values = _as_dtype(values, node.dtype)
+    elif isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if op.null_rule is NullRule.PROPAGATE:
+        null = union_null(*(a.null for a in args), col.null)
+    else:
+        null = col.null
+    if null is not None and not null.any():
+        null = None
+    return Column(values, null)
+
+
+def _as_dtype(values: np.ndarray, dtype: DType) -> np.ndarray:
+    want = {DType.FLOAT: np.float64, DType.INT: np.int64, DType.TIMESTAMP: np.int64, DType.BOOL: np.bool_}.get(dtype)
+    if want is not None and values.dtype != want:
+        return values.astype(want)
+    return values
+
+
+def evaluate(targets: list[Node], inputs: Mapping[str, Column], n: int, state: Mapping[str, dict],
+             cache: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Evaluate ``targets`` (and what they need); returns node key -> Column (or columns)."""
+    cols: dict[str, Any] = {} if cache is None else cache
+    for node in walk(targets):
+        if node.key in cols:
+            continue
+        if isinstance(node, InputNode):
+            cols[node.key] = inputs[node.name]
+        elif isinstance(node, ConstNode):
+            cols[node.key] = const_column(node, n)
+        else:
+            assert isinstance(node, CallNode)
+            op = registry.get(node.op)
+            st = state.get(node.key)
+            if op.analyzer is not None and st is None and op.analyzer(Params(dict(node.params)), node.args[0].dtype):
+                raise FitError(f"op {node.op!r} needs fitted state that is missing (node {node.key[:12]})")
+            cols[node.key] = eval_call(node, [cols[a.key] for a in node.args], st)
+    return cols
+
+
+# ------------------------------------------------------------------------------ outputs
+
+
+def output_series(col: Column, dtype: DType, nullable: bool, index: pd.Index) -> pd.Series:
+    """A result column as a pandas Series with the graph's declared dtype (module table)."""
+    values, null = col.values, col.null
+    if dtype is DType.STR:
+        ser = pd.Series(values.to_numpy(zero_copy_only=False), index=index, dtype="str")
+        if null is not None:
+            ser = ser.mask(pd.Series(null, index=index))
+        return ser
+    if dtype is DType.FLOAT:
+        out = values if null is None else np.where(null, np.nan, values)
+        return pd.Series(out, index=index, dtype=np.float64)
+    if dtype is DType.TIMESTAMP:
+        ser = pd.Series(values.astype("datetime64[us]"), index=index).dt.tz_localize("UTC")
+        if null is not None:
+            ser = ser.mask(pd.Series(null, index=index))
+        return ser
+    target = {DType.INT: ("Int64", np.int64), DType.BOOL: ("boolean", bool)}[dtype]
+    if not nullable:
+        return pd.Series(values, index=index, dtype=target[1])
+    return pd.Series(pd.array(values, dtype=target[0]), index=index).mask(
+        pd.Series(null if null is not None else np.zeros(len(values), bool), index=index))

@@ -1,0 +1,207 @@
+"""Plain-Python helpers the generated row function calls.
+
+Pure standard library: the serving path must never import pandas or numpy. Each helper
+reproduces, for one scalar, exactly what the batch path's numpy/pyarrow kernel does for a
+column, including IEEE edge cases numpy handles without raising (``log(0) = -inf``,
+``sqrt(-1) = nan``, ``exp(1000) = inf``) and the sign of zero. The conformance suite fuzzes
+each against its batch twin.
+
+>>> _log(0.0), _sqrt(-1.0), _floor(-0.0), _round(2.5, 0)
+(-inf, nan, -0.0, 2.0)
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import zlib
+
+_INF = math.inf
+_NAN = math.nan
+
+bisect_right = bisect.bisect_right
+
+
+def _crc32(s: str) -> int:
+    return zlib.crc32(s.encode("utf-8"))
+
+
+def _log(x: float) -> float:
+    if x > 0.0:
+        return math.log(x)
+    return -_INF if x == 0.0 else _NAN
+
+
+def _log1p(x: float) -> float:
+    if x > -1.0:
+        return math.log1p(x)
+    return -_INF if x == -1.0 else _NAN
+
+
+def _sqrt(x: float) -> float:
+    return math.sqrt(x) if x >= 0.0 else _NAN
+
+
+def _exp(x: float) -> float:
+    try:
+        return math.exp(x)
+    except OverflowError:
+        return _INF
+
+
+def _is_odd_int(y: float) -> bool:
+    return math.isfinite(y) and y == math.floor(y) and math.fmod(y, 2.0) != 0.0
+
+
+def _pow(x: float, y: float) -> float:
+    """C ``pow`` semantics (as numpy): domain errors give nan, overflow and 0**-y give inf."""
+    try:
+        return math.pow(x, y)
+    except OverflowError:
+        return -_INF if x < 0.0 and _is_odd_int(y) else _INF
+    except ValueError:
+        if x == 0.0:
+            return -_INF if math.copysign(1.0, x) < 0 and _is_odd_int(y) else _INF
+        return _NAN
+
+
+def _signed_zero(r: float, x: float) -> float:
+    return math.copysign(0.0, x) if r == 0.0 else r
+
+
+def _floor(x: float) -> float:
+    if not math.isfinite(x):
+        return x
+    return _signed_zero(float(math.floor(x)), x)
+
+
+def _ceil(x: float) -> float:
+    if not math.isfinite(x):
+        return x
+    return _signed_zero(float(math.ceil(x)), x)
+
+
+def _rint(x: float) -> float:
+    if not math.isfinite(x):
+        return x
+    return _signed_zero(float(round(x)), x)  # round() on a float is half-to-even, like rint
+
+
+def _round(x: float, decimals: int) -> float:
+    """numpy.round: scale by 10**decimals, round half to even, scale back."""
+    if decimals == 0:
+        return _rint(x)
+    if decimals > 0:
+        f = 10.0 ** decimals
+        return _rint(x * f) / f
+    f = 10.0 ** -decimals
+    return _rint(x / f) * f
+
+
+def _min2(a: float, b: float) -> float:
+    """numpy.minimum: NaN propagates; on a tie the second operand is returned."""
+    return a if (a < b or a != a) else b
+
+
+def _max2(a: float, b: float) -> float:
+    """numpy.maximum: NaN propagates; on a tie the second operand is returned."""
+    return a if (a > b or a != a) else b
+
+
+def _clip(x: float, lo: float | None, hi: float | None) -> float:
+    """numpy.clip: ``min(max(x, lo), hi)`` where a NaN ``x`` survives."""
+    if lo is not None and not (x != x or x > lo):
+        x = lo
+    if hi is not None and not (x != x or x < hi):
+        x = hi
+    return x
+
+
+def _trunc_int(x: float) -> int | None:
+    """Float to int64 toward zero; NaN, inf and out-of-range give None."""
+    if x != x or x in (_INF, -_INF):
+        return None
+    i = int(x)
+    return i if -9223372036854775808 <= i <= 9223372036854775807 else None
+
+
+def _civil(us: int) -> tuple[int, int, int]:
+    """(year, month, day) of a UTC microsecond timestamp (H. Hinnant's days_from_civil inverse)."""
+    z = us // 86_400_000_000 + 719_468
+    era = z // 146_097
+    doe = z - era * 146_097
+    yoe = (doe - doe // 1460 + doe // 36_524 - doe // 146_096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    d = doy - (153 * mp + 2) // 5 + 1
+    m = mp + 3 if mp < 10 else mp - 9
+    return yoe + era * 400 + (1 if m <= 2 else 0), m, d
+
+
+def _is_true(v: bool | None) -> bool:
+    return v is True
+
+
+def _parse_ts(text: str, fmt: str | None, tz: str) -> int | None:
+    """Parse text to UTC microseconds (None when it does not parse); see ``parse_timestamp``."""
+    import datetime as _dt
+
+    try:
+        value = _dt.datetime.fromisoformat(text) if fmt is None else _dt.datetime.strptime(text, fmt)
+    except (ValueError, TypeError, OverflowError):
+        return None
+    return datetime_to_us(value, tz)
+
+
+_EPOCH = None
+
+
+def datetime_to_us(value, tz: str = "UTC") -> int:
+    """Exact microseconds since the epoch; a naive value is taken to be in ``tz``."""
+    import datetime as _dt
+
+    global _EPOCH
+    if _EPOCH is None:
+        _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
+    if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
+        if tz == "UTC":
+            value = value.replace(tzinfo=_dt.timezone.utc)
+        else:
+            from zoneinfo import ZoneInfo
+
+            value = value.replace(tzinfo=ZoneInfo(tz))
+    delta = value - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def _parse_int(text: str) -> int | None:
+    """``int(text)`` as Python parses it, or None; results outside int64 give None."""
+    try:
+        value = int(text)
+    except (ValueError, TypeError):
+        return None
+    return value if -9223372036854775808 <= value <= 9223372036854775807 else None
+
+
+def _parse_float(text: str) -> float | None:
+    """``float(text)`` as Python parses it, or None."""
+    try:
+        return float(text)
+    except (ValueError, TypeError):
+        return None
+
+
+_TRUE = frozenset({"true", "1"})
+_FALSE = frozenset({"false", "0"})
+
+
+def _parse_bool(text: str) -> bool | None:
+    """"true"/"1" -> True, "false"/"0" -> False (case-insensitive, stripped), else None."""
+    word = text.strip().lower()
+    return True if word in _TRUE else (False if word in _FALSE else None)
+
+
+def _normalize(form: str, text: str) -> str:
+    import unicodedata
+
+    return unicodedata.normalize(form, text)

@@ -1,0 +1,48 @@
+"""The pandas engine: the batch path over one in-memory DataFrame.
+
+Use it for training frames that fit in memory (the default). The Dask engine runs this same
+function on each partition, so both give identical outputs.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from featurekit.compile.batch import evaluate, output_series, read_inputs
+from featurekit.compile.contract import Coercer
+from featurekit.fit import rows_to_frame
+from featurekit.ir.nodes import InputNode, walk
+
+if TYPE_CHECKING:
+    from featurekit.transform import FittedTransform
+
+
+def transform_frame(fitted: "FittedTransform", data: Any) -> pd.DataFrame:
+    """Batch-transform a DataFrame (or a list of row dicts) with ``fitted``."""
+    spec = fitted.spec
+    if isinstance(data, list):
+        data = rows_to_frame(data, [i.name for i in spec.inputs])
+    if not isinstance(data, pd.DataFrame):
+        from featurekit.errors import ContractError
+
+        raise ContractError(f"transform: expected a pandas DataFrame; got {type(data).__name__}\n"
+                            "  Fix: pass a DataFrame, a list of row dicts, or use transform_row for one dict")
+    graph = spec.graph
+    roots = [graph.features[o] for o in graph.outputs]
+    coercers = {i.name: Coercer(i, where="transform") for i in spec.inputs}
+    needed = [n.name for n in walk(roots) if isinstance(n, InputNode)]
+    inputs = read_inputs(data, coercers, needed, where="transform")
+    cols = evaluate(roots, inputs, len(data), fitted.state_)
+    out: dict[str, pd.Series] = {}
+    for feature in graph.outputs:
+        node = graph.features[feature]
+        result = cols[node.key]
+        names = fitted.output_names[feature]
+        if isinstance(result, list):
+            for name, col in zip(names, result):
+                out[name] = output_series(col, node.dtype, False, data.index)
+        else:
+            out[names[0]] = output_series(result, node.dtype, node.nullable, data.index)
+    return pd.DataFrame(out, index=data.index)

@@ -1,0 +1,143 @@
+"""Fitting: run every analyzer once over the training data and freeze the results.
+
+Analyzers are combiners (create/update/merge/finalize), so the same fit runs over one
+DataFrame, over chunks or over partitions. An analyzer whose input depends on another
+analyzer's result (``zscore(clip(x, lower_pct=1))``) runs in a later pass: pass *k* updates
+every analyzer at depth *k*, so a spec needs as many passes over the data as its deepest
+chain of analyzed ops (the churn spec: 3). The result maps each analyzed node's content key
+to its frozen state (plain JSON-able data).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable, Iterable, Iterator, Mapping
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from featurekit import registry
+from featurekit.compile.batch import evaluate, read_inputs
+from featurekit.compile.column import Column
+from featurekit.compile.contract import Coercer
+from featurekit.errors import FitError
+from featurekit.ir.nodes import CallNode, InputNode, Node, walk
+from featurekit.registry import Params
+from featurekit.spec.model import Spec
+
+
+def analyzed_nodes(roots: list[Node]) -> list[CallNode]:
+    """The nodes that need fitting, children before parents."""
+    out = []
+    for node in walk(roots):
+        if isinstance(node, CallNode):
+            op = registry.get(node.op)
+            if op.analyzer is not None and op.analyzer(Params(dict(node.params)), node.args[0].dtype) is not None:
+                out.append(node)
+    return out
+
+
+def fit_levels(roots: list[Node]) -> list[list[CallNode]]:
+    """Analyzed nodes grouped by pass: a node's pass is 1 + the deepest analyzed node below it."""
+    depth: dict[str, int] = {}
+    analyzed = {n.key for n in analyzed_nodes(roots)}
+    for node in walk(roots):
+        below = max((depth[a.key] for a in getattr(node, "args", ())), default=0)
+        depth[node.key] = below + (1 if node.key in analyzed else 0)
+    levels: dict[int, list[CallNode]] = {}
+    for node in analyzed_nodes(roots):
+        levels.setdefault(depth[node.key], []).append(node)
+    return [levels[k] for k in sorted(levels)]
+
+
+def non_null_values(col: Column) -> Any:
+    """The values an analyzer sees: the non-null ones."""
+    values = col.values
+    if col.null is None:
+        return values
+    keep = ~col.null
+    if isinstance(values, (pa.Array, pa.ChunkedArray)):
+        return values.filter(pa.array(keep))
+    return values[keep]
+
+
+def as_chunk_source(data: Any, spec: Spec) -> Callable[[], Iterator[pd.DataFrame]]:
+    """A re-iterable source of DataFrame chunks (fit may need several passes)."""
+    if isinstance(data, pd.DataFrame):
+        return lambda: iter([data])
+    if isinstance(data, list) and (not data or isinstance(data[0], Mapping)):
+        frame = rows_to_frame(data, [i.name for i in spec.inputs])
+        return lambda: iter([frame])
+    if callable(data):
+        return data
+    if isinstance(data, (list, tuple)) and all(isinstance(d, pd.DataFrame) for d in data):
+        return lambda: iter(data)
+    raise FitError(f"fit: cannot read training data of type {type(data).__name__}\n  Fix: pass a pandas "
+                   "DataFrame, a list of row dicts, a list of DataFrame chunks, a function returning an "
+                   "iterator of chunks, or a Dask DataFrame (featurekit[dask])")
+
+
+def rows_to_frame(rows: Iterable[Mapping[str, Any]], columns: list[str]) -> pd.DataFrame:
+    """Row dicts as an object-dtype frame: values are checked by the exact (row) coercer."""
+    rows = list(rows)
+    data = {c: np.array([r.get(c) for r in rows], dtype=object) for c in columns}
+    return pd.DataFrame(data, index=pd.RangeIndex(len(rows)))
+
+
+def fit(spec: Spec, data: Any, *, progress: Callable[[str], None] | None = None) -> Any:
+    """Fit ``spec`` on ``data``; see :meth:`featurekit.spec.model.Spec.fit`."""
+    from featurekit.transform import FittedTransform
+
+    if _is_dask(data):
+        from featurekit.engines.dask import fit_dask  # pragma: no cover - optional engine
+
+        return fit_dask(spec, data, progress=progress)
+    source = as_chunk_source(data, spec)
+    started = time.perf_counter()
+    graph = spec.graph
+    roots = [graph.features[o] for o in graph.outputs]
+    coercers = {i.name: Coercer(i, where="fit") for i in spec.inputs}
+    state: dict[str, dict] = {}
+    rows = 0
+    for level, nodes in enumerate(fit_levels(roots), start=1):
+        analyzers = {n.key: registry.get(n.op).analyzer(Params(dict(n.params)), n.args[0].dtype) for n in nodes}
+        accs = {k: a.create() for k, a in analyzers.items()}
+        targets = [n.args[0] for n in nodes]
+        needed = sorted({n.name for n in walk(targets) if isinstance(n, InputNode)})
+        rows = 0
+        for chunk in source():
+            _check_columns(chunk, spec, needed)
+            inputs = read_inputs(chunk, coercers, needed, where="fit")
+            cols = evaluate(targets, inputs, len(chunk), state)
+            for node in nodes:
+                accs[node.key] = analyzers[node.key].update(accs[node.key], non_null_values(cols[node.args[0].key]))
+            rows += len(chunk)
+        for node in nodes:
+            state[node.key] = freeze_state(node, analyzers[node.key].finalize(accs[node.key]))
+        if progress:
+            progress(f"fit pass {level}: {len(nodes)} analyzer(s) over {rows} rows")
+    if not state:
+        rows = sum(len(c) for c in source())
+    info = {"rows": rows, "seconds": round(time.perf_counter() - started, 6), "engine": "pandas"}
+    return FittedTransform(spec, state, fit_info=info)
+
+
+def freeze_state(node: CallNode, fitted: dict) -> dict:
+    """The op's frozen state from its analyzer's result."""
+    op = registry.get(node.op)
+    return op.state_from(fitted, Params(dict(node.params))) if op.state_from else fitted
+
+
+def _check_columns(chunk: pd.DataFrame, spec: Spec, needed: list[str]) -> None:
+    missing = [n for n in needed if n not in chunk.columns]
+    required = [n for n in missing if not next(i for i in spec.inputs if i.name == n).nullable]
+    if required:
+        raise FitError(f"fit: the training data lacks input column(s) {required}; it has "
+                       f"{[str(c) for c in chunk.columns][:20]}\n  Fix: add the columns or rename them to "
+                       "the spec's input names", input=required[0])
+
+
+def _is_dask(data: Any) -> bool:
+    module = type(data).__module__ or ""
+    return module.startswith("dask")

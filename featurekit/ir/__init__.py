@@ -1,0 +1,1 @@
+"""The feature language: expression nodes (what users write) and typed IR (what compilers use)."""

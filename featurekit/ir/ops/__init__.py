@@ -1,0 +1,9 @@
+"""Built-in ops, grouped by domain. Importing this package registers them all.
+
+To add an op: pick the domain module, write one ``register(Op(...))`` entry with its doc
+(null rule, dtype rule, formula, empty-fit behaviour, tolerance), its batch and row
+implementations and ``test_params``; add ``tests/ops/<name>_test.py`` for hand-picked cases.
+The conformance suite (``featurekit.testing.checks``) covers it automatically.
+"""
+
+from featurekit.ir.ops import categorical, logic, numeric, strings, temporal  # noqa: F401

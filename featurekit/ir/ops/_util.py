@@ -1,0 +1,71 @@
+"""Small shared pieces for op entries: type rules and batch helpers."""
+
+from __future__ import annotations
+
+from featurekit._lazy import lazy
+np = lazy("numpy")
+pa = lazy("pyarrow")
+pc = lazy("pyarrow.compute")
+
+from typing import Any, Callable
+
+
+from featurekit.compile.column import Column
+
+np = lazy("numpy")
+pa = lazy("pyarrow")
+from featurekit.registry import Params
+from featurekit.types import DType
+
+
+def same_as_first(types: tuple[DType, ...], p: Params) -> DType:
+    return types[0]
+
+
+def fixed(dtype: DType) -> Callable[[tuple[DType, ...], Params], DType]:
+    def rule(types: tuple[DType, ...], p: Params) -> DType:
+        return dtype
+    rule.__name__ = f"always_{dtype.value}"
+    return rule
+
+
+def never_null(nullable: tuple[bool, ...], p: Params, types: tuple[DType, ...]) -> bool:
+    return False
+
+
+def always_maybe_null(nullable: tuple[bool, ...], p: Params, types: tuple[DType, ...]) -> bool:
+    return True
+
+
+def errstate() -> Any:
+    """numpy error state for kernels that see garbage at null positions or IEEE edge values."""
+    return np.errstate(all="ignore")
+
+
+def np_bool(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """A pyarrow boolean result as a numpy bool array (null -> False)."""
+    
+    return np.asarray(pc.fill_null(arr, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def map_distinct(arr: pa.Array, fn: Callable[[str], Any], dtype: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Apply a Python function to each distinct string of ``arr`` and broadcast the results.
+
+    Returns ``(values, is_none)``: ``fn`` returning None marks that position null. The work is
+    proportional to the number of distinct values, and the very same Python function runs in
+    the row path, so both paths agree by construction.
+    """
+    
+    encoded = pc.dictionary_encode(pc.fill_null(arr, ""))
+    if isinstance(encoded, pa.ChunkedArray):
+        encoded = encoded.combine_chunks()
+    uniques = encoded.dictionary.to_pylist()
+    results = [fn(u) for u in uniques]
+    none = np.array([r is None for r in results], dtype=bool)
+    filled = np.array([0 if r is None else r for r in results], dtype=dtype) if results else np.zeros(0, dtype)
+    idx = encoded.indices.to_numpy(zero_copy_only=False)
+    return filled[idx], none[idx]
+
+
+def column(values: Any, null: np.ndarray | None = None) -> Column:
+    return Column(values, null)

@@ -1,0 +1,408 @@
+"""Numeric ops: arithmetic, library math, rounding, clipping and fitted scalers.
+
+Type rules: ``int (+ - *) int -> int`` (a result outside int64 is null, in both paths);
+anything with a float -> float (the int side is converted first, exactly as numpy casts
+int64 to float64). ``/`` always gives float; division by zero gives null. Library math
+(``log``, ``exp``, ``pow``...) follows C/IEEE semantics in both paths (``log(0) = -inf``,
+``sqrt(-1) = nan``) and declares a ULP tolerance because numpy and ``math`` may call
+different implementations.
+"""
+
+from __future__ import annotations
+
+from featurekit._lazy import lazy
+np = lazy("numpy")
+an = lazy("featurekit.analyzers")
+
+
+from featurekit.compile.column import Column
+from featurekit.ir.ops._util import always_maybe_null, errstate, fixed, same_as_first
+from featurekit.registry import NUMERIC, Kind, NullRule, Op, Param, Params, Tolerance, register
+from featurekit.types import DType
+
+FLOAT = frozenset({DType.FLOAT})
+INT_LO, INT_HI = -(2**63), 2**63 - 1
+_INT_RANGE = f"{INT_LO} <= (_r := {{}}) <= {INT_HI}"
+LIBM = Tolerance(ulps=4)  # numpy's vectorized math vs CPython's libm calls; measured max in notes
+
+
+def _int_checked(expr: str) -> str:
+    """Row expression for an int result that must stay in int64 (else None)."""
+    return f"(_r if {_INT_RANGE.format(expr)} else None)"
+
+
+def _int_overflow_may_null(nullable, p, types) -> bool:
+    return any(nullable) or types[0] is DType.INT
+
+
+# ----------------------------------------------------------------------- arithmetic
+
+
+def _add(args, p, s):
+    a, b = args[0].values, args[1].values
+    r = a + b
+    if r.dtype.kind == "f":
+        return r
+    return Column(r, ((a ^ r) & (b ^ r)) < 0)
+
+
+def _sub(args, p, s):
+    a, b = args[0].values, args[1].values
+    r = a - b
+    if r.dtype.kind == "f":
+        return r
+    return Column(r, ((a ^ b) & (a ^ r)) < 0)
+
+
+def _mul(args, p, s):
+    a, b = args[0].values, args[1].values
+    with errstate():
+        r = a * b
+        if r.dtype.kind == "f":
+            return r
+        safe_b = np.where(b == 0, 1, b)
+        overflow = (b != 0) & (np.floor_divide(r, safe_b) != a)
+        overflow |= ((a == -1) & (b == INT_LO)) | ((b == -1) & (a == INT_LO))
+    return Column(r, overflow)
+
+
+def _arith_row(symbol: str):
+    def row(ctx, a, p, s, t):
+        expr = f"{a[0]} {symbol} {a[1]}"
+        return _int_checked(expr) if t[0] is DType.INT else f"({expr})"
+    return row
+
+
+for _name, _sym, _fn, _word in (("add", "+", _add, "sum"), ("sub", "-", _sub, "difference"),
+                                ("mul", "*", _mul, "product")):
+    register(Op(
+        name=_name, symbol=_sym,
+        doc=f"""``a {_sym} b``: the {_word}.
+
+        Null rule: null if either side is null. Types: int with int gives int, and a result
+        outside the int64 range is null (never wrapped); otherwise float (IEEE-754, exact in
+        both paths). Tolerance: exact.""",
+        args=(NUMERIC, NUMERIC), promote=(0, 1), dtype_rule=same_as_first,
+        may_yield_null=_int_overflow_may_null, batch=_fn, row=_arith_row(_sym),
+        test_params=({},),
+    ))
+
+
+def _div(args, p, s):
+    a, b = args[0].values, args[1].values
+    with errstate():
+        return Column(np.true_divide(a, b), b == 0)
+
+
+register(Op(
+    name="div", symbol="/",
+    doc="""``a / b``: true division, always float.
+
+    Null rule: null if either side is null, and null when ``b == 0`` (also ``-0.0``): a
+    declared policy rather than inf/nan. Both sides are floats (ints are converted first).
+    Tolerance: exact.""",
+    args=(NUMERIC, NUMERIC), float_args=True, dtype_rule=fixed(DType.FLOAT),
+    may_yield_null=always_maybe_null, batch=_div,
+    row=lambda ctx, a, p, s, t: f"(None if {a[1]} == 0.0 else {a[0]} / {a[1]})",
+))
+
+
+def _neg(args, p, s):
+    v = args[0].values
+    if v.dtype.kind == "f":
+        return -v
+    return Column(-v, v == INT_LO)
+
+
+register(Op(
+    name="neg", symbol="-",
+    doc="""``-x``. Null rule: propagate; ``-(-2**63)`` is outside int64 and gives null.
+    Tolerance: exact.""",
+    args=(NUMERIC,), dtype_rule=same_as_first, may_yield_null=_int_overflow_may_null,
+    batch=_neg,
+    row=lambda ctx, a, p, s, t: _int_checked(f"-{a[0]}") if t[0] is DType.INT else f"(-{a[0]})",
+))
+
+
+def _abs(args, p, s):
+    v = args[0].values
+    if v.dtype.kind == "f":
+        return np.abs(v)
+    return Column(np.abs(v), v == INT_LO)
+
+
+register(Op(
+    name="abs",
+    doc="""``abs(x)``: absolute value (``abs(-0.0) = 0.0``). Null rule: propagate;
+    ``abs(-2**63)`` gives null. Tolerance: exact.""",
+    args=(NUMERIC,), dtype_rule=same_as_first, may_yield_null=_int_overflow_may_null, batch=_abs,
+    row=lambda ctx, a, p, s, t: _int_checked(f"abs({a[0]})") if t[0] is DType.INT else f"abs({a[0]})",
+))
+
+
+def _minmax_op(name: str, np_fn: str, helper: str, word: str) -> None:
+    def batch(args, p, s):
+        return getattr(np, np_fn)(args[0].values, args[1].values)
+
+    def row(ctx, a, p, s, t):
+        if t[0] is DType.INT:
+            return f"({a[0]} if {a[0]} {'<' if name == 'min' else '>'} {a[1]} else {a[1]})"
+        return f"{helper}({a[0]}, {a[1]})"
+
+    register(Op(
+        name=name,
+        doc=f"""``{name}(a, b)``: the {word} of two numbers, element-wise (numpy.{np_fn}).
+
+        Null rule: propagate. NaN propagates; on a tie (``0.0`` vs ``-0.0``) the second
+        argument is returned. Tolerance: exact.""",
+        args=(NUMERIC, NUMERIC), promote=(0, 1), dtype_rule=same_as_first, batch=batch, row=row,
+    ))
+
+
+_minmax_op("min", "minimum", "_min2", "smaller")
+_minmax_op("max", "maximum", "_max2", "larger")
+
+
+# ----------------------------------------------------------------------- library math
+
+
+def _unary_math(name: str, np_fn: str, helper: str, formula: str, tolerance: Tolerance) -> None:
+    def batch(args, p, s):
+        with errstate():
+            return getattr(np, np_fn)(args[0].values)
+
+    register(Op(
+        name=name,
+        doc=f"""``{name}(x)``: {formula}, as a float.
+
+        Null rule: propagate. Ints are converted to float first. IEEE edge values as numpy
+        gives them, never an error. Tolerance: {'exact' if tolerance.exact else f'{tolerance.ulps} ULP'}.""",
+        args=(NUMERIC,), float_args=True, dtype_rule=fixed(DType.FLOAT), batch=batch,
+        row=lambda ctx, a, p, s, t: f"{helper}({a[0]})", tolerance=tolerance,
+    ))
+
+
+_unary_math("log", "log", "_log", "natural logarithm; ``log(0) = -inf``, ``log(x<0) = nan``", LIBM)
+_unary_math("log1p", "log1p", "_log1p", "``log(1 + x)`` accurate near 0; ``log1p(-1) = -inf``, "
+            "``log1p(x<-1) = nan``", LIBM)
+_unary_math("sqrt", "sqrt", "_sqrt", "square root (correctly rounded); ``sqrt(x<0) = nan``",
+            Tolerance(0))
+_unary_math("exp", "exp", "_exp", "``e**x``; overflow gives ``inf``", LIBM)
+_unary_math("floor", "floor", "_floor", "round toward -inf, keeping the sign of zero", Tolerance(0))
+_unary_math("ceil", "ceil", "_ceil", "round toward +inf (``ceil(-0.5) = -0.0``)", Tolerance(0))
+
+
+def _pow(args, p, s):
+    with errstate():
+        return np.power(args[0].values, args[1].values)
+
+
+register(Op(
+    name="pow", symbol="**",
+    doc="""``x ** y`` as C ``pow`` defines it, always float: ``(-8) ** 0.5 = nan``,
+    ``0 ** -1 = inf``, overflow gives ``inf``. Null rule: propagate. Tolerance: 4 ULP.""",
+    args=(NUMERIC, NUMERIC), float_args=True, dtype_rule=fixed(DType.FLOAT), batch=_pow,
+    row=lambda ctx, a, p, s, t: f"_pow({a[0]}, {a[1]})", tolerance=LIBM,
+))
+
+
+def _round(args, p, s):
+    with errstate():
+        return np.round(args[0].values, int(p.decimals))
+
+
+register(Op(
+    name="round",
+    doc="""``round(x, decimals=0)``: round half to even (banker's rounding), as numpy.round:
+    ``x * 10**d`` is rounded with rint, then divided by ``10**d`` (for negative ``d``:
+    divided, rounded, multiplied). So ``round(2.5) = 2.0`` and ``round(0.125, 2) = 0.12``.
+    The result is a float. Null rule: propagate. Tolerance: exact.""",
+    args=(NUMERIC,), float_args=True, dtype_rule=fixed(DType.FLOAT),
+    params={"decimals": Param("int", default=0, min=-15, max=15, doc="digits after the point")},
+    batch=_round, row=lambda ctx, a, p, s, t: f"_round({a[0]}, {int(p.decimals)})",
+    test_params=({}, {"decimals": 2}, {"decimals": -1}),
+))
+
+
+# ----------------------------------------------------------------------- clip
+
+
+def _clip_analyzer(p: Params, dtype: DType):
+    if p.lower_pct is None and p.upper_pct is None:
+        return None
+    return an.Quantiles(tuple(q for q in (p.lower_pct, p.upper_pct) if q is not None))
+
+
+def _clip_state(fitted: dict, p: Params) -> dict:
+    values = list(fitted["values"] or [])
+    lower = values.pop(0) if p.lower_pct is not None and values else None
+    upper = values.pop(0) if p.upper_pct is not None and values else None
+    return {"lower": lower, "upper": upper, "count": fitted["count"]}
+
+
+def _clip_bounds(p: Params, s: dict | None) -> tuple[float | None, float | None]:
+    lower = p.lower if p.lower is not None else (s or {}).get("lower")
+    upper = p.upper if p.upper is not None else (s or {}).get("upper")
+    return lower, upper
+
+
+def _clip(args, p, s):
+    lower, upper = _clip_bounds(p, s)
+    v = args[0].values
+    with errstate():
+        if lower is not None:
+            v = np.where(np.isnan(v) | (v > lower), v, lower)
+        if upper is not None:
+            v = np.where(np.isnan(v) | (v < upper), v, upper)
+    return v
+
+
+def _clip_row(ctx, a, p, s, t):
+    lower, upper = _clip_bounds(p, s)
+    return f"_clip({a[0]}, {ctx.lit(lower)}, {ctx.lit(upper)})"
+
+
+def _validate_clip(p: Params) -> None:
+    if p.lower is not None and p.lower_pct is not None or p.upper is not None and p.upper_pct is not None:
+        raise ValueError("give either a fixed bound or a percentile bound per side, not both")
+    if p.lower is not None and p.upper is not None and p.lower > p.upper:
+        raise ValueError(f"lower ({p.lower:g}) must not exceed upper ({p.upper:g})")
+    if p.lower_pct is not None and p.upper_pct is not None and p.lower_pct > p.upper_pct:
+        raise ValueError(f"lower_pct ({p.lower_pct:g}) must not exceed upper_pct ({p.upper_pct:g})")
+
+
+_PCT = dict(kind="number", default=None, min=0.0, max=100.0)
+register(Op(
+    name="clip",
+    doc="""``clip(x, lower=, upper=)`` or with fitted bounds ``clip(x, lower_pct=1, upper_pct=99)``.
+
+    Formula: ``min(max(x, lower), upper)`` as numpy.clip computes it: NaN stays NaN, and a
+    value equal to a bound becomes the bound (so ``-0.0`` clipped at ``0.0`` gives ``0.0``).
+    Fitted bounds are ``numpy.percentile(x, pct)`` (linear, R-7) over the non-null training
+    values. Empty fit: that side is not clipped. Always float. Null rule: propagate.
+    Tolerance: exact.""",
+    args=(NUMERIC,), float_args=True, dtype_rule=fixed(DType.FLOAT),
+    params={"lower": Param("number", default=None), "upper": Param("number", default=None),
+            "lower_pct": Param(**_PCT), "upper_pct": Param(**_PCT)},
+    analyzer=_clip_analyzer, state_from=_clip_state, batch=_clip, row=_clip_row,
+    check_params=_validate_clip,
+    test_params=({"lower": 0.0}, {"lower": -1.5, "upper": 2.0}, {"lower_pct": 1.0, "upper_pct": 99.0}),
+))
+
+
+# ----------------------------------------------------------------------- fitted scalers
+
+
+def _scale(args, center: float, scale: float):
+    return (args[0].values - center) / scale
+
+
+def _zscore_state(fitted: dict, p: Params) -> dict:
+    mean = fitted["mean"] if fitted["mean"] is not None else 0.0
+    std = fitted["std"]
+    return {"mean": mean, "std": 1.0 if std is None or std == 0.0 else std, "count": fitted["count"]}
+
+
+register(Op(
+    name="zscore",
+    doc="""``zscore(x)``: ``(x - mean) / std`` with the training mean and **population** std
+    (ddof=0) of the non-null values, both computed exactly (correctly rounded from exact
+    sums), so any chunking or partitioning of the fit gives the same state.
+
+    A std of 0, and an empty fit, use std 1.0 (an empty fit also uses mean 0.0: the input
+    passes through unscaled). Null rule: propagate. Always float. Tolerance: exact.""",
+    args=(NUMERIC,), float_args=True, dtype_rule=fixed(DType.FLOAT),
+    analyzer=lambda p, t: an.MeanVar(), state_from=_zscore_state,
+    batch=lambda args, p, s: _scale(args, s["mean"], s["std"]),
+    row=lambda ctx, a, p, s, t: f"(({a[0]} - {ctx.lit(s['mean'])}) / {ctx.lit(s['std'])})",
+))
+
+
+def _minmax_state(fitted: dict, p: Params) -> dict:
+    lo, hi = fitted["min"], fitted["max"]
+    if lo is None:
+        return {"min": 0.0, "range": 1.0, "count": 0}
+    span = float(hi) - float(lo)
+    return {"min": float(lo), "range": 1.0 if span == 0.0 else span, "count": fitted["count"]}
+
+
+register(Op(
+    name="minmax",
+    doc="""``minmax(x)``: ``(x - min) / (max - min)`` with training min and max, in float64.
+
+    Not clipped: serving values outside the training range fall outside [0, 1]. A zero
+    range, and an empty fit, use range 1.0 (empty fit: min 0.0). Null rule: propagate.
+    Tolerance: exact.""",
+    args=(NUMERIC,), float_args=True, dtype_rule=fixed(DType.FLOAT),
+    analyzer=lambda p, t: an.MinMax(), state_from=_minmax_state,
+    batch=lambda args, p, s: _scale(args, s["min"], s["range"]),
+    row=lambda ctx, a, p, s, t: f"(({a[0]} - {ctx.lit(s['min'])}) / {ctx.lit(s['range'])})",
+))
+
+
+def _robust_state(fitted: dict, p: Params) -> dict:
+    values = fitted["values"]
+    if not values:
+        return {"median": 0.0, "iqr": 1.0, "count": 0}
+    q1, med, q3 = values
+    iqr = q3 - q1
+    return {"median": med, "iqr": 1.0 if iqr == 0.0 or iqr != iqr else iqr, "count": fitted["count"]}
+
+
+register(Op(
+    name="robust_scale",
+    doc="""``robust_scale(x)``: ``(x - median) / (q75 - q25)`` with training percentiles
+    (numpy.percentile, linear). A zero IQR, and an empty fit, use 1.0 (empty fit: median
+    0.0). Null rule: propagate. Tolerance: exact.""",
+    args=(NUMERIC,), float_args=True, dtype_rule=fixed(DType.FLOAT),
+    analyzer=lambda p, t: an.Quantiles((25.0, 50.0, 75.0)), state_from=_robust_state,
+    batch=lambda args, p, s: _scale(args, s["median"], s["iqr"]),
+    row=lambda ctx, a, p, s, t: f"(({a[0]} - {ctx.lit(s['median'])}) / {ctx.lit(s['iqr'])})",
+))
+
+
+# ----------------------------------------------------------------------- bucketize
+
+
+def _bucket_analyzer(p: Params, dtype: DType):
+    if p.edges is not None:
+        return None
+    return an.Quantiles(tuple(p.quantiles))
+
+
+def _bucket_edges(p: Params, s: dict | None) -> list[float]:
+    return list(p.edges) if p.edges is not None else list((s or {}).get("edges") or [])
+
+
+def _validate_bucketize(p: Params) -> None:
+    if (p.edges is None) == (p.quantiles is None):
+        raise ValueError("give exactly one of edges=[...] (fixed) or quantiles=[...] (fitted percentiles)")
+    bounds = p.edges if p.edges is not None else p.quantiles
+    if list(bounds) != sorted(bounds):
+        raise ValueError(f"edges/quantiles must be ascending; got {list(bounds)}")
+
+
+def _bucketize(args, p, s):
+    edges = np.asarray(_bucket_edges(p, s), dtype=np.float64)
+    return np.searchsorted(edges, args[0].values, side="right").astype(np.int64)
+
+
+register(Op(
+    name="bucketize",
+    doc="""``bucketize(x, edges=[...])`` or ``bucketize(x, quantiles=[10, 20, ..., 90])``.
+
+    Result: the number of edges ``<= x`` (``bisect_right`` / ``searchsorted(side="right")``),
+    an int from 0 to ``len(edges)``: each bucket includes its lower edge and excludes its
+    upper edge. Fitted edges are numpy.percentile (linear) of the non-null training values;
+    **duplicates are kept**, so some bucket ids may never occur. NaN sorts after every edge
+    (``len(edges)``). Empty fit: no edges, every value is bucket 0. Null rule: propagate.
+    Tolerance: exact.""",
+    args=(NUMERIC,), float_args=True, dtype_rule=fixed(DType.INT),
+    params={"edges": Param("numbers", default=None), "quantiles": Param("numbers", default=None,
+                                                                         min=0.0, max=100.0)},
+    analyzer=_bucket_analyzer, check_params=_validate_bucketize,
+    state_from=lambda f, p: {"edges": list(f["values"] or []), "count": f["count"]},
+    batch=_bucketize,
+    row=lambda ctx, a, p, s, t: f"bisect_right({ctx.const(tuple(_bucket_edges(p, s)))}, {a[0]})",
+    test_params=({"edges": [0.0, 1.0, 2.5]}, {"quantiles": [25.0, 50.0, 75.0]}),
+))

@@ -1,0 +1,305 @@
+"""The op registry: one entry declares everything about an op.
+
+An :class:`Op` holds its spec name, its parameters with constraints, its argument types and
+type rule, its null rule, an optional analyzer (what ``fit`` learns), its vectorized batch
+implementation, its row implementation (a builder that returns a Python expression for the
+generated row function), its parity tolerance and the small configurations the conformance
+suite runs. Adding an op means adding one entry with :func:`register` in ``featurekit/ir/ops``;
+the parser, the DSL, both compilers, the docs and the conformance suite pick it up from here.
+
+>>> from featurekit import registry
+>>> registry.get("log1p").kind
+<Kind.ELEMENTWISE: 'elementwise'>
+>>> registry.get("zscore").kind_for({})
+<Kind.ANALYZED: 'analyzed'>
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from typing import Any, Callable, Iterator, Mapping, Sequence
+
+from featurekit.errors import did_you_mean
+from featurekit.types import DType
+
+_REQUIRED = object()
+
+
+class Kind(enum.Enum):
+    """Whether an op needs fitted state."""
+
+    ELEMENTWISE = "elementwise"
+    """Stateless: the output depends only on the row."""
+    ANALYZED = "analyzed"
+    """Needs state fitted on training data (an analyzer runs during ``fit``)."""
+
+
+class NullRule(enum.Enum):
+    """What an op does with null arguments."""
+
+    PROPAGATE = "propagate"
+    """Any null argument gives null; the implementations never see a null value."""
+    HANDLES = "handles"
+    """The implementations receive nulls and define the result themselves (documented per op)."""
+
+
+class ParamError(ValueError):
+    """A parameter value breaks its constraint; the spec loader adds the location."""
+
+    def __init__(self, message: str, fix: str | None = None) -> None:
+        super().__init__(message)
+        self.fix = fix
+
+
+@dataclasses.dataclass(frozen=True)
+class Param:
+    """A typed op parameter with its constraint.
+
+    ``kind`` is one of ``number``, ``int``, ``str``, ``bool``, ``numbers`` (a list of numbers),
+    ``strs`` (a list of strings). Numbers are normalized to float so ``0`` and ``0.0`` give
+    the same spec and fingerprint.
+    """
+
+    kind: str
+    default: Any = _REQUIRED
+    choices: tuple[Any, ...] | None = None
+    min: float | None = None
+    max: float | None = None
+    doc: str = ""
+
+    @property
+    def required(self) -> bool:
+        return self.default is _REQUIRED
+
+    def describe(self) -> str:
+        """Human text for the constraint, used in messages and docs."""
+        text = {"number": "a number", "int": "an int", "str": "a string", "bool": "true or false",
+                "numbers": "a list of numbers", "strs": "a list of strings",
+                "scalar": "a string, number or true/false",
+                "scalars": "a list of strings or numbers"}[self.kind]
+        if self.choices is not None:
+            text = "one of " + ", ".join(repr(c) for c in self.choices)
+        elif self.min is not None and self.max is not None:
+            text += f" in [{self.min:g}, {self.max:g}]"
+        elif self.min is not None:
+            text += f" >= {self.min:g}"
+        return text
+
+    def validate(self, value: Any) -> Any:
+        """Return the normalized value or raise :class:`ParamError`."""
+        if value is None and not self.required and self.default is None:
+            return None
+        kind = self.kind
+        if kind in ("numbers", "strs", "scalars"):
+            if not isinstance(value, (list, tuple)):
+                raise ParamError(f"must be {self.describe()}; got {value!r}")
+            item_kind = {"numbers": "number", "strs": "str", "scalars": "scalar"}[kind]
+            item = Param(item_kind, min=self.min, max=self.max)
+            return tuple(item.validate(v) for v in value)
+        if kind == "scalar":
+            if value is None or not isinstance(value, (str, int, float, bool)):
+                raise ParamError(f"must be {self.describe()}; got {value!r}")
+            if isinstance(value, float) and value != value:
+                raise ParamError("must not be NaN")
+            return value
+        ok = {
+            "number": isinstance(value, (int, float)) and not isinstance(value, bool),
+            "int": isinstance(value, int) and not isinstance(value, bool),
+            "str": isinstance(value, str),
+            "bool": isinstance(value, bool),
+        }[kind]
+        if not ok:
+            raise ParamError(f"must be {self.describe()}; got {value!r} ({type(value).__name__})")
+        if kind == "number":
+            value = float(value)
+            if value != value:
+                raise ParamError("must not be NaN")
+        if self.choices is not None and value not in self.choices:
+            hint = did_you_mean(str(value), [str(c) for c in self.choices])
+            raise ParamError(f"must be {self.describe()}; got {value!r}",
+                             fix=f"use {hint[len('did you mean '):-1]}" if hint else None)
+        if self.min is not None and value < self.min or self.max is not None and value > self.max:
+            raise ParamError(f"must be {self.describe()}; got {value!r}")
+        return value
+
+
+class Params(Mapping[str, Any]):
+    """Validated, immutable op parameters with attribute access (``p.lower``)."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: Mapping[str, Any]) -> None:
+        object.__setattr__(self, "_items", dict(items))
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._items[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __getitem__(self, key: str) -> Any:
+        return self._items[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __repr__(self) -> str:
+        return ", ".join(f"{k}={v!r}" for k, v in self._items.items())
+
+
+@dataclasses.dataclass(frozen=True)
+class Tolerance:
+    """How closely the batch and row paths must agree for an op.
+
+    ``ulps == 0`` means bit-exact. A positive bound is declared only where the two paths call
+    different library math (numpy's vectorized ``log`` vs ``math.log``).
+    """
+
+    ulps: int = 0
+
+    @property
+    def exact(self) -> bool:
+        return self.ulps == 0
+
+
+EXACT = Tolerance(0)
+
+ANY = frozenset(DType)
+NUMERIC = frozenset({DType.INT, DType.FLOAT})
+
+
+@dataclasses.dataclass(frozen=True)
+class Op:
+    """One registered operation. See the module docstring for how the fields are used.
+
+    ``args`` lists, per positional argument, the types it accepts (``variadic`` repeats the
+    last). ``dtype_rule(arg_types, params)`` returns the output type or raises ``TypeError``
+    with a user-facing message. ``batch(args, params, state) -> Column`` works on whole
+    columns; ``row(ctx, arg_vars, params, state, arg_types) -> str`` returns one Python
+    expression over the argument variables. ``analyzer(params, arg_type)`` returns the
+    analyzer to fit on the first argument (or None when these params need no fit), and
+    ``state_from(fitted, params)`` turns its result into the op's frozen state.
+    ``float_args`` makes the normalizer convert int arguments to float first; ``promote``
+    lists argument positions that are unified to one numeric type (int with float -> float),
+    so implementations only ever see matching types.
+    """
+
+    name: str
+    doc: str
+    args: tuple[frozenset[DType], ...]
+    dtype_rule: Callable[[tuple[DType, ...], Params], DType]
+    batch: Callable[..., Any]
+    row: Callable[..., Any]
+    params: Mapping[str, Param] = dataclasses.field(default_factory=dict)
+    null_rule: NullRule = NullRule.PROPAGATE
+    may_yield_null: Callable[[tuple[bool, ...], Params, tuple[DType, ...]], bool] | None = None
+    analyzer: Callable[[Params, DType], Any] | None = None
+    state_from: Callable[[dict, Params], dict] | None = None
+    outputs: Callable[[str, Params, dict | None], list[str]] | None = None
+    variadic: bool = False
+    float_args: bool = False
+    promote: tuple[int, ...] = ()
+    check_params: Callable[[Params], None] | None = None
+    tolerance: Tolerance = EXACT
+    test_params: tuple[Mapping[str, Any], ...] = ({},)
+    expected_failures: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    symbol: str | None = None
+
+    def kind_for(self, params: Mapping[str, Any]) -> Kind:
+        """ANALYZED when these params make the op learn state, else ELEMENTWISE."""
+        if self.analyzer is None:
+            return Kind.ELEMENTWISE
+        probe = self.analyzer(Params(self.bind_params(params)), DType.FLOAT)
+        return Kind.ANALYZED if probe is not None else Kind.ELEMENTWISE
+
+    @property
+    def kind(self) -> Kind:
+        """The op's kind with default parameters (``ANALYZED`` if it can ever fit)."""
+        return Kind.ANALYZED if self.analyzer is not None else Kind.ELEMENTWISE
+
+    def bind_params(self, given: Mapping[str, Any]) -> dict[str, Any]:
+        """Validate ``given`` against the declared params; fill defaults.
+
+        Raises :class:`ParamError` naming the parameter on any problem.
+        """
+        unknown = [k for k in given if k not in self.params]
+        if unknown:
+            hint = did_you_mean(unknown[0], self.params)
+            known = ", ".join(self.params) or "none"
+            raise ParamError(
+                f"op {self.name!r} has no parameter {unknown[0]!r} (parameters: {known})",
+                fix=f"{hint}" if hint else f"remove {unknown[0]!r}",
+            )
+        bound: dict[str, Any] = {}
+        for name, param in self.params.items():
+            if name in given:
+                try:
+                    bound[name] = param.validate(given[name])
+                except ParamError as exc:
+                    raise ParamError(f"op {self.name!r} parameter {name!r} {exc}", exc.fix) from None
+            elif param.required:
+                raise ParamError(f"op {self.name!r} needs parameter {name!r} ({param.describe()})",
+                                 fix=f"add {name}=<{param.describe()}>")
+            else:
+                bound[name] = param.default
+        if self.check_params is not None:
+            try:
+                self.check_params(Params(bound))
+            except ValueError as exc:
+                raise ParamError(f"op {self.name!r}: {exc}") from None
+        return bound
+
+    def result_nullable(self, arg_nullable: Sequence[bool], params: Params,
+                        arg_types: Sequence[DType]) -> bool:
+        """Whether the output can be null, given which arguments can."""
+        if self.may_yield_null is not None:
+            return self.may_yield_null(tuple(arg_nullable), params, tuple(arg_types))
+        if self.null_rule is NullRule.PROPAGATE:
+            return any(arg_nullable)
+        return False
+
+
+_REGISTRY: dict[str, Op] = {}
+
+
+def register(op: Op) -> Op:
+    """Add ``op`` to the registry; a second op with the same name is a programming error."""
+    if op.name in _REGISTRY:
+        raise RuntimeError(f"op {op.name!r} is registered twice")
+    _REGISTRY[op.name] = op
+    return op
+
+
+def _ensure_loaded() -> None:
+    if not _REGISTRY:
+        import featurekit.ir.ops  # noqa: F401  (registers the built-in ops)
+
+
+def get(name: str) -> Op:
+    """Look up an op by spec name; raises ``KeyError`` with a did-you-mean hint."""
+    _ensure_loaded()
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        hint = did_you_mean(name, _REGISTRY)
+        raise KeyError(hint or "") from None
+
+
+def has(name: str) -> bool:
+    _ensure_loaded()
+    return name in _REGISTRY
+
+
+def all_ops() -> list[Op]:
+    """Every registered op, sorted by name."""
+    _ensure_loaded()
+    return [_REGISTRY[k] for k in sorted(_REGISTRY)]
+
+
+def names() -> list[str]:
+    _ensure_loaded()
+    return sorted(_REGISTRY)

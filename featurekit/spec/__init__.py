@@ -1,0 +1,1 @@
+"""User input -> spec: the YAML loader, the Python DSL, the expression parser, normalization."""

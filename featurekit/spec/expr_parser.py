@@ -1,0 +1,219 @@
+"""The feature expression language: a small allow-list over Python's ``ast``.
+
+Allowed: arithmetic (``+ - * / **``), comparisons, ``and``/``or``/``not``,
+``a if cond else b``, calls of registered ops with constant keyword parameters, names of
+inputs/features/constants, and literals (numbers, strings, ``true``/``false``, ``nan``,
+``inf``). Anything else (attribute access, subscripts, lambdas, comprehensions, f-strings,
+starred arguments) is rejected at parse time. Nothing is ever evaluated: the parser only
+builds :mod:`featurekit.ir.nodes` expressions. Length, nesting depth and node count are
+capped so hostile input fails fast.
+
+>>> parse("log1p(monthly_spend) / (tenure_days + 1)")
+Call(op='div', args=(Call(op='log1p', args=(Name(id='monthly_spend'),), params=()), Call(op='add', args=(Name(id='tenure_days'), Const(value=1)), params=())), params=())
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+from featurekit import registry
+from featurekit.ir.nodes import Call, Const, Expr, Name
+
+MAX_LENGTH = 4_000
+MAX_DEPTH = 48
+MAX_NODES = 2_000
+
+_BINARY = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow"}
+_COMPARE = {ast.Eq: "eq", ast.NotEq: "ne", ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt", ast.GtE: "ge"}
+_LITERAL_NAMES = {"true": True, "false": False, "True": True, "False": False,
+                  "nan": float("nan"), "inf": float("inf")}
+_ALLOWED_TEXT = ("allowed: arithmetic + - * / **, comparisons, and/or/not, 'a if c else b', "
+                 "op calls like log1p(x), names and literals")
+
+
+class ExprError(ValueError):
+    """A feature expression is not in the language; carries a ``fix`` for the spec error."""
+
+    def __init__(self, message: str, fix: str | None = None, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.fix = fix
+        self.hint = hint
+
+
+def _describe(node: ast.AST) -> str:
+    names = {ast.Attribute: "attribute access", ast.Subscript: "subscripting", ast.Lambda: "lambda",
+             ast.ListComp: "a comprehension", ast.SetComp: "a comprehension",
+             ast.DictComp: "a comprehension", ast.GeneratorExp: "a generator expression",
+             ast.JoinedStr: "an f-string", ast.Starred: "starred arguments",
+             ast.NamedExpr: "assignment (:=)", ast.Await: "await", ast.Yield: "yield",
+             ast.Dict: "a dict literal", ast.Set: "a set literal"}
+    return names.get(type(node), f"'{type(node).__name__}'")
+
+
+def _paren_depth(text: str) -> int:
+    depth = best = 0
+    for ch in text:
+        if ch in "([{":
+            depth += 1
+            best = max(best, depth)
+        elif ch in ")]}":
+            depth -= 1
+    return best
+
+
+def parse(text: str) -> Expr:
+    """Parse one feature expression; raises :class:`ExprError` with a fix on any problem."""
+    if not isinstance(text, str):
+        raise ExprError(f"an expression must be text; got {text!r} ({type(text).__name__})",
+                        fix="quote the expression or write it as a YAML string")
+    if len(text) > MAX_LENGTH:
+        raise ExprError(f"expression is {len(text)} characters long; the limit is {MAX_LENGTH}",
+                        fix="split it into several features that reference each other")
+    if not text.strip():
+        raise ExprError("expression is empty", fix="write an expression such as log1p(x)")
+    if _paren_depth(text) > MAX_DEPTH:
+        raise ExprError(f"expression nests deeper than {MAX_DEPTH} levels",
+                        fix="split it into several features that reference each other")
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as exc:
+        col = f" at column {exc.offset}" if exc.offset else ""
+        raise ExprError(f"cannot parse expression {text.strip()!r}: {exc.msg}{col}",
+                        fix="check brackets, commas and quotes") from None
+    except (RecursionError, MemoryError, ValueError) as exc:
+        raise ExprError(f"cannot parse expression: {type(exc).__name__}",
+                        fix="simplify the expression") from None
+    count = sum(1 for _ in ast.walk(tree))
+    if count > MAX_NODES:
+        raise ExprError(f"expression has {count} syntax nodes; the limit is {MAX_NODES}",
+                        fix="split it into several features")
+    return _Builder().build(tree.body, 0)
+
+
+class _Builder:
+    def build(self, node: ast.AST, depth: int) -> Expr:
+        if depth > MAX_DEPTH:
+            raise ExprError(f"expression nests deeper than {MAX_DEPTH} levels",
+                            fix="split it into several features")
+        d = depth + 1
+        if isinstance(node, ast.Constant):
+            return self._constant(node.value)
+        if isinstance(node, ast.Name):
+            if node.id in _LITERAL_NAMES:
+                return Const(_LITERAL_NAMES[node.id])
+            if node.id in ("null", "None"):
+                raise ExprError("null literals are not supported",
+                                fix="use is_null(x) to test, coalesce(x, value) to replace")
+            return Name(node.id)
+        if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
+            return Call(_BINARY[type(node.op)], (self.build(node.left, d), self.build(node.right, d)), ())
+        if isinstance(node, ast.UnaryOp):
+            operand = self.build(node.operand, d)
+            if isinstance(node.op, ast.USub):
+                if isinstance(operand, Const) and type(operand.value) in (int, float):
+                    return Const(-operand.value)
+                return Call("neg", (operand,), ())
+            if isinstance(node.op, ast.UAdd):
+                return operand
+            if isinstance(node.op, ast.Not):
+                return Call("not_", (operand,), ())
+        if isinstance(node, ast.BoolOp):
+            op = "and_" if isinstance(node.op, ast.And) else "or_"
+            values = [self.build(v, d) for v in node.values]
+            out = values[0]
+            for v in values[1:]:
+                out = Call(op, (out, v), ())
+            return out
+        if isinstance(node, ast.Compare):
+            return self._compare(node, d)
+        if isinstance(node, ast.IfExp):
+            return Call("if_else", (self.build(node.test, d), self.build(node.body, d),
+                                    self.build(node.orelse, d)), ())
+        if isinstance(node, ast.Call):
+            return self._call(node, d)
+        if isinstance(node, ast.BinOp):
+            raise ExprError(f"operator {type(node.op).__name__} is not allowed in expressions",
+                            fix=_ALLOWED_TEXT)
+        if isinstance(node, ast.Attribute):
+            raise ExprError(f"attribute access '.{node.attr}' is not allowed in expressions",
+                            fix="call an op instead, e.g. lower(x) rather than x.lower()")
+        raise ExprError(f"{_describe(node)} is not allowed in expressions", fix=_ALLOWED_TEXT)
+
+    def _constant(self, value: Any) -> Const:
+        if value is None:
+            raise ExprError("null literals are not supported",
+                            fix="use is_null(x) to test, coalesce(x, value) to replace")
+        if not isinstance(value, (bool, int, float, str)):
+            raise ExprError(f"literal {value!r} ({type(value).__name__}) is not allowed",
+                            fix="use numbers, strings, true or false")
+        if isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**63:
+            raise ExprError(f"integer literal {value} is outside the int64 range",
+                            fix="use a float literal, e.g. 1e20")
+        return Const(value)
+
+    def _compare(self, node: ast.Compare, d: int) -> Expr:
+        parts: list[Expr] = []
+        left = self.build(node.left, d)
+        for op, comparator in zip(node.ops, node.comparators):
+            if type(op) not in _COMPARE:
+                raise ExprError(f"comparison {type(op).__name__} is not allowed",
+                                fix="use == != < <= > >= or in_set(x, values=[...])")
+            right = self.build(comparator, d)
+            parts.append(Call(_COMPARE[type(op)], (left, right), ()))
+            left = right
+        out = parts[0]
+        for p in parts[1:]:
+            out = Call("and_", (out, p), ())
+        return out
+
+    def _call(self, node: ast.Call, d: int) -> Expr:
+        if not isinstance(node.func, ast.Name):
+            raise ExprError(f"only registered ops can be called; got {_describe(node.func)}",
+                            fix="call an op by name, e.g. log1p(x)")
+        name = node.func.id
+        if not registry.has(name):
+            hint = _hint(name)
+            raise ExprError(f"unknown op {name!r}", fix="see `featurekit ops` for the op list",
+                            hint=hint)
+        op = registry.get(name)
+        args = [a for a in node.args]
+        n_args = len(op.args) if not op.variadic else len(args)
+        positional_params = args[n_args:]
+        exprs = tuple(self.build(a, d) for a in args[:n_args])
+        params: dict[str, Any] = {}
+        param_names = list(op.params)
+        for i, value in enumerate(positional_params):
+            if i >= len(param_names):
+                raise ExprError(f"op {name!r} takes {n_args} argument(s) and {len(param_names)} "
+                                f"parameter(s); got {len(args)} positional values",
+                                fix=f"see the signature of {name} in `featurekit ops`")
+            params[param_names[i]] = self._param_value(value, name, param_names[i])
+        for kw in node.keywords:
+            if kw.arg is None:
+                raise ExprError("**kwargs is not allowed in expressions", fix="name each parameter")
+            if kw.arg in params:
+                raise ExprError(f"op {name!r} parameter {kw.arg!r} is given twice",
+                                fix="give each parameter once")
+            params[kw.arg] = self._param_value(kw.value, name, kw.arg)
+        return Call(name, exprs, tuple(sorted(params.items())))
+
+    def _param_value(self, node: ast.AST, op: str, param: str) -> Any:
+        if isinstance(node, (ast.List, ast.Tuple)):
+            return [self._param_value(e, op, param) for e in node.elts]
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant) \
+                and type(node.operand.value) in (int, float):
+            return -node.operand.value
+        if isinstance(node, ast.Constant) and node.value is not None:
+            return node.value
+        if isinstance(node, ast.Name) and node.id in _LITERAL_NAMES:
+            return _LITERAL_NAMES[node.id]
+        raise ExprError(f"op {op!r} parameter {param!r} must be a literal (number, string, list); "
+                        f"got {_describe(node) if not isinstance(node, ast.Name) else node.id}",
+                        fix="parameters are fixed at spec time; compute values as features instead")
+
+
+def _hint(name: str) -> str | None:
+    from featurekit.errors import did_you_mean
+
+    return did_you_mean(name, registry.names())

@@ -1,0 +1,209 @@
+"""The spec: what the user declared, immutable and versioned.
+
+A :class:`Spec` has a name, a user version (semver), an input contract per input, named
+constants, features (each an expression) and the output order. YAML files and the Python DSL
+both build this same object; :meth:`Spec.to_yaml` writes it back so that loading the text
+gives an equal spec with the same fingerprint. What ``fit`` learns never goes in here: it
+returns a separate :class:`featurekit.transform.FittedTransform`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from typing import TYPE_CHECKING, Any, Mapping
+
+from featurekit.ir.nodes import Expr, canonical_scalar, to_source
+
+if TYPE_CHECKING:
+    from featurekit.spec.normalize import Graph
+    from featurekit.transform import FittedTransform
+
+FORMAT_VERSION = 1
+POLICIES = ("raise", "null", "clip", "default")
+
+
+@dataclasses.dataclass(frozen=True)
+class InputSpec:
+    """The contract of one raw input.
+
+    ``type``: int, float, str, bool, timestamp or category (a str with a declared or open
+    domain). ``nullable``: whether missing values are allowed (None, NaN, NaT, NA or an
+    absent key). ``min``/``max`` (numbers, inclusive), ``values`` (allowed strings).
+    ``on_violation`` says what a violating value becomes: ``raise`` an error naming input,
+    rule and value; ``null``; ``clip`` to ``[min, max]`` (range violations only; others
+    raise); or ``default``. ``timezone``: the zone naive timestamps are in (default UTC).
+    """
+
+    name: str
+    type: str
+    nullable: bool = True
+    min: float | None = None
+    max: float | None = None
+    values: tuple[str, ...] | None = None
+    on_violation: str = "raise"
+    default: Any = None
+    timezone: str = "UTC"
+    doc: str = ""
+    line: int | None = dataclasses.field(default=None, compare=False)
+
+    def contract_key(self) -> str:
+        """Fingerprint of everything that changes how values are accepted."""
+        payload = [self.type, self.nullable, canonical_scalar(self.min), canonical_scalar(self.max),
+                   list(self.values) if self.values is not None else None, self.on_violation,
+                   canonical_scalar(self.default) if not isinstance(self.default, dict) else None,
+                   self.timezone]
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": self.type}
+        if not self.nullable:
+            out["nullable"] = False
+        for key in ("min", "max", "default"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
+        if self.values is not None:
+            out["values"] = list(self.values)
+        if self.on_violation != "raise":
+            out["on_violation"] = self.on_violation
+        if self.timezone != "UTC":
+            out["timezone"] = self.timezone
+        if self.doc:
+            out["doc"] = self.doc
+        return out
+
+
+@dataclasses.dataclass(frozen=True)
+class FeatureSpec:
+    """One named feature: an expression over inputs, constants and other features."""
+
+    name: str
+    expr: Expr
+    doc: str = ""
+    line: int | None = dataclasses.field(default=None, compare=False)
+
+    @property
+    def source(self) -> str:
+        return to_source(self.expr)
+
+
+@dataclasses.dataclass(frozen=True)
+class ConstantSpec:
+    """A named constant: a number, string, bool, or a timestamp given as ISO 8601 text."""
+
+    name: str
+    value: Any
+    type: str
+    line: int | None = dataclasses.field(default=None, compare=False)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Spec:
+    """A validated, immutable feature spec. Build one with :func:`featurekit.load_spec`,
+    :func:`featurekit.spec_from_yaml` or the DSL (:func:`featurekit.dsl.spec`).
+
+    >>> import featurekit as fk
+    >>> spec = fk.spec_from_yaml('''
+    ... featurekit: 1
+    ... name: tiny
+    ... version: 1.0.0
+    ... inputs: {x: {type: float}}
+    ... features: {x_log: log1p(x)}
+    ... ''')
+    >>> spec.fit([{"x": 1.0}]).transform_row({"x": 0.0})
+    {'x_log': 0.0}
+    """
+
+    name: str
+    version: str
+    inputs: tuple[InputSpec, ...]
+    features: tuple[FeatureSpec, ...]
+    constants: tuple[ConstantSpec, ...] = ()
+    outputs: tuple[str, ...] | None = None
+    description: str = ""
+    path: str | None = None
+
+    def __post_init__(self) -> None:
+        from featurekit.spec.normalize import normalize
+
+        object.__setattr__(self, "_graph", normalize(self))
+
+    # -- identity -------------------------------------------------------------------------
+
+    @property
+    def graph(self) -> "Graph":
+        """The typed feature graph (validated when the spec was built)."""
+        return self._graph  # type: ignore[attr-defined]
+
+    @property
+    def fingerprint(self) -> str:
+        """Content hash of the logic: inputs' contracts and every output feature, in order."""
+        return self.graph.fingerprint
+
+    @property
+    def feature_fingerprints(self) -> dict[str, str]:
+        return dict(self.graph.feature_fingerprints)
+
+    @property
+    def output_features(self) -> list[str]:
+        return list(self.graph.outputs)
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, Spec) and self.name == other.name and self.version == other.version
+                and self.fingerprint == other.fingerprint)
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.version, self.fingerprint))
+
+    def __repr__(self) -> str:
+        return (f"Spec({self.name}@{self.version}, {len(self.inputs)} inputs, "
+                f"{len(self.features)} features, fp={self.fingerprint[:12]})")
+
+    # -- round trip -----------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """The normalized spec as plain data (what the artifact stores)."""
+        out: dict[str, Any] = {"featurekit": FORMAT_VERSION, "name": self.name, "version": self.version}
+        if self.description:
+            out["description"] = self.description
+        if self.constants:
+            out["constants"] = {c.name: ({"timestamp": c.value} if c.type == "timestamp" else c.value)
+                                for c in self.constants}
+        out["inputs"] = {i.name: i.to_dict() for i in self.inputs}
+        out["features"] = {f.name: (f.source if not f.doc else {"expr": f.source, "doc": f.doc})
+                           for f in self.features}
+        if self.outputs is not None:
+            out["outputs"] = list(self.outputs)
+        return out
+
+    def to_yaml(self) -> str:
+        """YAML text that :func:`featurekit.spec_from_yaml` reads back to an equal spec."""
+        from featurekit.spec.load_yaml import dump_yaml
+
+        return dump_yaml(self.to_dict())
+
+    # -- work -------------------------------------------------------------------------------
+
+    def fit(self, data: Any, **options: Any) -> "FittedTransform":
+        """Fit every analyzer on ``data`` and return the frozen :class:`FittedTransform`.
+
+        ``data``: a pandas DataFrame, a list of row dicts, an iterable of DataFrame chunks,
+        or a Dask DataFrame (with the ``dask`` extra). The spec itself is not changed.
+        """
+        from featurekit.fit import fit
+
+        return fit(self, data, **options)
+
+    def describe(self) -> str:
+        """A readable summary: inputs with contracts, features with types and null rules."""
+        from featurekit.describe import describe_spec
+
+        return describe_spec(self)
+
+
+def spec_from_dict(data: Mapping[str, Any], *, path: str | None = None) -> Spec:
+    """Build a spec from plain data (a parsed YAML document or ``Spec.to_dict()``)."""
+    from featurekit.spec.load_yaml import build_spec
+
+    return build_spec(data, path=path)

@@ -1,0 +1,212 @@
+"""Spec -> typed feature graph: resolve names, check types and params, fingerprint.
+
+Everything a spec can get wrong is caught here, when the spec is built, never at transform
+time: unknown names and ops (with a did-you-mean hint), cycles between features, bad
+parameters, type errors, multi-column ops used inside expressions. Mixed int/float operands
+are unified by inserting an explicit ``to_float`` node, so each compiled op sees one type.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from typing import TYPE_CHECKING, Any
+
+from featurekit import registry
+from featurekit.errors import SpecError, did_you_mean
+from featurekit.ir.nodes import Call, CallNode, Const, ConstNode, Expr, InputNode, Name, Node
+from featurekit.registry import Params, ParamError
+from featurekit.types import DType, INPUT_TYPES
+
+if TYPE_CHECKING:
+    from featurekit.spec.model import FeatureSpec, Spec
+
+
+@dataclasses.dataclass(frozen=True)
+class Graph:
+    """The typed, validated form of a spec that the compilers and ``fit`` work on.
+
+    ``features`` maps each feature name to its root node; ``outputs`` lists the output
+    features in order. Feature references are inlined, so equal sub-expressions are one node.
+    """
+
+    inputs: dict[str, InputNode]
+    features: dict[str, Node]
+    outputs: tuple[str, ...]
+    feature_fingerprints: dict[str, str]
+    fingerprint: str
+
+    def is_multi(self, feature: str) -> bool:
+        node = self.features[feature]
+        return isinstance(node, CallNode) and registry.get(node.op).outputs is not None
+
+
+def _sha(payload: Any) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def normalize(spec: "Spec") -> Graph:
+    """Validate ``spec`` and build its :class:`Graph`; raises :class:`SpecError`."""
+    return _Normalizer(spec).run()
+
+
+class _Normalizer:
+    def __init__(self, spec: "Spec") -> None:
+        self.spec = spec
+        self.path = spec.path
+        self.inputs: dict[str, InputNode] = {}
+        self.constants: dict[str, ConstNode] = {}
+        self.decls = {f.name: f for f in spec.features}
+        self.done: dict[str, Node] = {}
+        self.visiting: list[str] = []
+
+    def fail(self, what: str, feature: "FeatureSpec | None" = None, **kw: Any) -> SpecError:
+        where = f"feature {feature.name!r}: " if feature is not None else ""
+        return SpecError.at(where + what, path=self.path, line=feature.line if feature else kw.pop("line", None),
+                            feature=feature.name if feature else None, **kw)
+
+    def run(self) -> Graph:
+        names_seen: dict[str, str] = {}
+        for kind, items in (("input", self.spec.inputs), ("constant", self.spec.constants),
+                            ("feature", self.spec.features)):
+            for item in items:
+                if item.name in names_seen:
+                    raise self.fail(f"{kind} {item.name!r} has the same name as a {names_seen[item.name]}",
+                                    line=item.line, fix="inputs, constants and features share one namespace; "
+                                    "rename one")
+                names_seen[item.name] = kind
+        for inp in self.spec.inputs:
+            dtype = INPUT_TYPES[inp.type]
+            nullable = inp.nullable or inp.on_violation == "null"
+            self.inputs[inp.name] = InputNode(inp.name, dtype, nullable, inp.contract_key())
+        for const in self.spec.constants:
+            self.constants[const.name] = self._constant_node(const)
+        for feature in self.spec.features:
+            self._resolve_feature(feature.name)
+        outputs = self.spec.outputs if self.spec.outputs is not None else tuple(self.decls)
+        for name in outputs:
+            if name not in self.decls:
+                raise self.fail(f"'outputs' lists {name!r}, which is not a feature",
+                                fix="list feature names only", hint=did_you_mean(name, self.decls))
+        if len(set(outputs)) != len(outputs):
+            raise self.fail("'outputs' lists a feature twice", fix="list each feature once")
+        for name, node in self.done.items():
+            if isinstance(node, CallNode) and registry.get(node.op).outputs is not None and name not in outputs:
+                raise self.fail(f"multi-column op {node.op!r} must be an output feature",
+                                self.decls[name], fix=f"add {name!r} to outputs")
+        fingerprints = {name: _sha(["feature", name, self.done[name].key]) for name in outputs}
+        contracts = sorted((i.name, i.contract_key) for i in self.inputs.values())
+        whole = _sha(["spec", contracts, [fingerprints[n] for n in outputs]])
+        return Graph(inputs=self.inputs, features=dict(self.done), outputs=tuple(outputs),
+                     feature_fingerprints=fingerprints, fingerprint=whole)
+
+    def _constant_node(self, const: Any) -> ConstNode:
+        if const.type == "timestamp":
+            from featurekit.compile.rowlib import _parse_ts
+
+            return ConstNode(_parse_ts(const.value, None, "UTC"), DType.TIMESTAMP)
+        return ConstNode(const.value, {"int": DType.INT, "float": DType.FLOAT, "str": DType.STR,
+                                       "bool": DType.BOOL}[const.type])
+
+    def _resolve_feature(self, name: str) -> Node:
+        if name in self.done:
+            return self.done[name]
+        feature = self.decls[name]
+        if name in self.visiting:
+            cycle = " -> ".join(self.visiting[self.visiting.index(name):] + [name])
+            raise self.fail(f"features reference each other in a cycle: {cycle}", feature,
+                            fix="break the cycle: a feature cannot depend on itself")
+        self.visiting.append(name)
+        node = self._build(feature.expr, feature, top=True)
+        self.visiting.pop()
+        self.done[name] = node
+        return node
+
+    def _build(self, expr: Expr, feature: "FeatureSpec", top: bool = False) -> Node:
+        if isinstance(expr, Const):
+            value = expr.value
+            dtype = (DType.BOOL if isinstance(value, bool) else DType.INT if isinstance(value, int)
+                     else DType.FLOAT if isinstance(value, float) else DType.STR)
+            return ConstNode(value, dtype)
+        if isinstance(expr, Name):
+            return self._name(expr.id, feature)
+        return self._call(expr, feature, top)
+
+    def _name(self, name: str, feature: "FeatureSpec") -> Node:
+        if name in self.inputs:
+            return self.inputs[name]
+        if name in self.constants:
+            return self.constants[name]
+        if name in self.decls:
+            node = self._resolve_feature(name)
+            if isinstance(node, CallNode) and registry.get(node.op).outputs is not None:
+                raise self.fail(f"uses feature {name!r}, which is multi-column ({node.op}) and cannot be "
+                                "used inside an expression", feature,
+                                fix=f"use the same op's input directly, e.g. vocab() for an index")
+            return node
+        known = list(self.inputs) + list(self.constants) + list(self.decls)
+        raise self.fail(f"uses {name!r}, which is not a declared input, constant or feature", feature,
+                        fix=f"declare {name!r} under inputs:, or fix the name",
+                        hint=did_you_mean(name, known))
+
+    def _call(self, expr: Call, feature: "FeatureSpec", top: bool) -> Node:
+        try:
+            op = registry.get(expr.op)
+        except KeyError as exc:
+            raise self.fail(f"uses unknown op {expr.op!r}", feature, op=expr.op,
+                            fix="see `featurekit ops` for the registered ops",
+                            hint=exc.args[0] or None) from None
+        args = [self._build(a, feature) for a in expr.args]
+        if expr.op == "add" and all(a.dtype is DType.STR for a in args):
+            op = registry.get("concat")
+        n = len(op.args)
+        if (len(args) != n and not op.variadic) or (op.variadic and len(args) < n):
+            want = f"at least {n}" if op.variadic else str(n)
+            raise self.fail(f"op {op.name!r} takes {want} argument(s); got {len(args)}", feature, op=op.name,
+                            fix=f"call it as {op.name}({', '.join('x' + str(i) for i in range(n))}"
+                                f"{', ...' if op.variadic else ''})")
+        try:
+            params = Params(op.bind_params(dict(expr.params)))
+        except ParamError as exc:
+            raise self.fail(str(exc), feature, op=op.name, fix=exc.fix) from None
+        if op.outputs is not None and not top:
+            raise self.fail(f"op {op.name!r} produces several columns and must be the whole expression",
+                            feature, op=op.name, fix=f"make a separate feature: name: {op.name}(...)")
+        args = self._coerce_args(op, args, feature)
+        types = tuple(a.dtype for a in args)
+        try:
+            dtype = op.dtype_rule(types, params)
+        except TypeError as exc:
+            raise self.fail(f"op {op.name!r}: {exc}", feature, op=op.name,
+                            fix="convert explicitly with to_int/to_float/to_str/to_bool") from None
+        nullable = op.result_nullable([a.nullable for a in args], params, types)
+        return CallNode(op.name, tuple(args), tuple(sorted(params.items())), dtype, nullable)
+
+    def _coerce_args(self, op: registry.Op, args: list[Node], feature: "FeatureSpec") -> list[Node]:
+        """Check argument types; insert to_float where the op asks for floats or unification."""
+        out = list(args)
+        for i, arg in enumerate(out):
+            allowed = op.args[min(i, len(op.args) - 1)]
+            if arg.dtype not in allowed:
+                names = ", ".join(sorted(t.value for t in allowed))
+                hint = "convert with to_int(x)" if arg.dtype is DType.BOOL and DType.INT in allowed else None
+                raise self.fail(f"op {op.name!r} argument {i + 1} must be {names}; got {arg.dtype.value}",
+                                feature, op=op.name, fix="convert explicitly with to_int/to_float/to_str",
+                                hint=hint)
+        positions = [i for i in op.promote if i < len(out)]
+        types = {out[i].dtype for i in positions}
+        if types == {DType.INT, DType.FLOAT}:
+            for i in positions:
+                out[i] = _to_float(out[i])
+        if op.float_args:
+            out = [_to_float(a) if a.dtype is DType.INT else a for a in out]
+        return out
+
+
+def _to_float(node: Node) -> Node:
+    if node.dtype is not DType.INT:
+        return node
+    if isinstance(node, ConstNode):
+        return ConstNode(float(node.value), DType.FLOAT)
+    return CallNode("to_float", (node,), (), DType.FLOAT, node.nullable)

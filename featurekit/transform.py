@@ -1,0 +1,150 @@
+"""The fitted transform: a spec plus frozen state, with both compiled paths.
+
+``transform(df)`` is the batch path (pandas in, pandas out); ``transform_row(dict)`` and
+``transform_rows(list)`` are the row path (plain Python, compiled once here). Importing this
+module, loading an artifact and calling the row path never import pandas or numpy.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
+
+from featurekit import registry
+from featurekit._json import dumps
+from featurekit.compile.row import compile_row
+from featurekit.ir.nodes import CallNode
+from featurekit.registry import Params
+from featurekit.spec.model import Spec
+from featurekit.types import DType
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+class FittedTransform:
+    """A spec with frozen fitted state; build it with ``spec.fit(df)`` or ``featurekit.load``.
+
+    Attributes ending in ``_`` are learned at fit time: ``state_`` (node key -> state),
+    ``fit_info_`` (rows, seconds, engine).
+
+    >>> import featurekit as fk
+    >>> spec = fk.spec_from_yaml('''
+    ... featurekit: 1
+    ... name: demo
+    ... version: 0.1.0
+    ... inputs: {x: {type: float}}
+    ... features: {x_z: coalesce(zscore(x), 0.0)}
+    ... ''')
+    >>> fitted = spec.fit([{"x": 1.0}, {"x": 3.0}])
+    >>> fitted.transform_row({"x": 3.0}), fitted.transform_row({})
+    ({'x_z': 1.0}, {'x_z': 0.0})
+    """
+
+    def __init__(self, spec: Spec, state: Mapping[str, dict], *, fit_info: Mapping[str, Any] | None = None) -> None:
+        self.spec = spec
+        self.state_ = copy.deepcopy(dict(state))
+        self.fit_info_ = dict(fit_info or {})
+        graph = spec.graph
+        self._graph = graph
+        self.output_names = {f: self._columns_of(f) for f in graph.outputs}
+        label = f"{spec.name}@{spec.version} fp={self.fingerprint[:12]}"
+        self._row_fn, self.row_source = compile_row(graph, self.state_, spec, self.output_names, label)
+        self.transform_row = self._row_fn
+
+    # -- identity -------------------------------------------------------------------------
+
+    @property
+    def state_fingerprint(self) -> str:
+        return hashlib.sha256(dumps(self.state_).encode()).hexdigest()
+
+    @property
+    def fingerprint(self) -> str:
+        """Content hash of logic and fitted state together (what a model should pin)."""
+        return hashlib.sha256(f"{self.spec.fingerprint}:{self.state_fingerprint}".encode()).hexdigest()
+
+    @property
+    def pin(self) -> str:
+        """``name@version#fingerprint``, the string ``featurekit.load(expect=...)`` checks."""
+        return f"{self.spec.name}@{self.spec.version}#{self.fingerprint}"
+
+    def __repr__(self) -> str:
+        return (f"FittedTransform({self.spec.name}@{self.spec.version}, {len(self.output_columns)} columns, "
+                f"fp={self.fingerprint[:12]})")
+
+    # -- schema ---------------------------------------------------------------------------
+
+    def _columns_of(self, feature: str) -> list[str]:
+        node = self._graph.features[feature]
+        if isinstance(node, CallNode):
+            op = registry.get(node.op)
+            if op.outputs is not None:
+                return op.outputs(feature, Params(dict(node.params)), self.state_.get(node.key))
+        return [feature]
+
+    @property
+    def output_columns(self) -> list[str]:
+        """Output column names, in order (a one-hot feature contributes several)."""
+        return [c for f in self._graph.outputs for c in self.output_names[f]]
+
+    @property
+    def output_types(self) -> dict[str, str]:
+        """Column -> ``int``/``float``/``bool``/``str``/``timestamp`` plus ``?`` when it may be null."""
+        out = {}
+        for feature in self._graph.outputs:
+            node = self._graph.features[feature]
+            for col in self.output_names[feature]:
+                out[col] = node.dtype.value + ("?" if node.nullable and node.dtype is not DType.FLOAT else "")
+        return out
+
+    # -- the two paths ----------------------------------------------------------------------
+
+    def transform(self, data: Any) -> "pd.DataFrame":
+        """Batch path: a DataFrame (or list of row dicts) in, a DataFrame of features out.
+
+        The input is never mutated; the output keeps the input's index.
+        """
+        from featurekit.engines.pandas import transform_frame
+
+        if type(data).__module__.startswith("dask"):
+            from featurekit.engines.dask import transform_dask  # pragma: no cover - optional engine
+
+            return transform_dask(self, data)
+        return transform_frame(self, data)
+
+    def transform_rows(self, rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """Row path over many rows: ``[transform_row(r) for r in rows]``."""
+        fn = self._row_fn
+        return [fn(r) for r in rows]
+
+    # -- persistence ----------------------------------------------------------------------
+
+    def save(self, path: str) -> str:
+        """Write the artifact directory (manifest, spec, state) and return its path."""
+        from featurekit.artifact.save import save
+
+        return save(self, path)
+
+    def describe(self) -> str:
+        """Features, types, null rules, fitted state summary and fingerprints, as text."""
+        from featurekit.describe import describe_fitted
+
+        return describe_fitted(self)
+
+    def state_by_feature(self) -> dict[str, list[dict[str, Any]]]:
+        """Readable state: for each feature, the analyzed ops it uses and what they learned."""
+        from featurekit.ir.nodes import walk
+
+        out: dict[str, list[dict[str, Any]]] = {}
+        for feature in self._graph.outputs:
+            items = []
+            for node in walk([self._graph.features[feature]]):
+                if node.key in self.state_:
+                    items.append({"op": node.op, "params": dict(node.params), "state": self.state_[node.key]})
+            out[feature] = items
+        return out
+
+    def to_json(self) -> str:
+        return json.dumps({"spec": self.spec.to_dict(), "state": self.state_}, sort_keys=True, default=str)
