@@ -276,7 +276,8 @@ def fit_handwritten(df: pd.DataFrame) -> dict[str, Any]:
     clip_std = float(np.std(clipped))
     if clip_std == 0.0:
         clip_std = 1.0
-    bounds = [float(v) for v in np.percentile(imputed, list(range(10, 100, 10)))]
+    pcts = [100 * i // N_SPEND_BUCKETS for i in range(1, N_SPEND_BUCKETS)]  # 10, 20, ..., 90
+    bounds = [float(v) for v in np.percentile(imputed, pcts)]
 
     tenure = _int_values(df["tenure_days"])
     tenure_min = float(tenure.min())

@@ -24,6 +24,7 @@ from featurekit.errors import did_you_mean
 from featurekit.types import DType
 
 _REQUIRED = object()
+IntRange = "tuple[int, int] | None"
 
 
 class Kind(enum.Enum):
@@ -183,6 +184,9 @@ class Op:
     expression over the argument variables. ``analyzer(params, arg_type)`` returns the
     analyzer to fit on the first argument (or None when these params need no fit), and
     ``state_from(fitted, params)`` turns its result into the op's frozen state.
+    ``int_range(params, arg_ranges)`` gives the inclusive range of an int result from the
+    ranges of int arguments (None = unknown); the normalizer uses it to prove that int
+    arithmetic cannot overflow, so such results are not needlessly nullable.
     ``float_args`` makes the normalizer convert int arguments to float first; ``promote``
     lists argument positions that are unified to one numeric type (int with float -> float),
     so implementations only ever see matching types.
@@ -196,7 +200,8 @@ class Op:
     row: Callable[..., Any]
     params: Mapping[str, Param] = dataclasses.field(default_factory=dict)
     null_rule: NullRule = NullRule.PROPAGATE
-    may_yield_null: Callable[[tuple[bool, ...], Params, tuple[DType, ...]], bool] | None = None
+    may_yield_null: Callable[..., bool] | None = None
+    int_range: Callable[[Params, tuple[IntRange, ...]], IntRange] | None = None
     analyzer: Callable[[Params, DType], Any] | None = None
     state_from: Callable[[dict, Params], dict] | None = None
     outputs: Callable[[str, Params, dict | None], list[str]] | None = None
@@ -254,10 +259,14 @@ class Op:
         return bound
 
     def result_nullable(self, arg_nullable: Sequence[bool], params: Params,
-                        arg_types: Sequence[DType]) -> bool:
-        """Whether the output can be null, given which arguments can."""
+                        arg_types: Sequence[DType], result_range: IntRange = None) -> bool:
+        """Whether the output can be null, given which arguments can.
+
+        ``result_range`` is the inferred range of an int result (None when unbounded); int
+        arithmetic is null on overflow, which cannot happen when the range fits int64.
+        """
         if self.may_yield_null is not None:
-            return self.may_yield_null(tuple(arg_nullable), params, tuple(arg_types))
+            return self.may_yield_null(tuple(arg_nullable), params, tuple(arg_types), result_range)
         if self.null_rule is NullRule.PROPAGATE:
             return any(arg_nullable)
         return False

@@ -110,7 +110,6 @@ _ALNUM = np.frombuffer(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", dtype=np.uint8)
 _DIGITS = np.frombuffer(b"0123456789", dtype=np.uint8)
 
 _US_PER_S = 1_000_000
-_US_PER_DAY = 86_400 * _US_PER_S
 _AS_OF_S = int(AS_OF.timestamp())
 _SPAN_DAYS = 8 * 365  # signups spread over the 8 years before AS_OF
 
@@ -175,7 +174,7 @@ def _descriptions(rng: np.random.Generator, n: int) -> pa.Array:
     parts: list[pa.Array] = [pads.take(pa.array(lead))]
     parts += [pool_arr.take(pa.array(cell[:, i])) for i in range(_MAX_TOKENS)]
     parts.append(pads.take(pa.array(trail)))
-    return pc.binary_join_element_wise(*parts, "")
+    return pc.binary_join_element_wise(*parts, pa.scalar("", pa.large_string()))
 
 
 def make_churn(n_rows: int, seed: int = 0, *, evaluation: bool = False) -> pd.DataFrame:

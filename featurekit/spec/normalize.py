@@ -11,13 +11,14 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 from typing import TYPE_CHECKING, Any
 
 from featurekit import registry
 from featurekit.errors import SpecError, did_you_mean
 from featurekit.ir.nodes import Call, CallNode, Const, ConstNode, Expr, InputNode, Name, Node
 from featurekit.registry import Params, ParamError
-from featurekit.types import DType, INPUT_TYPES
+from featurekit.types import INPUT_TYPES, INT64_MAX, INT64_MIN, DType
 
 if TYPE_CHECKING:
     from featurekit.spec.model import FeatureSpec, Spec
@@ -60,6 +61,7 @@ class _Normalizer:
         self.decls = {f.name: f for f in spec.features}
         self.done: dict[str, Node] = {}
         self.visiting: list[str] = []
+        self.ranges: dict[str, tuple[int, int]] = {}
 
     def fail(self, what: str, feature: "FeatureSpec | None" = None, **kw: Any) -> SpecError:
         where = f"feature {feature.name!r}: " if feature is not None else ""
@@ -180,8 +182,29 @@ class _Normalizer:
         except TypeError as exc:
             raise self.fail(f"op {op.name!r}: {exc}", feature, op=op.name,
                             fix="convert explicitly with to_int/to_float/to_str/to_bool") from None
-        nullable = op.result_nullable([a.nullable for a in args], params, types)
-        return CallNode(op.name, tuple(args), tuple(sorted(params.items())), dtype, nullable)
+        rng = None
+        if dtype is DType.INT and op.int_range is not None:
+            rng = op.int_range(params, tuple(self._range(a) for a in args))
+        nullable = op.result_nullable([a.nullable for a in args], params, types, rng)
+        node = CallNode(op.name, tuple(args), tuple(sorted(params.items())), dtype, nullable)
+        if rng is not None:
+            self.ranges[node.key] = rng
+        return node
+
+    def _range(self, node: Node) -> tuple[int, int] | None:
+        """Inclusive value range of an int (or bool, as 0/1) node; None when unknown."""
+        if node.dtype is DType.BOOL:
+            return (0, 1)
+        if node.dtype is not DType.INT:
+            return None
+        if isinstance(node, ConstNode):
+            return (node.value, node.value)
+        if isinstance(node, InputNode):
+            spec = next(i for i in self.spec.inputs if i.name == node.name)
+            lo = math.ceil(spec.min) if spec.min is not None else INT64_MIN
+            hi = math.floor(spec.max) if spec.max is not None else INT64_MAX
+            return (lo, hi)
+        return self.ranges.get(node.key)
 
     def _coerce_args(self, op: registry.Op, args: list[Node], feature: "FeatureSpec") -> list[Node]:
         """Check argument types; insert to_float where the op asks for floats or unification."""

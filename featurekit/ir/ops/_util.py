@@ -29,12 +29,34 @@ def fixed(dtype: DType) -> Callable[[tuple[DType, ...], Params], DType]:
     return rule
 
 
-def never_null(nullable: tuple[bool, ...], p: Params, types: tuple[DType, ...]) -> bool:
+def never_null(nullable: tuple[bool, ...], p: Params, types: tuple[DType, ...], rng: Any = None) -> bool:
     return False
 
 
-def always_maybe_null(nullable: tuple[bool, ...], p: Params, types: tuple[DType, ...]) -> bool:
+def always_maybe_null(nullable: tuple[bool, ...], p: Params, types: tuple[DType, ...], rng: Any = None) -> bool:
     return True
+
+
+INT64 = (-(2**63), 2**63 - 1)
+
+
+def fits_int64(rng: tuple[int, int] | None) -> bool:
+    return rng is not None and INT64[0] <= rng[0] and rng[1] <= INT64[1]
+
+
+def bounded(lo: int, hi: int) -> Callable[..., tuple[int, int]]:
+    """An ``int_range`` rule for ops whose int result always lies in ``[lo, hi]``."""
+    def rule(p: Params, ranges: tuple) -> tuple[int, int]:
+        return (lo, hi)
+    return rule
+
+
+def union_range(p: Params, ranges: tuple) -> tuple[int, int] | None:
+    """Range of an op that returns one of its int arguments (coalesce, if_else, impute)."""
+    present = [r for r in ranges if r is not None]
+    if not present or len(present) < len([r for r in ranges]):
+        return None
+    return (min(r[0] for r in present), max(r[1] for r in present))
 
 
 def errstate() -> Any:

@@ -17,7 +17,7 @@ an = lazy("featurekit.analyzers")
 
 
 from featurekit.compile.column import Column
-from featurekit.ir.ops._util import fixed, never_null
+from featurekit.ir.ops._util import bounded, fixed, never_null
 from featurekit.registry import Kind, NullRule, Op, Param, Params, register
 from featurekit.types import DType
 
@@ -107,7 +107,7 @@ register(Op(
     params={**_vocab_params("frequency"),
             "num_oov_buckets": Param("int", default=1, min=1, max=1_000_000)},
     analyzer=lambda p, t: an.ValueCounts(), state_from=_vocab_state,
-    batch=_vocab_batch, row=_vocab_row,
+    int_range=bounded(0, 2**40), batch=_vocab_batch, row=_vocab_row,
     test_params=({}, {"top_k": 3}, {"order": "lexical", "min_frequency": 2},
                  {"top_k": 2, "num_oov_buckets": 4}),
 ))
@@ -143,7 +143,7 @@ register(Op(
     may_yield_null=never_null,
     params={**_vocab_params("lexical"), "prefix": Param("str", default=None)},
     analyzer=lambda p, t: an.ValueCounts(), state_from=_vocab_state,
-    outputs=_one_hot_names, batch=_one_hot_batch, row=_one_hot_row,
+    int_range=bounded(0, 1), outputs=_one_hot_names, batch=_one_hot_batch, row=_one_hot_row,
     test_params=({}, {"top_k": 2, "prefix": "x"}),
 ))
 
@@ -183,7 +183,7 @@ register(Op(
     dtype_rule=lambda t, p: DType.FLOAT if p.normalize else DType.INT,
     params={"normalize": Param("bool", default=False)},
     analyzer=lambda p, t: an.ValueCounts(), state_from=_frequency_state,
-    batch=_frequency_batch, row=_frequency_row,
+    int_range=bounded(0, 2**62), batch=_frequency_batch, row=_frequency_row,
     test_params=({}, {"normalize": True}),
 ))
 
@@ -199,6 +199,7 @@ register(Op(
     platforms and both paths. Null rule: propagate. Tolerance: exact.""",
     args=(STR,), dtype_rule=fixed(DType.INT),
     params={"num_buckets": Param("int", min=1, max=2**32)},
+    int_range=lambda p, r: (0, p.num_buckets - 1),
     batch=lambda args, p, s: _crc(args[0].values) % p.num_buckets,
     row=lambda ctx, a, p, s, t: f"(_crc32({a[0]}) % {p.num_buckets})",
     test_params=({"num_buckets": 1024}, {"num_buckets": 1}),
@@ -230,7 +231,7 @@ register(Op(
     args=(STR, STR), dtype_rule=fixed(DType.INT), null_rule=NullRule.HANDLES,
     may_yield_null=never_null,
     params={"num_buckets": Param("int", min=1, max=2**32), "sep": Param("str", default="|")},
-    batch=_cross_batch, row=_cross_row,
+    int_range=lambda p, r: (0, p.num_buckets - 1), batch=_cross_batch, row=_cross_row,
     test_params=({"num_buckets": 2048},),
 ))
 

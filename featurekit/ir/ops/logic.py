@@ -16,7 +16,7 @@ an = lazy("featurekit.analyzers")
 
 
 from featurekit.compile.column import Column
-from featurekit.ir.ops._util import fixed, map_distinct, never_null, np_bool, same_as_first
+from featurekit.ir.ops._util import bounded, fixed, map_distinct, never_null, np_bool, union_range
 from featurekit.registry import ANY, NUMERIC, NullRule, Op, Param, Params, register
 from featurekit.types import DType
 
@@ -158,7 +158,8 @@ register(Op(
     null, not an error). An int and a float branch give float. Null: null only where the
     chosen branch is null. Tolerance: exact.""",
     args=(BOOL, ANY, ANY), promote=(1, 2), dtype_rule=_branch_type, null_rule=NullRule.HANDLES,
-    may_yield_null=lambda n, p, t: n[1] or n[2], batch=_if_else,
+    may_yield_null=lambda n, p, t, r=None: n[1] or n[2], batch=_if_else,
+    int_range=lambda p, r: union_range(p, r[1:]),
     row=lambda ctx, a, p, s, t: f"({a[1]} if {a[0]} else {a[2]})",
 ))
 
@@ -192,8 +193,8 @@ register(Op(
     null). Ints mixed with floats give float. Null only if every argument is null.
     Tolerance: exact.""",
     args=(ANY, ANY), variadic=True, promote=(0, 1, 2, 3, 4, 5, 6, 7), dtype_rule=_common_type,
-    null_rule=NullRule.HANDLES, may_yield_null=lambda n, p, t: all(n),
-    batch=_coalesce, row=_coalesce_row,
+    null_rule=NullRule.HANDLES, may_yield_null=lambda n, p, t, r=None: all(n),
+    int_range=union_range, batch=_coalesce, row=_coalesce_row,
 ))
 
 register(Op(
@@ -265,7 +266,8 @@ register(Op(
     outside int64 give null); str -> ``int(s)`` as Python parses it (surrounding
     whitespace allowed; anything else gives null). Tolerance: exact.""",
     args=(frozenset({DType.BOOL, DType.INT, DType.FLOAT, DType.STR}),), dtype_rule=fixed(DType.INT),
-    may_yield_null=lambda n, p, t: n[0] or t[0] in (DType.FLOAT, DType.STR),
+    may_yield_null=lambda n, p, t, r=None: n[0] or t[0] in (DType.FLOAT, DType.STR),
+    int_range=lambda p, r: r[0],  # bool is (0, 1); float and str results are unbounded
     batch=_to_int, row=_to_int_row,
 ))
 
@@ -285,7 +287,7 @@ register(Op(
     0.0/1.0; str -> ``float(s)`` as Python parses it (null when it does not parse).
     Tolerance: exact.""",
     args=(frozenset({DType.BOOL, DType.INT, DType.FLOAT, DType.STR}),), dtype_rule=fixed(DType.FLOAT),
-    may_yield_null=lambda n, p, t: n[0] or t[0] is DType.STR,
+    may_yield_null=lambda n, p, t, r=None: n[0] or t[0] is DType.STR,
     batch=_to_float,
     row=lambda ctx, a, p, s, t: {DType.STR: f"_parse_float({a[0]})", DType.FLOAT: a[0]}.get(
         t[0], f"float({a[0]})"),
@@ -307,7 +309,7 @@ register(Op(
     true for "true"/"1", false for "false"/"0" (case-insensitive, surrounding whitespace
     ignored), null otherwise. Tolerance: exact.""",
     args=(frozenset({DType.BOOL, DType.INT, DType.FLOAT, DType.STR}),), dtype_rule=fixed(DType.BOOL),
-    may_yield_null=lambda n, p, t: n[0] or t[0] is DType.STR,
+    may_yield_null=lambda n, p, t, r=None: n[0] or t[0] is DType.STR,
     batch=_to_bool,
     row=lambda ctx, a, p, s, t: {DType.STR: f"_parse_bool({a[0]})", DType.BOOL: a[0]}.get(
         t[0], f"({a[0]} != 0)"),
@@ -414,6 +416,8 @@ register(Op(
     params={"value": Param("scalar", default=None),
             "strategy": Param("str", default=None, choices=_STRATEGIES)},
     check_params=_check_impute, analyzer=_impute_analyzer, state_from=_impute_state,
+    int_range=lambda p, r: r[0] if p.value is None or r[0] is None else
+    (min(r[0][0], p.value), max(r[0][1], p.value)),
     batch=_impute,
     row=_impute_row,
     test_params=({"value": 0}, {"strategy": "mean"}, {"strategy": "median"},

@@ -16,7 +16,7 @@ an = lazy("featurekit.analyzers")
 
 
 from featurekit.compile.column import Column
-from featurekit.ir.ops._util import always_maybe_null, errstate, fixed, same_as_first
+from featurekit.ir.ops._util import always_maybe_null, bounded, errstate, fits_int64, fixed, same_as_first
 from featurekit.registry import NUMERIC, Kind, NullRule, Op, Param, Params, Tolerance, register
 from featurekit.types import DType
 
@@ -31,8 +31,34 @@ def _int_checked(expr: str) -> str:
     return f"(_r if {_INT_RANGE.format(expr)} else None)"
 
 
-def _int_overflow_may_null(nullable, p, types) -> bool:
-    return any(nullable) or types[0] is DType.INT
+def _int_overflow_may_null(nullable, p, types, rng=None) -> bool:
+    return any(nullable) or (types[0] is DType.INT and not fits_int64(rng))
+
+
+def _range_add(p, r):
+    return None if None in r else (r[0][0] + r[1][0], r[0][1] + r[1][1])
+
+
+def _range_sub(p, r):
+    return None if None in r else (r[0][0] - r[1][1], r[0][1] - r[1][0])
+
+
+def _range_mul(p, r):
+    if None in r:
+        return None
+    products = [a * b for a in r[0] for b in r[1]]
+    return (min(products), max(products))
+
+
+def _range_neg(p, r):
+    return None if r[0] is None else (-r[0][1], -r[0][0])
+
+
+def _range_abs(p, r):
+    if r[0] is None:
+        return None
+    lo, hi = r[0]
+    return (0 if lo <= 0 <= hi else min(abs(lo), abs(hi)), max(abs(lo), abs(hi)))
 
 
 # ----------------------------------------------------------------------- arithmetic
@@ -73,8 +99,9 @@ def _arith_row(symbol: str):
     return row
 
 
-for _name, _sym, _fn, _word in (("add", "+", _add, "sum"), ("sub", "-", _sub, "difference"),
-                                ("mul", "*", _mul, "product")):
+for _name, _sym, _fn, _word, _rng in (("add", "+", _add, "sum", _range_add),
+                                      ("sub", "-", _sub, "difference", _range_sub),
+                                      ("mul", "*", _mul, "product", _range_mul)):
     register(Op(
         name=_name, symbol=_sym,
         doc=f"""``a {_sym} b``: the {_word}.
@@ -83,7 +110,7 @@ for _name, _sym, _fn, _word in (("add", "+", _add, "sum"), ("sub", "-", _sub, "d
         outside the int64 range is null (never wrapped); otherwise float (IEEE-754, exact in
         both paths). Tolerance: exact.""",
         args=(NUMERIC, NUMERIC), promote=(0, 1), dtype_rule=same_as_first,
-        may_yield_null=_int_overflow_may_null, batch=_fn, row=_arith_row(_sym),
+        may_yield_null=_int_overflow_may_null, int_range=_rng, batch=_fn, row=_arith_row(_sym),
         test_params=({},),
     ))
 
@@ -119,7 +146,7 @@ register(Op(
     doc="""``-x``. Null rule: propagate; ``-(-2**63)`` is outside int64 and gives null.
     Tolerance: exact.""",
     args=(NUMERIC,), dtype_rule=same_as_first, may_yield_null=_int_overflow_may_null,
-    batch=_neg,
+    int_range=_range_neg, batch=_neg,
     row=lambda ctx, a, p, s, t: _int_checked(f"-{a[0]}") if t[0] is DType.INT else f"(-{a[0]})",
 ))
 
@@ -135,7 +162,8 @@ register(Op(
     name="abs",
     doc="""``abs(x)``: absolute value (``abs(-0.0) = 0.0``). Null rule: propagate;
     ``abs(-2**63)`` gives null. Tolerance: exact.""",
-    args=(NUMERIC,), dtype_rule=same_as_first, may_yield_null=_int_overflow_may_null, batch=_abs,
+    args=(NUMERIC,), dtype_rule=same_as_first, may_yield_null=_int_overflow_may_null,
+    int_range=_range_abs, batch=_abs,
     row=lambda ctx, a, p, s, t: _int_checked(f"abs({a[0]})") if t[0] is DType.INT else f"abs({a[0]})",
 ))
 
@@ -400,7 +428,7 @@ register(Op(
     args=(NUMERIC,), float_args=True, dtype_rule=fixed(DType.INT),
     params={"edges": Param("numbers", default=None), "quantiles": Param("numbers", default=None,
                                                                          min=0.0, max=100.0)},
-    analyzer=_bucket_analyzer, check_params=_validate_bucketize,
+    analyzer=_bucket_analyzer, check_params=_validate_bucketize, int_range=bounded(0, 2**31),
     state_from=lambda f, p: {"edges": list(f["values"] or []), "count": f["count"]},
     batch=_bucketize,
     row=lambda ctx, a, p, s, t: f"bisect_right({ctx.const(tuple(_bucket_edges(p, s)))}, {a[0]})",

@@ -14,7 +14,7 @@ ks = lazy("featurekit._kernels.strings")
 
 import re
 
-from featurekit.ir.ops._util import fixed
+from featurekit.ir.ops._util import bounded, fixed
 from featurekit.registry import Op, Param, Params, register
 from featurekit.types import DType
 
@@ -57,6 +57,7 @@ register(Op(
 
     Null rule: propagate. Tolerance: exact.""",
     args=(STR,), dtype_rule=fixed(DType.INT),
+    int_range=bounded(0, 2**40),  # no str has 2**40 code points: keeps length + 1 non-null
     batch=lambda args, p, s: ks.char_length(args[0].values),
     row=lambda ctx, a, p, s, t: f"len({a[0]})",
 ))
@@ -68,6 +69,7 @@ register(Op(
     Whitespace is Python's ``str.isspace()`` set (29 code points, including U+00A0 and
     U+3000; U+200B is not whitespace). Null rule: propagate. Tolerance: exact.""",
     args=(STR,), dtype_rule=fixed(DType.INT),
+    int_range=bounded(0, 2**40),
     batch=lambda args, p, s: ks.token_count(args[0].values),
     row=lambda ctx, a, p, s, t: f"len({a[0]}.split())",
 ))

@@ -38,10 +38,16 @@ def civil(us: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return yoe + era * 400 + (m <= 2), m, d
 
 
+_FIELD_RANGES = {"hour": (0, 23), "day_of_week": (0, 6), "day_of_month": (1, 31), "month": (1, 12),
+                 "year": (-300_000, 300_000)}
+
+
 def _field(name: str, doc: str, batch, row, dtype: DType = DType.INT) -> None:
+    rng = _FIELD_RANGES.get(name)
     register(Op(
         name=name, doc=doc + "\n\n    Null rule: propagate. Tolerance: exact.",
-        args=(TS,), dtype_rule=fixed(dtype), batch=lambda args, p, s: batch(args[0].values),
+        args=(TS,), dtype_rule=fixed(dtype), int_range=(lambda p, r: rng) if rng else None,
+        batch=lambda args, p, s: batch(args[0].values),
         row=lambda ctx, a, p, s, t: row(a[0]),
     ))
 
@@ -120,7 +126,7 @@ register(Op(
     batch path once per distinct value). Null rule: propagate, plus null on a parse failure.
     Tolerance: exact.""",
     args=(STR,), dtype_rule=fixed(DType.TIMESTAMP),
-    may_yield_null=lambda n, p, t: True,
+    may_yield_null=lambda n, p, t, r=None: True,
     params={"format": Param("str", default=None), "tz": Param("str", default="UTC")},
     batch=_parse_batch,
     row=lambda ctx, a, p, s, t: f"_parse_ts({a[0]}, {p.format!r}, {p.tz!r})",
