@@ -22,33 +22,10 @@ from featurekit.compile.batch import evaluate, read_inputs
 from featurekit.compile.column import Column
 from featurekit.compile.contract import Coercer
 from featurekit.errors import FitError
-from featurekit.ir.nodes import CallNode, InputNode, Node, walk
+from featurekit.ir.analysis import analyzed_keys, analyzed_nodes, fit_levels  # noqa: F401
+from featurekit.ir.nodes import CallNode, InputNode, walk
 from featurekit.registry import Params
 from featurekit.spec.model import Spec
-
-
-def analyzed_nodes(roots: list[Node]) -> list[CallNode]:
-    """The nodes that need fitting, children before parents."""
-    out = []
-    for node in walk(roots):
-        if isinstance(node, CallNode):
-            op = registry.get(node.op)
-            if op.analyzer is not None and op.analyzer(Params(dict(node.params)), node.args[0].dtype) is not None:
-                out.append(node)
-    return out
-
-
-def fit_levels(roots: list[Node]) -> list[list[CallNode]]:
-    """Analyzed nodes grouped by pass: a node's pass is 1 + the deepest analyzed node below it."""
-    depth: dict[str, int] = {}
-    analyzed = {n.key for n in analyzed_nodes(roots)}
-    for node in walk(roots):
-        below = max((depth[a.key] for a in getattr(node, "args", ())), default=0)
-        depth[node.key] = below + (1 if node.key in analyzed else 0)
-    levels: dict[int, list[CallNode]] = {}
-    for node in analyzed_nodes(roots):
-        levels.setdefault(depth[node.key], []).append(node)
-    return [levels[k] for k in sorted(levels)]
 
 
 def non_null_values(col: Column) -> Any:
@@ -101,7 +78,8 @@ def fit(spec: Spec, data: Any, *, progress: Callable[[str], None] | None = None)
     state: dict[str, dict] = {}
     rows = 0
     for level, nodes in enumerate(fit_levels(roots), start=1):
-        analyzers = {n.key: registry.get(n.op).analyzer(Params(dict(n.params)), n.args[0].dtype) for n in nodes}
+        analyzers = {n.key: registry.get(n.op).analyzer(Params(dict(n.params)), n.args[0].dtype).build()
+                     for n in nodes}
         accs = {k: a.create() for k, a in analyzers.items()}
         targets = [n.args[0] for n in nodes]
         needed = sorted({n.name for n in walk(targets) if isinstance(n, InputNode)})

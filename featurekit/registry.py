@@ -152,6 +152,22 @@ class Params(Mapping[str, Any]):
         return ", ".join(f"{k}={v!r}" for k, v in self._items.items())
 
 
+class AnalyzerRef(tuple):
+    """Which analyzer an op needs, by name and arguments, without importing it.
+
+    ``AnalyzerRef("Quantiles", (1.0, 99.0))`` builds ``featurekit.analyzers.Quantiles((1.0, 99.0))``
+    only when :meth:`build` is called (at fit time), so the serving path never imports numpy.
+    """
+
+    def __new__(cls, name: str, *args: Any) -> "AnalyzerRef":
+        return super().__new__(cls, (name, *args))
+
+    def build(self) -> Any:
+        import featurekit.analyzers as analyzers
+
+        return getattr(analyzers, self[0])(*self[1:])
+
+
 @dataclasses.dataclass(frozen=True)
 class Tolerance:
     """How closely the batch and row paths must agree for an op.

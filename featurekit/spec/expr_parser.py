@@ -51,6 +51,17 @@ def _describe(node: ast.AST) -> str:
     return names.get(type(node), f"'{type(node).__name__}'")
 
 
+def _snippet(node: ast.AST, limit: int = 60) -> str:
+    """The offending source of ``node``, shortened, for messages (never evaluated)."""
+    try:
+        text = ast.unparse(node)
+    except Exception:  # noqa: BLE001 - a message helper must not fail
+        return ""
+    if len(text) > limit:
+        text = text[: limit - 3] + "..."
+    return f" in {text!r}"
+
+
 def _paren_depth(text: str) -> int:
     depth = best = 0
     for ch in text:
@@ -72,8 +83,9 @@ def parse(text: str) -> Expr:
                         fix="split it into several features that reference each other")
     if not text.strip():
         raise ExprError("expression is empty", fix="write an expression such as log1p(x)")
-    if _paren_depth(text) > MAX_DEPTH:
-        raise ExprError(f"expression nests deeper than {MAX_DEPTH} levels",
+    depth = _paren_depth(text)
+    if depth > MAX_DEPTH:
+        raise ExprError(f"expression nests brackets {depth} levels deep; the limit is {MAX_DEPTH}",
                         fix="split it into several features that reference each other")
     try:
         tree = ast.parse(text.strip(), mode="eval")
@@ -138,7 +150,7 @@ class _Builder:
         if isinstance(node, ast.Attribute):
             raise ExprError(f"attribute access '.{node.attr}' is not allowed in expressions",
                             fix="call an op instead, e.g. lower(x) rather than x.lower()")
-        raise ExprError(f"{_describe(node)} is not allowed in expressions", fix=_ALLOWED_TEXT)
+        raise ExprError(f"{_describe(node)}{_snippet(node)} is not allowed in expressions", fix=_ALLOWED_TEXT)
 
     def _constant(self, value: Any) -> Const:
         if value is None:
@@ -168,9 +180,14 @@ class _Builder:
         return out
 
     def _call(self, node: ast.Call, d: int) -> Expr:
+        if isinstance(node.func, ast.Attribute):
+            raise ExprError(f"attribute access {ast.unparse(node.func)[:60] + '()'!r} is not allowed in "
+                            "expressions",
+                            fix=f"call an op instead, e.g. {node.func.attr}(x) rather than x.{node.func.attr}()"
+                            if registry.has(node.func.attr) else "call a registered op by name, e.g. log1p(x)")
         if not isinstance(node.func, ast.Name):
-            raise ExprError(f"only registered ops can be called; got {_describe(node.func)}",
-                            fix="call an op by name, e.g. log1p(x)")
+            raise ExprError(f"only registered ops can be called; got a call of {_describe(node.func)}"
+                            f"{_snippet(node.func)}", fix="call an op by name, e.g. log1p(x)")
         name = node.func.id
         if not registry.has(name):
             hint = _hint(name)

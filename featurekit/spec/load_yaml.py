@@ -50,12 +50,13 @@ class _StrictLoader(yaml.SafeLoader):
             raise SpecError.at(f"YAML alias '*{event.anchor}' is not allowed in specs",
                                path=self.name, line=event.start_mark.line + 1,
                                fix="write the value out; anchors and aliases are rejected")
-        node = super().compose_node(parent, index)
-        if getattr(node, "anchor", None):
-            raise SpecError.at(f"YAML anchor '&{node.anchor}' is not allowed in specs",
-                               path=self.name, line=node.start_mark.line + 1,
+        event = self.peek_event()
+        # nodes do not keep their anchor (only the event does): check it before composing
+        if getattr(event, "anchor", None):
+            raise SpecError.at(f"YAML anchor '&{event.anchor}' is not allowed in specs",
+                               path=self.name, line=event.start_mark.line + 1,
                                fix="write the value out; anchors and aliases are rejected")
-        return node
+        return super().compose_node(parent, index)
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> LineDict:  # noqa: D102
         out = LineDict()
@@ -158,7 +159,10 @@ def build_spec(data: Mapping[str, Any], *, path: str | None = None) -> Spec:
     """Validate plain data (parsed YAML) and build the :class:`Spec`."""
     _check_keys(data, _TOP_KEYS, "the spec", path)
     fmt = data.get("featurekit")
-    if fmt != FORMAT_VERSION:
+    if "featurekit" not in data:
+        raise SpecError.at("the spec format marker 'featurekit' is missing",
+                           path=path, line=1, fix=f"add 'featurekit: {FORMAT_VERSION}' as the first line")
+    if fmt != FORMAT_VERSION or isinstance(fmt, bool):
         raise SpecError.at(f"'featurekit' (the spec format version) must be {FORMAT_VERSION}; got {fmt!r}",
                            path=path, line=_line(data, "featurekit") or 1,
                            fix=f"add 'featurekit: {FORMAT_VERSION}' as the first line")
@@ -182,6 +186,17 @@ def build_spec(data: Mapping[str, Any], *, path: str | None = None) -> Spec:
         if not isinstance(outputs, list) or not all(isinstance(o, str) for o in outputs):
             raise SpecError.at(f"'outputs' must be a list of feature names; got {outputs!r}",
                                path=path, line=_line(data, "outputs"), fix="outputs: [feature_a, feature_b]")
+        seen: set[str] = set()
+        for out in outputs:
+            if out not in features_data:
+                raise SpecError.at(f"'outputs' lists {out!r}, which is not a feature", path=path,
+                                   line=_line(data, "outputs"),
+                                   fix=f"remove {out!r} from outputs, or define it under features:",
+                                   hint=did_you_mean(out, [str(k) for k in features_data]))
+            if out in seen:
+                raise SpecError.at(f"'outputs' lists feature {out!r} twice", path=path,
+                                   line=_line(data, "outputs"), fix="list each feature once")
+            seen.add(out)
         outputs = tuple(outputs)
     description = data.get("description") or ""
     return Spec(name=name, version=version, inputs=inputs, features=features, constants=constants,

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from featurekit import registry
 from featurekit.errors import SpecError, did_you_mean
-from featurekit.ir.nodes import Call, CallNode, Const, ConstNode, Expr, InputNode, Name, Node
+from featurekit.ir.nodes import Call, CallNode, Const, ConstNode, Expr, InputNode, Name, Node, to_source
 from featurekit.registry import Params, ParamError
 from featurekit.types import INPUT_TYPES, INT64_MAX, INT64_MIN, DType
 
@@ -65,8 +65,10 @@ class _Normalizer:
 
     def fail(self, what: str, feature: "FeatureSpec | None" = None, **kw: Any) -> SpecError:
         where = f"feature {feature.name!r}: " if feature is not None else ""
-        return SpecError.at(where + what, path=self.path, line=feature.line if feature else kw.pop("line", None),
-                            feature=feature.name if feature else None, **kw)
+        line = kw.pop("line", None)
+        name = kw.pop("feature_name", None)
+        return SpecError.at(where + what, path=self.path, line=feature.line if feature else line,
+                            feature=feature.name if feature else name, **kw)
 
     def run(self) -> Graph:
         names_seen: dict[str, str] = {}
@@ -74,8 +76,10 @@ class _Normalizer:
                             ("feature", self.spec.features)):
             for item in items:
                 if item.name in names_seen:
-                    raise self.fail(f"{kind} {item.name!r} has the same name as a {names_seen[item.name]}",
-                                    line=item.line, fix="inputs, constants and features share one namespace; "
+                    other = names_seen[item.name]
+                    raise self.fail(f"{kind} {item.name!r} has the same name as {'an' if other == 'input' else 'a'} "
+                                    f"{other}", line=item.line, feature_name=item.name if kind == "feature" else None,
+                                    fix="inputs, constants and features share one namespace; "
                                     "rename one")
                 names_seen[item.name] = kind
         for inp in self.spec.inputs:
@@ -168,14 +172,21 @@ class _Normalizer:
             raise self.fail(f"op {op.name!r} takes {want} argument(s); got {len(args)}", feature, op=op.name,
                             fix=f"call it as {op.name}({', '.join('x' + str(i) for i in range(n))}"
                                 f"{', ...' if op.variadic else ''})")
+        given = dict(expr.params)
+        for key in given:
+            if key not in op.params:
+                known = ", ".join(op.params) or "none"
+                raise self.fail(f"op {op.name!r} has no parameter {key!r} (parameters: {known})", feature,
+                                op=op.name, fix=f"remove {key!r} or use one of the listed parameters",
+                                hint=did_you_mean(key, op.params))
         try:
-            params = Params(op.bind_params(dict(expr.params)))
+            params = Params(op.bind_params(given))
         except ParamError as exc:
-            raise self.fail(str(exc), feature, op=op.name, fix=exc.fix) from None
+            raise self.fail(str(exc), feature, op=op.name, fix=exc.fix or _param_fix(op, given)) from None
         if op.outputs is not None and not top:
             raise self.fail(f"op {op.name!r} produces several columns and must be the whole expression",
                             feature, op=op.name, fix=f"make a separate feature: name: {op.name}(...)")
-        args = self._coerce_args(op, args, feature)
+        args = self._coerce_args(op, args, feature, expr.args)
         types = tuple(a.dtype for a in args)
         try:
             dtype = op.dtype_rule(types, params)
@@ -206,17 +217,25 @@ class _Normalizer:
             return (lo, hi)
         return self.ranges.get(node.key)
 
-    def _coerce_args(self, op: registry.Op, args: list[Node], feature: "FeatureSpec") -> list[Node]:
+    def _coerce_args(self, op: registry.Op, args: list[Node], feature: "FeatureSpec",
+                     sources: tuple[Expr, ...] = ()) -> list[Node]:
         """Check argument types; insert to_float where the op asks for floats or unification."""
         out = list(args)
         for i, arg in enumerate(out):
             allowed = op.args[min(i, len(op.args) - 1)]
             if arg.dtype not in allowed:
-                names = ", ".join(sorted(t.value for t in allowed))
-                hint = "convert with to_int(x)" if arg.dtype is DType.BOOL and DType.INT in allowed else None
-                raise self.fail(f"op {op.name!r} argument {i + 1} must be {names}; got {arg.dtype.value}",
-                                feature, op=op.name, fix="convert explicitly with to_int/to_float/to_str",
-                                hint=hint)
+                names = sorted(t.value for t in allowed)
+                names_text = ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else names[0]
+                src = to_source(sources[i]) if i < len(sources) else "x"
+                if len(src) > 60:
+                    src = src[:57] + "..."
+                hint = None
+                if arg.dtype is DType.BOOL and DType.INT in allowed:
+                    hint = f"true/false are not numbers here; write to_int({src})"
+                raise self.fail(f"op {op.name!r} argument {i + 1} ({src}) must be {names_text}; "
+                                f"got {arg.dtype.value}", feature, op=op.name,
+                                fix="convert explicitly with to_int/to_float/to_str/to_bool, or pass a "
+                                    f"{names_text} value", hint=hint)
         positions = [i for i in op.promote if i < len(out)]
         types = {out[i].dtype for i in positions}
         if types == {DType.INT, DType.FLOAT}:
@@ -225,6 +244,17 @@ class _Normalizer:
         if op.float_args:
             out = [_to_float(a) if a.dtype is DType.INT else a for a in out]
         return out
+
+
+def _param_fix(op: registry.Op, given: dict[str, Any]) -> str:
+    """A fix for a parameter error whose registry message carries none: name the rule."""
+    for key, param in op.params.items():
+        if key in given:
+            try:
+                param.validate(given[key])
+            except ParamError:
+                return f"give {key} {param.describe()}"
+    return f"see the parameters of {op.name} in `featurekit ops`"
 
 
 def _to_float(node: Node) -> Node:

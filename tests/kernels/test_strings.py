@@ -173,19 +173,17 @@ def test_crc32_char_length_token_count(built):
     check_numeric(K.token_count(arr), py, lambda s: len(s.split()), np.int64)
 
 
-@pytest.fixture
-def tiny_crc_limits(monkeypatch):
-    """Exercise the chunking, long-row and tail paths of crc32 on small inputs."""
-    monkeypatch.setattr(K, "_CRC_CHUNK_BYTES", 64)
-    monkeypatch.setattr(K, "_CRC_LONG_ROW", 40)
-    monkeypatch.setattr(K, "_CRC_TAIL_ROWS", 2)
-
-
 @SETTINGS
 @given(arrays)
-def test_crc32_small_limits(tiny_crc_limits, built):
+def test_crc32_small_limits(built):
+    """Exercise the chunking, long-row and tail paths of crc32 on small inputs."""
     arr, py = built
-    check_numeric(K.crc32(arr), py, lambda s: zlib.crc32(s.encode("utf-8")), np.uint32)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(K, "_CRC_CHUNK_BYTES", 64)
+        mp.setattr(K, "_CRC_LONG_ROW", 40)
+        mp.setattr(K, "_CRC_TAIL_ROWS", 2)
+        got = K.crc32(arr)
+    check_numeric(got, py, lambda s: zlib.crc32(s.encode("utf-8")), np.uint32)
 
 
 @pytest.mark.parametrize("typ", [pa.string(), pa.large_string()])

@@ -18,7 +18,7 @@ an = lazy("featurekit.analyzers")
 
 from featurekit.compile.column import Column
 from featurekit.ir.ops._util import bounded, fixed, never_null
-from featurekit.registry import Kind, NullRule, Op, Param, Params, register
+from featurekit.registry import AnalyzerRef, Kind, NullRule, Op, Param, Params, register
 from featurekit.types import DType
 
 STR = frozenset({DType.STR})
@@ -106,7 +106,7 @@ register(Op(
     may_yield_null=never_null,
     params={**_vocab_params("frequency"),
             "num_oov_buckets": Param("int", default=1, min=1, max=1_000_000)},
-    analyzer=lambda p, t: an.ValueCounts(), state_from=_vocab_state,
+    analyzer=lambda p, t: AnalyzerRef("ValueCounts"), state_from=_vocab_state,
     int_range=bounded(0, 2**40), batch=_vocab_batch, row=_vocab_row,
     test_params=({}, {"top_k": 3}, {"order": "lexical", "min_frequency": 2},
                  {"top_k": 2, "num_oov_buckets": 4}),
@@ -142,7 +142,7 @@ register(Op(
     args=(CATEGORICAL,), dtype_rule=fixed(DType.INT), null_rule=NullRule.HANDLES,
     may_yield_null=never_null,
     params={**_vocab_params("lexical"), "prefix": Param("str", default=None)},
-    analyzer=lambda p, t: an.ValueCounts(), state_from=_vocab_state,
+    analyzer=lambda p, t: AnalyzerRef("ValueCounts"), state_from=_vocab_state,
     int_range=bounded(0, 1), outputs=_one_hot_names, batch=_one_hot_batch, row=_one_hot_row,
     test_params=({}, {"top_k": 2, "prefix": "x"}),
 ))
@@ -182,7 +182,7 @@ register(Op(
     args=(CATEGORICAL,),
     dtype_rule=lambda t, p: DType.FLOAT if p.normalize else DType.INT,
     params={"normalize": Param("bool", default=False)},
-    analyzer=lambda p, t: an.ValueCounts(), state_from=_frequency_state,
+    analyzer=lambda p, t: AnalyzerRef("ValueCounts"), state_from=_frequency_state,
     int_range=bounded(0, 2**62), batch=_frequency_batch, row=_frequency_row,
     test_params=({}, {"normalize": True}),
 ))

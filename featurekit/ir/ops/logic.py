@@ -17,7 +17,7 @@ an = lazy("featurekit.analyzers")
 
 from featurekit.compile.column import Column
 from featurekit.ir.ops._util import bounded, fixed, map_distinct, never_null, np_bool, union_range
-from featurekit.registry import ANY, NUMERIC, NullRule, Op, Param, Params, register
+from featurekit.registry import AnalyzerRef, ANY, NUMERIC, NullRule, Op, Param, Params, register
 from featurekit.types import DType
 
 BOOL = frozenset({DType.BOOL})
@@ -350,7 +350,8 @@ def _check_impute(p: Params) -> None:
 
 
 def _impute_analyzer(p: Params, dtype: DType):
-    return {"mean": an.MeanVar, "median": an.Median, "most_frequent": an.ValueCounts}.get(p.strategy, lambda: None)()
+    return {"mean": AnalyzerRef("MeanVar"), "median": AnalyzerRef("Median"),
+            "most_frequent": AnalyzerRef("ValueCounts")}.get(p.strategy)
 
 
 def _impute_state(fitted: dict, p: Params) -> dict:

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 from featurekit._lazy import lazy
 np = lazy("numpy")
-an = lazy("featurekit.analyzers")
 
 
 from featurekit.compile.column import Column
 from featurekit.ir.ops._util import always_maybe_null, bounded, errstate, fits_int64, fixed, same_as_first
-from featurekit.registry import NUMERIC, Kind, NullRule, Op, Param, Params, Tolerance, register
+from featurekit.registry import AnalyzerRef, NUMERIC, Kind, NullRule, Op, Param, Params, Tolerance, register
 from featurekit.types import DType
 
 FLOAT = frozenset({DType.FLOAT})
@@ -258,7 +257,7 @@ register(Op(
 def _clip_analyzer(p: Params, dtype: DType):
     if p.lower_pct is None and p.upper_pct is None:
         return None
-    return an.Quantiles(tuple(q for q in (p.lower_pct, p.upper_pct) if q is not None))
+    return AnalyzerRef("Quantiles", tuple(q for q in (p.lower_pct, p.upper_pct) if q is not None))
 
 
 def _clip_state(fitted: dict, p: Params) -> dict:
@@ -340,7 +339,7 @@ register(Op(
     A std of 0, and an empty fit, use std 1.0 (an empty fit also uses mean 0.0: the input
     passes through unscaled). Null rule: propagate. Always float. Tolerance: exact.""",
     args=(NUMERIC,), float_args=True, dtype_rule=fixed(DType.FLOAT),
-    analyzer=lambda p, t: an.MeanVar(), state_from=_zscore_state,
+    analyzer=lambda p, t: AnalyzerRef("MeanVar"), state_from=_zscore_state,
     batch=lambda args, p, s: _scale(args, s["mean"], s["std"]),
     row=lambda ctx, a, p, s, t: f"(({a[0]} - {ctx.lit(s['mean'])}) / {ctx.lit(s['std'])})",
 ))
@@ -362,7 +361,7 @@ register(Op(
     range, and an empty fit, use range 1.0 (empty fit: min 0.0). Null rule: propagate.
     Tolerance: exact.""",
     args=(NUMERIC,), float_args=True, dtype_rule=fixed(DType.FLOAT),
-    analyzer=lambda p, t: an.MinMax(), state_from=_minmax_state,
+    analyzer=lambda p, t: AnalyzerRef("MinMax"), state_from=_minmax_state,
     batch=lambda args, p, s: _scale(args, s["min"], s["range"]),
     row=lambda ctx, a, p, s, t: f"(({a[0]} - {ctx.lit(s['min'])}) / {ctx.lit(s['range'])})",
 ))
@@ -383,7 +382,7 @@ register(Op(
     (numpy.percentile, linear). A zero IQR, and an empty fit, use 1.0 (empty fit: median
     0.0). Null rule: propagate. Tolerance: exact.""",
     args=(NUMERIC,), float_args=True, dtype_rule=fixed(DType.FLOAT),
-    analyzer=lambda p, t: an.Quantiles((25.0, 50.0, 75.0)), state_from=_robust_state,
+    analyzer=lambda p, t: AnalyzerRef("Quantiles", (25.0, 50.0, 75.0)), state_from=_robust_state,
     batch=lambda args, p, s: _scale(args, s["median"], s["iqr"]),
     row=lambda ctx, a, p, s, t: f"(({a[0]} - {ctx.lit(s['median'])}) / {ctx.lit(s['iqr'])})",
 ))
@@ -395,7 +394,7 @@ register(Op(
 def _bucket_analyzer(p: Params, dtype: DType):
     if p.edges is not None:
         return None
-    return an.Quantiles(tuple(p.quantiles))
+    return AnalyzerRef("Quantiles", tuple(p.quantiles))
 
 
 def _bucket_edges(p: Params, s: dict | None) -> list[float]:

@@ -21,22 +21,22 @@ from featurekit.types import DType
 STR = frozenset({DType.STR})
 
 
-def _str_to_str(name: str, kernel, method: str, what: str) -> None:
+def _str_to_str(name: str, kernel: str, method: str, what: str) -> None:
     register(Op(
         name=name,
         doc=f"""``{name}(s)``: {what}, exactly Python's ``s.{method}()``.
 
         Null rule: propagate. Tolerance: exact.""",
         args=(STR,), dtype_rule=fixed(DType.STR),
-        batch=lambda args, p, s: kernel(args[0].values),
+        batch=lambda args, p, s: getattr(ks, kernel)(args[0].values),
         row=lambda ctx, a, p, s, t: f"{a[0]}.{method}()",
     ))
 
 
-_str_to_str("lower", ks.lower, "lower", "lower case (full Unicode case mapping)")
-_str_to_str("upper", ks.upper, "upper", "upper case (full Unicode case mapping)")
-_str_to_str("casefold", ks.casefold, "casefold", "case-folded for caseless matching (``ß`` -> ``ss``)")
-_str_to_str("strip", ks.strip, "strip", "leading and trailing whitespace removed (``str.isspace`` set)")
+_str_to_str("lower", "lower", "lower", "lower case (full Unicode case mapping)")
+_str_to_str("upper", "upper", "upper", "upper case (full Unicode case mapping)")
+_str_to_str("casefold", "casefold", "casefold", "case-folded for caseless matching (``ß`` -> ``ss``)")
+_str_to_str("strip", "strip", "strip", "leading and trailing whitespace removed (``str.isspace`` set)")
 
 _FORMS = ("NFC", "NFD", "NFKC", "NFKD")
 register(Op(

@@ -1,0 +1,47 @@
+"""The artifact manifest: names, versions, fingerprints and the SHA-256 of every file.
+
+Layout of an artifact directory (format 1)::
+
+    manifest.json   this file: format, spec name/version, fingerprints, library versions,
+                    creation time, {file: sha256}, and its own hash over all of that
+    spec.json       the normalized spec (Spec.to_dict())
+    state.json      fitted state, strict JSON (non-finite floats tagged)
+
+The hashes detect any change after saving (they are not a signature: someone who can write
+the directory can rewrite the manifest too; sign the directory if that is your threat).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+FORMAT = "featurekit-artifact"
+FORMAT_VERSION = 1
+FILES = ("spec.json", "state.json")
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def manifest_digest(manifest: dict[str, Any]) -> str:
+    """Hash of the manifest's content without its own ``manifest_sha256`` field."""
+    body = {k: v for k, v in manifest.items() if k != "manifest_sha256"}
+    return sha256_bytes(json.dumps(body, sort_keys=True, separators=(",", ":")).encode("utf-8"))
+
+
+def library_versions() -> dict[str, str]:
+    """Versions recorded at save time (numpy/pandas only if already imported by fitting)."""
+    import platform
+    import sys
+
+    from featurekit import __version__
+
+    out = {"featurekit": __version__, "python": platform.python_version()}
+    for name in ("numpy", "pandas", "pyarrow"):
+        module = sys.modules.get(name)
+        if module is not None:
+            out[name] = getattr(module, "__version__", "unknown")
+    return out

@@ -1,0 +1,62 @@
+"""Save a fitted transform as an artifact directory (see :mod:`featurekit.artifact.manifest`)."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from featurekit import _json
+from featurekit.artifact.manifest import FORMAT, FORMAT_VERSION, library_versions, manifest_digest, sha256_bytes
+from featurekit.errors import ArtifactError
+
+if TYPE_CHECKING:
+    from featurekit.transform import FittedTransform
+
+
+def save(fitted: "FittedTransform", path: str | os.PathLike) -> str:
+    """Write ``fitted`` to the directory ``path`` atomically; returns the path.
+
+    An existing artifact at ``path`` is replaced; any other existing non-empty directory is
+    refused so nothing unrelated is overwritten.
+    """
+    target = Path(path)
+    if target.exists() and any(target.iterdir()) and not (target / "manifest.json").is_file():
+        raise ArtifactError(f"save: {str(target)!r} exists and is not a featurekit artifact\n"
+                            "  Fix: choose an empty or new directory")
+    spec = fitted.spec
+    files = {
+        # declaration order matters (it is the default output order): never sort these keys
+        "spec.json": json.dumps(spec.to_dict(), indent=1, ensure_ascii=False).encode("utf-8"),
+        "state.json": _json.dumps(fitted.state_, indent=1).encode("utf-8"),
+    }
+    manifest = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "name": spec.name,
+        "version": spec.version,
+        "spec_fingerprint": spec.fingerprint,
+        "feature_fingerprints": spec.feature_fingerprints,
+        "state_fingerprint": fitted.state_fingerprint,
+        "fingerprint": fitted.fingerprint,
+        "output_columns": fitted.output_columns,
+        "fit_info": fitted.fit_info_,
+        "libraries": library_versions(),
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "files": {name: sha256_bytes(data) for name, data in files.items()},
+    }
+    manifest["manifest_sha256"] = manifest_digest(manifest)
+    files["manifest.json"] = json.dumps(manifest, sort_keys=True, indent=1).encode("utf-8")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".fk-save-", dir=target.parent))
+    for name, data in files.items():
+        (staging / name).write_bytes(data)
+    if target.exists():
+        for old in target.iterdir():
+            old.unlink()
+        target.rmdir()
+    staging.rename(target)
+    return str(target)
