@@ -572,7 +572,7 @@ def _nonascii_codepoints(d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         cp[i3] = ((b3 & 0x0F).astype(np.int32) << 12) | (c13 << 6) | c2
         j4 = np.flatnonzero(b3 >= 0xF0)
         if len(j4):
-            c3 = np.take(d, p3[j4] + 2, mode="clip").astype(np.int32) & 0x3F
+            c3 = np.take(d, p3[j4] + 3, mode="clip").astype(np.int32) & 0x3F
             cp[i3[j4]] = (
                 ((b3[j4] & 0x07).astype(np.int32) << 18) | (c13[j4] << 12) | (c2[j4] << 6) | c3
             )

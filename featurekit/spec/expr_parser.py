@@ -186,11 +186,13 @@ class _Builder:
                             fix=f"call an op instead, e.g. {node.func.attr}(x) rather than x.{node.func.attr}()"
                             if registry.has(node.func.attr) else "call a registered op by name, e.g. log1p(x)")
         if not isinstance(node.func, ast.Name):
-            raise ExprError(f"only registered ops can be called; got a call of {_describe(node.func)}"
-                            f"{_snippet(node.func)}", fix="call an op by name, e.g. log1p(x)")
+            raise ExprError(f"calling {_describe(node.func)}{_snippet(node.func)} is not allowed; only "
+                            "registered ops can be called", fix="call an op by name, e.g. log1p(x)")
         name = node.func.id
         if not registry.has(name):
             hint = _hint(name)
+            if hint is None and name.startswith("_"):
+                hint = "Python builtins and private names are not available; only registered ops can be called"
             raise ExprError(f"unknown op {name!r}", fix="see `featurekit ops` for the op list",
                             hint=hint)
         op = registry.get(name)

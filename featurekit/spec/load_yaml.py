@@ -175,12 +175,12 @@ def build_spec(data: Mapping[str, Any], *, path: str | None = None) -> Spec:
         raise SpecError.at(f"'version' must be a semantic version like 1.0.0; got {version!r}",
                            path=path, line=_line(data, "version") or 1,
                            fix="write it as MAJOR.MINOR.PATCH, e.g. version: 1.0.0")
-    constants = tuple(_constant(k, v, data["constants"], path)
+    constants = tuple(constant_from_data(k, v, data["constants"], path)
                       for k, v in _mapping(data, "constants", path, required=False).items())
     inputs_data = _mapping(data, "inputs", path)
-    inputs = tuple(_input(k, v, inputs_data, path) for k, v in inputs_data.items())
+    inputs = tuple(input_from_data(k, v, inputs_data, path) for k, v in inputs_data.items())
     features_data = _mapping(data, "features", path)
-    features = tuple(_feature(k, v, features_data, path) for k, v in features_data.items())
+    features = tuple(feature_from_data(k, v, features_data, path) for k, v in features_data.items())
     outputs = data.get("outputs")
     if outputs is not None:
         if not isinstance(outputs, list) or not all(isinstance(o, str) for o in outputs):
@@ -209,7 +209,7 @@ def _check_name(name: Any, what: str, path: str | None, line: int | None) -> Non
                            fix="use letters, digits and _ (not starting with a digit)")
 
 
-def _constant(name: str, value: Any, section: Mapping, path: str | None) -> ConstantSpec:
+def constant_from_data(name: str, value: Any, section: Mapping, path: str | None) -> ConstantSpec:
     line = _line(section, name)
     _check_name(name, "constant", path, line)
     if isinstance(value, Mapping) and set(value) == {"timestamp"} and isinstance(value["timestamp"], str):
@@ -227,7 +227,7 @@ def _constant(name: str, value: Any, section: Mapping, path: str | None) -> Cons
                        f"got {value!r}", path=path, line=line, fix="e.g. K: 50")
 
 
-def _input(name: str, value: Any, section: Mapping, path: str | None) -> InputSpec:
+def input_from_data(name: str, value: Any, section: Mapping, path: str | None) -> InputSpec:
     line = _line(section, name)
     _check_name(name, "input", path, line)
     if isinstance(value, str):
@@ -260,7 +260,8 @@ def _input(name: str, value: Any, section: Mapping, path: str | None) -> InputSp
                        f"remove '{key}'")
         bounds[key] = float(bound) if isinstance(bound, (int, float)) and type_name == "float" else bound
     if bounds["min"] is not None and bounds["max"] is not None and bounds["min"] > bounds["max"]:
-        raise fail("min", f"min ({bounds['min']}) is greater than max ({bounds['max']})", "swap them")
+        raise fail("min", f"min ({bounds['min']}) is greater than max ({bounds['max']})",
+                   "make min <= max (swap them if they are reversed)")
     values = value.get("values")
     if values is not None:
         if type_name not in ("str", "category") or not isinstance(values, list) or \
@@ -294,7 +295,7 @@ def _input(name: str, value: Any, section: Mapping, path: str | None) -> InputSp
                      doc=str(value.get("doc") or ""), line=line)
 
 
-def _feature(name: str, value: Any, section: Mapping, path: str | None) -> FeatureSpec:
+def feature_from_data(name: str, value: Any, section: Mapping, path: str | None) -> FeatureSpec:
     from featurekit.spec.expr_parser import ExprError, parse
 
     line = _line(section, name)

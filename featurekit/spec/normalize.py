@@ -149,7 +149,7 @@ class _Normalizer:
             if isinstance(node, CallNode) and registry.get(node.op).outputs is not None:
                 raise self.fail(f"uses feature {name!r}, which is multi-column ({node.op}) and cannot be "
                                 "used inside an expression", feature,
-                                fix=f"use the same op's input directly, e.g. vocab() for an index")
+                                fix=_multi_fix(self.decls[name].expr))
             return node
         known = list(self.inputs) + list(self.constants) + list(self.decls)
         raise self.fail(f"uses {name!r}, which is not a declared input, constant or feature", feature,
@@ -244,6 +244,12 @@ class _Normalizer:
         if op.float_args:
             out = [_to_float(a) if a.dtype is DType.INT else a for a in out]
         return out
+
+
+def _multi_fix(expr: Expr) -> str:
+    """Fix for using a multi-column feature inside an expression: point at its input."""
+    arg = to_source(expr.args[0]) if isinstance(expr, Call) and expr.args else "x"
+    return f"use a single-column op on the same input instead, e.g. vocab({arg}) for an index"
 
 
 def _param_fix(op: registry.Op, given: dict[str, Any]) -> str:

@@ -224,6 +224,15 @@ def test_crc32_tables():
             assert reg ^ 0xFFFFFFFF == zlib.crc32(x.to_bytes(2, "little"), prev)
 
 
+@SETTINGS
+@given(st.text(), st.text(alphabet=st.characters(codec="ascii"), max_size=3))
+def test_nonascii_codepoints(s, pad):
+    data = np.frombuffer((pad + s).encode("utf-8"), np.uint8)
+    pos, cps = K._nonascii_codepoints(data)
+    assert cps.tolist() == [ord(c) for c in s if ord(c) >= 0x80]
+    assert [data[p] >= 0xC0 for p in pos] == [True] * len(pos)
+
+
 @pytest.mark.parametrize(
     "s, n",
     [
@@ -299,6 +308,8 @@ def test_normalize(built):
         (K.lower, str.lower, "AΣb"),
         (K.lower, str.lower, "Ⱥ"),
         (K.lower, str.lower, "\ua7cb"),
+        (K.lower, str.lower, "\U00010400"),  # Deseret: 4-byte UTF-8 with a case pair
+        (K.upper, str.upper, "\U00010428"),
         (K.upper, str.upper, "straße"),
         (K.upper, str.upper, "ﬃ"),
         (K.upper, str.upper, "ŉ"),
@@ -328,6 +339,9 @@ def test_transform_named(kernel, func, s):
         "\u0bc6\u0bbe",  # starter + starter composes (Tamil)
         "\u0b47\u0b3e",  # Oriya
         "a\u0323\u0301",
+        "a\u0301\u0323",  # needs canonical reordering
+        "\u0301\u0323",
+        "\U0001d400",  # 4-byte UTF-8, NFKC -> "A"
         "\u0958",
         "ﬃ²½\U0001d400",
         "Å",

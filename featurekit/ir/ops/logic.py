@@ -95,7 +95,7 @@ def _kleene_row(word: str):
     return row
 
 
-def _any_nullable(n, p, t) -> bool:
+def _any_nullable(n, p, t, r=None) -> bool:
     return any(n)
 
 

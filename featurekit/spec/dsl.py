@@ -1,0 +1,143 @@
+"""The Python DSL: build the same spec as YAML, with Python operators and op functions.
+
+Every registered op is a function here (``dsl.log1p(x)``, ``dsl.vocab(x, top_k=50)``), names
+are ``dsl.col("x")``, and ``+ - * / **``, comparisons, ``&`` (and), ``|`` (or) and ``~``
+(not) build the same expression nodes the YAML parser builds, so a DSL spec and its YAML
+twin are equal and have the same fingerprint.
+
+>>> from featurekit import dsl
+>>> x = dsl.col("x")
+>>> spec = dsl.spec("tiny", "1.0.0",
+...                 inputs={"x": dsl.input("float", min=0)},
+...                 features={"x_log": dsl.log1p(x) / 2, "x_big": dsl.to_int(x > 10)})
+>>> spec.features[0].source
+'log1p(x) / 2'
+>>> import featurekit as fk
+>>> fk.spec_from_yaml(spec.to_yaml()).fingerprint == spec.fingerprint
+True
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from featurekit import registry
+from featurekit.ir.nodes import Call, Const, Expr, Name
+from featurekit.spec.model import FeatureSpec, Spec
+
+
+class E:
+    """A DSL expression: wraps an expression node and overloads Python operators."""
+
+    __slots__ = ("node",)
+
+    def __init__(self, node: Expr) -> None:
+        self.node = node
+
+    def _bin(self, op: str, other: Any, reverse: bool = False) -> "E":
+        a, b = self.node, _node(other)
+        return E(Call(op, (b, a) if reverse else (a, b), ()))
+
+    def __add__(self, o: Any) -> "E": return self._bin("add", o)
+    def __radd__(self, o: Any) -> "E": return self._bin("add", o, True)
+    def __sub__(self, o: Any) -> "E": return self._bin("sub", o)
+    def __rsub__(self, o: Any) -> "E": return self._bin("sub", o, True)
+    def __mul__(self, o: Any) -> "E": return self._bin("mul", o)
+    def __rmul__(self, o: Any) -> "E": return self._bin("mul", o, True)
+    def __truediv__(self, o: Any) -> "E": return self._bin("div", o)
+    def __rtruediv__(self, o: Any) -> "E": return self._bin("div", o, True)
+    def __pow__(self, o: Any) -> "E": return self._bin("pow", o)
+    def __rpow__(self, o: Any) -> "E": return self._bin("pow", o, True)
+    def __eq__(self, o: Any) -> "E": return self._bin("eq", o)  # type: ignore[override]
+    def __ne__(self, o: Any) -> "E": return self._bin("ne", o)  # type: ignore[override]
+    def __lt__(self, o: Any) -> "E": return self._bin("lt", o)
+    def __le__(self, o: Any) -> "E": return self._bin("le", o)
+    def __gt__(self, o: Any) -> "E": return self._bin("gt", o)
+    def __ge__(self, o: Any) -> "E": return self._bin("ge", o)
+    def __and__(self, o: Any) -> "E": return self._bin("and_", o)
+    def __or__(self, o: Any) -> "E": return self._bin("or_", o)
+    def __invert__(self) -> "E": return E(Call("not_", (self.node,), ()))
+
+    def __neg__(self) -> "E":
+        if isinstance(self.node, Const) and type(self.node.value) in (int, float):
+            return E(Const(-self.node.value))
+        return E(Call("neg", (self.node,), ()))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __bool__(self) -> bool:
+        raise TypeError("a DSL expression has no truth value; use & | ~ instead of and/or/not, "
+                        "and if_else(c, a, b) instead of if")
+
+    def __repr__(self) -> str:
+        from featurekit.ir.nodes import to_source
+
+        return f"E({to_source(self.node)})"
+
+
+def _node(value: Any) -> Expr:
+    if isinstance(value, E):
+        return value.node
+    if isinstance(value, str):
+        return Const(value)
+    if isinstance(value, (bool, int, float)):
+        return Const(value)
+    raise TypeError(f"cannot use {type(value).__name__} {value!r} in a feature expression")
+
+
+def col(name: str) -> E:
+    """A reference to an input, constant or feature by name."""
+    return E(Name(name))
+
+
+def lit(value: Any) -> E:
+    """A literal value (use it for strings: ``col("s") == lit("a")`` is also ``col("s") == "a"``)."""
+    return E(Const(value))
+
+
+def _op(name: str):
+    op = registry.get(name)
+
+    def build(*args: Any, **params: Any) -> E:
+        n = len(op.args)
+        exprs = tuple(_node(a) for a in (args if op.variadic else args[:n]))
+        extra = () if op.variadic else args[n:]
+        names = list(op.params)
+        given = dict(zip(names, extra))
+        given.update(params)
+        items = tuple(sorted((k, list(v) if isinstance(v, tuple) else v) for k, v in given.items()))
+        return E(Call(name, exprs, items))
+
+    build.__name__ = name
+    build.__doc__ = op.doc
+    return build
+
+
+def input(type: str, **contract: Any) -> dict[str, Any]:  # noqa: A001 - mirrors the YAML key
+    """An input contract: ``input("float", min=0, nullable=False)``."""
+    return {"type": type, **contract}
+
+
+def spec(name: str, version: str, *, inputs: Mapping[str, Mapping[str, Any] | str],
+         features: Mapping[str, E | str], constants: Mapping[str, Any] | None = None,
+         outputs: list[str] | None = None, description: str = "") -> Spec:
+    """Build and validate a :class:`Spec`; feature values may be DSL expressions or YAML-style text."""
+    from featurekit.spec.load_yaml import constant_from_data, feature_from_data, input_from_data
+
+    return Spec(
+        name=name, version=version, description=description,
+        inputs=tuple(input_from_data(k, v, {}, None) for k, v in inputs.items()),
+        constants=tuple(constant_from_data(k, v, {}, None) for k, v in (constants or {}).items()),
+        features=tuple(FeatureSpec(k, v.node) if isinstance(v, E) else feature_from_data(k, v, {}, None)
+                       for k, v in features.items()),
+        outputs=tuple(outputs) if outputs is not None else None,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    if registry.has(name):
+        return _op(name)
+    raise AttributeError(f"featurekit.dsl has no op {name!r}")
+
+
+__all__ = ["E", "col", "lit", "input", "spec", *registry.names()]
