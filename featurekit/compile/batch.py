@@ -144,8 +144,8 @@ def _read_typed(series: pd.Series, kind: str, dtype: Any, timezone: str):
 
 
 def _datetimes(series: pd.Series):
-    if len(series) and getattr(series.dt, "nanosecond", None) is not None and (series.dt.nanosecond != 0).any():
-        return None  # sub-microsecond values: the object path reports them
+    if series.dt.unit == "ns" and (series.dt.nanosecond.fillna(0) != 0).any():
+        return None  # sub-microsecond values: the object path reports them as type violations
     values = series.astype("datetime64[us, UTC]")
     null = values.isna().to_numpy()
     us = values.to_numpy(dtype="datetime64[us]").view(np.int64)

@@ -47,7 +47,11 @@ def _describe(node: ast.AST) -> str:
              ast.DictComp: "a comprehension", ast.GeneratorExp: "a generator expression",
              ast.JoinedStr: "an f-string", ast.Starred: "starred arguments",
              ast.NamedExpr: "assignment (:=)", ast.Await: "await", ast.Yield: "yield",
-             ast.Dict: "a dict literal", ast.Set: "a set literal"}
+             ast.Dict: "a dict literal", ast.Set: "a set literal", ast.Tuple: "a tuple",
+             ast.List: "a list (lists are only allowed as op parameters)",
+             ast.UnaryOp: "a bitwise operator (~)", ast.BinOp: "a computed value",
+             ast.Call: "a call", ast.IfExp: "a conditional", ast.Compare: "a comparison",
+             ast.BoolOp: "a boolean expression"}
     return names.get(type(node), f"'{type(node).__name__}'")
 
 
@@ -100,7 +104,13 @@ def parse(text: str) -> Expr:
     if count > MAX_NODES:
         raise ExprError(f"expression has {count} syntax nodes; the limit is {MAX_NODES}",
                         fix="split it into several features")
-    return _Builder().build(tree.body, 0)
+    try:
+        return _Builder().build(tree.body, 0)
+    except ExprError:
+        raise
+    except (RecursionError, MemoryError, ValueError) as exc:  # never let hostile input escape
+        raise ExprError(f"cannot parse expression: {type(exc).__name__}",
+                        fix="simplify the expression") from None
 
 
 class _Builder:
@@ -160,7 +170,8 @@ class _Builder:
             raise ExprError(f"literal {value!r} ({type(value).__name__}) is not allowed",
                             fix="use numbers, strings, true or false")
         if isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**63:
-            raise ExprError(f"integer literal {value} is outside the int64 range",
+            shown = str(value) if value.bit_length() <= 256 else f"with {value.bit_length()} bits"
+            raise ExprError(f"integer literal {shown} is outside the int64 range",
                             fix="use a float literal, e.g. 1e20")
         return Const(value)
 
@@ -223,12 +234,15 @@ class _Builder:
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant) \
                 and type(node.operand.value) in (int, float):
             return -node.operand.value
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Name) \
+                and isinstance(_LITERAL_NAMES.get(node.operand.id), float):
+            return -_LITERAL_NAMES[node.operand.id]  # -inf: what to_source writes for a negative infinity
         if isinstance(node, ast.Constant) and node.value is not None:
             return node.value
         if isinstance(node, ast.Name) and node.id in _LITERAL_NAMES:
             return _LITERAL_NAMES[node.id]
         raise ExprError(f"op {op!r} parameter {param!r} must be a literal (number, string, list); "
-                        f"got {_describe(node) if not isinstance(node, ast.Name) else node.id}",
+                        f"got {node.id if isinstance(node, ast.Name) else _describe(node) + _snippet(node)}",
                         fix="parameters are fixed at spec time; compute values as features instead")
 
 
