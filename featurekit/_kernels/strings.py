@@ -361,7 +361,7 @@ def _crc32_chunk(data: np.ndarray, off: np.ndarray, r0: int, r1: int, out: np.nd
         pairs |= d
         # Sort by decreasing number of steps: the rows still active at step j
         # are then a prefix, and the work is proportional to the bytes.
-        if False:
+        if int(steps.min()) == max_steps:
             order = None
         else:
             order = np.argsort((max_steps - steps).astype(np.uint16), kind="stable")

@@ -15,6 +15,7 @@ Call(op='div', args=(Call(op='log1p', args=(Name(id='monthly_spend'),), params=(
 from __future__ import annotations
 
 import ast
+import warnings
 from typing import Any
 
 from featurekit import registry
@@ -92,7 +93,9 @@ def parse(text: str) -> Expr:
         raise ExprError(f"expression nests brackets {depth} levels deep; the limit is {MAX_DEPTH}",
                         fix="split it into several features that reference each other")
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        with warnings.catch_warnings():  # e.g. "\d" in a regex literal: not the user's console's business
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
         col = f" at column {exc.offset}" if exc.offset else ""
         raise ExprError(f"cannot parse expression {text.strip()!r}: {exc.msg}{col}",

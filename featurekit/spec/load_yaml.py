@@ -270,6 +270,8 @@ def input_from_data(name: str, value: Any, section: Mapping, path: str | None) -
                        "quote each value, e.g. values: ['NO', 'SE']")
         values = tuple(values)
     policy = value.get("on_violation", "raise")
+    if policy is None and "on_violation" in value:
+        policy = "null"  # YAML reads the word null as a null value; the user means the null policy
     if policy not in POLICIES:
         raise fail("on_violation", f"'on_violation' must be one of {', '.join(POLICIES)}; got {policy!r}",
                    "on_violation: raise", did_you_mean(str(policy), POLICIES))

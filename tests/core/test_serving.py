@@ -1,0 +1,93 @@
+"""Serving hygiene: no pandas/numpy on the row path, no mutation, thread safety, pinning."""
+
+from __future__ import annotations
+
+import copy
+import subprocess
+import sys
+import textwrap
+import threading
+from pathlib import Path
+
+import pytest
+
+import featurekit as fk
+from featurekit.datasets import make_churn, to_rows
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def artifact(tmp_path_factory):
+    spec = fk.load_spec(ROOT / "specs" / "churn.yaml")
+    fitted = spec.fit(make_churn(5_000, seed=3))
+    return fitted, fitted.save(tmp_path_factory.mktemp("art") / "churn")
+
+
+def test_loading_and_serving_import_neither_pandas_nor_numpy(artifact):
+    _, path = artifact
+    code = textwrap.dedent(f"""
+        import datetime, sys
+        import featurekit as fk
+        f = fk.load({str(path)!r})
+        out = f.transform_row({{"monthly_spend": 3.0, "plan": "basic", "tenure_days": 4,
+                               "num_support_tickets": 1, "avg_session_minutes": 2.0, "is_promo": False,
+                               "description": "a  b", "signup_ts": datetime.datetime(2025, 1, 1)}})
+        assert len(out) == 30, out
+        heavy = [m for m in ("pandas", "numpy", "pyarrow") if m in sys.modules]
+        print(",".join(heavy) or "clean")
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "clean"
+
+
+def test_row_input_is_not_mutated_and_state_is_unchanged(artifact):
+    fitted, _ = artifact
+    rows = to_rows(make_churn(300, seed=4, evaluation=True))
+    state_before = fitted.state_fingerprint
+    for row in rows:
+        snapshot = copy.deepcopy(row)
+        fitted.transform_row(row)
+        assert row == snapshot
+    assert fitted.state_fingerprint == state_before
+
+
+def test_eight_threads_give_the_single_thread_results(artifact):
+    fitted, _ = artifact
+    rows = to_rows(make_churn(2_000, seed=5, evaluation=True))
+    expected = fitted.transform_rows(rows)
+    results: list[list[dict]] = [[] for _ in range(8)]
+
+    def work(i: int) -> None:
+        results[i] = [fitted.transform_row(r) for r in rows]
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for got in results:
+        assert repr(got) == repr(expected)
+
+
+def test_pin_refuses_another_version_or_fingerprint(artifact):
+    fitted, path = artifact
+    assert fk.load(path, expect=fitted.pin).fingerprint == fitted.fingerprint
+    with pytest.raises(fk.ArtifactError, match="version '1.0.0' != expected '2.0.0'"):
+        fk.load(path, expect="churn_features@2.0.0")
+    with pytest.raises(fk.ArtifactError, match="fingerprint"):
+        fk.load(path, expect="churn_features@1.0.0#deadbeef")
+
+
+def test_generated_row_source_is_readable_and_in_tracebacks(artifact):
+    fitted, _ = artifact
+    assert "def transform_row(row, /):" in fitted.row_source
+    with pytest.raises(fk.ContractError) as info:
+        fitted.transform_row({"monthly_spend": "12.5"})
+    assert "monthly_spend" in str(info.value) and "'12.5'" in str(info.value)
+    import traceback
+
+    text = "".join(traceback.format_tb(info.value.__traceback__))
+    assert "<featurekit row churn_features@1.0.0" in text
+    with pytest.raises(fk.ContractError, match="expected a dict"):
+        fitted.transform_row([1, 2])
