@@ -193,8 +193,10 @@ def correctness(fitted, hw, c_hw, ev: pd.DataFrame) -> dict:
                         # |diff| in units of the spacing at the column's largest magnitude: a 1-ULP change
                         # of a fitted mean shows up as ~1 here even where the output is close to 0
                         "max_ulps_of_column_scale": mad / float(np.spacing(scale)) if scale else 0.0}
-    hw_row_vs_batch = sum(1 for i, d in enumerate(hw_rows) for col in cols
-                          if not (d[col] == hwb[col].iat[i] or (d[col] != d[col] and hwb[col].iat[i] != hwb[col].iat[i])))
+    hw_row_vs_batch = 0
+    for col in cols:
+        bl = hwb[col].tolist()
+        hw_row_vs_batch += sum(1 for d, y in zip(hw_rows, bl) if not (d[col] == y or (d[col] != d[col] and y != y)))
     differing_cols = sorted(c for c, v in per_col.items() if v["differing"])
     consts = _compare_state(fitted, c_hw)
     const_ulps = [v["mean_ulps"] for v in consts.get("pairs", {}).values()] + \

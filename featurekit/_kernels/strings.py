@@ -79,8 +79,9 @@ PY_WHITESPACE = (
 _WS_MB = [c.encode("utf-8") for c in PY_WHITESPACE if ord(c) >= 0x80]
 _WS2_KEYS = np.array(sorted(int.from_bytes(b, "big") for b in _WS_MB if len(b) == 2), np.uint32)
 _WS3_KEYS = np.array(sorted(int.from_bytes(b, "big") for b in _WS_MB if len(b) == 3), np.uint32)
-_WS_LEADS = np.array(sorted({b[0] for b in _WS_MB}), np.uint8)  # 0xC2, 0xE1, 0xE2, 0xE3
-assert not any(len(b) == 4 for b in _WS_MB)
+# _ws_bytes() relies on these lead bytes and on the absence of 4-byte whitespace.
+assert sorted({b[0] for b in _WS_MB}) == [0xC2, 0xE1, 0xE2, 0xE3]
+assert {len(b) for b in _WS_MB} == {2, 3}
 
 
 # --------------------------------------------------------------------------- errors
