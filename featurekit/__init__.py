@@ -36,6 +36,9 @@ _EXPORTS = {
     "ContractError": "featurekit.errors",
     "ArtifactError": "featurekit.errors",
     "FitError": "featurekit.errors",
+    "UntrustedCodeError": "featurekit.errors",
+    "udf": "featurekit.udf",
+    "register_udf": "featurekit.udf",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__", "dsl"]

@@ -203,6 +203,8 @@ class Op:
     ``int_range(params, arg_ranges)`` gives the inclusive range of an int result from the
     ranges of int arguments (None = unknown); the normalizer uses it to prove that int
     arithmetic cannot overflow, so such results are not needlessly nullable.
+    ``derived_params(params)`` adds parameters computed at validation (e.g. a UDF's code hash),
+    so they are part of the node's content key and fingerprint.
     ``float_args`` makes the normalizer convert int arguments to float first; ``promote``
     lists argument positions that are unified to one numeric type (int with float -> float),
     so implementations only ever see matching types.
@@ -225,6 +227,7 @@ class Op:
     float_args: bool = False
     promote: tuple[int, ...] = ()
     check_params: Callable[[Params], None] | None = None
+    derived_params: Callable[[Params], dict[str, Any]] | None = None
     tolerance: Tolerance = EXACT
     test_params: tuple[Mapping[str, Any], ...] = ({},)
     expected_failures: Mapping[str, str] = dataclasses.field(default_factory=dict)
@@ -272,6 +275,8 @@ class Op:
                 self.check_params(Params(bound))
             except ValueError as exc:
                 raise ParamError(f"op {self.name!r}: {exc}") from None
+        if self.derived_params is not None:
+            bound.update(self.derived_params(Params(bound)))
         return bound
 
     def result_nullable(self, arg_nullable: Sequence[bool], params: Params,

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from featurekit import _json
-from featurekit.artifact.manifest import FILES, FORMAT, FORMAT_VERSION, manifest_digest, sha256_bytes
-from featurekit.errors import ArtifactError, SpecError
+from featurekit.artifact.manifest import CODE_FILE, FILES, FORMAT, FORMAT_VERSION, manifest_digest, sha256_bytes
+from featurekit.errors import ArtifactError, SpecError, UntrustedCodeError
 
 if TYPE_CHECKING:
     from featurekit.transform import FittedTransform
@@ -56,16 +56,17 @@ def _read_manifest(root: Path) -> dict[str, Any]:
 
 def _verified_files(root: Path, manifest: dict[str, Any]) -> dict[str, bytes]:
     listed = manifest.get("files")
-    if not isinstance(listed, dict) or set(listed) != set(FILES):
+    expected = set(FILES) | ({CODE_FILE} if manifest.get("udfs") else set())
+    if not isinstance(listed, dict) or set(listed) != expected:
         raise _fail(root, f"manifest lists files {sorted(listed) if isinstance(listed, dict) else listed!r}; "
-                    f"expected {list(FILES)}", "re-save the artifact")
+                    f"expected {sorted(expected)}", "re-save the artifact")
     present = {p.name for p in root.iterdir()}
-    extra = sorted(present - set(FILES) - {"manifest.json"})
+    extra = sorted(present - expected - {"manifest.json"})
     if extra:
         raise _fail(root, f"unexpected file(s) {extra} in the artifact", "remove them; an artifact holds only "
                     "manifest.json, spec.json and state.json")
     out = {}
-    for name in FILES:
+    for name in sorted(expected):
         fpath = root / name
         if fpath.is_symlink() or not fpath.is_file():
             raise _fail(root, f"{name} is missing (or is a link)", "restore the artifact or re-save it")
@@ -90,6 +91,7 @@ def load(path: str | os.PathLike, *, expect: str | None = None, trust_code: bool
     root = Path(path)
     manifest = _read_manifest(root)
     files = _verified_files(root, manifest)
+    _provide_udfs(root, manifest, files, trust_code)
     try:
         spec = spec_from_dict(json.loads(files["spec.json"].decode("utf-8")), path=str(root / "spec.json"))
         state = _json.loads(files["state.json"].decode("utf-8"))
@@ -113,6 +115,29 @@ def load(path: str | os.PathLike, *, expect: str | None = None, trust_code: bool
     if expect is not None:
         check_pin(fitted, expect, root)
     return fitted
+
+
+def _provide_udfs(root: Path, manifest: dict[str, Any], files: dict[str, bytes], trust_code: bool) -> None:
+    """Make the artifact's UDFs available: already registered with the same code, or unpickled
+    from ``code.pkl`` when (and only when) the caller trusts it."""
+    from featurekit.udf import register_udf, registered
+
+    wanted = manifest.get("udfs") or {}
+    present = registered()
+    missing = sorted(n for n, h in wanted.items() if n not in present or present[n].code_sha256 != h)
+    if not missing:
+        return
+    if not trust_code:
+        raise UntrustedCodeError(
+            f"load {str(root)!r}: the spec calls custom Python function(s) {missing} whose code is stored in "
+            f"{CODE_FILE}; loading it would run code from the artifact\n  Fix: register the same functions in "
+            "this process before loading (featurekit.register_udf), or pass trust_code=True if you trust "
+            "where this artifact came from", path=str(root), udfs=missing)
+    import cloudpickle
+
+    for name, (row, vectorized, dtype, args) in cloudpickle.loads(files[CODE_FILE]).items():
+        if name in missing:
+            register_udf(row, dtype=dtype, args=args, name=name, vectorized=vectorized)
 
 
 def check_pin(fitted: "FittedTransform", expect: str, where: Any = "<transform>") -> None:

@@ -6,6 +6,8 @@ Layout of an artifact directory (format 1)::
                     creation time, {file: sha256}, and its own hash over all of that
     spec.json       the normalized spec (Spec.to_dict())
     state.json      fitted state, strict JSON (non-finite floats tagged)
+    code.pkl        only if the spec calls UDFs: their functions, cloudpickled; loaded only
+                    with ``trust_code=True`` (the trust decision is never read from the files)
 
 The hashes detect any change after saving (they are not a signature: someone who can write
 the directory can rewrite the manifest too; sign the directory if that is your threat).
@@ -20,6 +22,8 @@ from typing import Any
 FORMAT = "featurekit-artifact"
 FORMAT_VERSION = 1
 FILES = ("spec.json", "state.json")
+CODE_FILE = "code.pkl"
+"""Only present when the spec calls custom Python functions (UDFs); unpickled only with trust."""
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -45,3 +49,13 @@ def library_versions() -> dict[str, str]:
         if module is not None:
             out[name] = getattr(module, "__version__", "unknown")
     return out
+
+
+def used_udfs(spec: Any) -> list[str]:
+    """Names of the UDFs a spec calls, sorted."""
+    from featurekit.ir.nodes import CallNode, walk
+
+    graph = spec.graph
+    names = {dict(n.params)["fn"] for n in walk([graph.features[o] for o in graph.outputs])
+             if isinstance(n, CallNode) and n.op == "udf"}
+    return sorted(names)

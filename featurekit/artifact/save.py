@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from featurekit import _json
-from featurekit.artifact.manifest import FORMAT, FORMAT_VERSION, library_versions, manifest_digest, sha256_bytes
+from featurekit.artifact.manifest import (CODE_FILE, FORMAT, FORMAT_VERSION, library_versions, manifest_digest,
+                                         sha256_bytes, used_udfs)
 from featurekit.errors import ArtifactError
 
 if TYPE_CHECKING:
@@ -33,6 +34,15 @@ def save(fitted: "FittedTransform", path: str | os.PathLike) -> str:
         "spec.json": json.dumps(spec.to_dict(), indent=1, ensure_ascii=False).encode("utf-8"),
         "state.json": _json.dumps(fitted.state_, indent=1).encode("utf-8"),
     }
+    udfs = used_udfs(spec)
+    if udfs:
+        import cloudpickle
+
+        from featurekit.udf import get_udf
+
+        entries = {name: get_udf(name) for name in udfs}
+        files[CODE_FILE] = _pickle_by_value({name: (e.row, e.vectorized, e.dtype.value, [t.value for t in e.arg_types])
+                                             for name, e in entries.items()})
     manifest = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -47,6 +57,7 @@ def save(fitted: "FittedTransform", path: str | os.PathLike) -> str:
         "libraries": library_versions(),
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "files": {name: sha256_bytes(data) for name, data in files.items()},
+        "udfs": {name: entries[name].code_sha256 for name in udfs} if udfs else {},
     }
     manifest["manifest_sha256"] = manifest_digest(manifest)
     files["manifest.json"] = json.dumps(manifest, sort_keys=True, indent=1).encode("utf-8")
@@ -60,3 +71,24 @@ def save(fitted: "FittedTransform", path: str | os.PathLike) -> str:
         target.rmdir()
     staging.rename(target)
     return str(target)
+
+
+def _pickle_by_value(payload: dict) -> bytes:
+    """cloudpickle the UDFs *by value*, so serving does not need the module they were defined in."""
+    import sys
+
+    import cloudpickle
+
+    modules = {fn.__module__ for row, vec, _, _ in payload.values() for fn in (row, vec) if fn is not None}
+    registered = []
+    for name in modules:
+        module = sys.modules.get(name)
+        if module is None or name == "__main__" or name.startswith(("featurekit", "numpy", "pandas")):
+            continue
+        cloudpickle.register_pickle_by_value(module)
+        registered.append(module)
+    try:
+        return cloudpickle.dumps(payload)
+    finally:
+        for module in registered:
+            cloudpickle.unregister_pickle_by_value(module)

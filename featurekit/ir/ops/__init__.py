@@ -6,4 +6,4 @@ implementations and ``test_params``; add ``tests/ops/<name>_test.py`` for hand-p
 The conformance suite (``featurekit.testing.checks``) covers it automatically.
 """
 
-from featurekit.ir.ops import categorical, logic, numeric, strings, temporal  # noqa: F401
+from featurekit.ir.ops import categorical, custom, logic, numeric, strings, temporal  # noqa: F401
