@@ -538,6 +538,7 @@ def main(argv=None) -> int:
     import churn_handwritten as hw
 
     t_start = time.perf_counter()
+    load_start = list(os.getloadavg())
     if args.no_onnx:
         onnx_ok, onnx_reason = False, "--no-onnx"
     else:
@@ -562,13 +563,16 @@ def main(argv=None) -> int:
         "results": results,
         "correctness_passed": all(r["correctness"]["passed"] for r in results),
         "total_seconds": time.perf_counter() - t_start,
+        "loadavg_start": load_start,
+        "loadavg_end": list(os.getloadavg()),
     }
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(doc, indent=2, default=str, allow_nan=True))
     m = doc["machine"]
     print(f"featurekit benchmark — {m['platform']}, {m['cpu_count']} CPUs, Python {m['python']}, numpy {m['numpy']}, "
-          f"pandas {m['pandas']}, sklearn {m['sklearn']}")
+          f"pandas {m['pandas']}, sklearn {m['sklearn']}; load average start {doc['loadavg_start'][0]:.1f}, "
+          f"end {doc['loadavg_end'][0]:.1f}")
     print(table(results))
     print(f"\ncorrectness passed (all sizes): {doc['correctness_passed']}; wrote {out}; "
           f"total {doc['total_seconds']:.0f} s")

@@ -23,7 +23,7 @@ from featurekit.compile.column import Column
 from featurekit.compile.contract import Coercer
 from featurekit.errors import FitError
 from featurekit.ir.analysis import analyzed_keys, analyzed_nodes, fit_levels  # noqa: F401
-from featurekit.ir.nodes import CallNode, InputNode, walk
+from featurekit.ir.nodes import CallNode, InputNode, Node, walk
 from featurekit.registry import Params
 from featurekit.spec.model import Spec
 
@@ -67,38 +67,70 @@ def fit(spec: Spec, data: Any, *, progress: Callable[[str], None] | None = None)
     from featurekit.transform import FittedTransform
 
     if _is_dask(data):
-        from featurekit.engines.dask import fit_dask  # pragma: no cover - optional engine
+        from featurekit.engines.dask import fit_dask
 
         return fit_dask(spec, data, progress=progress)
     source = as_chunk_source(data, spec)
     started = time.perf_counter()
-    graph = spec.graph
-    roots = [graph.features[o] for o in graph.outputs]
-    coercers = {i.name: Coercer(i, where="fit") for i in spec.inputs}
     state: dict[str, dict] = {}
     rows = 0
-    for level, nodes in enumerate(fit_levels(roots), start=1):
-        analyzers = {n.key: registry.get(n.op).analyzer(Params(dict(n.params)), n.args[0].dtype).build()
-                     for n in nodes}
-        accs = {k: a.create() for k, a in analyzers.items()}
-        targets = [n.args[0] for n in nodes]
-        needed = sorted({n.name for n in walk(targets) if isinstance(n, InputNode)})
+    for level, nodes in enumerate(fit_levels(graph_roots(spec)), start=1):
+        accs = None
         rows = 0
         for chunk in source():
-            _check_columns(chunk, spec, needed)
-            inputs = read_inputs(chunk, coercers, needed, where="fit")
-            cols = evaluate(targets, inputs, len(chunk), state)
-            for node in nodes:
-                accs[node.key] = analyzers[node.key].update(accs[node.key], non_null_values(cols[node.args[0].key]))
+            part = accumulate(spec, nodes, state, chunk)
+            accs = part if accs is None else merge(spec, nodes, [accs, part])
             rows += len(chunk)
-        for node in nodes:
-            state[node.key] = freeze_state(node, analyzers[node.key].finalize(accs[node.key]))
+        state.update(finalize(spec, nodes, accs if accs is not None else create(spec, nodes)))
         if progress:
-            progress(f"fit pass {level}: {len(nodes)} analyzer(s) over {rows} rows")
+            progress(f"fit pass {level}: {len(nodes)} analyzer(s) over {rows:,} rows")
     if not state:
         rows = sum(len(c) for c in source())
     info = {"rows": rows, "seconds": round(time.perf_counter() - started, 6), "engine": "pandas"}
     return FittedTransform(spec, state, fit_info=info)
+
+
+def graph_roots(spec: Spec) -> list[Node]:
+    graph = spec.graph
+    return [graph.features[o] for o in graph.outputs]
+
+
+def _analyzer(node: CallNode) -> Any:
+    return registry.get(node.op).analyzer(Params(dict(node.params)), node.args[0].dtype).build()
+
+
+def create(spec: Spec, nodes: list[CallNode]) -> dict[str, Any]:
+    """Empty accumulators for one fit pass."""
+    return {n.key: _analyzer(n).create() for n in nodes}
+
+
+def accumulate(spec: Spec, nodes: list[CallNode], state: Mapping[str, dict], chunk: pd.DataFrame) -> dict[str, Any]:
+    """One chunk's accumulators for one fit pass (``state`` holds earlier passes' results).
+
+    This is the unit of distributed fitting: engines run it per partition and :func:`merge`
+    the results in any tree shape.
+    """
+    targets = [n.args[0] for n in nodes]
+    needed = sorted({n.name for n in walk(targets) if isinstance(n, InputNode)})
+    _check_columns(chunk, spec, needed)
+    coercers = {i.name: Coercer(i, where="fit") for i in spec.inputs if i.name in needed}
+    inputs = read_inputs(chunk, coercers, needed, where="fit")
+    cols = evaluate(targets, inputs, len(chunk), state)
+    out = {}
+    for node in nodes:
+        analyzer = _analyzer(node)
+        out[node.key] = analyzer.update(analyzer.create(), non_null_values(cols[node.args[0].key]))
+    return out
+
+
+def merge(spec: Spec, nodes: list[CallNode], parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """Merge accumulators of the same pass (exact for every built-in analyzer)."""
+    return {n.key: _analyzer(n).merge([p[n.key] for p in parts]) for n in nodes}
+
+
+def finalize(spec: Spec, nodes: list[CallNode], accs: Mapping[str, Any]) -> dict[str, dict]:
+    """Frozen state of each analyzed node from its merged accumulator."""
+    return {n.key: freeze_state(n, _analyzer(n).finalize(accs[n.key])) for n in nodes}
 
 
 def freeze_state(node: CallNode, fitted: dict) -> dict:

@@ -487,8 +487,10 @@ def _ws_bytes(d: np.ndarray) -> np.ndarray:
     t -= np.uint8(19)
     ws |= t <= 4
     # Multi-byte whitespace starts with 0xC2, 0xE1, 0xE2 or 0xE3 (never continuation bytes).
-    cand = (d == 0xC2) | ((d - np.uint8(0xE1)) <= 2)
-    pos = np.flatnonzero(cand)
+    pos = np.flatnonzero(d >= 0xC2)
+    if len(pos):
+        b0 = d[pos]
+        pos = pos[(b0 == 0xC2) | ((b0 - np.uint8(0xE1)) <= 2)]
     if len(pos):
         last = len(d) - 1
         b0 = d[pos].astype(np.uint32)
