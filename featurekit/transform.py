@@ -36,7 +36,8 @@ class FittedTransform:
     ... name: demo
     ... version: 0.1.0
     ... inputs: {x: {type: float}}
-    ... features: {x_z: coalesce(zscore(x), 0.0)}
+    ... features:
+    ...   x_z: coalesce(zscore(x), 0.0)
     ... ''')
     >>> fitted = spec.fit([{"x": 1.0}, {"x": 3.0}])
     >>> fitted.transform_row({"x": 3.0}), fitted.transform_row({})
