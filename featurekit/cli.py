@@ -23,6 +23,7 @@ EXAMPLES = {
     "transform": "featurekit transform model/features --data in.csv --out features.parquet",
     "describe": "featurekit describe model/features",
     "ops": "featurekit ops",
+    "diff": "featurekit diff old/features new/features --check-version --data sample.parquet",
 }
 
 
@@ -54,16 +55,69 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _dask_session(args: argparse.Namespace) -> Any:
+    """A context manager connecting to ``--scheduler`` or starting ``--workers`` local workers."""
+    import contextlib
+
+    if args.engine != "dask":
+        if args.workers or args.scheduler:
+            raise FeaturekitError("--workers and --scheduler need --engine dask")
+        return contextlib.nullcontext()
+    try:
+        import dask.dataframe  # noqa: F401
+    except ImportError:
+        raise FeaturekitError("--engine dask needs the dask extra\n  Fix: pip install 'featurekit[dask]'") from None
+    stack = contextlib.ExitStack()
+    if args.scheduler or args.workers:
+        from distributed import Client, LocalCluster
+
+        if args.scheduler:
+            stack.enter_context(Client(args.scheduler))
+        else:
+            cluster = stack.enter_context(LocalCluster(n_workers=args.workers, threads_per_worker=1,
+                                                       processes=True, dashboard_address=None))
+            stack.enter_context(Client(cluster))
+    return stack
+
+
+def _read_dask(path: str, spec: Any) -> Any:
+    """A Dask DataFrame over a parquet/CSV file, glob or directory (one partition per file or more)."""
+    import dask.dataframe as dd
+
+    from featurekit.io import DataFileError, _kind
+
+    if os.path.isdir(path):
+        return dd.read_parquet(path)
+    kind = _kind(path)
+    if kind == ".parquet":
+        return dd.read_parquet(path)
+    if kind == ".csv":
+        text_cols = {i.name: "str" for i in spec.inputs if i.type in ("str", "category")}
+        return dd.read_csv(path, dtype=text_cols, keep_default_na=True)
+    raise DataFileError(f"{path!r}: --engine dask reads parquet or CSV\n  Fix: convert the data to parquet")
+
+
 def cmd_fit(args: argparse.Namespace) -> int:
     import featurekit as fk
-    from featurekit.io import read_table
 
     spec = fk.load_spec(args.spec)
     started = time.perf_counter()
     _stderr(f"reading {args.data} ...", args.quiet)
-    df = read_table(args.data, spec)
-    _stderr(f"fitting {spec.name}@{spec.version} on {len(df):,} rows ...", args.quiet)
-    fitted = spec.fit(df, progress=None if args.quiet else _stderr)
+    if args.engine == "dask":
+        with _dask_session(args):
+            from featurekit.engines.dask import fit_dask
+
+            ddf = _read_dask(args.data, spec)
+            _stderr(f"fitting {spec.name}@{spec.version} on {ddf.npartitions} partition(s) with dask ...",
+                    args.quiet)
+            fitted = fit_dask(spec, ddf, progress=None if args.quiet else _stderr,
+                              progress_bar=not args.quiet and sys.stderr.isatty())
+    else:
+        from featurekit.io import read_table
+
+        df = read_table(args.data, spec)
+        _stderr(f"fitting {spec.name}@{spec.version} on {len(df):,} rows ...", args.quiet)
+        fitted = spec.fit(df, progress=None if args.quiet else _stderr)
     path = fitted.save(args.out)
     _stderr(f"done in {time.perf_counter() - started:.2f}s", args.quiet)
     print(f"saved {path} ({fitted.pin[:len(spec.name) + len(spec.version) + 14]}, "
@@ -76,6 +130,17 @@ def cmd_transform(args: argparse.Namespace) -> int:
     from featurekit.io import read_table, write_table
 
     fitted = fk.load(args.artifact, expect=args.expect)
+    if args.engine == "dask":
+        with _dask_session(args):
+            from featurekit.engines.dask import _compute, transform_dask
+
+            ddf = _read_dask(args.data, fitted.spec)
+            _stderr(f"transforming {ddf.npartitions} partition(s) with dask into {args.out}/ ...", args.quiet)
+            out = transform_dask(fitted, ddf, keep=args.keep or ())
+            _compute(out.to_parquet(args.out, write_index=False, compute=False),
+                     progress_bar=not args.quiet and sys.stderr.isatty())
+            print(f"wrote {len(out.columns)} columns x {ddf.npartitions} partition(s) of parquet to {args.out}")
+        return 0
     df = read_table(args.data, fitted.spec)
     _stderr(f"transforming {len(df):,} rows ...", args.quiet)
     out = fitted.transform(df)
@@ -93,6 +158,17 @@ def cmd_describe(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_diff(args: argparse.Namespace) -> int:
+    from featurekit.diff import diff_paths, exit_code, format_text
+
+    report = diff_paths(args.old, args.new, check_version=args.check_version, data=args.data)
+    if args.format == "json":
+        print(json.dumps(report, indent=2, allow_nan=False))
+    else:
+        print(format_text(report, show_unchanged=args.all))
+    return exit_code(report)
+
+
 def cmd_ops(args: argparse.Namespace) -> int:
     from featurekit import registry
 
@@ -100,6 +176,14 @@ def cmd_ops(args: argparse.Namespace) -> int:
         first = op.doc.strip().splitlines()[0]
         print(f"{op.name:18s} {op.kind.value:11s} {first}")
     return 0
+
+
+def _engine_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--engine", choices=("pandas", "dask"), default="pandas",
+                   help="pandas (in memory, default) or dask (partitioned, out of core; featurekit[dask])")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--workers", type=int, help="with --engine dask: start a local cluster of N worker processes")
+    group.add_argument("--scheduler", metavar="ADDRESS", help="with --engine dask: connect to this Dask scheduler")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -124,17 +208,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("spec")
     p.add_argument("--data", required=True, help="CSV, parquet or JSONL file (or a glob)")
     p.add_argument("--out", required=True, help="artifact directory to write")
+    _engine_options(p)
     p.set_defaults(func=cmd_fit)
     p = add("transform", "batch-transform a data file with a saved artifact")
     p.add_argument("artifact")
     p.add_argument("--data", required=True, help="CSV, parquet or JSONL file (or a glob)")
-    p.add_argument("--out", required=True, help="output file: .csv, .parquet or .jsonl")
+    p.add_argument("--out", required=True,
+                   help="output file: .csv, .parquet or .jsonl (with --engine dask: a directory of parquet files)")
     p.add_argument("--expect", help="refuse unless the artifact is name@version#fingerprint")
     p.add_argument("--keep", nargs="*", help="input columns to copy into the output (e.g. an id)")
+    _engine_options(p)
     p.set_defaults(func=cmd_transform)
     p = add("describe", "show a spec's or artifact's inputs, features, state and fingerprints")
     p.add_argument("target", help="spec file or artifact directory")
     p.set_defaults(func=cmd_describe)
+    p = add("diff", "compare two specs or artifacts per feature: added/removed/logic changed/state changed")
+    p.add_argument("old", help="spec file, artifact directory or .fkit archive")
+    p.add_argument("new", help="spec file, artifact directory or .fkit archive")
+    p.add_argument("--check-version", action="store_true",
+                   help="exit 1 when features changed but the spec's semver was not bumped")
+    p.add_argument("--data", help="sample file (CSV/parquet/JSONL): change impact per output column "
+                   "(needs two artifacts)")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--all", action="store_true", help="also list unchanged features (text format)")
+    p.set_defaults(func=cmd_diff)
     p = add("ops", "list the registered ops")
     p.set_defaults(func=cmd_ops)
     return parser

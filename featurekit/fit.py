@@ -86,8 +86,13 @@ def fit(spec: Spec, data: Any, *, progress: Callable[[str], None] | None = None)
             progress(f"fit pass {level}: {len(nodes)} analyzer(s) over {rows:,} rows")
     if not state:
         rows = sum(len(c) for c in source())
+    from featurekit.baseline import compute_baseline  # baseline statistics: one extra pass
+
+    baseline = compute_baseline(spec, state, source, rows)
     info = {"rows": rows, "seconds": round(time.perf_counter() - started, 6), "engine": "pandas"}
-    return FittedTransform(spec, state, fit_info=info)
+    fitted = FittedTransform(spec, state, fit_info=info)
+    fitted.baseline_ = baseline
+    return fitted
 
 
 def graph_roots(spec: Spec) -> list[Node]:

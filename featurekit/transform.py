@@ -44,6 +44,9 @@ class FittedTransform:
     ({'x_z': 1.0}, {'x_z': 0.0})
     """
 
+    baseline_: dict[str, Any] | None = None
+    """Training baseline statistics (:mod:`featurekit.baseline`); None when not computed/saved."""
+
     def __init__(self, spec: Spec, state: Mapping[str, dict], *, fit_info: Mapping[str, Any] | None = None) -> None:
         self.spec = spec
         self.state_ = copy.deepcopy(dict(state))

@@ -5,6 +5,10 @@ renamed, symlinked or altered file; a manifest whose own hash does not match; an
 format version or another featurekit major version; a spec or state that does not match
 the recorded fingerprints; and a failed ``expect=`` pin. Loading imports neither numpy nor
 pandas, and never unpickles anything.
+
+A ``.fkit`` archive (a zip; any existing regular file is read as one) is checked by the same
+rules after its entries are read: an entry with a path (``../x``, an absolute name, a folder),
+a duplicate name, a link or a special file is refused naming the entry.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from featurekit import _json
-from featurekit.artifact.manifest import CODE_FILE, FILES, FORMAT, FORMAT_VERSION, manifest_digest, sha256_bytes
+from featurekit.artifact.manifest import (ARCHIVE_SUFFIX, BASELINE_FILE, CODE_FILE, FILES, FORMAT, FORMAT_VERSION,
+                                         manifest_digest, sha256_bytes)
 from featurekit.errors import ArtifactError, SpecError, UntrustedCodeError
 
 if TYPE_CHECKING:
@@ -26,14 +31,86 @@ def _fail(path: Path, what: str, fix: str) -> ArtifactError:
     return ArtifactError(f"load {str(path)!r}: {what}\n  Fix: {fix}", path=str(path))
 
 
-def _read_manifest(root: Path) -> dict[str, Any]:
-    mpath = root / "manifest.json"
-    if not root.is_dir():
-        raise _fail(root, "no such artifact directory", "pass the directory written by fitted.save()")
-    if mpath.is_symlink() or not mpath.is_file():
+MAX_ENTRY_BYTES = 1 << 30
+
+
+def _read_archive(root: Path) -> dict[str, bytes]:
+    """The entries of a ``.fkit`` zip, after refusing anything but flat regular files."""
+    import stat
+    import zipfile
+
+    try:
+        zf = zipfile.ZipFile(root)
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise _fail(root, f"not a readable .fkit archive ({exc})", "pass the file written by fitted.save()") from None
+    out: dict[str, bytes] = {}
+    with zf:
+        for info in zf.infolist():
+            name = info.filename
+            if (not name or "/" in name or "\\" in name or name in (".", "..") or ":" in name
+                    or name.startswith("~") or info.is_dir()):
+                raise _fail(root, f"archive entry {name!r} has a path (folders, '..' and absolute names "
+                            "are refused)", "re-save the artifact; an archive holds flat files only")
+            if name in out:
+                raise _fail(root, f"archive entry {name!r} appears more than once",
+                            "re-save the artifact; duplicate entries are refused")
+            mode = info.external_attr >> 16
+            if mode and not stat.S_ISREG(mode):
+                raise _fail(root, f"archive entry {name!r} is a link or special file",
+                            "re-save the artifact; an archive holds regular files only")
+            if info.file_size > MAX_ENTRY_BYTES:
+                raise _fail(root, f"archive entry {name!r} is too large ({info.file_size} bytes)",
+                            "re-save the artifact")
+            try:
+                out[name] = zf.read(info)
+            except (zipfile.BadZipFile, OSError, NotImplementedError, RuntimeError) as exc:
+                raise _fail(root, f"archive entry {name!r} cannot be read ({exc})",
+                            "restore the artifact from its source or re-save it") from None
+    return out
+
+
+def _read_dir(root: Path) -> dict[str, bytes | None]:
+    """Name -> bytes of the regular files in an artifact directory; None for anything else."""
+    out: dict[str, bytes | None] = {}
+    for p in root.iterdir():
+        out[p.name] = None if (p.is_symlink() or not p.is_file()) else b""
+    return out
+
+
+class _Source:
+    """An artifact's files, from a directory (read lazily) or an archive (read up front)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.archive = root.is_file() or (root.suffix == ARCHIVE_SUFFIX and not root.is_dir())
+        if self.archive:
+            if not root.exists():
+                raise _fail(root, "no such artifact archive", "pass the file written by fitted.save()")
+            self.entries: dict[str, bytes | None] = dict(_read_archive(root))
+        elif not root.is_dir():
+            raise _fail(root, "no such artifact directory", "pass the directory written by fitted.save()")
+        else:
+            self.entries = _read_dir(root)
+
+    def names(self) -> set[str]:
+        return set(self.entries)
+
+    def read(self, name: str) -> bytes | None:
+        """The file's bytes; None when missing or not a regular file."""
+        if name not in self.entries or self.entries[name] is None:
+            return None
+        if self.archive:
+            return self.entries[name]
+        return (self.root / name).read_bytes()
+
+
+def _read_manifest(root: Path, source: _Source | None = None) -> dict[str, Any]:
+    source = source or _Source(root)
+    data = source.read("manifest.json")
+    if data is None:
         raise _fail(root, "manifest.json is missing (or is a link)", "pass the directory written by fitted.save()")
     try:
-        manifest = json.loads(mpath.read_bytes().decode("utf-8"))
+        manifest = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise _fail(root, f"manifest.json is not valid JSON ({exc})", "re-save the artifact") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
@@ -54,23 +131,24 @@ def _read_manifest(root: Path) -> dict[str, Any]:
     return manifest
 
 
-def _verified_files(root: Path, manifest: dict[str, Any]) -> dict[str, bytes]:
+def _verified_files(root: Path, manifest: dict[str, Any], source: _Source | None = None) -> dict[str, bytes]:
+    source = source or _Source(root)
     listed = manifest.get("files")
     expected = set(FILES) | ({CODE_FILE} if manifest.get("udfs") else set())
+    if isinstance(listed, dict) and BASELINE_FILE in listed:
+        expected.add(BASELINE_FILE)  # optional: older artifacts have none
     if not isinstance(listed, dict) or set(listed) != expected:
         raise _fail(root, f"manifest lists files {sorted(listed) if isinstance(listed, dict) else listed!r}; "
                     f"expected {sorted(expected)}", "re-save the artifact")
-    present = {p.name for p in root.iterdir()}
-    extra = sorted(present - expected - {"manifest.json"})
+    extra = sorted(source.names() - expected - {"manifest.json"})
     if extra:
         raise _fail(root, f"unexpected file(s) {extra} in the artifact", "remove them; an artifact holds only "
-                    "manifest.json, spec.json and state.json")
+                    f"manifest.json and {', '.join(sorted(expected))}")
     out = {}
     for name in sorted(expected):
-        fpath = root / name
-        if fpath.is_symlink() or not fpath.is_file():
+        data = source.read(name)
+        if data is None:
             raise _fail(root, f"{name} is missing (or is a link)", "restore the artifact or re-save it")
-        data = fpath.read_bytes()
         if sha256_bytes(data) != listed[name]:
             raise _fail(root, f"{name} was altered after saving (SHA-256 mismatch)",
                         "restore the artifact from its source or re-save it")
@@ -89,8 +167,9 @@ def load(path: str | os.PathLike, *, expect: str | None = None, trust_code: bool
     from featurekit.transform import FittedTransform
 
     root = Path(path)
-    manifest = _read_manifest(root)
-    files = _verified_files(root, manifest)
+    source = _Source(root)
+    manifest = _read_manifest(root, source)
+    files = _verified_files(root, manifest, source)
     _provide_udfs(root, manifest, files, trust_code)
     try:
         spec = spec_from_dict(json.loads(files["spec.json"].decode("utf-8")), path=str(root / "spec.json"))
@@ -112,6 +191,11 @@ def load(path: str | os.PathLike, *, expect: str | None = None, trust_code: bool
     fitted = FittedTransform(spec, state, fit_info=manifest.get("fit_info") or {})
     if fitted.fingerprint != manifest.get("fingerprint"):
         raise _fail(root, "the loaded transform's fingerprint differs from the manifest", "refit and re-save")
+    if BASELINE_FILE in files:
+        try:
+            fitted.baseline_ = _json.loads(files[BASELINE_FILE].decode("utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise _fail(root, f"{BASELINE_FILE} is not valid strict JSON ({exc})", "re-save the artifact") from None
     if expect is not None:
         check_pin(fitted, expect, root)
     return fitted

@@ -6,8 +6,12 @@ Layout of an artifact directory (format 1)::
                     creation time, {file: sha256}, and its own hash over all of that
     spec.json       the normalized spec (Spec.to_dict())
     state.json      fitted state, strict JSON (non-finite floats tagged)
+    baseline.json   training baseline statistics (featurekit.baseline), strict JSON; optional:
+                    artifacts saved before it existed load without it
     code.pkl        only if the spec calls UDFs: their functions, cloudpickled; loaded only
                     with ``trust_code=True`` (the trust decision is never read from the files)
+
+A ``.fkit`` archive is a zip of exactly these files, stored flat (no folders), uncompressed.
 
 The hashes detect any change after saving (they are not a signature: someone who can write
 the directory can rewrite the manifest too; sign the directory if that is your threat).
@@ -22,6 +26,10 @@ from typing import Any
 FORMAT = "featurekit-artifact"
 FORMAT_VERSION = 1
 FILES = ("spec.json", "state.json")
+BASELINE_FILE = "baseline.json"
+"""Optional: listed (and then required and hashed) only when the transform has a baseline."""
+ARCHIVE_SUFFIX = ".fkit"
+"""``save``/``load`` of a path ending in this write/read one zip archive holding the same files."""
 CODE_FILE = "code.pkl"
 """Only present when the spec calls custom Python functions (UDFs); unpickled only with trust."""
 

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from featurekit import _json
-from featurekit.artifact.manifest import (CODE_FILE, FORMAT, FORMAT_VERSION, library_versions, manifest_digest,
-                                         sha256_bytes, used_udfs)
+from featurekit.artifact.manifest import (ARCHIVE_SUFFIX, BASELINE_FILE, CODE_FILE, FORMAT, FORMAT_VERSION,
+                                         library_versions, manifest_digest, sha256_bytes, used_udfs)
 from featurekit.errors import ArtifactError
 
 if TYPE_CHECKING:
@@ -25,7 +25,12 @@ def save(fitted: "FittedTransform", path: str | os.PathLike) -> str:
     refused so nothing unrelated is overwritten.
     """
     target = Path(path)
-    if target.exists() and any(target.iterdir()) and not (target / "manifest.json").is_file():
+    archive = target.suffix == ARCHIVE_SUFFIX
+    if archive:
+        if target.is_dir() or (target.exists() and not _is_archive(target)):
+            raise ArtifactError(f"save: {str(target)!r} exists and is not a featurekit archive\n"
+                                "  Fix: choose a new file name")
+    elif target.exists() and any(target.iterdir()) and not (target / "manifest.json").is_file():
         raise ArtifactError(f"save: {str(target)!r} exists and is not a featurekit artifact\n"
                             "  Fix: choose an empty or new directory")
     spec = fitted.spec
@@ -34,6 +39,9 @@ def save(fitted: "FittedTransform", path: str | os.PathLike) -> str:
         "spec.json": json.dumps(spec.to_dict(), indent=1, ensure_ascii=False).encode("utf-8"),
         "state.json": _json.dumps(fitted.state_, indent=1).encode("utf-8"),
     }
+    baseline = getattr(fitted, "baseline_", None)
+    if baseline is not None:
+        files[BASELINE_FILE] = _json.dumps(baseline, indent=1).encode("utf-8")
     udfs = used_udfs(spec)
     if udfs:
         import cloudpickle
@@ -62,6 +70,8 @@ def save(fitted: "FittedTransform", path: str | os.PathLike) -> str:
     manifest["manifest_sha256"] = manifest_digest(manifest)
     files["manifest.json"] = json.dumps(manifest, sort_keys=True, indent=1).encode("utf-8")
     target.parent.mkdir(parents=True, exist_ok=True)
+    if archive:
+        return _write_archive(target, files)
     staging = Path(tempfile.mkdtemp(prefix=".fk-save-", dir=target.parent))
     for name, data in files.items():
         (staging / name).write_bytes(data)
@@ -70,6 +80,36 @@ def save(fitted: "FittedTransform", path: str | os.PathLike) -> str:
             old.unlink()
         target.rmdir()
     staging.rename(target)
+    return str(target)
+
+
+def _is_archive(path: Path) -> bool:
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return "manifest.json" in zf.namelist()
+    except (OSError, zipfile.BadZipFile):
+        return False
+
+
+def _write_archive(target: Path, files: dict[str, bytes]) -> str:
+    """One zip of the files, flat and stored (uncompressed), written atomically."""
+    import zipfile
+
+    fd, tmp = tempfile.mkstemp(prefix=".fk-save-", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh, zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_STORED) as zf:
+            for name in ["manifest.json"] + sorted(n for n in files if n != "manifest.json"):
+                info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_STORED
+                info.external_attr = 0o100644 << 16  # a regular file
+                zf.writestr(info, files[name])
+        os.replace(tmp, target)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
     return str(target)
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as _dt
 import linecache
 import math
+import zlib
 from typing import Any, Callable, Mapping
 
 from featurekit import registry
@@ -29,6 +30,10 @@ from featurekit.types import DType
 
 _UTC = _dt.timezone.utc
 _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_UTC)
+_EPOCH_NAIVE = _dt.datetime(1970, 1, 1)
+_US = _dt.timedelta(microseconds=1)
+NOT_CONST = object()
+"""What :meth:`RowContext.const_arg` returns for an argument that is not a literal."""
 
 
 def _us_to_datetime(us: int | None) -> _dt.datetime | None:
@@ -48,9 +53,13 @@ class RowContext:
         self.namespace: dict[str, Any] = {k: v for k, v in vars(rowlib).items() if k.startswith("_") and
                                           callable(v) or k in ("bisect_right", "datetime_to_us")}
         self.namespace.update(_math=math, _NAN=math.nan, _INF=math.inf, _us_to_datetime=_us_to_datetime,
-                              _not_a_mapping=_not_a_mapping)
+                              _not_a_mapping=_not_a_mapping, _datetime=_dt.datetime, _UTC=_UTC,
+                              _EPOCH=_EPOCH, _EPOCH_NAIVE=_EPOCH_NAIVE, _US=_US, _zcrc=zlib.crc32,
+                              _mlog1p=math.log1p, _mlog=math.log)
         self._consts: dict[tuple[str, str], str] = {}
         self._arg_nullable: tuple[bool, ...] = ()
+        self._arg_consts: tuple[Any, ...] = ()
+        self.result_nullable = True
 
     def const(self, value: Any) -> str:
         """Name of a module-level constant holding ``value`` (deduplicated)."""
@@ -78,9 +87,17 @@ class RowContext:
         """Whether argument ``i`` of the op being compiled can be null."""
         return self._arg_nullable[i]
 
+    def const_arg(self, i: int) -> Any:
+        """The literal value of argument ``i`` when it is a constant, else :data:`NOT_CONST`."""
+        return self._arg_consts[i]
+
 
 def _input_lines(var: str, coercer_name: str, node: InputNode, spec: Any) -> list[str]:
-    """Fast-path acceptance inlined; anything unusual goes to the shared coercer."""
+    """Fast-path acceptance inlined; anything unusual goes to the shared coercer.
+
+    The fast path accepts exactly what the coercer would accept unchanged (so both agree by
+    construction); None skips the call when the input is nullable.
+    """
     t = node.dtype
     lines = [f"    {var} = _get({spec.name!r})"]
     if t is DType.FLOAT:
@@ -92,7 +109,17 @@ def _input_lines(var: str, coercer_name: str, node: InputNode, spec: Any) -> lis
     elif t is DType.STR:
         cond = f"type({var}) is not str or not {var}.isascii()"
     else:
-        cond = "True"
+        cond = None
+    slow = f"{coercer_name}({var})"
+    if cond is None:  # timestamps: exact microseconds for datetime values in UTC or naive (= UTC)
+        if spec.timezone == "UTC":
+            lines += [f"    if type({var}) is _datetime and ({var}.tzinfo is None or {var}.tzinfo is _UTC):",
+                      f"        {var} = ({var} - (_EPOCH_NAIVE if {var}.tzinfo is None else _EPOCH)) // _US",
+                      f"    elif {var} is not None:" if spec.nullable else "    else:",
+                      f"        {var} = {slow}"]
+        else:
+            lines.append(f"    {var} = {slow}")
+        return lines
     checks = []
     if spec.min is not None:
         checks.append(f"{var} < {spec.min!r}")
@@ -100,14 +127,15 @@ def _input_lines(var: str, coercer_name: str, node: InputNode, spec: Any) -> lis
         checks.append(f"{var} > {spec.max!r}")
     if spec.values is not None:
         checks.append(f"{var} not in {{domain}}")
-    if cond == "True":
-        lines.append(f"    {var} = {coercer_name}({var})")
-        return lines
     lines.append(f"    if {cond}:")
-    lines.append(f"        {var} = {coercer_name}({var})")
+    if spec.nullable:
+        lines.append(f"        if {var} is not None:")
+        lines.append(f"            {var} = {slow}")
+    else:
+        lines.append(f"        {var} = {slow}")
     if checks:
         lines.append(f"    elif {' or '.join(checks)}:")
-        lines.append(f"        {var} = {coercer_name}({var})")
+        lines.append(f"        {var} = {slow}")
     return lines
 
 
@@ -149,12 +177,15 @@ def compile_row(graph: Graph, state: Mapping[str, dict], spec: Any, output_names
         op = registry.get(node.op)
         args = [names[a.key] for a in node.args]
         ctx._arg_nullable = tuple(a.nullable for a in node.args)
+        ctx._arg_consts = tuple(a.value if isinstance(a, ConstNode) else NOT_CONST for a in node.args)
+        ctx.result_nullable = node.nullable
         params = Params(dict(node.params))
         expr = op.row(ctx, args, params, state.get(node.key), tuple(a.dtype for a in node.args))
         var = f"v_{len(names)}"
         names[node.key] = var
         if op.outputs is not None:
-            body.append(f"    {var} = ({', '.join(expr)},)")
+            for i, part in enumerate(expr):
+                body.append(f"    {var}_{i} = {part}")
             continue
         guards = [f"{a} is None" for a, arg in zip(args, node.args) if arg.nullable]
         if op.null_rule is NullRule.PROPAGATE and guards:
@@ -167,7 +198,7 @@ def compile_row(graph: Graph, state: Mapping[str, dict], spec: Any, output_names
         cols = output_names[feature]
         op = registry.get(node.op) if isinstance(node, CallNode) else None
         if op is not None and op.outputs is not None:
-            items += [f"{col!r}: {var}[{i}]" for i, col in enumerate(cols)]
+            items += [f"{col!r}: {var}_{i}" for i, col in enumerate(cols)]
             continue
         value = var
         if node.dtype is DType.FLOAT and node.nullable:

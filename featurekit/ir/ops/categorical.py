@@ -201,7 +201,7 @@ register(Op(
     params={"num_buckets": Param("int", min=1, max=2**32)},
     int_range=lambda p, r: (0, p.num_buckets - 1),
     batch=lambda args, p, s: _crc(args[0].values) % p.num_buckets,
-    row=lambda ctx, a, p, s, t: f"(_crc32({a[0]}) % {p.num_buckets})",
+    row=lambda ctx, a, p, s, t: f"(_zcrc({a[0]}.encode()) % {p.num_buckets})",
     test_params=({"num_buckets": 1024}, {"num_buckets": 1}),
 ))
 
@@ -220,7 +220,7 @@ def _cross_batch(args, p, s):
 def _cross_row(ctx, a, p, s, t):
     left = f"({a[0]} or '')" if ctx.nullable(0) else a[0]
     right = f"({a[1]} or '')" if ctx.nullable(1) else a[1]
-    return f"(_crc32({left} + {p.sep!r} + {right}) % {p.num_buckets})"
+    return f"(_zcrc(({left} + {p.sep!r} + {right}).encode()) % {p.num_buckets})"
 
 
 register(Op(

@@ -94,8 +94,19 @@ def _mul(args, p, s):
 def _arith_row(symbol: str):
     def row(ctx, a, p, s, t):
         expr = f"{a[0]} {symbol} {a[1]}"
-        return _int_checked(expr) if t[0] is DType.INT else f"({expr})"
+        # the normalizer proved no overflow when an int result over non-null args is non-null
+        overflow_possible = ctx.result_nullable and not (ctx.nullable(0) or ctx.nullable(1))
+        if t[0] is DType.INT and (overflow_possible or ctx.result_nullable):
+            return _int_checked(expr)
+        return f"({expr})"
     return row
+
+
+def _div_row(ctx, a, p, s, t):
+    divisor = ctx.const_arg(1)
+    if isinstance(divisor, float) and divisor != 0.0:
+        return f"({a[0]} / {a[1]})"  # a non-zero literal divisor needs no zero check
+    return f"(None if {a[1]} == 0.0 else {a[0]} / {a[1]})"
 
 
 for _name, _sym, _fn, _word, _rng in (("add", "+", _add, "sum", _range_add),
@@ -129,7 +140,7 @@ register(Op(
     Tolerance: exact.""",
     args=(NUMERIC, NUMERIC), float_args=True, dtype_rule=fixed(DType.FLOAT),
     may_yield_null=always_maybe_null, batch=_div,
-    row=lambda ctx, a, p, s, t: f"(None if {a[1]} == 0.0 else {a[0]} / {a[1]})",
+    row=_div_row,
 ))
 
 
@@ -205,12 +216,14 @@ def _unary_math(name: str, np_fn: str, helper: str, formula: str, tolerance: Tol
         Null rule: propagate. Ints are converted to float first. IEEE edge values as numpy
         gives them, never an error. Tolerance: {'exact' if tolerance.exact else f'{tolerance.ulps} ULP'}.""",
         args=(NUMERIC,), float_args=True, dtype_rule=fixed(DType.FLOAT), batch=batch,
-        row=lambda ctx, a, p, s, t: f"{helper}({a[0]})", tolerance=tolerance,
+        row=lambda ctx, a, p, s, t: (f"(_mlog1p({a[0]}) if {a[0]} > -1.0 else _log1p({a[0]}))"
+                                     if helper == "_log1p_inline" else f"{helper}({a[0]})"),
+        tolerance=tolerance,
     ))
 
 
 _unary_math("log", "log", "_log", "natural logarithm; ``log(0) = -inf``, ``log(x<0) = nan``", LIBM)
-_unary_math("log1p", "log1p", "_log1p", "``log(1 + x)`` accurate near 0; ``log1p(-1) = -inf``, "
+_unary_math("log1p", "log1p", "_log1p_inline", "``log(1 + x)`` accurate near 0; ``log1p(-1) = -inf``, "
             "``log1p(x<-1) = nan``", LIBM)
 _unary_math("sqrt", "sqrt", "_sqrt", "square root (correctly rounded); ``sqrt(x<0) = nan``",
             Tolerance(0))
@@ -286,7 +299,14 @@ def _clip(args, p, s):
 
 def _clip_row(ctx, a, p, s, t):
     lower, upper = _clip_bounds(p, s)
-    return f"_clip({a[0]}, {ctx.lit(lower)}, {ctx.lit(upper)})"
+    x = a[0]
+    if lower is not None:  # numpy.clip's order of comparisons, inlined (see rowlib._clip)
+        lo = ctx.lit(lower)
+        x = f"({x} if ({x} != {x} or {x} > {lo}) else {lo})"
+    if upper is not None:
+        hi = ctx.lit(upper)
+        x = f"(_c if ((_c := {x}) != _c or _c < {hi}) else {hi})"
+    return x
 
 
 def _validate_clip(p: Params) -> None:

@@ -1,0 +1,267 @@
+"""The Dask engine: fit and transform a Dask DataFrame, partition by partition.
+
+Partitions are pandas frames, so the pandas batch path runs on them unchanged.
+
+* **Fit** runs the same passes as :func:`featurekit.fit.fit`: for each pass, one delayed
+  :func:`~featurekit.fit.accumulate` per partition, merged in a tree of fan-in
+  ``split_every`` with :func:`~featurekit.fit.merge`, computed, then finalized on the client.
+  Every built-in analyzer merges exactly, so the state (and the fingerprint) is identical to
+  a pandas fit for any partitioning. ``dask.dataframe.quantile`` is never used.
+* **Transform** is lazy: ``ddf.map_partitions`` of :func:`featurekit.engines.pandas.transform_frame`
+  with ``meta`` built by transforming the zero-row input meta, so columns and dtypes are exactly
+  those of the pandas path.
+
+This module imports Dask at import time; the rest of featurekit imports it only through
+:func:`featurekit.fit.fit` / ``FittedTransform.transform`` when given a Dask DataFrame.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import time
+import uuid
+from typing import TYPE_CHECKING, Any, Callable, Sequence
+
+import dask
+import pandas as pd
+
+from featurekit.engines._protocol import is_dask_dataframe
+from featurekit.fit import accumulate, create, finalize, fit_levels, graph_roots, merge
+
+if TYPE_CHECKING:
+    from featurekit.spec.model import Spec
+    from featurekit.transform import FittedTransform
+
+NAME = "dask"
+SPLIT_EVERY = 8
+
+__all__ = ["NAME", "accepts", "fit", "transform", "fit_dask", "transform_dask", "is_dask_dataframe"]
+
+
+def accepts(data: Any) -> bool:
+    return is_dask_dataframe(data)
+
+
+# -- fit -------------------------------------------------------------------------------------
+
+
+_SPEC_CACHE: dict[str, "Spec"] = {}
+
+
+class _SpecRef:
+    """A picklable reference to a spec: its plain-data form, rebuilt once per worker process.
+
+    IR nodes (and so a ``Spec``, which holds its graph) do not pickle; ``Spec.to_dict()`` does,
+    and rebuilding it gives the same graph, checked by fingerprint. Nodes travel as their keys.
+    """
+
+    def __init__(self, spec: "Spec") -> None:
+        self._spec: Spec | None = spec
+        self.data = spec.to_dict()
+        self.fingerprint = spec.fingerprint
+        self._nodes: dict[str, Any] | None = None
+
+    def __getstate__(self) -> dict:
+        return {"data": self.data, "fingerprint": self.fingerprint}
+
+    def __setstate__(self, d: dict) -> None:
+        self.__dict__.update(d, _spec=None, _nodes=None)
+
+    def __dask_tokenize__(self) -> Any:
+        return ("featurekit-spec", self.fingerprint)
+
+    def spec(self) -> "Spec":
+        if self._spec is None:
+            spec = _SPEC_CACHE.get(self.fingerprint)
+            if spec is None:
+                from featurekit.errors import FitError
+                from featurekit.spec.model import spec_from_dict
+
+                spec = spec_from_dict(self.data)
+                if spec.fingerprint != self.fingerprint:  # e.g. a UDF registered differently here
+                    raise FitError(f"dask worker: the spec rebuilt on the worker has fingerprint "
+                                   f"{spec.fingerprint[:12]}, not {self.fingerprint[:12]}\n  Fix: register "
+                                   "the same UDFs on every worker (import the module that defines them)")
+                _SPEC_CACHE[self.fingerprint] = spec
+            self._spec = spec
+        return self._spec
+
+    def nodes(self, keys: Sequence[str]) -> list:
+        if self._nodes is None:
+            from featurekit.ir.nodes import walk
+
+            self._nodes = {n.key: n for n in walk(graph_roots(self.spec()))}
+        return [self._nodes[k] for k in keys]
+
+
+def _accumulate_part(ref: _SpecRef, keys: list[str], state: dict, pdf: pd.DataFrame) -> tuple[dict, int]:
+    return accumulate(ref.spec(), ref.nodes(keys), state, pdf), len(pdf)
+
+
+def _merge_parts(ref: _SpecRef, keys: list[str], parts: Sequence[tuple[dict, int]]) -> tuple[dict, int]:
+    if len(parts) == 1:
+        return parts[0]
+    return merge(ref.spec(), ref.nodes(keys), [p[0] for p in parts]), sum(p[1] for p in parts)
+
+
+def _count_rows(pdf: pd.DataFrame) -> int:
+    return len(pdf)
+
+
+def _tree(func: Callable, leaves: list, split_every: int, *args: Any) -> Any:
+    """Reduce delayed ``leaves`` with ``func(*args, group)`` in a tree of fan-in ``split_every``."""
+    level = 0
+    while len(leaves) > 1:
+        level += 1
+        leaves = [dask.delayed(func, pure=True)(*args, leaves[i:i + split_every],
+                                                dask_key_name=f"featurekit-merge-{level}-{i}-{uuid.uuid4().hex}")
+                  for i in range(0, len(leaves), split_every)]
+    return leaves[0]
+
+
+def _default_client() -> Any:
+    if "distributed" not in sys.modules:
+        return None
+    from distributed import default_client
+
+    try:
+        return default_client()
+    except ValueError:
+        return None
+
+
+def _compute(obj: Any, progress_bar: bool = False) -> Any:
+    """Compute one delayed object on the active scheduler, with an optional bar on stderr."""
+    client = _default_client()
+    if client is None:
+        if progress_bar:
+            from dask.diagnostics import ProgressBar
+
+            with ProgressBar(out=sys.stderr):
+                return dask.compute(obj)[0]
+        return dask.compute(obj)[0]
+    future = client.compute(obj)
+    if progress_bar:
+        from distributed import progress as _progress
+
+        with contextlib.redirect_stdout(sys.stderr):
+            _progress(future)
+        print(file=sys.stderr)
+    return future.result()
+
+
+def _named(obj: Any, kind: str) -> Any:
+    """``obj`` as one graph node, so it is shipped once instead of embedded in every task."""
+    return dask.delayed(obj, name=f"featurekit-{kind}-{uuid.uuid4().hex}")
+
+
+def fit_dask(spec: "Spec", ddf: Any, *, progress: Callable[[str], None] | None = None,
+             split_every: int = SPLIT_EVERY, progress_bar: bool = False) -> "FittedTransform":
+    """Fit ``spec`` on a Dask DataFrame; same state as ``spec.fit(ddf.compute())``.
+
+    Runs one Dask computation per fit pass (the number of passes is the depth of the spec's
+    analyzer chains). Between passes only the small frozen state travels back to the client.
+    """
+    from featurekit.transform import FittedTransform
+
+    if split_every < 2:
+        raise ValueError("split_every must be >= 2")
+    started = time.perf_counter()
+    partitions = ddf.to_delayed()
+    n_parts = len(partitions)
+    spec_d = _named(_SpecRef(spec), "spec")
+    state: dict[str, dict] = {}
+    rows: int | None = None
+    levels = fit_levels(graph_roots(spec))
+    for level, nodes in enumerate(levels, start=1):
+        if progress:
+            progress(f"fit pass {level}/{len(levels)}: {len(nodes)} analyzer(s) over {n_parts} partition(s) ...")
+        nodes_d = _named([n.key for n in nodes], f"nodes{level}")
+        state_d = _named(dict(state), f"state{level}")
+        leaves = [dask.delayed(_accumulate_part, pure=True)(
+                      spec_d, nodes_d, state_d, part,
+                      dask_key_name=f"featurekit-accumulate-{level}-{i}-{uuid.uuid4().hex}")
+                  for i, part in enumerate(partitions)]
+        if leaves:
+            accs, rows = _compute(_tree(_merge_parts, leaves, split_every, spec_d, nodes_d), progress_bar)
+        else:
+            accs, rows = create(spec, nodes), 0
+        state.update(finalize(spec, nodes, accs))
+        if progress:
+            progress(f"fit pass {level}/{len(levels)}: {len(nodes)} analyzer(s) over {rows:,} rows")
+    if rows is None:  # no analyzers: just count the rows
+        counts = [dask.delayed(_count_rows, pure=True)(p) for p in partitions]
+        rows = int(_compute(_tree(_sum_counts, counts, split_every), progress_bar)) if counts else 0
+    info = {"rows": int(rows), "seconds": round(time.perf_counter() - started, 6), "engine": "dask",
+            "partitions": n_parts}
+    return FittedTransform(spec, state, fit_info=info)
+
+
+def _sum_counts(group: Sequence[int]) -> int:
+    return sum(group)
+
+
+# -- transform -------------------------------------------------------------------------------
+
+
+_FITTED_CACHE: dict[str, "FittedTransform"] = {}
+
+
+class _PartitionTransformer:
+    """Picklable ``transform_frame(fitted, pdf)``: ships spec and state, rebuilds on the worker.
+
+    A ``FittedTransform`` holds a compiled row function that plain pickle cannot serialize; the
+    spec and the JSON-able state can. Each worker process rebuilds (and caches by fingerprint)
+    the fitted transform once.
+    """
+
+    def __init__(self, fitted: "FittedTransform", keep: Sequence[str] = ()) -> None:
+        self._fitted: FittedTransform | None = fitted
+        self.fingerprint = fitted.fingerprint
+        self.spec = _SpecRef(fitted.spec)
+        self.state = fitted.state_
+        self.fit_info = fitted.fit_info_
+        self.keep = tuple(keep)
+
+    def __getstate__(self) -> dict:
+        d = dict(self.__dict__)
+        d["_fitted"] = None
+        return d
+
+    def __dask_tokenize__(self) -> Any:
+        return ("featurekit-transform", self.fingerprint, self.keep)
+
+    def fitted(self) -> "FittedTransform":
+        if self._fitted is None:
+            cached = _FITTED_CACHE.get(self.fingerprint)
+            if cached is None:
+                from featurekit.transform import FittedTransform
+
+                cached = _FITTED_CACHE[self.fingerprint] = FittedTransform(self.spec.spec(), self.state,
+                                                                           fit_info=self.fit_info)
+            self._fitted = cached
+        return self._fitted
+
+    def __call__(self, pdf: pd.DataFrame) -> pd.DataFrame:
+        from featurekit.engines.pandas import transform_frame
+
+        out = transform_frame(self.fitted(), pdf)
+        if self.keep:
+            kept = pd.DataFrame({c: pdf[c] for c in self.keep}, index=pdf.index)
+            out = pd.concat([kept, out], axis=1)
+        return out
+
+
+def transform_dask(fitted: "FittedTransform", ddf: Any, *, keep: Sequence[str] = ()) -> Any:
+    """Lazy batch transform of a Dask DataFrame: same columns, dtypes and index as pandas.
+
+    ``keep`` names input columns to copy in front of the features (e.g. an id).
+    """
+    func = _PartitionTransformer(fitted, keep)
+    meta = func(ddf._meta)  # zero rows with the input dtypes -> the exact output dtypes
+    return ddf.map_partitions(func, meta=meta, token="featurekit-transform")
+
+
+fit = fit_dask
+transform = transform_dask
