@@ -94,9 +94,8 @@ def _mul(args, p, s):
 def _arith_row(symbol: str):
     def row(ctx, a, p, s, t):
         expr = f"{a[0]} {symbol} {a[1]}"
-        # the normalizer proved no overflow when an int result over non-null args is non-null
-        overflow_possible = ctx.result_nullable and not (ctx.nullable(0) or ctx.nullable(1))
-        if t[0] is DType.INT and (overflow_possible or ctx.result_nullable):
+        # a non-nullable int result means the normalizer's range analysis proved no overflow
+        if t[0] is DType.INT and ctx.result_nullable:
             return _int_checked(expr)
         return f"({expr})"
     return row
