@@ -18,10 +18,14 @@ serving data against it. Per input column and per output column: ``count`` (rows
 * bool: ``true_count`` / ``true_rate`` (of non-null values);
 * timestamp: ``min`` / ``max`` (ISO-8601 UTC).
 
-Inputs are summarised over every training row. Outputs are summarised over a systematic
-sample (every ``stride``-th row by global row position, at most about
-:data:`OUTPUT_SAMPLE_ROWS` rows), because evaluating every feature over the whole training
-set costs several times the fit itself; ``outputs_sample`` records the stride and rows.
+Inputs: counts, nulls, min/max/mean/std, true rate, empty-string rate are over every
+training row; the sketches (numeric histogram, top values, distinct count) are over a
+systematic sample: every ``stride``-th row by global row position, at most about
+:data:`OUTPUT_SAMPLE_ROWS` rows. Outputs are summarised over that same sample (evaluating every
+feature over the whole training set costs several times the fit itself).
+``sample`` records the stride and sampled rows; with fewer rows than that, everything is
+exact over all rows. Histogram and top-value counts are therefore counts *in the sample*;
+compare rates, not counts.
 
 The accumulators are mergeable combiners like the analyzers: ``baseline_create``,
 ``baseline_accumulate(spec, fitted_state, chunk, offset=, stride=)``, ``baseline_merge`` and
@@ -32,6 +36,7 @@ chunking (below the value cap); ``mean`` / ``std`` agree to floating-point round
 from __future__ import annotations
 
 import datetime as _dt
+import heapq
 import math
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
@@ -39,7 +44,7 @@ BASELINE_VERSION = 1
 TOP_K = 50
 VALUE_CAP = 10_000
 HIST_BINS = 10
-OUTPUT_SAMPLE_ROWS = 50_000
+OUTPUT_SAMPLE_ROWS = 20_000
 _GAMMA = 1.02
 _LN_GAMMA = math.log(_GAMMA)
 _ZERO = 1e-9
@@ -66,74 +71,103 @@ def _empty(kind: str) -> dict[str, Any]:
     return acc
 
 
-def _col_acc(kind: str, values: Any, null: Any, n: int) -> dict[str, Any]:
+def _take(values: Any, idx: Any) -> Any:
+    import numpy as np
+
+    return values[idx] if isinstance(values, np.ndarray) else values.take(idx)
+
+
+def _numeric_sketch(acc: dict[str, Any], f: Any) -> None:
+    """Fold finite float64 values ``f`` into the log-bucket sketch of ``acc``."""
+    import numpy as np
+
+    absf = np.abs(f)
+    acc["zero"] = int(np.count_nonzero(absf < _ZERO))
+    for name, sel in (("pos", f >= _ZERO), ("neg", f <= -_ZERO)):
+        sub = absf[sel]
+        if sub.size:
+            keys = np.ceil(np.log(sub) / _LN_GAMMA).astype(np.int64)
+            # make gamma**(k-1) < |x| <= gamma**k hold exactly in float64
+            keys = np.where(np.power(_GAMMA, keys) < sub, keys + 1, keys)
+            keys = np.where(np.power(_GAMMA, keys - 1) >= sub, keys - 1, keys)
+            u, c = np.unique(keys, return_counts=True)
+            acc[name] = dict(zip(u.tolist(), c.tolist()))
+
+
+def _lengths(arr: Any) -> Any:
+    """Byte length of each string (from the offsets buffer, no copy for (large_)string)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if pa.types.is_large_string(arr.type) or pa.types.is_string(arr.type):
+        dtype = np.int64 if pa.types.is_large_string(arr.type) else np.int32
+        offsets = np.frombuffer(arr.buffers()[1], dtype=dtype)[arr.offset: arr.offset + len(arr) + 1]
+        return np.diff(offsets)
+    return np.asarray(pc.binary_length(arr).fill_null(1).to_numpy(zero_copy_only=False))
+
+
+def _col_acc(kind: str, values: Any, null: Any, n: int, idx: Any = None) -> dict[str, Any]:
+    import numpy as np
+
+    with np.errstate(all="ignore"):  # huge values: mean/std may overflow to inf, which is recorded as such
+        return _col_acc_impl(kind, values, null, n, idx)
+
+
+def _col_acc_impl(kind: str, values: Any, null: Any, n: int, idx: Any = None) -> dict[str, Any]:
+    """Accumulator of one column: cheap statistics over all ``n`` rows, the sketches
+    (histogram, value counts) over the rows ``idx`` (all rows when None)."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
     acc = _empty(kind)
     acc["n"] = n
-    keep = None if null is None else ~np.asarray(null, dtype=bool)
-    if kind == "num":
-        arr = np.asarray(values)
-        if arr.dtype.kind == "b":
-            arr = arr.astype(np.int64)
-        if keep is not None:
-            arr = arr[keep]
-        if arr.dtype.kind == "f":
-            nan = np.isnan(arr)
-            if nan.any():
-                arr = arr[~nan]
-        acc["nulls"] = n - int(arr.size)
-        if arr.dtype.kind == "f":
-            inf = np.isinf(arr)
-            n_inf = int(np.count_nonzero(inf))
-            if n_inf:
-                arr = arr[~inf]
-            acc["inf"] = n_inf
+    keep = np.ones(n, dtype=bool) if null is None else ~np.asarray(null, dtype=bool)
+    if kind in ("num", "bool", "ts"):
+        raw = np.asarray(values)
+        if kind == "num" and raw.dtype.kind == "b":
+            raw = raw.astype(np.int64)
+        if kind == "num" and raw.dtype.kind == "f":
+            finite = np.isfinite(raw)
+            nan = np.isnan(raw)
+            keep = keep & ~nan
+            acc["inf"] = int(np.count_nonzero(keep & ~finite))
+            good = keep & finite
+        else:
+            good = keep
+        acc["nulls"] = n - int(np.count_nonzero(keep))
+        arr = raw[good] if not good.all() else raw
+        if kind == "bool":
+            acc["trues"] = int(np.count_nonzero(arr))
+            return acc
         if arr.size:
-            f = arr.astype(np.float64, copy=False)
-            mean = float(f.mean())
-            acc.update(m=int(f.size), mean=mean, m2=float(((f - mean) ** 2).sum()))
             lo, hi = arr.min(), arr.max()
-            acc["min"], acc["max"] = (int(lo), int(hi)) if arr.dtype.kind in "iu" else (float(lo), float(hi))
-            absf = np.abs(f)
-            small = absf < _ZERO
-            acc["zero"] = int(np.count_nonzero(small))
-            for name, sel in (("pos", f >= _ZERO), ("neg", f <= -_ZERO)):
-                sub = absf[sel]
-                if sub.size:
-                    keys = np.ceil(np.log(sub) / _LN_GAMMA).astype(np.int64)
-                    # guard the boundary: make sure gamma**(k-1) < x <= gamma**k holds in float64
-                    keys = np.where(np.power(_GAMMA, keys) < sub, keys + 1, keys)
-                    keys = np.where(np.power(_GAMMA, keys - 1) >= sub, keys - 1, keys)
-                    u, c = np.unique(keys, return_counts=True)
-                    acc[name] = dict(zip(u.tolist(), c.tolist()))
+            as_int = arr.dtype.kind in "iu" or kind == "ts"
+            acc["min"], acc["max"] = (int(lo), int(hi)) if as_int else (float(lo), float(hi))
+        if kind == "ts" or not arr.size:
+            return acc
+        f = arr.astype(np.float64, copy=False)
+        mean = float(f.mean())
+        acc.update(m=int(f.size), mean=mean, m2=float(np.square(f - mean).sum()))
+        if idx is not None:
+            sel = good[idx]
+            f = raw[idx][sel].astype(np.float64, copy=False)
+        _numeric_sketch(acc, f)
         return acc
-    if kind == "bool":
-        arr = np.asarray(values, dtype=bool)
-        if keep is not None:
-            arr = arr[keep]
-        acc["nulls"] = n - int(arr.size)
-        acc["trues"] = int(np.count_nonzero(arr))
-        return acc
-    if kind == "ts":
-        arr = np.asarray(values)
-        if keep is not None:
-            arr = arr[keep]
-        acc["nulls"] = n - int(arr.size)
-        if arr.size:
-            acc["min"], acc["max"] = int(arr.min()), int(arr.max())
-        return acc
-    # str
+    # str / category
     arr = values if isinstance(values, (pa.Array, pa.ChunkedArray)) else pa.array(values, type=pa.large_string())
-    if keep is not None:
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if arr.null_count:
+        keep = keep & ~np.asarray(arr.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+    acc["nulls"] = n - int(np.count_nonzero(keep))
+    acc["empty"] = int(np.count_nonzero((_lengths(arr) == 0) & keep))
+    if idx is not None:
+        arr, keep = arr.take(pa.array(idx)), keep[idx]
+    if not keep.all():
         arr = arr.filter(pa.array(keep))
-    arr = arr.drop_null() if hasattr(arr, "drop_null") else pc.drop_null(arr)
-    acc["nulls"] = n - len(arr)
     vc = pc.value_counts(arr)
-    if isinstance(vc, pa.ChunkedArray):
-        vc = vc.combine_chunks()
     distinct = len(vc)
     acc["distinct_lb"] = distinct
     vals, counts = vc.field("values"), vc.field("counts")
@@ -143,7 +177,8 @@ def _col_acc(kind: str, values: Any, null: Any, n: int) -> dict[str, Any]:
         vals, counts = pc.take(vals, order), pc.take(counts, order)
         acc["capped"] = True
     acc["values"] = dict(zip(vals.to_pylist(), counts.to_pylist()))
-    acc["empty"] = int(pc.sum(pc.equal(arr, "")).as_py() or 0) if len(arr) else 0
+    if idx is not None and len(idx) < n:
+        acc["capped"] = acc["capped"] or distinct < len(arr)  # some values may be unseen in the sample
     return acc
 
 
@@ -237,12 +272,13 @@ def baseline_accumulate(spec: Any, fitted_state: Mapping[str, dict], chunk: Any,
     acc = baseline_create(spec, fitted_state)
     acc["rows"] = n
     acc["stride"] = stride
-    for inp in spec.inputs:
-        col = inputs[inp.name]
-        acc["inputs"][inp.name] = _col_acc(_kind_of_type(inp.type), col.values, col.null, n)
     first = (-offset) % stride
     idx = np.arange(first, n, stride)
     m = len(idx)
+    for inp in spec.inputs:
+        col = inputs[inp.name]
+        acc["inputs"][inp.name] = _col_acc(_kind_of_type(inp.type), col.values, col.null, n,
+                                           None if m == n else idx)
     acc["sampled"] = m
     if m == 0:
         for col in acc["outputs"].values():
@@ -363,7 +399,7 @@ def _finalize_col(acc: dict[str, Any]) -> dict[str, Any]:
     elif kind == "ts":
         out.update(min=_ts_iso(acc["min"]), max=_ts_iso(acc["max"]))
     else:
-        top = sorted(acc["values"].items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_K]
+        top = heapq.nsmallest(TOP_K, acc["values"].items(), key=lambda kv: (-kv[1], kv[0]))
         out.update(top=[[v, c] for v, c in top],
                    distinct=len(acc["values"]) if not acc["capped"] else acc["distinct_lb"],
                    distinct_capped=acc["capped"],
@@ -376,7 +412,7 @@ def baseline_finalize(acc: dict[str, Any]) -> dict[str, Any]:
     return {
         "baseline_version": BASELINE_VERSION,
         "rows": acc["rows"],
-        "outputs_sample": {"stride": acc["stride"] or 1, "rows": acc["sampled"]},
+        "sample": {"stride": acc["stride"] or 1, "rows": acc["sampled"]},
         "inputs": {k: _finalize_col(v) for k, v in acc["inputs"].items()},
         "outputs": {k: _finalize_col(v) for k, v in acc["outputs"].items()},
     }

@@ -33,13 +33,10 @@ def _stderr(msg: str, quiet: bool = False) -> None:
 
 
 def _load_spec_or_artifact(path: str) -> tuple[Any, Any]:
-    """``(spec, fitted or None)`` for a spec file or an artifact directory."""
-    import featurekit as fk
+    """``(spec, fitted or None)`` for a spec file, an artifact directory or a ``.fkit`` archive."""
+    from featurekit.diff import load_side
 
-    if os.path.isdir(path):
-        fitted = fk.load(path)
-        return fitted.spec, fitted
-    return fk.load_spec(path), None
+    return load_side(path)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

@@ -68,17 +68,20 @@ def diff(old: Any, new: Any, *, check_version: bool = False) -> dict[str, Any]:
     new_spec, new_fit = new
     old_fp, new_fp = old_spec.feature_fingerprints, new_spec.feature_fingerprints
     both_fitted = old_fit is not None and new_fit is not None
+    # a feature's fingerprint includes its name; its node key is the logic alone (rename hints)
+    old_key = {n: old_spec.graph.features[n].key for n in old_spec.graph.outputs}
+    new_key = {n: new_spec.graph.features[n].key for n in new_spec.graph.outputs}
     rows = []
     for name in list(old_spec.graph.outputs) + [n for n in new_spec.graph.outputs if n not in old_fp]:
         entry: dict[str, Any] = {"feature": name}
         if name not in new_fp:
             entry["change"] = "removed"
-            renamed = [n for n in new_spec.graph.outputs if n not in old_fp and new_fp[n] == old_fp[name]]
+            renamed = [n for n in new_spec.graph.outputs if n not in old_fp and new_key[n] == old_key[name]]
             if renamed:
                 entry["detail"] = f"same logic as added feature {renamed[0]!r} (renamed?)"
         elif name not in old_fp:
             entry["change"] = "added"
-            renamed = [n for n in old_spec.graph.outputs if n not in new_fp and old_fp[n] == new_fp[name]]
+            renamed = [n for n in old_spec.graph.outputs if n not in new_fp and old_key[n] == new_key[name]]
             if renamed:
                 entry["detail"] = f"same logic as removed feature {renamed[0]!r} (renamed?)"
         elif old_fp[name] != new_fp[name]:

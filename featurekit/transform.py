@@ -57,6 +57,7 @@ class FittedTransform:
         label = f"{spec.name}@{spec.version} fp={self.fingerprint[:12]}"
         self._row_fn, self.row_source = compile_row(graph, self.state_, spec, self.output_names, label)
         self.transform_row = self._row_fn
+        self._trace_fn: Any = None
 
     # -- identity -------------------------------------------------------------------------
 
@@ -117,6 +118,13 @@ class FittedTransform:
 
             return transform_dask(self, data)
         return transform_frame(self, data)
+
+    def trace_row(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        """Every intermediate value of the row path for ``row``, by node key (for debugging)."""
+        if self._trace_fn is None:
+            label = f"{self.spec.name}@{self.spec.version} fp={self.fingerprint[:12]}"
+            self._trace_fn, _ = compile_row(self._graph, self.state_, self.spec, self.output_names, label, trace=True)
+        return self._trace_fn(row)
 
     def transform_rows(self, rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
         """Row path over many rows: ``[transform_row(r) for r in rows]``."""

@@ -54,8 +54,8 @@ def _read_archive(root: Path) -> dict[str, bytes]:
             if name in out:
                 raise _fail(root, f"archive entry {name!r} appears more than once",
                             "re-save the artifact; duplicate entries are refused")
-            mode = info.external_attr >> 16
-            if mode and not stat.S_ISREG(mode):
+            kind = stat.S_IFMT(info.external_attr >> 16)  # 0 when the writer recorded no file type
+            if kind and kind != stat.S_IFREG:
                 raise _fail(root, f"archive entry {name!r} is a link or special file",
                             "re-save the artifact; an archive holds regular files only")
             if info.file_size > MAX_ENTRY_BYTES:

@@ -36,11 +36,28 @@ from featurekit.types import EXACT_FLOAT_INT, INT64_MAX, DType
 MAX_ROWS_IN_MESSAGE = 5
 
 
+class Violations:
+    """Collects contract violations per row instead of raising (used by the parity tester).
+
+    A violating value is then treated as null so the rest of the batch still computes;
+    ``rows`` says which rows the batch path would have refused, and ``errors`` why.
+    """
+
+    def __init__(self, n: int) -> None:
+        self.rows = np.zeros(n, dtype=bool)
+        self.errors: dict[int, ContractError] = {}
+
+    def add(self, positions: np.ndarray, error: ContractError) -> None:
+        self.rows[positions] = True
+        for p in positions.tolist():
+            self.errors.setdefault(p, error)
+
+
 # ------------------------------------------------------------------------------ inputs
 
 
 def read_inputs(df: pd.DataFrame, coercers: Mapping[str, Coercer], names: Iterable[str],
-                where: str = "transform") -> dict[str, Column]:
+                where: str = "transform", collect: Violations | None = None) -> dict[str, Column]:
     """Read and validate the named input columns of ``df`` (never mutating it)."""
     out = {}
     columns = df.columns
@@ -62,7 +79,7 @@ def read_inputs(df: pd.DataFrame, coercers: Mapping[str, Coercer], names: Iterab
             raise ContractError(f"{where}: input column {name!r} is missing and the contract says "
                                 f"nullable: false\n  Fix: add the column, or declare it nullable{hint}",
                                 input=name, rule="required")
-        out[name] = read_column(df[name], coercer)
+        out[name] = read_column(df[name], coercer, collect)
     return out
 
 
@@ -72,15 +89,15 @@ def _empty_values(kind: str, n: int) -> Any:
     return np.zeros(n, dtype={"float": np.float64, "bool": bool}.get(kind, np.int64))
 
 
-def read_column(series: pd.Series, coercer: Coercer) -> Column:
+def read_column(series: pd.Series, coercer: Coercer, collect: Violations | None = None) -> Column:
     """One input column in :class:`Column` form, with the contract applied."""
     kind = coercer.kind
     dtype = series.dtype
     typed = _read_typed(series, kind, dtype, coercer.spec.timezone)
     if typed is None:
-        return _read_objects(series, coercer)
+        return _read_objects(series, coercer, collect)
     values, null, bad = typed
-    return _apply_contract(values, null, bad, coercer, series)
+    return _apply_contract(values, null, bad, coercer, series, collect)
 
 
 def _read_typed(series: pd.Series, kind: str, dtype: Any, timezone: str):
@@ -152,7 +169,7 @@ def _datetimes(series: pd.Series):
     return np.where(null, 0, us), null, None
 
 
-def _read_objects(series: pd.Series, coercer: Coercer) -> Column:
+def _read_objects(series: pd.Series, coercer: Coercer, collect: Violations | None = None) -> Column:
     """The exact path for mixed Python values: the row path's coercer, value by value."""
     kind = coercer.kind
     raw = series.to_numpy(dtype=object)
@@ -165,10 +182,16 @@ def _read_objects(series: pd.Series, coercer: Coercer) -> Column:
         typed[i] = t
         if vkind is not None:
             violations.append((i, value, vkind, rule))
-    for kind_ in {v[2] for v in violations}:
-        _raise_if_needed(coercer, violations, kind_)
+    for kind_ in sorted({v[2] for v in violations}):
+        if coercer.raises_on(kind_):
+            same = [v for v in violations if v[2] == kind_]
+            error = coercer.error(same[0][1], kind_, same[0][3], rows=[v[0] for v in same[:MAX_ROWS_IN_MESSAGE]],
+                                  count=len(same))
+            if collect is None:
+                raise error
+            collect.add(np.array([v[0] for v in same], dtype=np.int64), error)
     for i, value, vkind, rule in violations:
-        typed[i] = coercer.replacement(typed[i], vkind)
+        typed[i] = None if coercer.raises_on(vkind) else coercer.replacement(typed[i], vkind)
     null = np.fromiter((t is None for t in typed), dtype=bool, count=n)
     if kind in ("str", "category"):
         return Column(pa.array(typed, type=pa.large_string()), null)
@@ -177,16 +200,8 @@ def _read_objects(series: pd.Series, coercer: Coercer) -> Column:
     return Column(filled, null if null.any() else None)
 
 
-def _raise_if_needed(coercer: Coercer, violations: list, kind: str) -> None:
-    if not coercer.raises_on(kind):
-        return
-    same = [v for v in violations if v[2] == kind]
-    rows = [v[0] for v in same[:MAX_ROWS_IN_MESSAGE]]
-    raise coercer.error(same[0][1], kind, same[0][3], rows=rows, count=len(same))
-
-
 def _apply_contract(values: Any, null: np.ndarray | None, bad: np.ndarray | None, coercer: Coercer,
-                    series: pd.Series) -> Column:
+                    series: pd.Series, collect: Violations | None = None) -> Column:
     """Vectorized twin of ``Coercer.classify`` + policy for a typed column."""
     spec = coercer.spec
     n = len(series)
@@ -220,8 +235,13 @@ def _apply_contract(values: Any, null: np.ndarray | None, bad: np.ndarray | None
         first = positions[0]
         sample = series.iloc[first]
         if coercer.raises_on(kind):
-            raise coercer.error(sample, kind, rule, rows=[int(p) for p in positions[:MAX_ROWS_IN_MESSAGE]],
-                                count=len(positions))
+            error = coercer.error(sample, kind, rule, rows=[int(p) for p in positions[:MAX_ROWS_IN_MESSAGE]],
+                                  count=len(positions))
+            if collect is None:
+                raise error
+            collect.add(positions, error)
+            null = union_null(null, mask)
+            continue
         values, null = _replace(values, null, mask, kind, coercer)
     return Column(values, null)
 

@@ -140,8 +140,12 @@ def _input_lines(var: str, coercer_name: str, node: InputNode, spec: Any) -> lis
 
 
 def compile_row(graph: Graph, state: Mapping[str, dict], spec: Any, output_names: Mapping[str, list[str]],
-                label: str) -> tuple[Callable[[Mapping[str, Any]], dict[str, Any]], str]:
-    """Generate, compile and return ``(transform_row, source)`` for a fitted graph."""
+                label: str, *, trace: bool = False) -> tuple[Callable[[Mapping[str, Any]], dict[str, Any]], str]:
+    """Generate, compile and return ``(transform_row, source)`` for a fitted graph.
+
+    With ``trace=True`` the function instead returns every intermediate value by node key
+    (used to find the first op where the two paths diverge).
+    """
     ctx = RowContext()
     roots = [graph.features[o] for o in graph.outputs]
     nodes = walk(roots)
@@ -206,6 +210,10 @@ def compile_row(graph: Graph, state: Mapping[str, dict], spec: Any, output_names
         elif node.dtype is DType.TIMESTAMP:
             value = f"_us_to_datetime({var})"
         items.append(f"{cols[0]!r}: {value}")
+    if trace:
+        items = [f"{key!r}: {var}" for key, var in names.items()
+                 if var.startswith(("i_", "v_")) and not _is_multi(graph, key)]
+        label += " trace"
     body.append("    return {" + ", ".join(items) + "}")
     source = "\n".join(body) + "\n"
     filename = f"<featurekit row {label}>"
@@ -214,3 +222,8 @@ def compile_row(graph: Graph, state: Mapping[str, dict], spec: Any, output_names
     namespace = dict(ctx.namespace)
     exec(code, namespace)  # noqa: S102 - our own generated source; user text is never executed
     return namespace["transform_row"], source
+
+
+def _is_multi(graph: Graph, key: str) -> bool:
+    node = next((n for n in graph.features.values() if n.key == key), None)
+    return isinstance(node, CallNode) and registry.get(node.op).outputs is not None

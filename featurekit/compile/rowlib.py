@@ -49,6 +49,16 @@ def _exp(x: float) -> float:
         return _INF
 
 
+def _sin(x: float) -> float:
+    """numpy.sin: ``sin(+-inf) = nan`` instead of raising."""
+    return math.sin(x) if math.isfinite(x) else _NAN
+
+
+def _cos(x: float) -> float:
+    """numpy.cos: ``cos(+-inf) = nan`` instead of raising."""
+    return math.cos(x) if math.isfinite(x) else _NAN
+
+
 def _is_odd_int(y: float) -> bool:
     return math.isfinite(y) and y == math.floor(y) and math.fmod(y, 2.0) != 0.0
 

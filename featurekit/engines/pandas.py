@@ -19,8 +19,13 @@ if TYPE_CHECKING:
     from featurekit.transform import FittedTransform
 
 
-def transform_frame(fitted: "FittedTransform", data: Any) -> pd.DataFrame:
-    """Batch-transform a DataFrame (or a list of row dicts) with ``fitted``."""
+def transform_frame(fitted: "FittedTransform", data: Any, collect: Any = None) -> pd.DataFrame:
+    """Batch-transform a DataFrame (or a list of row dicts) with ``fitted``.
+
+    ``collect`` (a :class:`featurekit.compile.batch.Violations`) records contract violations
+    per row instead of raising; the parity tester uses it to learn which rows the batch path
+    refuses in one call.
+    """
     spec = fitted.spec
     if isinstance(data, list):
         data = rows_to_frame(data, [i.name for i in spec.inputs])
@@ -33,7 +38,7 @@ def transform_frame(fitted: "FittedTransform", data: Any) -> pd.DataFrame:
     roots = [graph.features[o] for o in graph.outputs]
     coercers = {i.name: Coercer(i, where="transform") for i in spec.inputs}
     needed = [n.name for n in walk(roots) if isinstance(n, InputNode)]
-    inputs = read_inputs(data, coercers, needed, where="transform")
+    inputs = read_inputs(data, coercers, needed, where="transform", collect=collect)
     cols = evaluate(roots, inputs, len(data), fitted.state_)
     out: dict[str, pd.Series] = {}
     for feature in graph.outputs:

@@ -10,5 +10,8 @@ equals NaN; None vs NaN, and a type difference (int 1 vs float 1.0), are mismatc
 from __future__ import annotations
 
 from featurekit.parity.compare import Mismatch, ParityResult, check_paths, column_tolerances, same_value
+from featurekit.parity.report import ParityReport
+from featurekit.parity.runner import Tolerance, assert_parity, check, compare, replay
 
-__all__ = ["Mismatch", "ParityResult", "check_paths", "column_tolerances", "same_value"]
+__all__ = ["Mismatch", "ParityReport", "ParityResult", "Tolerance", "assert_parity", "check", "check_paths",
+           "column_tolerances", "compare", "replay", "same_value"]

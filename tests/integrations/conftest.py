@@ -1,4 +1,5 @@
-"""Shared fixtures for the scikit-learn and MLflow integration tests."""
+"""Shared fixtures for the scikit-learn and MLflow integration tests (test modules use these
+fixtures rather than importing this file, so any pytest import mode works)."""
 
 from __future__ import annotations
 
@@ -7,24 +8,6 @@ import pandas as pd
 import pytest
 
 import featurekit as fk
-
-NUMERIC_YAML = """\
-featurekit: 1
-name: numeric5
-version: 1.0.0
-inputs:
-  x0: {type: float}
-  x1: {type: float}
-  x2: {type: float}
-  x3: {type: float}
-  x4: {type: float}
-features:
-  x0_imp: impute(x0, strategy="median")
-  x1_z: coalesce(zscore(x1), 0.0)
-  x2_clip: clip(impute(x2, strategy="mean"), lower_pct=5, upper_pct=95)
-  x3_log: log1p(abs(coalesce(x3, 0.0)))
-  x4_sum: coalesce(x4, 0.0) + coalesce(x0, 0.0)
-"""
 
 MIXED_YAML = """\
 featurekit: 1
@@ -69,9 +52,20 @@ def mixed_target(df: pd.DataFrame) -> np.ndarray:
     return ((df["spend"].fillna(0) > 40) ^ (df["tenure"] > 500)).astype(int).to_numpy()
 
 
-@pytest.fixture
-def numeric_spec():
-    return fk.spec_from_yaml(NUMERIC_YAML)
+@pytest.fixture(scope="session")
+def mixed_yaml():
+    return MIXED_YAML
+
+
+@pytest.fixture(scope="session")
+def make_frame():
+    """``make_frame(n, seed)``: raw rows for the mixed spec (float, int, category, bool, timestamp)."""
+    return mixed_frame
+
+
+@pytest.fixture(scope="session")
+def make_target():
+    return mixed_target
 
 
 @pytest.fixture

@@ -101,7 +101,7 @@ register(Op(
     infrequent) values and null get the OOV index ``top_k`` when ``top_k`` is given, else
     ``len(vocab)``, so the index range does not move when a refit finds fewer values. With
     ``num_oov_buckets = n > 1`` unseen strings spread over ``base + crc32(x) % n`` (null
-    stays ``base``). Never null. Empty fit: everything is OOV. Tolerance: exact.""",
+    stays ``base``). Null rule: never null. Empty fit: everything is OOV. Tolerance: exact.""",
     args=(CATEGORICAL,), dtype_rule=fixed(DType.INT), null_rule=NullRule.HANDLES,
     may_yield_null=never_null,
     params={**_vocab_params("frequency"),
@@ -137,7 +137,8 @@ register(Op(
 
     Columns are named ``<prefix>_<value>`` (prefix defaults to the feature name), in
     vocabulary order (lexical by default). An unseen, infrequent or null value gives all
-    zeros. Only allowed as the whole expression of a feature. Empty fit: no columns.
+    zeros (Null rule: never null). Only allowed as the whole expression of a feature.
+    Empty fit: no columns.
     Tolerance: exact.""",
     args=(CATEGORICAL,), dtype_rule=fixed(DType.INT), null_rule=NullRule.HANDLES,
     may_yield_null=never_null,
@@ -227,7 +228,7 @@ register(Op(
     name="cross",
     doc="""``cross(a, b, num_buckets, sep="|")``: a hashed feature cross,
     ``crc32(a + sep + b) % num_buckets`` over the UTF-8 bytes, with a null part taken as
-    ``""``. Never null. Tolerance: exact.""",
+    ``""``. Null rule: never null. Tolerance: exact.""",
     args=(STR, STR), dtype_rule=fixed(DType.INT), null_rule=NullRule.HANDLES,
     may_yield_null=never_null,
     params={"num_buckets": Param("int", min=1, max=2**32), "sep": Param("str", default="|")},

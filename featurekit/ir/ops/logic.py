@@ -102,14 +102,14 @@ def _any_nullable(n, p, t, r=None) -> bool:
 register(Op(
     name="and_", symbol="and",
     doc="""``a and b`` with three-valued logic: false if either is false, true if both are
-    true, otherwise null. Tolerance: exact.""",
+    true, otherwise null (Null rule: Kleene logic). Tolerance: exact.""",
     args=(BOOL, BOOL), dtype_rule=fixed(DType.BOOL), null_rule=NullRule.HANDLES,
     may_yield_null=_any_nullable, batch=_and, row=_kleene_row("and"),
 ))
 register(Op(
     name="or_", symbol="or",
     doc="""``a or b`` with three-valued logic: true if either is true, false if both are
-    false, otherwise null. Tolerance: exact.""",
+    false, otherwise null (Null rule: Kleene logic). Tolerance: exact.""",
     args=(BOOL, BOOL), dtype_rule=fixed(DType.BOOL), null_rule=NullRule.HANDLES,
     may_yield_null=_any_nullable, batch=_or, row=_kleene_row("or"),
 ))
@@ -200,7 +200,7 @@ register(Op(
 register(Op(
     name="is_null",
     doc="""``is_null(x)``: true when ``x`` is null (at the input: None, NaN, NaT, pandas NA or
-    a missing key). Never null. Tolerance: exact.""",
+    a missing key). Null rule: never null. Tolerance: exact.""",
     args=(ANY,), dtype_rule=fixed(DType.BOOL), null_rule=NullRule.HANDLES,
     may_yield_null=never_null,
     batch=lambda args, p, s: (args[0].null.copy() if args[0].null is not None
@@ -264,7 +264,8 @@ register(Op(
     name="to_int",
     doc="""``to_int(x)``: bool -> 0/1; float -> truncated toward zero (NaN, inf and values
     outside int64 give null); str -> ``int(s)`` as Python parses it (surrounding
-    whitespace allowed; anything else gives null). Tolerance: exact.""",
+    whitespace allowed; anything else gives null). Null rule: propagate, plus the
+    nulls above. Tolerance: exact.""",
     args=(frozenset({DType.BOOL, DType.INT, DType.FLOAT, DType.STR}),), dtype_rule=fixed(DType.INT),
     may_yield_null=lambda n, p, t, r=None: n[0] or t[0] in (DType.FLOAT, DType.STR),
     int_range=lambda p, r: r[0],  # bool is (0, 1); float and str results are unbounded
@@ -285,7 +286,7 @@ register(Op(
     name="to_float",
     doc="""``to_float(x)``: int -> float (rounded to nearest, as numpy casts int64); bool ->
     0.0/1.0; str -> ``float(s)`` as Python parses it (null when it does not parse).
-    Tolerance: exact.""",
+    Null rule: propagate, plus null for unparseable text. Tolerance: exact.""",
     args=(frozenset({DType.BOOL, DType.INT, DType.FLOAT, DType.STR}),), dtype_rule=fixed(DType.FLOAT),
     may_yield_null=lambda n, p, t, r=None: n[0] or t[0] is DType.STR,
     batch=_to_float,
@@ -307,7 +308,8 @@ register(Op(
     name="to_bool",
     doc="""``to_bool(x)``: numbers -> ``x != 0`` (NaN is true, as in Python); str ->
     true for "true"/"1", false for "false"/"0" (case-insensitive, surrounding whitespace
-    ignored), null otherwise. Tolerance: exact.""",
+    ignored), null otherwise. Null rule: propagate, plus null for unrecognized text.
+    Tolerance: exact.""",
     args=(frozenset({DType.BOOL, DType.INT, DType.FLOAT, DType.STR}),), dtype_rule=fixed(DType.BOOL),
     may_yield_null=lambda n, p, t, r=None: n[0] or t[0] is DType.STR,
     batch=_to_bool,
@@ -410,7 +412,8 @@ register(Op(
 
     ``mean``: exact mean of the non-null training values; ``median``: numpy.median (the mean
     of the two middle values for an even count); both give float. ``most_frequent``: the
-    modal value, ties going to the smallest. Empty fit: 0.0 / 0 / "" / false. Never null.
+    modal value, ties going to the smallest. Empty fit: 0.0 / 0 / "" / false. Null rule:
+    never null.
     Tolerance: exact.""",
     args=(frozenset({DType.INT, DType.FLOAT, DType.STR, DType.BOOL}),), dtype_rule=_impute_type,
     null_rule=NullRule.HANDLES, may_yield_null=never_null,

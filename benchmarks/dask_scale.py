@@ -1,0 +1,142 @@
+"""Dask scale benchmark: fit and transform the churn spec on a partitioned parquet dataset.
+
+Generates ``--rows`` rows of the churn schema in ``--files`` parquet files (one
+``make_churn`` call per file, so generation never holds the whole set), then
+
+* pandas: reads everything into one frame, fits and transforms (skipped above
+  ``--pandas-max-rows``, when it would not fit in memory);
+* Dask: a ``LocalCluster`` of ``--workers`` worker processes (1 thread each) with
+  ``--memory-limit`` per worker; fit with :func:`featurekit.engines.dask.fit_dask`, transform
+  lazily and write parquet (so the output never gathers on the client).
+
+Reports rows/s for fit and transform, peak RSS per worker (``resource.getrusage`` ``ru_maxrss``
+in each worker process), checks that both engines' fingerprints agree, prints a table and
+writes JSON.
+
+    python benchmarks/dask_scale.py --rows 5000000 --files 50 --out benchmarks/results/dask_scale.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+
+
+def generate(path: Path, rows: int, files: int, seed: int) -> None:
+    from featurekit.datasets import make_churn
+
+    path.mkdir(parents=True, exist_ok=True)
+    per = -(-rows // files)
+    for i in range(files):
+        n = min(per, rows - i * per)
+        if n <= 0:
+            break
+        make_churn(n, seed=seed + i).to_parquet(path / f"part-{i:05d}.parquet", index=False)
+
+
+def run_pandas(spec, data: Path, out_dir: Path) -> dict:
+    import pandas as pd
+
+    t0 = time.perf_counter()
+    df = pd.read_parquet(data)
+    t_read = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    fitted = spec.fit(df)
+    t_fit = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    out = fitted.transform(df)
+    t_tr = time.perf_counter() - t0
+    out_dir.mkdir(parents=True, exist_ok=True)
+    out.to_parquet(out_dir / "out.parquet", index=False)
+    rows = len(df)
+    return {"engine": "pandas", "rows": rows, "read_s": t_read, "fit_s": t_fit, "transform_s": t_tr,
+            "fit_rows_per_s": rows / t_fit, "transform_rows_per_s": rows / t_tr,
+            "peak_rss_mb": {"driver": _peak_rss_mb()}, "fingerprint": fitted.fingerprint}
+
+
+def run_dask(spec, data: Path, out_dir: Path, workers: int, memory_limit: str) -> dict:
+    import dask.dataframe as dd
+    from distributed import Client, LocalCluster
+
+    from featurekit.engines.dask import fit_dask, transform_dask
+
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, memory_limit=memory_limit,
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        client.run(lambda: __import__("featurekit.engines.dask"))  # warm imports outside the timings
+        ddf = dd.read_parquet(str(data))
+        t0 = time.perf_counter()
+        fitted = fit_dask(spec, ddf, progress=lambda m: print("  dask:", m, file=sys.stderr))
+        t_fit = time.perf_counter() - t0
+        rows = fitted.fit_info_["rows"]
+        t0 = time.perf_counter()
+        transform_dask(fitted, ddf).to_parquet(str(out_dir), write_index=False)
+        t_tr = time.perf_counter() - t0
+        peaks = client.run(_peak_rss_mb)
+    return {"engine": "dask", "workers": workers, "memory_limit": memory_limit, "partitions": ddf.npartitions,
+            "rows": rows, "fit_s": t_fit, "transform_s": t_tr, "fit_rows_per_s": rows / t_fit,
+            "transform_rows_per_s": rows / t_tr,
+            "peak_rss_mb": {f"worker{i}": v for i, v in enumerate(peaks.values())} | {"driver": _peak_rss_mb()},
+            "fingerprint": fitted.fingerprint}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--rows", type=int, default=5_000_000)
+    p.add_argument("--files", type=int, default=50)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--memory-limit", default="2GB", help="per Dask worker")
+    p.add_argument("--pandas-max-rows", type=int, default=10_000_000, help="skip pandas above this size")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--dir", help="dataset directory (kept; default: a temporary directory)")
+    p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "dask_scale.json"))
+    args = p.parse_args(argv)
+
+    import featurekit as fk
+
+    spec = fk.load_spec(str(ROOT / "specs" / "churn.yaml"))
+    tmp = Path(tempfile.mkdtemp(prefix="fk-dask-scale-"))
+    data = Path(args.dir) if args.dir else tmp / "data"
+    try:
+        if not any(data.glob("*.parquet")):
+            t0 = time.perf_counter()
+            generate(data, args.rows, args.files, args.seed)
+            print(f"generated {args.rows:,} rows in {args.files} files in {time.perf_counter() - t0:.1f}s",
+                  file=sys.stderr)
+        results = []
+        # Dask first, so the driver's peak RSS is not inflated by the in-memory pandas run.
+        results.append(run_dask(spec, data, tmp / "out_dask", args.workers, args.memory_limit))
+        if args.rows <= args.pandas_max_rows:
+            results.append(run_pandas(spec, data, tmp / "out_pandas"))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    fps = {r["fingerprint"] for r in results}
+    report = {"rows": args.rows, "files": args.files, "cpus": os.cpu_count(), "python": platform.python_version(),
+              "load_avg_at_end": os.getloadavg(), "same_fingerprint": len(fps) == 1, "results": results}
+    print(f"\n{'engine':8s} {'rows':>11s} {'fit s':>8s} {'fit rows/s':>12s} {'tr s':>8s} {'tr rows/s':>12s}  peak RSS MB")
+    for r in results:
+        peaks = ", ".join(f"{k}={v:,.0f}" for k, v in r["peak_rss_mb"].items())
+        print(f"{r['engine']:8s} {r['rows']:>11,} {r['fit_s']:>8.1f} {r['fit_rows_per_s']:>12,.0f} "
+              f"{r['transform_s']:>8.1f} {r['transform_rows_per_s']:>12,.0f}  {peaks}")
+    print(f"same fingerprint: {report['same_fingerprint']}")
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(report, indent=2, default=float))
+    return 0 if report["same_fingerprint"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

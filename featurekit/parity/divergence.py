@@ -1,0 +1,67 @@
+"""Name the first op where the batch and row paths of a spec diverge, for one input row.
+
+Both paths evaluate every intermediate node of the feature's graph (the row path through a
+tracing variant of its generated function); nodes are compared in dependency order and the
+first one that differs is reported with its op, parameters and both values.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Mapping
+
+from featurekit.ir.nodes import CallNode, InputNode, walk
+
+if TYPE_CHECKING:
+    from featurekit.transform import FittedTransform
+
+
+def _batch_values(fitted: "FittedTransform", row: Mapping[str, Any], nodes: list) -> dict[str, Any]:
+    import numpy as np
+
+    from featurekit.compile.batch import evaluate, read_inputs
+    from featurekit.compile.contract import Coercer
+    from featurekit.parity.runner import frame_for
+
+    spec = fitted.spec
+    frame = frame_for([row], spec)
+    coercers = {i.name: Coercer(i) for i in spec.inputs}
+    names = sorted({n.name for n in nodes if isinstance(n, InputNode)})
+    cols = evaluate(nodes, read_inputs(frame, coercers, names), 1, fitted.state_)
+    out = {}
+    for node in nodes:
+        col = cols.get(node.key)
+        if col is None or isinstance(col, list):
+            continue
+        if col.null is not None and col.null[0]:
+            out[node.key] = None
+            continue
+        value = col.values[0]
+        out[node.key] = value.as_py() if hasattr(value, "as_py") else (value.item() if isinstance(value, np.generic) else value)
+    return out
+
+
+def first_divergent_op(fitted: "FittedTransform", row: Mapping[str, Any], column: str) -> str | None:
+    """``"op(params) in feature F: batch X vs row Y"`` for the first differing node, or None."""
+    from featurekit import registry
+    from featurekit.parity.compare import same_value
+
+    graph = fitted.spec.graph
+    feature = next((f for f, cols in fitted.output_names.items() if column in cols), None)
+    if feature is None:
+        return None
+    nodes = walk([graph.features[feature]])
+    try:
+        batch = _batch_values(fitted, row, nodes)
+        traced = fitted.trace_row(row)
+    except Exception as exc:  # noqa: BLE001 - a path that raises is itself the divergence
+        return f"a path raised while tracing: {type(exc).__name__}: {str(exc).splitlines()[0][:120]}"
+    for node in nodes:
+        if node.key not in batch or node.key not in traced:
+            continue
+        b, r = batch[node.key], traced[node.key]
+        ulps = registry.get(node.op).tolerance.ulps if isinstance(node, CallNode) else 0
+        if same_value(b, r, ulps) is not None:
+            what = (f"{node.op}({', '.join(f'{k}={v!r}' for k, v in node.params)})" if isinstance(node, CallNode)
+                    else f"input {node.name!r}")
+            return f"{what} in feature {feature!r}: batch {b!r} vs row {r!r}"
+    return None

@@ -1,0 +1,155 @@
+"""Edge inputs that ordinary data hides, derived from the input contract and the fitted state.
+
+:func:`edge_values` lists, per input, the values where two implementations of the same feature
+tend to disagree: nulls and NaN, signed zeros and infinities, subnormals, ints around 2**53
+and the int64 limits, the contract's bounds and their float neighbours, every fitted number
+(bucket edges, clip bounds, means, imputation values) and its ``nextafter`` neighbours,
+vocabulary members in other case, with whitespace and in other Unicode normal forms, unseen
+and empty strings, and timestamps at DST changes, midnights, leap days and far dates, naive
+and in other zones. :func:`edge_rows` turns them into rows: a realistic base row with one
+field changed at a time, rows with a key missing or extra keys added, then seeded random mixes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import random
+import unicodedata
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
+
+if TYPE_CHECKING:
+    from featurekit.spec.model import InputSpec
+    from featurekit.transform import FittedTransform
+
+UTC = dt.timezone.utc
+_FLOATS = (0.0, -0.0, 1.0, -1.0, 0.5, 2.5, -2.5, 1e-300, 5e-324, -5e-324, 1e308, -1e308, math.inf, -math.inf,
+           math.nan, 2.0**53, 2.0**53 + 2, -(2.0**53), 0.1, 1 / 3)
+_INTS = (0, 1, -1, 2, 7, 2**31, -(2**31) - 1, 2**53, 2**53 + 1, -(2**53) - 1, 2**62, 2**63 - 1, -(2**63))
+_STRS = ("", " ", "a", "A", "ß", "SS", "İstanbul", "e\u0301", "\u00e9", "\u00a0", "\u200b", "\u3000x\u3000",
+         "tab\tsep", "line\nbreak", "\U0001f600", "zz_unseen_value", "x" * 10_000, "0", "true", "None")
+_ZONES = (UTC, dt.timezone(dt.timedelta(hours=5, minutes=30)), dt.timezone(-dt.timedelta(hours=8)))
+_INSTANTS = (
+    dt.datetime(1970, 1, 1, tzinfo=UTC), dt.datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+    dt.datetime(1900, 1, 1, tzinfo=UTC), dt.datetime(2200, 12, 31, 23, 59, 59, tzinfo=UTC),
+    dt.datetime(2024, 2, 29, 23, 59, 59, 999999, tzinfo=UTC), dt.datetime(2026, 1, 1, tzinfo=UTC),
+    dt.datetime(2026, 3, 29, 1, 0, tzinfo=UTC), dt.datetime(2026, 3, 29, 0, 59, 59, tzinfo=UTC),
+    dt.datetime(2026, 10, 25, 1, 0, tzinfo=UTC), dt.datetime(2026, 3, 8, 7, 0, tzinfo=UTC),
+    dt.datetime(2026, 11, 1, 6, 0, tzinfo=UTC), dt.datetime(2038, 1, 19, 3, 14, 8, tzinfo=UTC),
+)
+
+
+def _neighbours(x: float) -> list[float]:
+    if not math.isfinite(x):
+        return [x]
+    return [math.nextafter(x, -math.inf), x, math.nextafter(x, math.inf)]
+
+
+def _numbers_in(state: Any) -> Iterable[float]:
+    """Every finite number inside a fitted state (edges, bounds, means, fills, counts)."""
+    if isinstance(state, bool):
+        return
+    if isinstance(state, (int, float)):
+        yield float(state)
+    elif isinstance(state, Mapping):
+        for v in state.values():
+            yield from _numbers_in(v)
+    elif isinstance(state, (list, tuple)):
+        for v in state:
+            yield from _numbers_in(v)
+
+
+def _strings_in(state: Any) -> Iterable[str]:
+    if isinstance(state, str):
+        yield state
+    elif isinstance(state, Mapping):
+        for v in state.values():
+            yield from _strings_in(v)
+    elif isinstance(state, (list, tuple)):
+        for v in state:
+            yield from _strings_in(v)
+
+
+def _variants(s: str) -> list[str]:
+    out = [s, s.upper(), s.lower(), s.title(), f" {s}", f"{s} ", f"{s}\u00a0", unicodedata.normalize("NFD", s),
+           unicodedata.normalize("NFKC", s)]
+    return out
+
+
+def _dedupe(values: Iterable[Any]) -> list[Any]:
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for v in values:
+        key = (type(v).__name__, repr(v))
+        if key not in seen:
+            seen.add(key)
+            out.append(v)
+    return out
+
+
+def edge_values(spec: "InputSpec", state_numbers: Sequence[float] = (), state_strings: Sequence[str] = (),
+                *, cap: int = 120) -> list[Any]:
+    """Edge values for one input (see the module docstring); at most ``cap``, most telling first."""
+    kind = spec.type
+    out: list[Any] = [None]
+    bounds = [b for b in (spec.min, spec.max) if b is not None]
+    if kind == "float":
+        for b in bounds:
+            out += _neighbours(float(b))
+        for x in state_numbers:
+            out += _neighbours(x)
+        out += list(_FLOATS) + [1, 2**53, 2**53 + 1, True, "1.5"]
+    elif kind == "int":
+        for b in bounds:
+            out += [int(b) - 1, int(b), int(b) + 1]
+        for x in state_numbers:
+            if math.isfinite(x) and abs(x) < 2**62:
+                out += [math.floor(x) - 1, math.floor(x), math.ceil(x), math.ceil(x) + 1]
+        out += list(_INTS) + [3.0, 2.5, True, "3", 2**63, -(2**63) - 1]
+    elif kind in ("str", "category"):
+        for s in list(spec.values or ()) + list(state_strings):
+            out += _variants(s)
+        out += list(_STRS) + [1, b"bytes", "\ud800"]
+    elif kind == "bool":
+        out += [True, False, 0, 1, "true", "False"]
+    elif kind == "timestamp":
+        for instant in _INSTANTS:
+            out += [instant, instant.replace(tzinfo=None)] + [instant.astimezone(z) for z in _ZONES[1:]]
+        out += ["2026-01-01T00:00:00+00:00", "2026-06-30 12:00", "not a date", 1767225600]
+    return _dedupe(out)[:cap]
+
+
+def edge_rows(fitted: "FittedTransform", base_rows: Sequence[Mapping[str, Any]] = (), *, fuzz: int = 0,
+              seed: int = 0) -> list[dict[str, Any]]:
+    """Rows for a parity run: each edge value in a base row, key removal/extra keys, random mixes.
+
+    ``base_rows`` are real rows (the first few are used as backgrounds); without them an
+    all-null row is the background. ``fuzz`` adds that many seeded random rows mixing edge
+    values and base values across all inputs.
+    """
+    spec = fitted.spec
+    numbers = [x for x in _numbers_in(fitted.state_) if math.isfinite(x)]
+    strings = list(dict.fromkeys(_strings_in(fitted.state_)))[:200]
+    per_input = {i.name: edge_values(i, numbers if i.type in ("float", "int") else (), strings)
+                 for i in spec.inputs}
+    backgrounds = [dict(r) for r in base_rows[:3]] or [{i.name: None for i in spec.inputs}]
+    rows: list[dict[str, Any]] = []
+    for base in backgrounds:
+        for name, values in per_input.items():
+            for value in values:
+                row = dict(base)
+                row[name] = value
+                rows.append(row)
+            missing = dict(base)
+            missing.pop(name, None)
+            rows.append(missing)
+        rows.append({**base, "__unexpected_key__": 1, "": None})
+    rng = random.Random(seed)
+    pool = [dict(r) for r in base_rows] or backgrounds
+    for _ in range(fuzz):
+        row = dict(rng.choice(pool))
+        for name, values in per_input.items():
+            if rng.random() < 0.3:
+                row[name] = rng.choice(values)
+        rows.append(row)
+    return rows

@@ -1,0 +1,141 @@
+"""Parity reports: per output column, mismatch counts, kinds, worst difference, examples.
+
+Formats: ``to_text`` (coloured on a terminal unless ``NO_COLOR`` is set), ``to_json`` (with
+``schema_version``), ``to_junit`` (one testcase per column) and ``to_github`` (workflow
+annotations).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import sys
+from typing import Any
+from xml.sax.saxutils import escape, quoteattr
+
+SCHEMA_VERSION = 1
+
+
+@dataclasses.dataclass(frozen=True)
+class Example:
+    """One mismatching row: the input, both outputs, and (for the first few) a shrunk reproducer."""
+
+    row: int
+    given: bool
+    input: dict[str, Any]
+    kind: str
+    batch: Any
+    served: Any
+    reproducer: dict[str, Any] | None = None
+    first_divergent_op: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class ColumnReport:
+    column: str
+    mismatches: int
+    kinds: dict[str, int]
+    worst_difference: float
+    examples: list[Example]
+    tolerance: dict[str, Any]
+
+
+@dataclasses.dataclass(frozen=True)
+class ParityReport:
+    """The result of a parity run (see :mod:`featurekit.parity.runner`)."""
+
+    label: str
+    rows: int
+    given_rows: int
+    generated_rows: int
+    columns: list[ColumnReport]
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        return all(c.mismatches == 0 for c in self.columns)
+
+    @property
+    def mismatches(self) -> int:
+        return sum(c.mismatches for c in self.columns)
+
+    @property
+    def failing(self) -> list[ColumnReport]:
+        return [c for c in self.columns if c.mismatches]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"schema_version": SCHEMA_VERSION, "label": self.label, "ok": self.ok, "rows": self.rows,
+                "given_rows": self.given_rows, "generated_rows": self.generated_rows,
+                "mismatches": self.mismatches, "seconds": round(self.seconds, 4),
+                "columns": [dataclasses.asdict(c) | {"rate": c.mismatches / max(self.rows, 1)} for c in self.columns]}
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, default=repr, allow_nan=True)
+
+    def to_text(self, color: bool | None = None) -> str:
+        color = _use_color() if color is None else color
+        red, green, dim, reset = ("\x1b[31m", "\x1b[32m", "\x1b[2m", "\x1b[0m") if color else ("", "", "", "")
+        head = (f"{self.label}\n{self.rows:,} rows ({self.given_rows:,} given, {self.generated_rows:,} generated) "
+                f"x {len(self.columns)} columns in {self.seconds:.2f}s")
+        if self.ok:
+            return f"{head}\n{green}parity ok: every cell agrees{reset}"
+        lines = [head, f"{red}{self.mismatches:,} mismatching cell(s) in {len(self.failing)} column(s){reset}"]
+        for col in sorted(self.failing, key=lambda c: -c.mismatches):
+            kinds = ", ".join(f"{k} {n}" for k, n in sorted(col.kinds.items()))
+            worst = f", worst difference {col.worst_difference:.3g}" if col.worst_difference not in (0.0, float("inf")) else ""
+            lines.append(f"\n{red}{col.column}{reset}: {col.mismatches:,} ({col.mismatches / max(self.rows, 1):.2%}) "
+                         f"[{kinds}]{worst}")
+            for ex in col.examples[:3]:
+                origin = "given" if ex.given else "generated"
+                lines.append(f"  row {ex.row} ({origin}, {ex.kind}): batch {ex.batch!r} | served {ex.served!r}")
+                if ex.reproducer is not None:
+                    lines.append(f"    {dim}minimal input:{reset} {_short(ex.reproducer)}")
+                if ex.first_divergent_op:
+                    lines.append(f"    {dim}first divergence:{reset} {ex.first_divergent_op}")
+        return "\n".join(lines)
+
+    def to_junit(self) -> str:
+        cases = []
+        for col in self.columns:
+            name = quoteattr(col.column)
+            if col.mismatches:
+                ex = col.examples[0] if col.examples else None
+                detail = "" if ex is None else (f"row {ex.row} ({ex.kind}): batch {ex.batch!r} vs served {ex.served!r}; "
+                                                f"input {_short(ex.reproducer or ex.input)}")
+                message = quoteattr(f"{col.mismatches} mismatching rows ({', '.join(col.kinds)})")
+                cases.append(f'  <testcase classname="featurekit.parity" name={name}>'
+                             f'<failure message={message}>{escape(detail)}</failure></testcase>')
+            else:
+                cases.append(f'  <testcase classname="featurekit.parity" name={name}/>')
+        return ('<?xml version="1.0" encoding="utf-8"?>\n'
+                f'<testsuite name={quoteattr(self.label)} tests="{len(self.columns)}" '
+                f'failures="{len(self.failing)}" time="{self.seconds:.3f}">\n' + "\n".join(cases) + "\n</testsuite>\n")
+
+    def to_github(self) -> str:
+        if self.ok:
+            return f"::notice title=featurekit parity::{self.rows} rows x {len(self.columns)} columns agree"
+        out = []
+        for col in self.failing:
+            ex = col.examples[0] if col.examples else None
+            msg = f"{col.mismatches} mismatching rows ({', '.join(col.kinds)})"
+            if ex is not None:
+                msg += f"; e.g. batch {ex.batch!r} vs served {ex.served!r} for {_short(ex.reproducer or ex.input)}"
+            out.append(f"::error title=parity {col.column}::{msg.replace(chr(10), ' ')}")
+        return "\n".join(out)
+
+    def render(self, fmt: str) -> str:
+        return {"text": self.to_text, "json": self.to_json, "junit": self.to_junit, "github": self.to_github}[fmt]()
+
+
+def _short(value: Any, limit: int = 240) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _use_color() -> bool:
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return sys.stdout.isatty()

@@ -1,0 +1,1 @@
+"""Integration tests: scikit-learn and MLflow."""
