@@ -343,17 +343,24 @@ def _ts_iso(micros: int | None) -> str | None:
     return (epoch + _dt.timedelta(microseconds=micros)).isoformat()
 
 
+def _gpow(k: int) -> float:
+    try:
+        return _GAMMA ** k
+    except OverflowError:
+        return math.inf
+
+
 def _histogram(acc: dict[str, Any]) -> dict[str, list]:
     """Decile edges on the log-bucket sketch; exact counts for those edges."""
     lo, hi = acc["min"], acc["max"]
     # buckets in ascending value order as (upper bound, count)
     buckets: list[tuple[float, int]] = []
     for k in sorted(acc["neg"], reverse=True):      # -gamma**k <= x < -gamma**(k-1)
-        buckets.append((-_GAMMA ** (k - 1), acc["neg"][k]))
+        buckets.append((-_gpow(k - 1), acc["neg"][k]))
     if acc["zero"]:
         buckets.append((_ZERO, acc["zero"]))
     for k in sorted(acc["pos"]):                   # gamma**(k-1) < x <= gamma**k
-        buckets.append((_GAMMA ** k, acc["pos"][k]))
+        buckets.append((_gpow(k), acc["pos"][k]))
     if isinstance(lo, int):  # integer data: an integer upper bound is just as exact
         buckets = [(math.floor(u), c) for u, c in buckets]
     total = sum(c for _, c in buckets)

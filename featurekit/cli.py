@@ -23,6 +23,7 @@ EXAMPLES = {
     "transform": "featurekit transform model/features --data in.csv --out features.parquet",
     "describe": "featurekit describe model/features",
     "ops": "featurekit ops",
+    "parity": "featurekit parity model/features --data sample.parquet --format junit --output parity.xml",
     "diff": "featurekit diff old/features new/features --check-version --data sample.parquet",
 }
 
@@ -149,6 +150,58 @@ def cmd_transform(args: argparse.Namespace) -> int:
     return 0
 
 
+def _import_callable(target: str) -> Any:
+    """``module:function`` -> the function (the user named this code explicitly on the command line)."""
+    import importlib
+
+    from featurekit.errors import FeaturekitError
+
+    module_name, _, attr = target.partition(":")
+    if not module_name or not attr:
+        raise FeaturekitError(f"--serving {target!r}: expected module:function\n  Fix: e.g. --serving app.serving:features")
+    sys.path.insert(0, os.getcwd())
+    try:
+        obj: Any = importlib.import_module(module_name)
+        for part in attr.split("."):
+            obj = getattr(obj, part)
+    except (ImportError, AttributeError) as exc:
+        raise FeaturekitError(f"--serving {target!r}: cannot import it ({exc})\n  Fix: check the module path "
+                              "and run from the directory that contains it") from None
+    return obj
+
+
+def cmd_parity(args: argparse.Namespace) -> int:
+    import featurekit as fk
+    from featurekit import parity
+    from featurekit.io import read_table
+
+    spec, fitted = _load_spec_or_artifact(args.target)
+    data = read_table(args.data, spec) if args.data else None
+    if fitted is None:
+        fit_path = args.fit_data or args.data
+        if not fit_path:
+            raise fk.FeaturekitError("parity on a spec needs training data\n  Fix: pass --fit-data FILE (or an "
+                                     "artifact directory instead of the spec)")
+        fitted = spec.fit(read_table(fit_path, spec))
+    tol = dict(rtol=args.rtol, atol=args.atol, ulps=args.ulps, max_examples=args.max_examples)
+    if args.log:
+        report = parity.replay(fitted, args.log, **tol)
+    elif args.serving:
+        row_fn = _import_callable(args.serving)
+        report = parity.compare(fitted.transform, row_fn, data, contract=fitted, fuzz=args.fuzz, seed=args.seed,
+                                columns=fitted.output_columns, label=f"batch path vs {args.serving}", **tol)
+    else:
+        report = parity.check(fitted, data, fuzz=args.fuzz, seed=args.seed, **tol)
+    text = report.render(args.format)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as fh:
+            fh.write(text + "\n")
+        _stderr(report.to_text(color=False).splitlines()[-1], args.quiet)
+    else:
+        print(text)
+    return 0 if report.ok else 1
+
+
 def cmd_describe(args: argparse.Namespace) -> int:
     spec, fitted = _load_spec_or_artifact(args.target)
     print(fitted.describe() if fitted is not None else spec.describe())
@@ -216,6 +269,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keep", nargs="*", help="input columns to copy into the output (e.g. an id)")
     _engine_options(p)
     p.set_defaults(func=cmd_transform)
+    p = add("parity", "prove the batch path and a serving path agree on given and generated edge rows")
+    p.add_argument("target", help="spec file (with --fit-data) or artifact directory")
+    p.add_argument("--data", help="rows to replay: CSV, parquet or JSONL")
+    p.add_argument("--fit-data", help="training data when TARGET is a spec (default: --data)")
+    p.add_argument("--fuzz", type=int, default=2000, help="random edge-value rows to add (default 2000)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--serving", metavar="MODULE:FUNCTION", help="compare against this row function instead")
+    p.add_argument("--log", help="compare logged serving records (JSONL of input/output) with the batch path")
+    p.add_argument("--format", choices=("text", "json", "junit", "github"), default="text")
+    p.add_argument("--output", help="write the report to this file (the summary still goes to stderr)")
+    p.add_argument("--rtol", type=float, default=0.0)
+    p.add_argument("--atol", type=float, default=0.0)
+    p.add_argument("--ulps", type=int, default=None, help="float tolerance in ULPs (default: per op)")
+    p.add_argument("--max-examples", type=int, default=20, help="examples kept per column (default 20)")
+    p.set_defaults(func=cmd_parity)
     p = add("describe", "show a spec's or artifact's inputs, features, state and fingerprints")
     p.add_argument("target", help="spec file or artifact directory")
     p.set_defaults(func=cmd_describe)

@@ -65,6 +65,16 @@ def resolve_spec(spec: Any) -> Spec:
                     f"got {type(spec).__name__}")
 
 
+def _output_config(estimator: Any) -> str:
+    """``set_output`` on the estimator, else ``sklearn.set_config(transform_output=...)``."""
+    own = getattr(estimator, "_sklearn_output_config", {}).get("transform")
+    if own is not None:
+        return own
+    from sklearn import get_config
+
+    return get_config().get("transform_output", "default")
+
+
 def _positional_names(names: list[str]) -> bool:
     """True when the inputs are named ``x0..x{n-1}`` (scikit-learn's names for unnamed columns)."""
     return names == [f"x{i}" for i in range(len(names))]
@@ -183,7 +193,7 @@ class FeatureTransformer(TransformerMixin, BaseEstimator):
     def transform(self, X: Any) -> Any:
         """Batch path. A float64 array by default; a DataFrame with ``set_output(transform="pandas")``."""
         out = self._features(X)
-        config = getattr(self, "_sklearn_output_config", {}).get("transform", "default")
+        config = _output_config(self)
         if config == "pandas":
             return out
         if config not in ("default", None):

@@ -97,17 +97,17 @@ def batch_records(frame: "pd.DataFrame") -> list[dict[str, Any]]:
     """A batch output as row dicts of plain Python values (NA -> None; NaN stays NaN)."""
     import numpy as np
 
-    columns = {}
+    columns = []
     for name in frame.columns:
         series = frame[name]
-        if series.dtype == np.float64:
-            columns[name] = [float(v) for v in series.to_numpy()]
-        else:
-            values = series.astype(object).to_numpy()
-            na = series.isna().to_numpy()
-            columns[name] = [None if m else (v.item() if hasattr(v, "item") else v) for v, m in zip(values, na)]
-    n = len(frame)
-    return [{c: columns[c][i] for c in frame.columns} for i in range(n)]
+        dtype = series.dtype
+        if isinstance(dtype, np.dtype) and dtype.kind in "fiub":
+            columns.append(series.to_numpy().tolist())
+            continue
+        values = series.to_numpy(dtype=object, na_value=None)
+        columns.append([v.item() if hasattr(v, "item") else v for v in values])
+    names = list(frame.columns)
+    return [dict(zip(names, values)) for values in zip(*columns)] if names else [{} for _ in range(len(frame))]
 
 
 def check_paths(fitted: "FittedTransform", frame: "pd.DataFrame", rows: Sequence[Mapping[str, Any]],

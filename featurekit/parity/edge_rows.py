@@ -70,6 +70,24 @@ def _strings_in(state: Any) -> Iterable[str]:
             yield from _strings_in(v)
 
 
+def _spec_literals(spec: Any) -> Iterable[Any]:
+    """Numbers and strings written in the spec itself: op parameters (fixed bucket edges, clip
+    bounds) and expression literals (``x > 0``, ``== "gold"``), where behaviour changes."""
+    from featurekit.ir.nodes import CallNode, ConstNode, walk
+
+    graph = spec.graph
+    for node in walk([graph.features[o] for o in graph.outputs]):
+        if isinstance(node, ConstNode) and not isinstance(node.value, bool):
+            yield float(node.value) if isinstance(node.value, int) else node.value
+        elif isinstance(node, CallNode):
+            for _, value in node.params:
+                for v in (value if isinstance(value, tuple) else (value,)):
+                    if isinstance(v, (int, float)) and not isinstance(v, bool):
+                        yield float(v)
+                    elif isinstance(v, str) and node.op not in ("udf",):
+                        yield v
+
+
 def _variants(s: str) -> list[str]:
     out = [s, s.upper(), s.lower(), s.title(), f" {s}", f"{s} ", f"{s}\u00a0", unicodedata.normalize("NFD", s),
            unicodedata.normalize("NFKC", s)]
@@ -119,19 +137,38 @@ def edge_values(spec: "InputSpec", state_numbers: Sequence[float] = (), state_st
     return _dedupe(out)[:cap]
 
 
+def _accepted(spec: "InputSpec", values: list[Any]) -> list[Any]:
+    """The values the input contract accepts without raising (after its declared policy)."""
+    from featurekit.compile.contract import Coercer
+
+    coercer = Coercer(spec)
+    out = []
+    for value in values:
+        _, kind, _ = coercer.classify(value)
+        if kind is None or not coercer.raises_on(kind):
+            out.append(value)
+    return out
+
+
 def edge_rows(fitted: "FittedTransform", base_rows: Sequence[Mapping[str, Any]] = (), *, fuzz: int = 0,
-              seed: int = 0) -> list[dict[str, Any]]:
+              seed: int = 0, invalid: bool = True) -> list[dict[str, Any]]:
     """Rows for a parity run: each edge value in a base row, key removal/extra keys, random mixes.
 
     ``base_rows`` are real rows (the first few are used as backgrounds); without them an
     all-null row is the background. ``fuzz`` adds that many seeded random rows mixing edge
-    values and base values across all inputs.
+    values and base values across all inputs. ``invalid=False`` keeps only values the input
+    contract accepts (no rows that featurekit would refuse), e.g. to test a serving function
+    that does not validate its input.
     """
     spec = fitted.spec
-    numbers = [x for x in _numbers_in(fitted.state_) if math.isfinite(x)]
-    strings = list(dict.fromkeys(_strings_in(fitted.state_)))[:200]
+    literals = list(_spec_literals(spec))
+    numbers = [x for x in list(_numbers_in(fitted.state_)) + [v for v in literals if isinstance(v, float)]
+               if math.isfinite(x)]
+    strings = list(dict.fromkeys(list(_strings_in(fitted.state_)) + [v for v in literals if isinstance(v, str)]))[:200]
     per_input = {i.name: edge_values(i, numbers if i.type in ("float", "int") else (), strings)
                  for i in spec.inputs}
+    if not invalid:
+        per_input = {i.name: _accepted(i, per_input[i.name]) for i in spec.inputs}
     backgrounds = [dict(r) for r in base_rows[:3]] or [{i.name: None for i in spec.inputs}]
     rows: list[dict[str, Any]] = []
     for base in backgrounds:
@@ -142,7 +179,8 @@ def edge_rows(fitted: "FittedTransform", base_rows: Sequence[Mapping[str, Any]] 
                 rows.append(row)
             missing = dict(base)
             missing.pop(name, None)
-            rows.append(missing)
+            if invalid or _accepted(next(i for i in spec.inputs if i.name == name), [None]):
+                rows.append(missing)
         rows.append({**base, "__unexpected_key__": 1, "": None})
     rng = random.Random(seed)
     pool = [dict(r) for r in base_rows] or backgrounds

@@ -241,9 +241,12 @@ def _compare_rows(rows: Sequence[Mapping[str, Any]], batch: list[Any], served: l
                   tolerances: Mapping[str, Tolerance]) -> dict[str, list[tuple[int, str, Any, Any]]]:
     found: dict[str, list[tuple[int, str, Any, Any]]] = {}
     for i, (b, s) in enumerate(zip(batch, served)):
+        b_raised, s_raised = isinstance(b, _Raised), isinstance(s, _Raised)
         for col in columns:
-            bv = b if isinstance(b, _Raised) else b.get(col, _MISSING)
-            sv = s if isinstance(s, _Raised) else s.get(col, _MISSING)
+            bv = b if b_raised else b.get(col, _MISSING)
+            sv = s if s_raised else s.get(col, _MISSING)
+            if type(bv) is type(sv) and bv == sv and (type(bv) is not float or bv != 0.0):
+                continue  # identical (zeros go the long way: -0.0 == 0.0)
             kind = classify(bv, sv, tolerances[col])
             if kind is not None:
                 found.setdefault(col, []).append((i, kind, bv, sv))
@@ -382,11 +385,12 @@ def _tolerances(columns: Sequence[str], base: Mapping[str, int], rtol: float, at
 
 
 def check(fitted: "FittedTransform", data: Any = None, *, fuzz: int = 2000, seed: int = 0, edges: bool = True,
+          invalid: bool = True,
           rtol: float = 0.0, atol: float = 0.0, ulps: int | None = None, max_examples: int = 20,
           shrink: bool = True, limit: int | None = None) -> ParityReport:
     """Both compiled paths of ``fitted`` on ``data`` (DataFrame or row dicts) plus generated rows."""
     given = _given_rows(data, fitted.spec, limit)
-    generated = edge_rows(fitted, given, fuzz=fuzz, seed=seed) if edges else []
+    generated = edge_rows(fitted, given, fuzz=fuzz, seed=seed, invalid=invalid) if edges else []
     columns = fitted.output_columns
     tol = _tolerances(columns, column_tolerances(fitted), rtol, atol, ulps)
     from featurekit.parity.divergence import first_divergent_op
@@ -400,12 +404,15 @@ def check(fitted: "FittedTransform", data: Any = None, *, fuzz: int = 2000, seed
 
 def compare(batch_fn: BatchFn, row_fn: RowFn, data: Any = None, *, contract: Any, fitted: "FittedTransform | None" = None,
             columns: Sequence[str] | None = None, fuzz: int = 2000, seed: int = 0, edges: bool = True,
+            invalid: bool = True,
             rtol: float = 0.0, atol: float = 0.0, ulps: int | None = None, max_examples: int = 20,
             shrink: bool = True, limit: int | None = None, label: str | None = None) -> ParityReport:
     """Any batch callable against any row callable, on ``data`` plus edge rows from ``contract``.
 
-    ``contract`` is a :class:`~featurekit.spec.model.Spec` (or a fitted transform) whose inputs
-    describe the rows; a fitted transform (``fitted=`` or as ``contract``) also contributes its
+    ``invalid=False`` generates only rows the input contract accepts: use it when the serving
+    side does not validate input (the default also reports such validation gaps, as kind
+    ``raises``). ``contract`` is a :class:`~featurekit.spec.model.Spec` (or a fitted transform)
+    whose inputs describe the rows; a fitted transform (``fitted=`` or as ``contract``) also contributes its
     fitted values (bucket edges, vocabularies) to the generated edge rows.
     """
     from featurekit.transform import FittedTransform
@@ -417,7 +424,7 @@ def compare(batch_fn: BatchFn, row_fn: RowFn, data: Any = None, *, contract: Any
         spec = contract
     given = _given_rows(data, spec, limit)
     source = fitted if fitted is not None else _StatelessView(spec)
-    generated = edge_rows(source, given, fuzz=fuzz, seed=seed) if edges else []
+    generated = edge_rows(source, given, fuzz=fuzz, seed=seed, invalid=invalid) if edges else []
     rows = given + generated
     if columns is None:
         probe = run_batch(batch_fn, rows[:1] or [{}], spec)[0]

@@ -174,3 +174,26 @@ def test_baseline_is_saved_hashed_and_loaded(fitted, tmp_path):
     (tmp_path / "a" / "baseline.json").unlink()
     with pytest.raises(fk.ArtifactError, match="baseline.json is missing"):
         fk.load(path)
+
+
+def test_extreme_and_negative_values_do_not_break_the_baseline():
+    spec = fk.spec_from_yaml("""
+featurekit: 1
+name: extreme
+version: 1.0.0
+inputs: {x: {type: float}, n: {type: int}}
+features:
+  x2: coalesce(x, 0.0)
+  n2: n + 1
+""")
+    x = [1.7e308, -1.7e308, float("inf"), float("-inf"), 0.0, -0.0, 1e-300, -5.5, 2.5, None]
+    n = [-(2 ** 62), 2 ** 62, -3, 0, 0, 1, 2, 3, 4, 5]
+    fitted = spec.fit(pd.DataFrame({"x": x, "n": n}))
+    b = fitted.baseline_["inputs"]
+    assert b["x"]["inf_count"] == 2 and b["x"]["null_count"] == 1
+    assert b["x"]["min"] == -1.7e308 and b["x"]["max"] == 1.7e308
+    assert sum(b["x"]["histogram"]["counts"]) == 7
+    assert b["n"]["min"] == -(2 ** 62) and b["n"]["max"] == 2 ** 62 and sum(b["n"]["histogram"]["counts"]) == 10
+    from featurekit import _json
+
+    json.loads(_json.dumps(fitted.baseline_), parse_constant=lambda c: pytest.fail(f"bare {c}"))

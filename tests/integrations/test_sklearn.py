@@ -165,3 +165,13 @@ def test_joblib_round_trip_with_yaml_text_param(tmp_path, mixed_df, mixed_yaml):
 def test_spec_none_is_a_clear_error(mixed_df):
     with pytest.raises(ValueError, match="spec is None"):
         FeatureTransformer().fit(mixed_df)
+
+
+def test_global_set_config_pandas(mixed_spec, mixed_df):
+    import sklearn
+
+    est = FeatureTransformer(mixed_spec).fit(mixed_df)
+    with sklearn.config_context(transform_output="pandas"):
+        out = est.transform(mixed_df)
+    assert isinstance(out, pd.DataFrame) and list(out.columns) == est.fitted_.output_columns
+    assert isinstance(est.transform(mixed_df), np.ndarray)
