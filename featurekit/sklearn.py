@@ -13,7 +13,6 @@ bools 0.0/1.0), or a DataFrame of the featurekit output after ``set_output(trans
 
 from __future__ import annotations
 
-import copyreg
 import os
 from typing import Any, Mapping
 
@@ -30,19 +29,6 @@ __all__ = ["FeatureTransformer", "serve_row", "resolve_spec", "fitted_transform_
 _NUMERIC_OUT = {"float", "int", "bool"}
 
 
-def _rebuild_spec(data: dict) -> Spec:
-    from featurekit.spec.model import spec_from_dict
-
-    return spec_from_dict(data)
-
-
-def _reduce_spec(spec: Spec) -> tuple:
-    return _rebuild_spec, (spec.to_dict(),)
-
-
-# ``clone`` deep-copies parameters and pickling copies them; a Spec's IR nodes refuse attribute
-# assignment, so copy and pickle a Spec as its normalized dict (same fingerprint on rebuild).
-copyreg.pickle(Spec, _reduce_spec)
 
 
 def resolve_spec(spec: Any) -> Spec:

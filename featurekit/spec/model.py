@@ -156,6 +156,11 @@ class Spec:
     def __hash__(self) -> int:
         return hash((self.name, self.version, self.fingerprint))
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # pickle/copy as the normalized spec data: the typed graph is rebuilt (and validated)
+        # on the other side, so a spec can travel to Dask workers or inside sklearn clones
+        return (spec_from_dict, (self.to_dict(), self.path))
+
     def __repr__(self) -> str:
         return (f"Spec({self.name}@{self.version}, {len(self.inputs)} inputs, "
                 f"{len(self.features)} features, fp={self.fingerprint[:12]})")
@@ -202,7 +207,7 @@ class Spec:
         return describe_spec(self)
 
 
-def spec_from_dict(data: Mapping[str, Any], *, path: str | None = None) -> Spec:
+def spec_from_dict(data: Mapping[str, Any], path: str | None = None) -> Spec:
     """Build a spec from plain data (a parsed YAML document or ``Spec.to_dict()``)."""
     from featurekit.spec.load_yaml import build_spec
 

@@ -340,7 +340,8 @@ register(Op(
 
 
 def _scale(args, center: float, scale: float):
-    return (args[0].values - center) / scale
+    with errstate():
+        return (args[0].values - center) / scale
 
 
 def _zscore_state(fitted: dict, p: Params) -> dict:
@@ -440,14 +441,17 @@ register(Op(
     Result: the number of edges ``<= x`` (``bisect_right`` / ``searchsorted(side="right")``),
     an int from 0 to ``len(edges)``: each bucket includes its lower edge and excludes its
     upper edge. Fitted edges are numpy.percentile (linear) of the non-null training values;
-    **duplicates are kept**, so some bucket ids may never occur. NaN sorts after every edge
+    **duplicates are kept**, so some bucket ids may never occur; NaN edges (percentiles of
+    training data with infinities) are dropped. A NaN input sorts after every edge
     (``len(edges)``). Empty fit: no edges, every value is bucket 0. Null rule: propagate.
     Tolerance: exact.""",
     args=(NUMERIC,), float_args=True, dtype_rule=fixed(DType.INT),
     params={"edges": Param("numbers", default=None), "quantiles": Param("numbers", default=None,
                                                                          min=0.0, max=100.0)},
     analyzer=_bucket_analyzer, check_params=_validate_bucketize, int_range=bounded(0, 2**31),
-    state_from=lambda f, p: {"edges": list(f["values"] or []), "count": f["count"]},
+    # a percentile of data with infinities can be NaN (inf - inf); such edges are dropped so
+    # bisect (row) and searchsorted (batch) see the same ordered edges
+    state_from=lambda f, p: {"edges": [e for e in (f["values"] or []) if e == e], "count": f["count"]},
     batch=_bucketize,
     row=lambda ctx, a, p, s, t: f"bisect_right({ctx.const(tuple(_bucket_edges(p, s)))}, {a[0]})",
     test_params=({"edges": [0.0, 1.0, 2.5]}, {"quantiles": [25.0, 50.0, 75.0]}),
