@@ -25,6 +25,7 @@ EXAMPLES = {
     "ops": "featurekit ops",
     "parity": "featurekit parity model/features --data sample.parquet --format junit --output parity.xml",
     "diff": "featurekit diff old/features new/features --check-version --data sample.parquet",
+    "schema": "featurekit schema --out docs/spec.schema.json",
 }
 
 
@@ -228,6 +229,19 @@ def cmd_ops(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_schema(args: argparse.Namespace) -> int:
+    from featurekit.schema import schema_json
+
+    text = schema_json()
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        _stderr(f"wrote {args.out}", args.quiet)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def _engine_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--engine", choices=("pandas", "dask"), default="pandas",
                    help="pandas (in memory, default) or dask (partitioned, out of core; featurekit[dask])")
@@ -299,6 +313,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_diff)
     p = add("ops", "list the registered ops")
     p.set_defaults(func=cmd_ops)
+    p = add("schema", "print the JSON Schema (draft-07) of the spec format, for editors and CI")
+    p.add_argument("--out", help="write it to this file instead of stdout")
+    p.set_defaults(func=cmd_schema)
     return parser
 
 

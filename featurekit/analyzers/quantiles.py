@@ -202,8 +202,27 @@ def _normalize_percentiles(percentiles: Any) -> tuple[float, ...]:
     return tuple(out)
 
 
+class _SortedCountsAnalyzer(Analyzer[SortedCountsAcc]):
+    """Shared plumbing of the order-statistic analyzers: an exact sorted (value, count) accumulator."""
+
+    def create(self) -> SortedCountsAcc:
+        return SortedCountsAcc()
+
+    def update(self, acc: SortedCountsAcc, values: Any) -> SortedCountsAcc:
+        return _merge([acc, _batch_acc(values)])
+
+    def merge(self, accs: Sequence[SortedCountsAcc]) -> SortedCountsAcc:
+        return _merge(list(accs))
+
+    def acc_to_json(self, acc: SortedCountsAcc) -> Any:
+        return _acc_to_json(acc)
+
+    def acc_from_json(self, data: Any) -> SortedCountsAcc:
+        return _acc_from_json(data)
+
+
 @dataclass(frozen=True)
-class Quantiles(Analyzer[SortedCountsAcc]):
+class Quantiles(_SortedCountsAnalyzer):
     """Exact percentiles (NumPy ``method="linear"``), ``percentiles`` in percent [0, 100].
 
     State: ``{"count": int, "values": [float, ...] | None}`` with ``values[i]`` bit-equal to
@@ -216,15 +235,6 @@ class Quantiles(Analyzer[SortedCountsAcc]):
     def __post_init__(self) -> None:
         object.__setattr__(self, "percentiles", _normalize_percentiles(self.percentiles))
 
-    def create(self) -> SortedCountsAcc:
-        return SortedCountsAcc()
-
-    def update(self, acc: SortedCountsAcc, values: Any) -> SortedCountsAcc:
-        return _merge([acc, _batch_acc(values)])
-
-    def merge(self, accs: Sequence[SortedCountsAcc]) -> SortedCountsAcc:
-        return _merge(list(accs))
-
     def finalize(self, acc: SortedCountsAcc) -> dict:
         n = acc.count
         if n == 0:
@@ -232,30 +242,15 @@ class Quantiles(Analyzer[SortedCountsAcc]):
         q = np.true_divide(np.asarray(self.percentiles, dtype=np.float64), 100)
         return {"count": n, "values": [float(v) for v in _numpy_linear_percentiles(acc, q).tolist()]}
 
-    def acc_to_json(self, acc: SortedCountsAcc) -> Any:
-        return _acc_to_json(acc)
-
-    def acc_from_json(self, data: Any) -> SortedCountsAcc:
-        return _acc_from_json(data)
-
 
 @dataclass(frozen=True)
-class Median(Analyzer[SortedCountsAcc]):
+class Median(_SortedCountsAnalyzer):
     """Exact median, bit-equal to ``numpy.median`` of all non-NaN values.
 
     Shares the :class:`Quantiles` accumulator.  State: ``{"count": int, "median": float|None}``.
     """
 
     exact_merge: ClassVar[bool] = True
-
-    def create(self) -> SortedCountsAcc:
-        return SortedCountsAcc()
-
-    def update(self, acc: SortedCountsAcc, values: Any) -> SortedCountsAcc:
-        return _merge([acc, _batch_acc(values)])
-
-    def merge(self, accs: Sequence[SortedCountsAcc]) -> SortedCountsAcc:
-        return _merge(list(accs))
 
     def finalize(self, acc: SortedCountsAcc) -> dict:
         n = acc.count
@@ -271,9 +266,3 @@ class Median(Analyzer[SortedCountsAcc]):
         if math.isnan(value):
             value = math.nan
         return {"count": n, "median": value}
-
-    def acc_to_json(self, acc: SortedCountsAcc) -> Any:
-        return _acc_to_json(acc)
-
-    def acc_from_json(self, data: Any) -> SortedCountsAcc:
-        return _acc_from_json(data)

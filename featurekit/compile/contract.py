@@ -44,7 +44,8 @@ def is_missing(value: Any) -> bool:
     if type(value) is float:
         return value != value
     return type(value).__name__ in _MISSING_TYPES or (
-        isinstance(value, float) and value != value)
+        isinstance(value, float) and value != value) or (
+        type(value).__name__ in ("float32", "float16") and value != value)
 
 
 class Coercer:
@@ -165,7 +166,7 @@ class Coercer:
         if kind == "bool":
             if isinstance(value, bool):
                 return value
-            if type(value).__name__ == "bool_":
+            if type(value).__name__ in ("bool_", "bool"):  # numpy 1.x / 2.x name
                 return bool(value)
             return _BAD
         if kind in ("str", "category"):
@@ -178,6 +179,8 @@ class Coercer:
 
     def _timestamp(self, value: Any) -> Any:
         if isinstance(value, _dt.datetime):
+            if getattr(value, "nanosecond", 0):  # pandas Timestamp: never drop nanoseconds silently
+                return _BAD
             try:
                 return datetime_to_us(value, self.spec.timezone)
             except (OverflowError, ValueError):

@@ -97,12 +97,17 @@ def batch_records(frame: "pd.DataFrame") -> list[dict[str, Any]]:
     """A batch output as row dicts of plain Python values (NA -> None; NaN stays NaN)."""
     import numpy as np
 
+    import pandas as pd
+
     columns = []
     for name in frame.columns:
         series = frame[name]
         dtype = series.dtype
         if isinstance(dtype, np.dtype) and dtype.kind in "fiub":
             columns.append(series.to_numpy().tolist())
+            continue
+        if isinstance(dtype, pd.DatetimeTZDtype):
+            columns.append([None if v is pd.NaT else v.to_pydatetime() for v in series])
             continue
         values = series.to_numpy(dtype=object, na_value=None)
         columns.append([v.item() if hasattr(v, "item") else v for v in values])

@@ -21,10 +21,10 @@ import functools
 import itertools
 import math
 import random
-import struct
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from featurekit import registry
+from featurekit.parity.compare import batch_records, same_value
 from featurekit.registry import Op
 from featurekit.testing import strategies as fks
 from featurekit.types import DType
@@ -126,66 +126,9 @@ def describe_case(op: Op, params: Mapping[str, Any], types: Sequence[DType]) -> 
 # ------------------------------------------------------------------------------ comparison
 
 
-def _ordered(x: float) -> int:
-    i = struct.unpack("<q", struct.pack("<d", x))[0]
-    return i if i >= 0 else -(2**63) - i
-
-
-def floats_match(a: float, b: float, ulps: int) -> bool:
-    if a != a or b != b:
-        return a != a and b != b
-    if ulps == 0:
-        return struct.pack("<d", a) == struct.pack("<d", b)
-    if math.isinf(a) or math.isinf(b):
-        return a == b
-    return abs(_ordered(a) - _ordered(b)) <= ulps
-
-
 def values_match(a: Any, b: Any, ulps: int = 0) -> bool:
-    """Typed equality: ints/bools/strs exactly, floats bit-exact or within ``ulps``."""
-    if a is None or b is None:
-        return a is None and b is None
-    if type(a) is not type(b):
-        return False
-    if type(a) is float:
-        return floats_match(a, b, ulps)
-    return a == b
-
-
-def batch_values(frame: Any) -> list[dict[str, Any]]:
-    """The batch output as Python values per row (NaN kept; NA/NaT/str-NaN -> None)."""
-    import numpy as np
-    import pandas as pd
-
-    cols: dict[str, list[Any]] = {}
-    for name in frame.columns:
-        ser = frame[name]
-        dt = ser.dtype
-        if isinstance(dt, pd.Int64Dtype):
-            cols[name] = [None if v is pd.NA else int(v) for v in ser.array]
-        elif isinstance(dt, pd.BooleanDtype):
-            cols[name] = [None if v is pd.NA else bool(v) for v in ser.array]
-        elif dt == np.float64:
-            cols[name] = [float(v) for v in ser.to_numpy()]
-        elif dt == np.int64:
-            cols[name] = [int(v) for v in ser.to_numpy()]
-        elif dt == np.bool_:
-            cols[name] = [bool(v) for v in ser.to_numpy()]
-        elif isinstance(dt, pd.DatetimeTZDtype):
-            cols[name] = [None if v is pd.NaT else v.to_pydatetime() for v in ser]
-        elif dt == object or isinstance(dt, pd.StringDtype):
-            out = []
-            for v in ser.tolist():
-                if v is None or v is pd.NA or (isinstance(v, float) and v != v):
-                    out.append(None)
-                elif isinstance(v, str):
-                    out.append(str(v))
-                else:
-                    out.append(v)
-            cols[name] = out
-        else:
-            raise AssertionError(f"batch output column {name!r} has unexpected dtype {dt}")
-    return [{c: cols[c][i] for c in frame.columns} for i in range(len(frame))]
+    """Typed equality: ints/bools/strs exactly, floats bit-exact or within ``ulps`` (NaN == NaN)."""
+    return same_value(a, b, ulps) is None
 
 
 def _short(v: Any) -> str:
@@ -246,7 +189,7 @@ def fitted_for(op: Op, params: Mapping[str, Any], types: Sequence[DType], fit_ro
 
 def _both_paths(fitted: Any, rows: Sequence[Mapping[str, Any]], types: Sequence[DType]):
     frame = fks.frame_from_rows(rows, types)
-    batch = batch_values(fitted.transform(frame))
+    batch = batch_records(fitted.transform(frame))
     return batch, fitted.transform_rows(rows)
 
 
@@ -303,9 +246,9 @@ def check_row_order_invariance(op: Op, params: Mapping[str, Any], types: Sequenc
     fitted = fitted_for(op, params, types, rows if fit_rows is None else fit_rows)
     perm = list(range(len(rows)))
     random.Random(seed).shuffle(perm)
-    whole = batch_values(fitted.transform(fks.frame_from_rows(rows, types)))
+    whole = batch_records(fitted.transform(fks.frame_from_rows(rows, types)))
     shuffled_rows = [rows[i] for i in perm]
-    shuffled = batch_values(fitted.transform(fks.frame_from_rows(shuffled_rows, types)))
+    shuffled = batch_records(fitted.transform(fks.frame_from_rows(shuffled_rows, types)))
     compare_outputs(describe_case(op, params, types), "check_row_order_invariance", shuffled_rows,
                     shuffled, [whole[i] for i in perm], 0, extra=f"\n  permutation: {perm}")
 
