@@ -39,6 +39,7 @@ _EXPORTS = {
     "UntrustedCodeError": "featurekit.errors",
     "udf": "featurekit.udf",
     "register_udf": "featurekit.udf",
+    "ServingLogger": "featurekit.logger",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__", "dsl"]

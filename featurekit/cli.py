@@ -25,6 +25,7 @@ EXAMPLES = {
     "ops": "featurekit ops",
     "parity": "featurekit parity model/features --data sample.parquet --format junit --output parity.xml",
     "diff": "featurekit diff old/features new/features --check-version --data sample.parquet",
+    "skew": "featurekit skew model/features --log 'logs/*.jsonl' --html skew.html",
     "schema": "featurekit schema --out docs/spec.schema.json",
 }
 
@@ -203,6 +204,20 @@ def cmd_parity(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def cmd_skew(args: argparse.Namespace) -> int:
+    import featurekit as fk
+    from featurekit.skew import skew_report
+
+    fitted = fk.load(args.artifact)
+    report = skew_report(fitted, args.log, args.thresholds)
+    if args.html:
+        with open(args.html, "w", encoding="utf-8") as fh:
+            fh.write(report.to_html())
+        _stderr(f"wrote {args.html}", args.quiet)
+    print(report.render(args.format))
+    return 0 if report.ok else 1
+
+
 def cmd_describe(args: argparse.Namespace) -> int:
     spec, fitted = _load_spec_or_artifact(args.target)
     print(fitted.describe() if fitted is not None else spec.describe())
@@ -298,6 +313,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ulps", type=int, default=None, help="float tolerance in ULPs (default: per op)")
     p.add_argument("--max-examples", type=int, default=20, help="examples kept per column (default 20)")
     p.set_defaults(func=cmd_parity)
+    p = add("skew", "compare logged serving records with the training baseline and the batch path")
+    p.add_argument("artifact", help="artifact directory or .fkit archive (with baseline.json)")
+    p.add_argument("--log", required=True, help="JSONL serving log(s) written by featurekit.ServingLogger: file, "
+                   "directory or quoted glob")
+    p.add_argument("--format", choices=("text", "json", "junit"), default="text")
+    p.add_argument("--html", help="also write a self-contained HTML report to this file")
+    p.add_argument("--thresholds", help="YAML file overriding the default thresholds (see docs/skew.md)")
+    p.set_defaults(func=cmd_skew)
     p = add("describe", "show a spec's or artifact's inputs, features, state and fingerprints")
     p.add_argument("target", help="spec file or artifact directory")
     p.set_defaults(func=cmd_describe)

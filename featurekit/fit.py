@@ -58,8 +58,11 @@ def as_chunk_source(data: Any, spec: Spec) -> Callable[[], Iterator[pd.DataFrame
 def rows_to_frame(rows: Iterable[Mapping[str, Any]], columns: list[str]) -> pd.DataFrame:
     """Row dicts as an object-dtype frame: values are checked by the exact (row) coercer."""
     rows = list(rows)
-    data = {c: np.array([r.get(c) for r in rows], dtype=object) for c in columns}
-    return pd.DataFrame(data, index=pd.RangeIndex(len(rows)))
+    index = pd.RangeIndex(len(rows))
+    # explicit object Series: pandas 3 would otherwise infer str/datetime dtypes from object
+    # arrays, and the values would skip the exact scalar coercion the row path uses
+    data = {c: pd.Series([r.get(c) for r in rows], dtype=object, index=index) for c in columns}
+    return pd.DataFrame(data, index=index)
 
 
 def fit(spec: Spec, data: Any, *, progress: Callable[[str], None] | None = None) -> Any:

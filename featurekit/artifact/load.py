@@ -101,7 +101,10 @@ class _Source:
             return None
         if self.archive:
             return self.entries[name]
-        return (self.root / name).read_bytes()
+        path = self.root / name
+        if path.stat().st_size > MAX_ENTRY_BYTES:  # same cap as archives: never read a huge file into memory
+            raise _fail(self.root, f"{name} is too large ({path.stat().st_size} bytes)", "re-save the artifact")
+        return path.read_bytes()
 
 
 def _read_manifest(root: Path, source: _Source | None = None) -> dict[str, Any]:
@@ -172,11 +175,15 @@ def load(path: str | os.PathLike, *, expect: str | None = None, trust_code: bool
     files = _verified_files(root, manifest, source)
     _provide_udfs(root, manifest, files, trust_code)
     try:
-        spec = spec_from_dict(json.loads(files["spec.json"].decode("utf-8")), path=str(root / "spec.json"))
+        spec_data = json.loads(files["spec.json"].decode("utf-8"))
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # was reported as "state.json is not valid"
+        raise _fail(root, f"spec.json is not valid JSON ({exc})", "re-save the artifact") from None
+    try:
+        spec = spec_from_dict(spec_data, path=str(root / "spec.json"))
         state = _json.loads(files["state.json"].decode("utf-8"))
     except SpecError as exc:
         raise _fail(root, f"spec.json does not validate: {exc}", "re-save the artifact") from None
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise _fail(root, f"state.json is not valid strict JSON ({exc})", "re-save the artifact") from None
     if spec.fingerprint != manifest.get("spec_fingerprint"):
         raise _fail(root, "spec.json does not match the fingerprint in the manifest",
@@ -194,7 +201,7 @@ def load(path: str | os.PathLike, *, expect: str | None = None, trust_code: bool
     if BASELINE_FILE in files:
         try:
             fitted.baseline_ = _json.loads(files[BASELINE_FILE].decode("utf-8"))
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             raise _fail(root, f"{BASELINE_FILE} is not valid strict JSON ({exc})", "re-save the artifact") from None
     if expect is not None:
         check_pin(fitted, expect, root)

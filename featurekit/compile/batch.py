@@ -124,6 +124,9 @@ def _read_typed(series: pd.Series, kind: str, dtype: Any, timezone: str):
             return raw.astype(np.int64), None, bad
         if isinstance(dtype, pd.api.extensions.ExtensionDtype) and dtype.kind in "iu":
             null = series.isna().to_numpy()
+            if dtype.kind == "u":  # UInt64 above int64 would wrap silently in to_numpy(int64)
+                raw = series.to_numpy(dtype=np.uint64, na_value=0)
+                return raw.astype(np.int64), null, raw > INT64_MAX
             return series.to_numpy(dtype=np.int64, na_value=0), null, None
         if dtype.kind == "f" and not isinstance(dtype, pd.api.extensions.ExtensionDtype):
             v = series.to_numpy(dtype=np.float64)
@@ -150,7 +153,7 @@ def _read_typed(series: pd.Series, kind: str, dtype: Any, timezone: str):
         return None
     if kind == "timestamp":
         if dtype.kind == "M":
-            tz = getattr(dtype, "tz", None)
+            tz = series.dt.tz  # also for Arrow-backed columns (ArrowDtype has no .tz)
             s = series
             if tz is None:
                 # naive values in another zone: the object path applies zoneinfo exactly as rows do

@@ -152,7 +152,7 @@ def compile_row(graph: Graph, state: Mapping[str, dict], spec: Any, output_names
     used_inputs = {n.name for n in nodes if isinstance(n, InputNode)}
     names: dict[str, str] = {}
     body: list[str] = [
-        "def transform_row(row, /):",
+        "def transform_row(row, /, log=None):",
         "    try:",
         "        _get = row.get",
         "    except AttributeError:",
@@ -214,14 +214,33 @@ def compile_row(graph: Graph, state: Mapping[str, dict], spec: Any, output_names
         items = [f"{key!r}: {var}" for key, var in names.items()
                  if var.startswith(("i_", "v_")) and not _is_multi(graph, key)]
         label += " trace"
-    body.append("    return {" + ", ".join(items) + "}")
+    body.append("    _out = {" + ", ".join(items) + "}")
+    # optional serving log (featurekit.logger.ServingLogger or any callable(row, out, fingerprint));
+    # a logger that raises never breaks serving
+    body += ["    if log is not None:",
+             "        try:",
+             "            log(row, _out, _FP)",
+             "        except Exception:",
+             "            pass",
+             "    return _out"]
     source = "\n".join(body) + "\n"
     filename = f"<featurekit row {label}>"
     code = compile(source, filename, "exec")
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     namespace = dict(ctx.namespace)
+    namespace["_FP"] = transform_fingerprint(spec, state)
     exec(code, namespace)  # noqa: S102 - our own generated source; user text is never executed
     return namespace["transform_row"], source
+
+
+def transform_fingerprint(spec: Any, state: Mapping[str, dict]) -> str:
+    """``FittedTransform.fingerprint`` (logic + fitted state), which the row function passes to ``log``."""
+    import hashlib
+
+    from featurekit._json import dumps
+
+    state_fp = hashlib.sha256(dumps(dict(state)).encode()).hexdigest()
+    return hashlib.sha256(f"{spec.fingerprint}:{state_fp}".encode()).hexdigest()
 
 
 def _is_multi(graph: Graph, key: str) -> bool:

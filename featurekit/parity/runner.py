@@ -140,7 +140,8 @@ def frame_for(rows: Sequence[Mapping[str, Any]], spec: Any) -> "pd.DataFrame":
                 col = pd.to_datetime(values, utc=True).astype("datetime64[us, UTC]")
         except (TypeError, ValueError, OverflowError):
             col = None
-        columns[inp.name] = col if col is not None else np.array(values + [None], dtype=object)[:n]
+        # object columns stay object (pandas 3 would infer str/datetime from an object array)
+        columns[inp.name] = col if col is not None else pd.Series(values, dtype=object, index=pd.RangeIndex(n))
     return pd.DataFrame(columns, index=pd.RangeIndex(n))
 
 
@@ -314,12 +315,12 @@ def _run(batch_fn: BatchFn, row_fn: RowFn, spec: Any, rows: list[dict[str, Any]]
     for col in columns:
         still = None
         if shrink_examples:
-            def still(trial: dict[str, Any], kind: str, col: str = col) -> bool:
+            def still(trial: dict[str, Any], kind: str, signature: tuple, col: str = col) -> bool:
                 tb = runner([trial])[0]
                 ts = run_rows(row_fn, [trial])[0]
                 bv = tb if isinstance(tb, _Raised) else tb.get(col, _MISSING)
                 sv = ts if isinstance(ts, _Raised) else ts.get(col, _MISSING)
-                return classify(bv, sv, tolerances[col]) == kind
+                return classify(bv, sv, tolerances[col]) == kind and _signature(bv, sv) == signature
         reports.append(_column_report(col, found.get(col, []), rows, tolerances[col], max_examples,
                                       n_given=n_given, still_fails=still,
                                       divergence=(lambda r, c=col: divergence(r, c)) if divergence else None))
@@ -327,9 +328,14 @@ def _run(batch_fn: BatchFn, row_fn: RowFn, spec: Any, rows: list[dict[str, Any]]
                         columns=reports, seconds=time.perf_counter() - started)
 
 
+def _signature(batch: Any, served: Any) -> tuple:
+    """Which side raised what: a shrunk reproducer must fail the same way, not just fail."""
+    return tuple(type(v.exc).__name__ if isinstance(v, _Raised) else None for v in (batch, served))
+
+
 def _column_report(col: str, items: list[tuple[int, str, Any, Any]], rows: Sequence[Mapping[str, Any]],
                    tol: Tolerance, max_examples: int, *, n_given: int | None = None,
-                   still_fails: Callable[[dict[str, Any], str], bool] | None = None,
+                   still_fails: Callable[[dict[str, Any], str, tuple], bool] | None = None,
                    divergence: Callable[[Mapping[str, Any]], str | None] | None = None) -> ColumnReport:
     """Summarize one column's mismatches; shrink the first few to minimal reproducers."""
     kinds: dict[str, int] = {}
@@ -340,7 +346,8 @@ def _column_report(col: str, items: list[tuple[int, str, Any, Any]], rows: Seque
     for i, kind, b, s in items[:max_examples]:
         reproducer = first_op = None
         if still_fails is not None and len(examples) < 3:
-            reproducer = shrink(rows[i], lambda trial, kind=kind: still_fails(trial, kind))
+            sig = _signature(b, s)
+            reproducer = shrink(rows[i], lambda trial, kind=kind, sig=sig: still_fails(trial, kind, sig))
             first_op = divergence(reproducer) if divergence is not None else None
         examples.append(Example(row=i, given=n_given is None or i < n_given, input=_jsonable_row(rows[i]), kind=kind,
                                 batch=_show(b), served=_show(s),

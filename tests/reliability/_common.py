@@ -52,38 +52,9 @@ def _native(kind: str, values: Sequence[Any]) -> bool:
     return False
 
 
-_ORIGINAL_FRAME_FOR = runner.frame_for
-
-
-def safe_frame_for(rows: Sequence[Mapping[str, Any]], spec: Any) -> pd.DataFrame:
-    """``runner.frame_for``, but object columns really stay object.
-
-    pandas 3 infers a dtype for an object ndarray passed to ``pd.DataFrame`` (``str`` for text,
-    ``datetime64`` for numpy datetimes), so ``frame_for`` (and ``fit.rows_to_frame``) crash on a
-    lone surrogate and turn ``np.datetime64`` into a native column that skips the contract.
-    Known bug, reported (see docs/reliability.md); pinned by an xfail in test_batch_input.py.
-    """
-    try:
-        frame = _ORIGINAL_FRAME_FOR(rows, spec)
-    except Exception:  # noqa: BLE001 - the reported pandas-3 inference crash
-        frame = None
-    cols = {}
-    for inp in spec.inputs:
-        values = [r.get(inp.name) for r in rows]
-        if frame is not None and _native(inp.type, values):
-            cols[inp.name] = frame[inp.name]
-        else:
-            cols[inp.name] = pd.Series(values, dtype=object, index=pd.RangeIndex(len(rows)))
-    return pd.DataFrame(cols, index=pd.RangeIndex(len(rows)))
-
-
 def batch_side(fitted, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
-    """``run_fitted_batch`` with :func:`safe_frame_for` (per-row output dict or ``_Raised``)."""
-    runner.frame_for = safe_frame_for
-    try:
-        return run_fitted_batch(fitted, rows)
-    finally:
-        runner.frame_for = _ORIGINAL_FRAME_FOR
+    """The batch path's per-row result: output dict, or ``_Raised`` for its input error."""
+    return run_fitted_batch(fitted, rows)
 
 
 def row_side(fitted, row: Mapping[str, Any]) -> Any:
