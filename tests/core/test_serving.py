@@ -81,7 +81,7 @@ def test_pin_refuses_another_version_or_fingerprint(artifact):
 
 def test_generated_row_source_is_readable_and_in_tracebacks(artifact):
     fitted, _ = artifact
-    assert "def transform_row(row, /):" in fitted.row_source
+    assert "def transform_row(row, /, log=None):" in fitted.row_source
     with pytest.raises(fk.ContractError) as info:
         fitted.transform_row({"monthly_spend": "12.5"})
     assert "monthly_spend" in str(info.value) and "'12.5'" in str(info.value)
