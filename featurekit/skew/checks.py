@@ -133,6 +133,16 @@ def _arrow_table(block: bytes) -> Any:
     return table
 
 
+
+def _open_log(path: str, counters: dict) -> Any:
+    """Open one log file for reading (counted), or raise :class:`SkewInputError` naming it."""
+    counters["files"].append(path)
+    try:
+        return open(path, "rb")  # noqa: SIM115 - the caller closes it with `with`
+    except OSError as exc:
+        raise SkewInputError(f"cannot read log {path!r}: {exc}") from None
+
+
 def iter_blocks(source: Any, counters: dict[str, Any]) -> Iterator[tuple[str, Any]]:
     """``("arrow", (table, lines, block))`` for JSONL files Arrow can read, else ``("records", [dict])``."""
     paths: list[str] = []
@@ -146,12 +156,7 @@ def iter_blocks(source: Any, counters: dict[str, Any]) -> Iterator[tuple[str, An
             yield "records", chunk
         return
     for path in paths:
-        counters["files"].append(path)
-        try:
-            fh = open(path, "rb")  # noqa: SIM115
-        except OSError as exc:
-            raise SkewInputError(f"cannot read log {path!r}: {exc}") from None
-        with fh:
+        with _open_log(path, counters) as fh:
             rest = b""
             while True:
                 data = fh.read(_BLOCK)
@@ -281,12 +286,7 @@ def iter_chunks(source: Any, counters: dict[str, Any], size: int = CHUNK) -> Ite
     for src in sources:
         if isinstance(src, str):
             for path in _paths(src):
-                counters["files"].append(path)
-                try:
-                    fh = open(path, "rb")  # noqa: SIM115
-                except OSError as exc:
-                    raise SkewInputError(f"cannot read log {path!r}: {exc}") from None
-                with fh:
+                with _open_log(path, counters) as fh:
                     for line in fh:
                         if not line.strip():
                             continue
