@@ -172,6 +172,20 @@ def _import_callable(target: str) -> Any:
     return obj
 
 
+def _import_modules(names: list[str]) -> None:
+    """Import the modules named with --import (they register UDFs); run from the current directory."""
+    import importlib
+
+    if names:
+        sys.path.insert(0, os.getcwd())
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except ImportError as exc:
+            raise FeaturekitError(f"--import {name!r}: cannot import it ({exc})\n  Fix: check the module name "
+                                  "and run from the directory that contains it") from None
+
+
 def cmd_parity(args: argparse.Namespace) -> int:
     import featurekit as fk
     from featurekit import parity
@@ -271,6 +285,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="exit codes: 0 ok, 1 findings, 2 bad usage/spec/data, 3 internal error")
     parser.add_argument("--debug", action="store_true", help="show Python tracebacks on errors")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress messages on stderr")
+    parser.add_argument("--import", dest="imports", action="append", default=[], metavar="MODULE",
+                        help="import MODULE first (repeatable), e.g. the module that registers a spec's UDFs")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(name: str, help_: str) -> argparse.ArgumentParser:
@@ -346,6 +362,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        _import_modules(args.imports)
         return int(args.func(args))
     except KeyboardInterrupt:
         _stderr("interrupted")

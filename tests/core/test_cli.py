@@ -83,3 +83,15 @@ def test_describe_and_ops():
 def test_missing_data_file_exits_2(tmp_path):
     done = run("fit", "specs/churn.yaml", "--data", str(tmp_path / "nope.csv"), "--out", str(tmp_path / "a"))
     assert done.returncode == 2 and "does not exist" in done.stderr
+
+
+def test_import_option_registers_udfs_for_the_cli(tmp_path):
+    (tmp_path / "my_udfs.py").write_text(
+        "import featurekit as fk\n\n@fk.udf(dtype='float', args=['float'])\ndef halve(x):\n    return x / 2.0\n")
+    spec = tmp_path / "u.yaml"
+    spec.write_text("featurekit: 1\nname: u\nversion: 1.0.0\ninputs: {x: {type: float}}\nfeatures:\n"
+                    "  h: udf(x, fn=\"halve\")\n")
+    assert run("validate", str(spec), cwd=tmp_path).returncode == 2
+    done = run("--import", "my_udfs", "validate", str(spec), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert run("--import", "no_such_module", "validate", str(spec), cwd=tmp_path).returncode == 2
