@@ -118,15 +118,6 @@ def _max2(a: float, b: float) -> float:
     return a if (a > b or a != a) else b
 
 
-def _clip(x: float, lo: float | None, hi: float | None) -> float:
-    """numpy.clip: ``min(max(x, lo), hi)`` where a NaN ``x`` survives."""
-    if lo is not None and not (x != x or x > lo):
-        x = lo
-    if hi is not None and not (x != x or x < hi):
-        x = hi
-    return x
-
-
 def _trunc_int(x: float) -> int | None:
     """Float to int64 toward zero; NaN, inf and out-of-range give None."""
     if x != x or x in (_INF, -_INF):
@@ -146,10 +137,6 @@ def _civil(us: int) -> tuple[int, int, int]:
     d = doy - (153 * mp + 2) // 5 + 1
     m = mp + 3 if mp < 10 else mp - 9
     return yoe + era * 400 + (1 if m <= 2 else 0), m, d
-
-
-def _is_true(v: bool | None) -> bool:
-    return v is True
 
 
 def _parse_ts(text: str, fmt: str | None, tz: str) -> int | None:

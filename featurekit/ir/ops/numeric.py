@@ -299,7 +299,7 @@ def _clip(args, p, s):
 def _clip_row(ctx, a, p, s, t):
     lower, upper = _clip_bounds(p, s)
     x = a[0]
-    if lower is not None:  # numpy.clip's order of comparisons, inlined (see rowlib._clip)
+    if lower is not None:  # numpy.clip's comparisons: max(x, lo) then min(., hi), NaN kept
         lo = ctx.lit(lower)
         x = f"({x} if ({x} != {x} or {x} > {lo}) else {lo})"
     if upper is not None:
