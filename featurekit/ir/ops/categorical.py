@@ -207,6 +207,10 @@ register(Op(
 ))
 
 
+_FEW_PAIRS = 1 << 16
+"""At most this many distinct (a, b) pairs: hash each pair once in Python and broadcast."""
+
+
 def _cross_batch(args, p, s):
     parts = []
     for col in args:
@@ -214,8 +218,32 @@ def _cross_batch(args, p, s):
         if col.null is not None:
             values = pc.if_else(pa.array(col.null), pa.scalar("", pa.large_string()), values)
         parts.append(values)
+    few = _cross_few_pairs(parts, p)
+    if few is not None:
+        return few
     joined = ks.concat([parts[0], pa.repeat(pa.scalar(p.sep, pa.large_string()), len(parts[0])), parts[1]])
     return _crc(joined) % p.num_buckets
+
+
+def _cross_few_pairs(parts: list, p):
+    """Low-cardinality crosses (e.g. plan x country): ``zlib.crc32`` once per distinct pair, the
+    row path's own function, instead of building and hashing every joined string."""
+    import zlib
+
+    encoded = [pc.dictionary_encode(v) for v in parts]
+    encoded = [e.combine_chunks() if isinstance(e, pa.ChunkedArray) else e for e in encoded]
+    width = len(encoded[1].dictionary)
+    if len(encoded[0].dictionary) * width > _FEW_PAIRS * 4:
+        return None
+    codes = (encoded[0].indices.to_numpy(zero_copy_only=False).astype(np.int64) * width
+             + encoded[1].indices.to_numpy(zero_copy_only=False))
+    pairs, inverse = np.unique(codes, return_inverse=True)
+    if len(pairs) > _FEW_PAIRS:
+        return None
+    left, right = encoded[0].dictionary.to_pylist(), encoded[1].dictionary.to_pylist()
+    hashes = np.array([zlib.crc32(f"{left[c // width]}{p.sep}{right[c % width]}".encode()) % p.num_buckets
+                       for c in pairs.tolist()], dtype=np.int64)
+    return hashes[inverse]
 
 
 def _cross_row(ctx, a, p, s, t):
