@@ -307,9 +307,20 @@ def _as_dtype(values: np.ndarray, dtype: DType) -> np.ndarray:
 
 def evaluate(targets: list[Node], inputs: Mapping[str, Column], n: int, state: Mapping[str, dict],
              cache: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Evaluate ``targets`` (and what they need); returns node key -> Column (or columns)."""
+    """Evaluate ``targets`` (and what they need); returns node key -> Column (or columns).
+
+    Intermediate columns are released as soon as their last consumer has run, so peak memory
+    is the live columns, not every node of the graph; the result holds the targets.
+    """
     cols: dict[str, Any] = {} if cache is None else cache
-    for node in walk(targets):
+    order = walk(targets)
+    keep = {t.key for t in targets}
+    pending: dict[str, int] = {}
+    for node in order:
+        if isinstance(node, CallNode) and node.key not in cols:
+            for a in {a.key for a in node.args}:
+                pending[a] = pending.get(a, 0) + 1
+    for node in order:
         if node.key in cols:
             continue
         if isinstance(node, InputNode):
@@ -323,6 +334,10 @@ def evaluate(targets: list[Node], inputs: Mapping[str, Column], n: int, state: M
             if op.analyzer is not None and st is None and op.analyzer(Params(dict(node.params)), node.args[0].dtype):
                 raise FitError(f"op {node.op!r} needs fitted state that is missing (node {node.key[:12]})")
             cols[node.key] = eval_call(node, [cols[a.key] for a in node.args], st)
+            for a in {a.key for a in node.args}:
+                pending[a] -= 1
+                if pending[a] == 0 and a not in keep:
+                    del cols[a]
     return cols
 
 

@@ -50,4 +50,5 @@ def transform_frame(fitted: "FittedTransform", data: Any, collect: Any = None) -
                 out[name] = output_series(col, node.dtype, False, data.index)
         else:
             out[names[0]] = output_series(result, node.dtype, node.nullable, data.index)
-    return pd.DataFrame(out, index=data.index)
+    # copy=False: keep the computed arrays as they are instead of consolidating them into new blocks
+    return pd.DataFrame(out, index=data.index, copy=False)
