@@ -195,6 +195,7 @@ class Spec:
 
         ``data``: a pandas DataFrame, a list of row dicts, an iterable of DataFrame chunks,
         or a Dask DataFrame (with the ``dask`` extra). The spec itself is not changed.
+        ``baseline=False`` skips the training statistics used by the skew report.
         """
         from featurekit.fit import fit
 

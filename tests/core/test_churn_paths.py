@@ -85,3 +85,10 @@ def test_outputs_match_hand_written_code_cell_for_cell(churn):
                 assert abs(a[col] - b[col]) <= 1e-13, (col, a[col], b[col])
             else:
                 assert same_value(a[col], b[col]) is None, (col, a[col], b[col])
+
+
+def test_fit_without_baseline_statistics_gives_the_same_state(churn):
+    spec, train, _, fitted = churn
+    lean = spec.fit(train, baseline=False)
+    assert lean.baseline_ is None and fitted.baseline_ is not None
+    assert lean.state_ == fitted.state_ and lean.fingerprint == fitted.fingerprint
