@@ -100,6 +100,42 @@ def latency(fn, items, calls: int, warmup: int) -> dict:
             "p99_us": float(np.percentile(arr, 99)), "mean_us": float(arr.mean())}
 
 
+def latency_pair(fn_a, fn_b, items, calls: int, warmup: int) -> tuple[dict, dict]:
+    """Time ``fn_a`` and ``fn_b`` alternately on the same item, call by call.
+
+    On a shared machine load drifts between two separate loops; alternating puts both
+    functions under the same conditions, so their ratio is comparable.
+    """
+    n = len(items)
+    for i in range(warmup):
+        fn_a(items[i % n])
+        fn_b(items[i % n])
+    a = [0] * calls
+    b = [0] * calls
+    pc = time.perf_counter_ns
+    gc_was = gc.isenabled()
+    gc.disable()
+    try:
+        for i in range(calls):
+            it = items[(warmup + i) % n]
+            t0 = pc()
+            fn_a(it)
+            t1 = pc()
+            fn_b(it)
+            t2 = pc()
+            a[i] = t1 - t0
+            b[i] = t2 - t1
+    finally:
+        if gc_was:
+            gc.enable()
+    out = []
+    for samples in (a, b):
+        arr = np.asarray(samples, dtype=np.float64) / 1e3
+        out.append({"calls": calls, "warmup": warmup, "p50_us": float(np.percentile(arr, 50)),
+                    "p99_us": float(np.percentile(arr, 99)), "mean_us": float(arr.mean()), "interleaved": True})
+    return out[0], out[1]
+
+
 def _proc_status_kb(key: str) -> int:
     with open("/proc/self/status") as fh:
         for line in fh:
@@ -323,7 +359,7 @@ def bench_size(n: int, args, hw, spec, onnx_ok: bool, onnx_reason: str) -> dict:
     log(f"size {n:,}: featurekit memory")
     mem = peak_memory(lambda: fitted.transform(train))
     log(f"size {n:,}: featurekit row latency")
-    row = latency(fitted.transform_row, ev_rows, max(ROW_CALLS, 5_000), WARMUP_CALLS)
+    row = None  # measured below, alternating with the hand-written function
     batches = [ev_rows[i:i + BATCH32] for i in range(0, len(ev_rows) - BATCH32 + 1, BATCH32)]
     b32 = latency(fitted.transform_rows, batches, N_BATCH32, 30)
     b32["per_row_p50_us"] = b32["p50_us"] / BATCH32
@@ -339,7 +375,7 @@ def bench_size(n: int, args, hw, spec, onnx_ok: bool, onnx_reason: str) -> dict:
         load = {"status": "n/a", "reason": f"{type(exc).__name__}: {exc}"}
     res["featurekit"] = {"fit_s": fit_s, "fit_all_s": fit_all, "fit_no_baseline_s": fit_nb_s, "batch_s": tr_s, "batch_all_s": tr_all,
                          "batch_rows_per_s": n / tr_s, "batch_memory": mem, "row": row,
-                         "transform_rows_32": b32, "artifact_load": load}
+                         "transform_rows_32": b32, "artifact_load": load, "row_fn": fitted.transform_row}
 
     # ---- hand-written
     log(f"size {n:,}: hand-written fit/batch/row")
@@ -353,7 +389,11 @@ def bench_size(n: int, args, hw, spec, onnx_ok: bool, onnx_reason: str) -> dict:
     hw.transform_batch_handwritten(train.iloc[:1000], c_hw)
     htr_s, htr_all = time_median(lambda: hw.transform_batch_handwritten(train, c_hw), repeats)
     hmem = peak_memory(lambda: hw.transform_batch_handwritten(train, c_hw))
-    hrow = latency(lambda r: hw.transform_row_handwritten(r, c_hw), ev_rows, max(ROW_CALLS, 5_000), WARMUP_CALLS)
+    # featurekit and hand-written rows are timed alternately, call by call (see latency_pair)
+    row_fk, hrow = latency_pair(res["featurekit"]["row_fn"], lambda r: hw.transform_row_handwritten(r, c_hw),
+                                ev_rows, max(ROW_CALLS, 5_000), WARMUP_CALLS)
+    res["featurekit"]["row"] = row_fk
+    del res["featurekit"]["row_fn"]
     res["handwritten"] = {"fit_s": hfit_s, "batch_s": htr_s, "batch_all_s": htr_all,
                           "batch_rows_per_s": n / htr_s, "batch_memory": hmem, "row": hrow}
 
