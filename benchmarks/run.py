@@ -77,63 +77,48 @@ def time_median(fn, repeats: int) -> tuple[float, list[float]]:
     return statistics.median(times), times
 
 
-def latency(fn, items, calls: int, warmup: int) -> dict:
-    """Time ``fn(item)`` one call at a time (ns), cycling through items, GC disabled."""
-    n = len(items)
-    for i in range(warmup):
-        fn(items[i % n])
-    samples = [0] * calls
-    pc = time.perf_counter_ns
-    gc_was = gc.isenabled()
-    gc.disable()
-    try:
-        for i in range(calls):
-            it = items[(warmup + i) % n]
-            t0 = pc()
-            fn(it)
-            samples[i] = pc() - t0
-    finally:
-        if gc_was:
-            gc.enable()
-    arr = np.asarray(samples, dtype=np.float64) / 1e3  # µs
-    return {"calls": calls, "warmup": warmup, "p50_us": float(np.percentile(arr, 50)),
-            "p99_us": float(np.percentile(arr, 99)), "mean_us": float(arr.mean())}
+def _timed(fns, items, calls: int, warmup: int) -> list[dict]:
+    """Time each of ``fns`` on the same item, alternately, call by call (ns), GC disabled.
 
-
-def latency_pair(fn_a, fn_b, items, calls: int, warmup: int) -> tuple[dict, dict]:
-    """Time ``fn_a`` and ``fn_b`` alternately on the same item, call by call.
-
-    On a shared machine load drifts between two separate loops; alternating puts both
+    On a shared machine load drifts between two separate loops; alternating puts the
     functions under the same conditions, so their ratio is comparable.
     """
     n = len(items)
     for i in range(warmup):
-        fn_a(items[i % n])
-        fn_b(items[i % n])
-    a = [0] * calls
-    b = [0] * calls
+        for fn in fns:
+            fn(items[i % n])
+    samples = [[0] * calls for _ in fns]
     pc = time.perf_counter_ns
     gc_was = gc.isenabled()
     gc.disable()
     try:
         for i in range(calls):
             it = items[(warmup + i) % n]
-            t0 = pc()
-            fn_a(it)
-            t1 = pc()
-            fn_b(it)
-            t2 = pc()
-            a[i] = t1 - t0
-            b[i] = t2 - t1
+            for k, fn in enumerate(fns):
+                t0 = pc()
+                fn(it)
+                samples[k][i] = pc() - t0
     finally:
         if gc_was:
             gc.enable()
     out = []
-    for samples in (a, b):
-        arr = np.asarray(samples, dtype=np.float64) / 1e3
+    for series in samples:
+        arr = np.asarray(series, dtype=np.float64) / 1e3  # µs
         out.append({"calls": calls, "warmup": warmup, "p50_us": float(np.percentile(arr, 50)),
-                    "p99_us": float(np.percentile(arr, 99)), "mean_us": float(arr.mean()), "interleaved": True})
-    return out[0], out[1]
+                    "p99_us": float(np.percentile(arr, 99)), "mean_us": float(arr.mean()),
+                    "interleaved": len(fns) > 1})
+    return out
+
+
+def latency(fn, items, calls: int, warmup: int) -> dict:
+    """Time ``fn(item)`` one call at a time, cycling through items."""
+    return _timed([fn], items, calls, warmup)[0]
+
+
+def latency_pair(fn_a, fn_b, items, calls: int, warmup: int) -> tuple[dict, dict]:
+    """Time ``fn_a`` and ``fn_b`` alternately on the same items (see :func:`_timed`)."""
+    a, b = _timed([fn_a, fn_b], items, calls, warmup)
+    return a, b
 
 
 def _proc_status_kb(key: str) -> int:
