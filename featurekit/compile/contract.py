@@ -58,6 +58,10 @@ class Coercer:
         self.kind = spec.type
         self.values = frozenset(spec.values) if spec.values is not None else None
         self.default = self._typed_default()
+        # free text (no domain, no bounds): a valid str is accepted as is; the row path sends
+        # every non-ASCII str here, so this common case skips the general classification
+        self._plain_text = self.kind in ("str", "category") and self.values is None and (
+            spec.min is None and spec.max is None)
 
     def _typed_default(self) -> Any:
         d = self.spec.default
@@ -75,6 +79,8 @@ class Coercer:
 
     def coerce(self, value: Any) -> Any:
         """The typed value (or None) for ``value``, after the violation policy."""
+        if self._plain_text and type(value) is str and _valid_unicode(value):
+            return value
         typed, kind, rule = self.classify(value)
         if kind is None:
             return typed

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as _dt
 import linecache
 import math
+import operator
 import zlib
 from typing import Any, Callable, Mapping
 
@@ -38,6 +39,19 @@ NOT_CONST = object()
 
 def _us_to_datetime(us: int | None) -> _dt.datetime | None:
     return None if us is None else _EPOCH + _dt.timedelta(microseconds=us)
+
+
+def _input_reader(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
+    """The inputs of any mapping, in ``names`` order; an absent key reads as None (missing)."""
+
+    def read_inputs(row: Any) -> tuple[Any, ...]:
+        try:
+            get = row.get
+        except AttributeError:
+            raise _not_a_mapping(row) from None
+        return tuple(get(name) for name in names)
+
+    return read_inputs
 
 
 def _not_a_mapping(row: Any) -> ContractError:
@@ -99,7 +113,7 @@ def _input_lines(var: str, coercer_name: str, node: InputNode, spec: Any) -> lis
     construction); None skips the call when the input is nullable.
     """
     t = node.dtype
-    lines = [f"    {var} = _get({spec.name!r})"]
+    lines = []
     if t is DType.FLOAT:
         cond = f"type({var}) is not float or {var} != {var}"
     elif t is DType.INT:
@@ -113,8 +127,8 @@ def _input_lines(var: str, coercer_name: str, node: InputNode, spec: Any) -> lis
     slow = f"{coercer_name}({var})"
     if cond is None:  # timestamps: exact microseconds for datetime values in UTC or naive (= UTC)
         if spec.timezone == "UTC":
-            lines += [f"    if type({var}) is _datetime and ({var}.tzinfo is None or {var}.tzinfo is _UTC):",
-                      f"        {var} = ({var} - (_EPOCH_NAIVE if {var}.tzinfo is None else _EPOCH)) // _US",
+            lines += [f"    if type({var}) is _datetime and ((_tz := {var}.tzinfo) is None or _tz is _UTC):",
+                      f"        {var} = ({var} - (_EPOCH_NAIVE if _tz is None else _EPOCH)) // _US",
                       f"    elif {var} is not None:" if spec.nullable else "    else:",
                       f"        {var} = {slow}"]
         else:
@@ -151,16 +165,23 @@ def compile_row(graph: Graph, state: Mapping[str, dict], spec: Any, output_names
     nodes = walk(roots)
     used_inputs = {n.name for n in nodes if isinstance(n, InputNode)}
     names: dict[str, str] = {}
-    body: list[str] = [
-        "def transform_row(row, /, log=None):",
-        "    try:",
-        "        _get = row.get",
-        "    except AttributeError:",
-        "        raise _not_a_mapping(row) from None",
-    ]
-    for inp in spec.inputs:
-        if inp.name not in used_inputs:
-            continue
+    body: list[str] = ["def transform_row(row, /, log=None):"]
+    read = [inp for inp in spec.inputs if inp.name in used_inputs]
+    if read:
+        # one C call reads every input of a plain dict; anything else (a missing key, another
+        # Mapping, a dict subclass whose __missing__ could insert keys) takes the .get reader
+        targets = ", ".join(f"i_{k}" for k in range(len(read))) + ("," if len(read) == 1 else "")
+        ctx.namespace["_pick_inputs"] = operator.itemgetter(*(inp.name for inp in read))
+        ctx.namespace["_read_inputs"] = _input_reader(tuple(inp.name for inp in read))
+        pick = "_pick_inputs(row)" if len(read) > 1 else "(_pick_inputs(row),)"
+        body += ["    if type(row) is dict:",
+                 "        try:",
+                 f"            {targets} = {pick}",
+                 "        except KeyError:",
+                 f"            {targets} = _read_inputs(row)",
+                 "    else:",
+                 f"        {targets} = _read_inputs(row)"]
+    for inp in read:
         node = graph.inputs[inp.name]
         var = f"i_{len(names)}"
         names[node.key] = var
@@ -202,19 +223,23 @@ def compile_row(graph: Graph, state: Mapping[str, dict], spec: Any, output_names
         cols = output_names[feature]
         op = registry.get(node.op) if isinstance(node, CallNode) else None
         if op is not None and op.outputs is not None:
-            items += [f"{col!r}: {var}_{i}" for i, col in enumerate(cols)]
+            items += [(col, f"{var}_{i}") for i, col in enumerate(cols)]
             continue
         value = var
         if node.dtype is DType.FLOAT and node.nullable:
             value = f"(_NAN if {var} is None else {var})"
         elif node.dtype is DType.TIMESTAMP:
             value = f"_us_to_datetime({var})"
-        items.append(f"{cols[0]!r}: {value}")
+        items.append((cols[0], value))
     if trace:
-        items = [f"{key!r}: {var}" for key, var in names.items()
+        items = [(key, var) for key, var in names.items()
                  if var.startswith(("i_", "v_")) and not _is_multi(graph, key)]
         label += " trace"
-    body.append("    _out = {" + ", ".join(items) + "}")
+    # copying a template with the output keys and then setting each value is cheaper than
+    # building a new dict from scratch (no hashing or resizing)
+    ctx.namespace["_OUT_KEYS"] = dict.fromkeys(key for key, _ in items)
+    body.append("    _out = _OUT_KEYS.copy()")
+    body += [f"    _out[{key!r}] = {value}" for key, value in items]
     # optional serving log (featurekit.logger.ServingLogger or any callable(row, out, fingerprint));
     # a logger that raises never breaks serving
     body += ["    if log is not None:",

@@ -91,3 +91,35 @@ def test_generated_row_source_is_readable_and_in_tracebacks(artifact):
     assert "<featurekit row churn_features@1.0.0" in text
     with pytest.raises(fk.ContractError, match="expected a dict"):
         fitted.transform_row([1, 2])
+
+
+def test_every_kind_of_mapping_reads_the_same_inputs_and_is_left_untouched(artifact):
+    """Plain dicts take a one-call fast read; absent keys, other mappings and dict subclasses
+    (whose ``__missing__`` could insert keys) take ``.get``: all give the same features."""
+    import collections
+    import types
+
+    fitted, _ = artifact
+    rows = to_rows(make_churn(50, seed=6, evaluation=True))
+    for row in rows:
+        expected = fitted.transform_row(dict(row))
+        assert fitted.transform_row(types.MappingProxyType(row)) == expected
+        inserting = collections.defaultdict(lambda: "inserted", row)
+        assert fitted.transform_row(inserting) == expected
+        assert dict(inserting) == row
+        partial = {k: v for k, v in row.items() if k not in ("device", "monthly_spend")}
+        assert fitted.transform_row(partial) == fitted.transform_row({**partial, "device": None,
+                                                                      "monthly_spend": None})
+    with pytest.raises(fk.ContractError, match="tenure_days"):
+        fitted.transform_row({k: v for k, v in rows[0].items() if k != "tenure_days"})
+    with pytest.raises(fk.ContractError, match="expected a dict"):
+        fitted.transform_row("not a row")
+
+
+def test_non_ascii_and_invalid_text_take_the_contract_rules(artifact):
+    fitted, _ = artifact
+    row = to_rows(make_churn(1, seed=7))[0]
+    accented = fitted.transform_row({**row, "description": "café  naïve\u3000end"})
+    assert accented["desc_token_count"] == 3 and accented["desc_char_len"] == len("café  naïve\u3000end")
+    with pytest.raises(fk.ContractError, match="description"):
+        fitted.transform_row({**row, "description": "lone \ud800 surrogate"})
