@@ -207,7 +207,9 @@ class Op:
     so they are part of the node's content key and fingerprint.
     ``float_args`` makes the normalizer convert int arguments to float first; ``promote``
     lists argument positions that are unified to one numeric type (int with float -> float),
-    so implementations only ever see matching types.
+    so implementations only ever see matching types. ``reads_datetime`` marks ops whose row
+    code reads calendar fields through ``ctx.datetime_of``, so the row lowering keeps their
+    timestamp inputs as UTC datetimes as well as microseconds.
     """
 
     name: str
@@ -232,6 +234,7 @@ class Op:
     test_params: tuple[Mapping[str, Any], ...] = ({},)
     expected_failures: Mapping[str, str] = dataclasses.field(default_factory=dict)
     symbol: str | None = None
+    reads_datetime: bool = False
 
     def kind_for(self, params: Mapping[str, Any]) -> Kind:
         """ANALYZED when these params make the op learn state, else ELEMENTWISE."""

@@ -73,6 +73,7 @@ class RowContext:
         self._consts: dict[tuple[str, str], str] = {}
         self._arg_nullable: tuple[bool, ...] = ()
         self._arg_consts: tuple[Any, ...] = ()
+        self._arg_datetimes: tuple[str | None, ...] = ()
         self.result_nullable = True
 
     def const(self, value: Any) -> str:
@@ -105,12 +106,22 @@ class RowContext:
         """The literal value of argument ``i`` when it is a constant, else :data:`NOT_CONST`."""
         return self._arg_consts[i]
 
+    def datetime_of(self, i: int) -> str | None:
+        """A variable holding argument ``i`` as a UTC ``datetime`` (None where the argument is
+        null), when it is a timestamp input; else None.
 
-def _input_lines(var: str, coercer_name: str, node: InputNode, spec: Any) -> list[str]:
+        Calendar fields read off a datetime (``.hour``, ``.weekday()``) cost less than integer
+        arithmetic on microseconds, and are the same numbers.
+        """
+        return self._arg_datetimes[i]
+
+
+def _input_lines(var: str, coercer_name: str, node: InputNode, spec: Any, twin: str | None = None) -> list[str]:
     """Fast-path acceptance inlined; anything unusual goes to the shared coercer.
 
     The fast path accepts exactly what the coercer would accept unchanged (so both agree by
-    construction); None skips the call when the input is nullable.
+    construction); None skips the call when the input is nullable. ``twin`` (timestamps only)
+    also keeps the value as a UTC datetime, for ops that read calendar fields.
     """
     t = node.dtype
     lines = []
@@ -127,12 +138,20 @@ def _input_lines(var: str, coercer_name: str, node: InputNode, spec: Any) -> lis
     slow = f"{coercer_name}({var})"
     if cond is None:  # timestamps: exact microseconds for datetime values in UTC or naive (= UTC)
         if spec.timezone == "UTC":
-            lines += [f"    if type({var}) is _datetime and ((_tz := {var}.tzinfo) is None or _tz is _UTC):",
-                      f"        {var} = ({var} - (_EPOCH_NAIVE if _tz is None else _EPOCH)) // _US",
+            lines += [f"    if type({var}) is _datetime and ((_tz := {var}.tzinfo) is None or _tz is _UTC):"]
+            if twin:  # a naive value means UTC: its fields are the UTC fields
+                lines.append(f"        {twin} = {var}")
+            lines += [f"        {var} = ({var} - (_EPOCH_NAIVE if _tz is None else _EPOCH)) // _US",
                       f"    elif {var} is not None:" if spec.nullable else "    else:",
                       f"        {var} = {slow}"]
+            if twin:
+                lines.append(f"        {twin} = _us_to_datetime({var})")
+                if spec.nullable:
+                    lines += ["    else:", f"        {twin} = None"]
         else:
             lines.append(f"    {var} = {slow}")
+            if twin:
+                lines.append(f"    {twin} = _us_to_datetime({var})")
         return lines
     checks = []
     if spec.min is not None:
@@ -181,13 +200,18 @@ def compile_row(graph: Graph, state: Mapping[str, dict], spec: Any, output_names
                  f"            {targets} = _read_inputs(row)",
                  "    else:",
                  f"        {targets} = _read_inputs(row)"]
+    field_reads = {a.key for n in nodes if isinstance(n, CallNode) and registry.get(n.op).reads_datetime
+                   for a in n.args if isinstance(a, InputNode)}
+    twins: dict[str, str] = {}
     for inp in read:
         node = graph.inputs[inp.name]
         var = f"i_{len(names)}"
         names[node.key] = var
+        if node.key in field_reads:
+            twins[node.key] = f"t_{var[2:]}"
         coercer = Coercer(inp, where="transform_row")
         cname = ctx.const(coercer.coerce)
-        lines = _input_lines(var, cname, node, inp)
+        lines = _input_lines(var, cname, node, inp, twins.get(node.key))
         if inp.values is not None:
             domain = ctx.const(frozenset(inp.values))
             lines = [ln.replace("{domain}", domain) for ln in lines]
@@ -203,6 +227,7 @@ def compile_row(graph: Graph, state: Mapping[str, dict], spec: Any, output_names
         args = [names[a.key] for a in node.args]
         ctx._arg_nullable = tuple(a.nullable for a in node.args)
         ctx._arg_consts = tuple(a.value if isinstance(a, ConstNode) else NOT_CONST for a in node.args)
+        ctx._arg_datetimes = tuple(twins.get(a.key) for a in node.args)
         ctx.result_nullable = node.nullable
         params = Params(dict(node.params))
         expr = op.row(ctx, args, params, state.get(node.key), tuple(a.dtype for a in node.args))

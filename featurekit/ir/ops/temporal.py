@@ -42,27 +42,37 @@ _FIELD_RANGES = {"hour": (0, 23), "day_of_week": (0, 6), "day_of_month": (1, 31)
                  "year": (-300_000, 300_000)}
 
 
-def _field(name: str, doc: str, batch, row, dtype: DType = DType.INT) -> None:
+def _field(name: str, doc: str, batch, row, dtype: DType = DType.INT, attribute: str | None = None) -> None:
+    """Register a calendar field op; ``attribute`` reads the same number off a UTC datetime,
+    which the row path uses when the argument is a timestamp input (``ctx.datetime_of``)."""
     rng = _FIELD_RANGES.get(name)
+
+    def row_expr(ctx, a, p, s, t):
+        dt = ctx.datetime_of(0) if attribute else None
+        return f"({dt}.{attribute})" if dt else row(a[0])
+
     register(Op(
         name=name, doc=doc + "\n\n    Null rule: propagate. Tolerance: exact.",
         args=(TS,), dtype_rule=fixed(dtype), int_range=(lambda p, r: rng) if rng else None,
         batch=lambda args, p, s: batch(args[0].values),
-        row=lambda ctx, a, p, s, t: row(a[0]),
+        row=row_expr, reads_datetime=attribute is not None,
     ))
 
 
 _field("hour", "``hour(ts)``: hour of the day in UTC, 0-23: ``(us // 3600e6) % 24``.",
-       lambda v: (v // US_PER_HOUR) % 24, lambda a: f"(({a} // {US_PER_HOUR}) % 24)")
+       lambda v: (v // US_PER_HOUR) % 24, lambda a: f"(({a} // {US_PER_HOUR}) % 24)", attribute="hour")
 _field("day_of_week", "``day_of_week(ts)``: day of the week in UTC, Monday = 0 ... Sunday = 6.",
-       lambda v: (v // US_PER_DAY + 3) % 7, lambda a: f"(({a} // {US_PER_DAY} + 3) % 7)")
+       lambda v: (v // US_PER_DAY + 3) % 7, lambda a: f"(({a} // {US_PER_DAY} + 3) % 7)",
+       attribute="weekday()")
 _field("is_weekend", "``is_weekend(ts)``: Saturday or Sunday in UTC.",
        lambda v: (v // US_PER_DAY + 3) % 7 >= 5, lambda a: f"(({a} // {US_PER_DAY} + 3) % 7 >= 5)",
-       DType.BOOL)
+       DType.BOOL, attribute="weekday() >= 5")
 _field("day_of_month", "``day_of_month(ts)``: day of the month in UTC, 1-31.",
-       lambda v: civil(v)[2], lambda a: f"_civil({a})[2]")
-_field("month", "``month(ts)``: month in UTC, 1-12.", lambda v: civil(v)[1], lambda a: f"_civil({a})[1]")
-_field("year", "``year(ts)``: calendar year in UTC.", lambda v: civil(v)[0], lambda a: f"_civil({a})[0]")
+       lambda v: civil(v)[2], lambda a: f"_civil({a})[2]", attribute="day")
+_field("month", "``month(ts)``: month in UTC, 1-12.", lambda v: civil(v)[1], lambda a: f"_civil({a})[1]",
+       attribute="month")
+_field("year", "``year(ts)``: calendar year in UTC.", lambda v: civil(v)[0], lambda a: f"_civil({a})[0]",
+       attribute="year")
 _field("epoch_seconds", "``epoch_seconds(ts)``: seconds since 1970-01-01T00:00:00Z as a float, "
        "``float(us) / 1e6``.", lambda v: v / 1e6, lambda a: f"({a} / 1e6)", DType.FLOAT)
 
