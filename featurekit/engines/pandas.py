@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
-from featurekit.compile.batch import evaluate, output_series, read_inputs
+from featurekit.compile.batch import BLOCK_ROWS, evaluate_blocks, output_series, read_inputs
 from featurekit.compile.contract import Coercer
 from featurekit.fit import rows_to_frame
 from featurekit.ir.nodes import InputNode, walk
@@ -19,12 +20,15 @@ if TYPE_CHECKING:
     from featurekit.transform import FittedTransform
 
 
-def transform_frame(fitted: "FittedTransform", data: Any, collect: Any = None) -> pd.DataFrame:
+def transform_frame(fitted: "FittedTransform", data: Any, collect: Any = None,
+                    block_rows: int = BLOCK_ROWS) -> pd.DataFrame:
     """Batch-transform a DataFrame (or a list of row dicts) with ``fitted``.
 
-    ``collect`` (a :class:`featurekit.compile.batch.Violations`) records contract violations
-    per row instead of raising; the parity tester uses it to learn which rows the batch path
-    refuses in one call.
+    The inputs are read and checked against the contract for the whole frame first (so an
+    error reports every violating row), then the graph runs in blocks of ``block_rows`` rows
+    (:func:`featurekit.compile.batch.evaluate_blocks`). ``collect`` (a
+    :class:`featurekit.compile.batch.Violations`) records contract violations per row instead
+    of raising; the parity tester uses it to learn which rows the batch path refuses in one call.
     """
     spec = fitted.spec
     if isinstance(data, list):
@@ -39,16 +43,17 @@ def transform_frame(fitted: "FittedTransform", data: Any, collect: Any = None) -
     coercers = {i.name: Coercer(i, where="transform") for i in spec.inputs}
     needed = [n.name for n in walk(roots) if isinstance(n, InputNode)]
     inputs = read_inputs(data, coercers, needed, where="transform", collect=collect)
-    cols = evaluate(roots, inputs, len(data), fitted.state_)
+    cols = evaluate_blocks(roots, inputs, len(data), fitted.state_, block_rows)
     out: dict[str, pd.Series] = {}
+    taken = [c.values for c in inputs.values() if isinstance(c.values, np.ndarray)]
     for feature in graph.outputs:
         node = graph.features[feature]
         result = cols[node.key]
         names = fitted.output_names[feature]
         if isinstance(result, list):
             for name, col in zip(names, result):
-                out[name] = output_series(col, node.dtype, False, data.index)
+                out[name] = output_series(col, node.dtype, False, data.index, taken)
         else:
-            out[names[0]] = output_series(result, node.dtype, node.nullable, data.index)
+            out[names[0]] = output_series(result, node.dtype, node.nullable, data.index, taken)
     # copy=False: keep the computed arrays as they are instead of consolidating them into new blocks
     return pd.DataFrame(out, index=data.index, copy=False)
