@@ -69,32 +69,47 @@ def log(msg: str) -> None:
 
 # ----------------------------------------------------------------------------- timing helpers
 def time_median(fn, repeats: int) -> tuple[float, list[float]]:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), times
+    return time_alternating([fn], repeats)[0]
+
+
+def time_alternating(fns, repeats: int) -> list[tuple[float, list[float]]]:
+    """``(median seconds, all seconds)`` of each of ``fns``, run in turn ``repeats`` times.
+
+    Runs alternate (A B C, C B A, ...) so that drifting machine load falls on every function
+    alike and their ratios are comparable (the same idea as :func:`_timed` for rows).
+    """
+    times: list[list[float]] = [[] for _ in fns]
+    order = list(enumerate(fns))
+    for r in range(repeats):
+        for k, fn in (order[::-1] if r & 1 else order):
+            t0 = time.perf_counter()
+            fn()
+            times[k].append(time.perf_counter() - t0)
+    return [(statistics.median(t), t) for t in times]
 
 
 def _timed(fns, items, calls: int, warmup: int) -> list[dict]:
     """Time each of ``fns`` on the same item, alternately, call by call (ns), GC disabled.
 
     On a shared machine load drifts between two separate loops; alternating puts the
-    functions under the same conditions, so their ratio is comparable.
+    functions under the same conditions, so their ratio is comparable. The order flips on
+    every item (A B, B A, ...): the first function to touch an item pays its cache misses, and
+    a fixed order would charge them all to one side.
     """
     n = len(items)
     for i in range(warmup):
         for fn in fns:
             fn(items[i % n])
     samples = [[0] * calls for _ in fns]
+    forward = list(enumerate(fns))
+    backward = forward[::-1]
     pc = time.perf_counter_ns
     gc_was = gc.isenabled()
     gc.disable()
     try:
         for i in range(calls):
             it = items[(warmup + i) % n]
-            for k, fn in enumerate(fns):
+            for k, fn in (backward if i & 1 else forward):
                 t0 = pc()
                 fn(it)
                 samples[k][i] = pc() - t0
@@ -327,24 +342,31 @@ def bench_size(n: int, args, hw, spec, onnx_ok: bool, onnx_reason: str) -> dict:
     ev_rows = to_rows(ev)
     res["eval_rows"] = len(ev)
 
-    # ---- featurekit
-    log(f"size {n:,}: featurekit fit x{repeats}")
-    fitted_box = {}
+    # ---- featurekit and hand-written, timed alternately (see time_alternating)
+    log(f"size {n:,}: fit x{repeats} (featurekit, featurekit without baseline stats, hand-written)")
+    fitted_box: dict = {}
+    c_box: dict = {}
 
     def do_fit():
         fitted_box["f"] = spec.fit(train)
 
-    fit_s, fit_all = time_median(do_fit, repeats)
-    fitted = fitted_box["f"]
-    # the hand-written fit computes no training statistics: also time featurekit without them
-    fit_nb_s, _ = time_median(lambda: spec.fit(train, baseline=False), repeats)
-    log(f"size {n:,}: featurekit transform x{repeats}")
+    def hw_fit():
+        c_box["c"] = hw.fit_handwritten(train)
+
+    (fit_s, fit_all), (fit_nb_s, _), (hfit_s, _) = time_alternating(
+        [do_fit, lambda: spec.fit(train, baseline=False), hw_fit], repeats)
+    fitted, c_hw = fitted_box["f"], c_box["c"]
+    log(f"size {n:,}: batch transform x{repeats} (featurekit, hand-written)")
     fitted.transform(train.iloc[:1000])  # warm any lazy imports
-    tr_s, tr_all = time_median(lambda: fitted.transform(train), repeats)
-    log(f"size {n:,}: featurekit memory")
+    hw.transform_batch_handwritten(train.iloc[:1000], c_hw)
+    (tr_s, tr_all), (htr_s, htr_all) = time_alternating(
+        [lambda: fitted.transform(train), lambda: hw.transform_batch_handwritten(train, c_hw)], repeats)
+    log(f"size {n:,}: batch memory (featurekit, hand-written)")
     mem = peak_memory(lambda: fitted.transform(train))
-    log(f"size {n:,}: featurekit row latency")
-    row = None  # measured below, alternating with the hand-written function
+    hmem = peak_memory(lambda: hw.transform_batch_handwritten(train, c_hw))
+    log(f"size {n:,}: row latency (featurekit and hand-written alternately)")
+    row_fk, hrow = latency_pair(fitted.transform_row, lambda r: hw.transform_row_handwritten(r, c_hw),
+                                ev_rows, max(ROW_CALLS, 5_000), WARMUP_CALLS)
     batches = [ev_rows[i:i + BATCH32] for i in range(0, len(ev_rows) - BATCH32 + 1, BATCH32)]
     b32 = latency(fitted.transform_rows, batches, N_BATCH32, 30)
     b32["per_row_p50_us"] = b32["p50_us"] / BATCH32
@@ -358,27 +380,9 @@ def bench_size(n: int, args, hw, spec, onnx_ok: bool, onnx_reason: str) -> dict:
             load = {"status": "ok", "load_s": load_s}
     except Exception as exc:
         load = {"status": "n/a", "reason": f"{type(exc).__name__}: {exc}"}
-    res["featurekit"] = {"fit_s": fit_s, "fit_all_s": fit_all, "fit_no_baseline_s": fit_nb_s, "batch_s": tr_s, "batch_all_s": tr_all,
-                         "batch_rows_per_s": n / tr_s, "batch_memory": mem, "row": row,
-                         "transform_rows_32": b32, "artifact_load": load, "row_fn": fitted.transform_row}
-
-    # ---- hand-written
-    log(f"size {n:,}: hand-written fit/batch/row")
-    c_box = {}
-
-    def hw_fit():
-        c_box["c"] = hw.fit_handwritten(train)
-
-    hfit_s, _ = time_median(hw_fit, repeats)
-    c_hw = c_box["c"]
-    hw.transform_batch_handwritten(train.iloc[:1000], c_hw)
-    htr_s, htr_all = time_median(lambda: hw.transform_batch_handwritten(train, c_hw), repeats)
-    hmem = peak_memory(lambda: hw.transform_batch_handwritten(train, c_hw))
-    # featurekit and hand-written rows are timed alternately, call by call (see latency_pair)
-    row_fk, hrow = latency_pair(res["featurekit"]["row_fn"], lambda r: hw.transform_row_handwritten(r, c_hw),
-                                ev_rows, max(ROW_CALLS, 5_000), WARMUP_CALLS)
-    res["featurekit"]["row"] = row_fk
-    del res["featurekit"]["row_fn"]
+    res["featurekit"] = {"fit_s": fit_s, "fit_all_s": fit_all, "fit_no_baseline_s": fit_nb_s, "batch_s": tr_s,
+                         "batch_all_s": tr_all, "batch_rows_per_s": n / tr_s, "batch_memory": mem, "row": row_fk,
+                         "transform_rows_32": b32, "artifact_load": load}
     res["handwritten"] = {"fit_s": hfit_s, "batch_s": htr_s, "batch_all_s": htr_all,
                           "batch_rows_per_s": n / htr_s, "batch_memory": hmem, "row": hrow}
 
