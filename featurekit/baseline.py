@@ -90,8 +90,10 @@ def _numeric_sketch(acc: dict[str, Any], f: Any) -> None:
             # make gamma**(k-1) < |x| <= gamma**k hold exactly in float64
             keys = np.where(np.power(_GAMMA, keys) < sub, keys + 1, keys)
             keys = np.where(np.power(_GAMMA, keys - 1) >= sub, keys - 1, keys)
-            u, c = np.unique(keys, return_counts=True)
-            acc[name] = dict(zip(u.tolist(), c.tolist()))
+            low = int(keys.min())
+            counts = np.bincount(keys - low)  # keys span at most ~37,000 buckets (1e-9 .. 1.8e308)
+            present = np.flatnonzero(counts)
+            acc[name] = dict(zip((present + low).tolist(), counts[present].tolist()))
 
 
 def _lengths(arr: Any) -> Any:
@@ -123,21 +125,22 @@ def _col_acc_impl(kind: str, values: Any, null: Any, n: int, idx: Any = None) ->
 
     acc = _empty(kind)
     acc["n"] = n
-    keep = np.ones(n, dtype=bool) if null is None else ~np.asarray(null, dtype=bool)
     if kind in ("num", "bool", "ts"):
         raw = np.asarray(values)
         if kind == "num" and raw.dtype.kind == "b":
             raw = raw.astype(np.int64)
-        if kind == "num" and raw.dtype.kind == "f":
-            finite = np.isfinite(raw)
-            nan = np.isnan(raw)
-            keep = keep & ~nan
-            acc["inf"] = int(np.count_nonzero(keep & ~finite))
+        finite = np.isfinite(raw) if kind == "num" and raw.dtype.kind == "f" else None
+        if null is None and (finite is None or finite.all()):
+            good = None  # the common clean column: no masks, no compaction
+        elif finite is not None:
+            keep = np.ones(n, dtype=bool) if null is None else ~np.asarray(null, dtype=bool)
+            keep &= ~np.isnan(raw)
             good = keep & finite
+            acc["inf"] = int(np.count_nonzero(keep)) - int(np.count_nonzero(good))
         else:
-            good = keep
-        acc["nulls"] = n - int(np.count_nonzero(keep))
-        arr = raw[good] if not good.all() else raw
+            keep = good = ~np.asarray(null, dtype=bool)
+        acc["nulls"] = 0 if good is None else n - int(np.count_nonzero(keep))
+        arr = raw if good is None else raw[good]
         if kind == "bool":
             acc["trues"] = int(np.count_nonzero(arr))
             return acc
@@ -149,17 +152,21 @@ def _col_acc_impl(kind: str, values: Any, null: Any, n: int, idx: Any = None) ->
             return acc
         f = arr.astype(np.float64, copy=False)
         mean = float(f.mean())
-        acc.update(m=int(f.size), mean=mean, m2=float(np.square(f - mean).sum()))
+        dev = f - mean
+        np.multiply(dev, dev, out=dev)
+        acc.update(m=int(f.size), mean=mean, m2=float(dev.sum()))
+        del dev
         if idx is not None:
-            sel = good[idx]
-            f = raw[idx][sel].astype(np.float64, copy=False)
+            f = raw[idx] if good is None else raw[idx][good[idx]]
+            f = f.astype(np.float64, copy=False)
         _numeric_sketch(acc, f)
         return acc
     # str / category
+    keep = np.ones(n, dtype=bool) if null is None else ~np.asarray(null, dtype=bool)
     arr = values if isinstance(values, (pa.Array, pa.ChunkedArray)) else pa.array(values, type=pa.large_string())
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
-    if arr.null_count:
+    if null is None and arr.null_count:  # with a mask, the mask is authoritative (Column contract)
         keep = keep & ~np.asarray(arr.is_null().to_numpy(zero_copy_only=False), dtype=bool)
     acc["nulls"] = n - int(np.count_nonzero(keep))
     acc["empty"] = int(np.count_nonzero((_lengths(arr) == 0) & keep))
@@ -406,8 +413,8 @@ def _finalize_col(acc: dict[str, Any]) -> dict[str, Any]:
     elif kind == "ts":
         out.update(min=_ts_iso(acc["min"]), max=_ts_iso(acc["max"]))
     else:
-        top = heapq.nsmallest(TOP_K, acc["values"].items(), key=lambda kv: (-kv[1], kv[0]))
-        out.update(top=[[v, c] for v, c in top],
+        top = heapq.nsmallest(TOP_K, ((-c, v) for v, c in acc["values"].items()))  # most frequent, then by value
+        out.update(top=[[v, -c] for c, v in top],
                    distinct=len(acc["values"]) if not acc["capped"] else acc["distinct_lb"],
                    distinct_capped=acc["capped"],
                    empty_rate=acc["empty"] / present if present else None)
