@@ -209,7 +209,9 @@ class Op:
     lists argument positions that are unified to one numeric type (int with float -> float),
     so implementations only ever see matching types. ``reads_datetime`` marks ops whose row
     code reads calendar fields through ``ctx.datetime_of``, so the row lowering keeps their
-    timestamp inputs as UTC datetimes as well as microseconds.
+    timestamp inputs as UTC datetimes as well as microseconds. ``pure=False`` marks ops whose
+    row code may raise or observe call order (user functions): the row lowering never moves
+    them into another expression, where they would run conditionally.
     """
 
     name: str
@@ -235,6 +237,7 @@ class Op:
     expected_failures: Mapping[str, str] = dataclasses.field(default_factory=dict)
     symbol: str | None = None
     reads_datetime: bool = False
+    pure: bool = True
 
     def kind_for(self, params: Mapping[str, Any]) -> Kind:
         """ANALYZED when these params make the op learn state, else ELEMENTWISE."""

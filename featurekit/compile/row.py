@@ -14,9 +14,11 @@ dict, and keep no state between calls (thread-safe).
 from __future__ import annotations
 
 import datetime as _dt
+import io
 import linecache
 import math
 import operator
+import tokenize
 import zlib
 from typing import Any, Callable, Mapping
 
@@ -39,6 +41,15 @@ NOT_CONST = object()
 
 def _us_to_datetime(us: int | None) -> _dt.datetime | None:
     return None if us is None else _EPOCH + _dt.timedelta(microseconds=us)
+
+
+def _datetime_twin(us: int | None) -> _dt.datetime | None:
+    """The UTC datetime of ``us``; None when null or outside datetime's years 1-9999 (an
+    input like ``9999-12-31T23:59-23:59`` is a valid instant in year 10000)."""
+    try:
+        return _us_to_datetime(us)
+    except OverflowError:
+        return None
 
 
 def _input_reader(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
@@ -67,7 +78,7 @@ class RowContext:
         self.namespace: dict[str, Any] = {k: v for k, v in vars(rowlib).items() if k.startswith("_") and
                                           callable(v) or k in ("bisect_right", "datetime_to_us")}
         self.namespace.update(_math=math, _NAN=math.nan, _INF=math.inf, _us_to_datetime=_us_to_datetime,
-                              _not_a_mapping=_not_a_mapping, _datetime=_dt.datetime, _UTC=_UTC,
+                              _not_a_mapping=_not_a_mapping, _datetime_twin=_datetime_twin, _datetime=_dt.datetime, _UTC=_UTC,
                               _EPOCH=_EPOCH, _EPOCH_NAIVE=_EPOCH_NAIVE, _US=_US, _zcrc=zlib.crc32,
                               _mlog1p=math.log1p, _mlog=math.log)
         self._consts: dict[tuple[str, str], str] = {}
@@ -107,8 +118,10 @@ class RowContext:
         return self._arg_consts[i]
 
     def datetime_of(self, i: int) -> str | None:
-        """A variable holding argument ``i`` as a UTC ``datetime`` (None where the argument is
-        null), when it is a timestamp input; else None.
+        """A variable holding argument ``i`` as a UTC ``datetime`` when it is a timestamp
+        input; else None. The variable is None where the argument is null or beyond year 9999
+        (the microseconds are still valid there), so use it as ``t.hour if t is not None else``
+        the microsecond formula.
 
         Calendar fields read off a datetime (``.hour``, ``.weekday()``) cost less than integer
         arithmetic on microseconds, and are the same numbers.
@@ -145,13 +158,13 @@ def _input_lines(var: str, coercer_name: str, node: InputNode, spec: Any, twin: 
                       f"    elif {var} is not None:" if spec.nullable else "    else:",
                       f"        {var} = {slow}"]
             if twin:
-                lines.append(f"        {twin} = _us_to_datetime({var})")
+                lines.append(f"        {twin} = _datetime_twin({var})")
                 if spec.nullable:
                     lines += ["    else:", f"        {twin} = None"]
         else:
             lines.append(f"    {var} = {slow}")
             if twin:
-                lines.append(f"    {twin} = _us_to_datetime({var})")
+                lines.append(f"    {twin} = _datetime_twin({var})")
         return lines
     checks = []
     if spec.min is not None:
@@ -216,6 +229,7 @@ def compile_row(graph: Graph, state: Mapping[str, dict], spec: Any, output_names
             domain = ctx.const(frozenset(inp.values))
             lines = [ln.replace("{domain}", domain) for ln in lines]
         body += lines
+    assigns: list[tuple[str, str, bool]] = []  # (variable, expression, may be moved)
     for node in nodes:
         if node.key in names:
             continue
@@ -234,13 +248,12 @@ def compile_row(graph: Graph, state: Mapping[str, dict], spec: Any, output_names
         var = f"v_{len(names)}"
         names[node.key] = var
         if op.outputs is not None:
-            for i, part in enumerate(expr):
-                body.append(f"    {var}_{i} = {part}")
+            assigns += [(f"{var}_{i}", part, op.pure) for i, part in enumerate(expr)]
             continue
         guards = [f"{a} is None" for a, arg in zip(args, node.args) if arg.nullable]
         if op.null_rule is NullRule.PROPAGATE and guards:
             expr = f"None if ({' or '.join(guards)}) else ({expr})"
-        body.append(f"    {var} = {expr}")
+        assigns.append((var, expr, op.pure))
     items = []
     for feature in graph.outputs:
         node = graph.features[feature]
@@ -260,6 +273,9 @@ def compile_row(graph: Graph, state: Mapping[str, dict], spec: Any, output_names
         items = [(key, var) for key, var in names.items()
                  if var.startswith(("i_", "v_")) and not _is_multi(graph, key)]
         label += " trace"
+    if not trace:  # the tracing variant keeps every intermediate value in its own variable
+        assigns, items = _inline_single_use(assigns, items)
+    body += [f"    {var} = {expr}" for var, expr, _ in assigns]
     # copying a template with the output keys and then setting each value is cheaper than
     # building a new dict from scratch (no hashing or resizing)
     ctx.namespace["_OUT_KEYS"] = dict.fromkeys(key for key, _ in items)
@@ -281,6 +297,56 @@ def compile_row(graph: Graph, state: Mapping[str, dict], spec: Any, output_names
     namespace["_FP"] = transform_fingerprint(spec, state)
     exec(code, namespace)  # noqa: S102 - our own generated source; user text is never executed
     return namespace["transform_row"], source
+
+
+def _names_in(expr: str) -> list[tuple[int, int, str]]:
+    """``(start, end, name)`` of every identifier token of a one-line expression (string
+    literals and attribute names are other tokens, so they never match a variable)."""
+    out = []
+    tokens = list(tokenize.generate_tokens(io.StringIO(expr).readline))
+    for i, tok in enumerate(tokens):
+        if tok.type == tokenize.NAME and not (i and tokens[i - 1].string == "."):
+            out.append((tok.start[1], tok.end[1], tok.string))
+    return out
+
+
+def _inline_single_use(assigns: list[tuple[str, str, bool]], items: list[tuple[str, str]]
+                       ) -> tuple[list[tuple[str, str, bool]], list[tuple[str, str]]]:
+    """Move each value used exactly once into the expression that uses it.
+
+    The generated code then computes a value only where it is needed: the branches of
+    ``if_else`` and ``coalesce`` become lazy (``1 + crc32(code)`` only for a non-empty code),
+    and a variable store/load disappears per moved value. Only pure expressions move (ops with
+    ``pure=False`` stay where they are), and never ones binding a temporary (``:=``), so each
+    expression still gives exactly the value it gave in its own statement.
+
+    >>> _inline_single_use([("v_1", "a + 1", True), ("v_2", "(v_1 if c else 0)", True)], [("y", "v_2")])
+    ([], [('y', '(((a + 1) if c else 0))')])
+    """
+    exprs = {var: expr for var, expr, _ in assigns}
+    uses: dict[str, list[str]] = {}
+    for owner, expr in [(var, e) for var, e, _ in assigns] + [(f"<out {k}>", e) for k, e in items]:
+        for _, _, name in _names_in(expr):
+            if name in exprs:
+                uses.setdefault(name, []).append(owner)
+    movable = {var for var, expr, pure in assigns
+               if pure and ":=" not in expr and len(uses.get(var, ())) == 1}
+
+    def substitute(expr: str) -> str:
+        parts, last = [], 0
+        for start, end, name in _names_in(expr):
+            if name in movable:
+                parts += [expr[last:start], f"({resolved[name]})"]
+                last = end
+        return "".join(parts) + expr[last:] if parts else expr
+
+    resolved: dict[str, str] = {}
+    kept = []
+    for var, expr, pure in assigns:
+        resolved[var] = expr = substitute(expr)
+        if var not in movable:
+            kept.append((var, expr, pure))
+    return kept, [(key, substitute(expr)) for key, expr in items]
 
 
 def transform_fingerprint(spec: Any, state: Mapping[str, dict]) -> str:

@@ -123,3 +123,33 @@ def test_non_ascii_and_invalid_text_take_the_contract_rules(artifact):
     assert accented["desc_token_count"] == 3 and accented["desc_char_len"] == len("café  naïve\u3000end")
     with pytest.raises(fk.ContractError, match="description"):
         fitted.transform_row({**row, "description": "lone \ud800 surrogate"})
+
+
+def test_calendar_fields_beyond_year_9999_in_utc_agree_with_the_batch_path():
+    """A timestamp input read as a datetime is also kept as one for .hour/.weekday(); an offset
+    can push a valid input past datetime's range (year 10000 in UTC): microseconds take over."""
+    import pandas as pd
+
+    spec = fk.spec_from_yaml("""
+featurekit: 1
+name: far
+version: 1.0.0
+inputs: {t: {type: timestamp}}
+features:
+  h: hour(t)
+  d: day_of_week(t)
+  w: is_weekend(t)
+  m: month(t)
+  y: year(t)
+  dom: day_of_month(t)
+""")
+    fitted = spec.fit([{"t": "2020-01-01T00:00:00Z"}])
+    rows = [{"t": "9999-12-31T23:59:59-23:59"}, {"t": "0001-01-01T00:00:00"}, {"t": None},
+            {"t": __import__("datetime").datetime(2024, 2, 29, 23, 30)}]
+    batch = fitted.transform(pd.DataFrame({"t": pd.Series([r["t"] for r in rows], dtype=object)}))
+    for i, row in enumerate(rows):
+        got = fitted.transform_row(row)
+        want = {k: (None if pd.isna(v) else int(v)) for k, v in batch.iloc[i].to_dict().items()}
+        got = {k: (None if v is None else int(v)) for k, v in got.items()}
+        assert got == want, (row, got, want)
+    assert fitted.transform_row(rows[0])["y"] == 10000

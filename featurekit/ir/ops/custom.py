@@ -50,6 +50,7 @@ register(Op(
     may_yield_null=lambda n, p, t, r=None: True,
     batch=_batch,
     row=lambda ctx, a, p, s, t: f"{ctx.const(_entry(p).row)}({', '.join(a)})",
+    pure=False,  # user code: always evaluated, in graph order, like the batch path does
     # featurekit.testing registers this UDF (a scalar function with a vectorized twin), so the
     # conformance suite checks the udf op like any other
     test_params=({"fn": "featurekit_test_scale"},),

@@ -49,7 +49,7 @@ def _field(name: str, doc: str, batch, row, dtype: DType = DType.INT, attribute:
 
     def row_expr(ctx, a, p, s, t):
         dt = ctx.datetime_of(0) if attribute else None
-        return f"({dt}.{attribute})" if dt else row(a[0])
+        return f"({dt}.{attribute} if {dt} is not None else {row(a[0])})" if dt else row(a[0])
 
     register(Op(
         name=name, doc=doc + "\n\n    Null rule: propagate. Tolerance: exact.",
