@@ -259,12 +259,13 @@ def baseline_create(spec: Any, fitted_state: Mapping[str, dict]) -> dict[str, An
 
 
 def baseline_accumulate(spec: Any, fitted_state: Mapping[str, dict], chunk: Any, *, offset: int = 0,
-                        stride: int = 1) -> dict[str, Any]:
+                        stride: int = 1, inputs: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """One chunk's baseline accumulator.
 
     ``offset`` is the global position of the chunk's first row and ``stride`` the output
     sampling stride (rows whose global position is a multiple of it are transformed), so a
-    chunked or partitioned run samples exactly the rows a single-frame run does.
+    chunked or partitioned run samples exactly the rows a single-frame run does. ``inputs``
+    are the chunk's input columns when already read.
     """
     import numpy as np
 
@@ -273,9 +274,9 @@ def baseline_accumulate(spec: Any, fitted_state: Mapping[str, dict], chunk: Any,
     from featurekit.compile.contract import Coercer
 
     n = len(chunk)
-    coercers = {i.name: Coercer(i, where="fit") for i in spec.inputs}
-    names = [i.name for i in spec.inputs]
-    inputs = read_inputs(chunk, coercers, names, where="fit")
+    if inputs is None:
+        coercers = {i.name: Coercer(i, where="fit") for i in spec.inputs}
+        inputs = read_inputs(chunk, coercers, [i.name for i in spec.inputs], where="fit")
     acc = baseline_create(spec, fitted_state)
     acc["rows"] = n
     acc["stride"] = stride
@@ -438,14 +439,17 @@ def output_stride(rows: int) -> int:
 
 
 def compute_baseline(spec: Any, fitted_state: Mapping[str, dict], source: Callable[[], Iterator[Any]],
-                     rows: int | None = None) -> dict[str, Any]:
-    """One extra pass over ``source`` (a re-iterable of DataFrame chunks): the finalized baseline."""
+                     rows: int | None = None, inputs: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """One extra pass over ``source`` (a re-iterable of DataFrame chunks): the finalized baseline.
+
+    ``inputs``: every input column, already read, when ``source`` is one frame.
+    """
     if rows is None:
         rows = sum(len(c) for c in source())
     stride = output_stride(rows)
     acc, offset = None, 0
     for chunk in source():
-        part = baseline_accumulate(spec, fitted_state, chunk, offset=offset, stride=stride)
+        part = baseline_accumulate(spec, fitted_state, chunk, offset=offset, stride=stride, inputs=inputs)
         offset += len(chunk)
         acc = part if acc is None else baseline_merge([acc, part])
     if acc is None:

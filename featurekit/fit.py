@@ -79,13 +79,15 @@ def fit(spec: Spec, data: Any, *, progress: Callable[[str], None] | None = None,
         return fit_dask(spec, data, progress=progress)
     source = as_chunk_source(data, spec)
     started = time.perf_counter()
+    # one in-memory frame: read and check its inputs once for every pass and the baseline
+    read = _read_all_inputs(spec, data) if isinstance(data, pd.DataFrame) else None
     state: dict[str, dict] = {}
     rows = 0
     for level, nodes in enumerate(fit_levels(graph_roots(spec)), start=1):
         accs = None
         rows = 0
         for chunk in source():
-            part = accumulate(spec, nodes, state, chunk)
+            part = accumulate(spec, nodes, state, chunk, inputs=read)
             accs = part if accs is None else merge(spec, nodes, [accs, part])
             rows += len(chunk)
         state.update(finalize(spec, nodes, accs if accs is not None else create(spec, nodes)))
@@ -97,7 +99,8 @@ def fit(spec: Spec, data: Any, *, progress: Callable[[str], None] | None = None,
     if baseline:
         from featurekit.baseline import compute_baseline  # baseline statistics: one extra pass
 
-        stats = compute_baseline(spec, state, source, rows)
+        every_input = read is not None and len(read) == len(spec.inputs)
+        stats = compute_baseline(spec, state, source, rows, inputs=read if every_input else None)
     info = {"rows": rows, "seconds": round(time.perf_counter() - started, 6), "engine": "pandas"}
     fitted = FittedTransform(spec, state, fit_info=info)
     fitted.baseline_ = stats
@@ -118,17 +121,28 @@ def create(spec: Spec, nodes: list[CallNode]) -> dict[str, Any]:
     return {n.key: _analyzer(n).create() for n in nodes}
 
 
-def accumulate(spec: Spec, nodes: list[CallNode], state: Mapping[str, dict], chunk: pd.DataFrame) -> dict[str, Any]:
+def _read_all_inputs(spec: Spec, frame: pd.DataFrame) -> dict[str, Column]:
+    """The inputs the features use, read from ``frame`` with the contract applied (as
+    :func:`accumulate` would, pass after pass)."""
+    used = {n.name for n in walk(graph_roots(spec)) if isinstance(n, InputNode)}
+    names = [i.name for i in spec.inputs if i.name in used]
+    _check_columns(frame, spec, names)
+    return read_inputs(frame, {i.name: Coercer(i, where="fit") for i in spec.inputs}, names, where="fit")
+
+
+def accumulate(spec: Spec, nodes: list[CallNode], state: Mapping[str, dict], chunk: pd.DataFrame,
+               inputs: Mapping[str, Column] | None = None) -> dict[str, Any]:
     """One chunk's accumulators for one fit pass (``state`` holds earlier passes' results).
 
     This is the unit of distributed fitting: engines run it per partition and :func:`merge`
-    the results in any tree shape.
+    the results in any tree shape. ``inputs`` are the chunk's input columns when already read.
     """
     targets = [n.args[0] for n in nodes]
-    needed = sorted({n.name for n in walk(targets) if isinstance(n, InputNode)})
-    _check_columns(chunk, spec, needed)
-    coercers = {i.name: Coercer(i, where="fit") for i in spec.inputs if i.name in needed}
-    inputs = read_inputs(chunk, coercers, needed, where="fit")
+    if inputs is None:
+        needed = sorted({n.name for n in walk(targets) if isinstance(n, InputNode)})
+        _check_columns(chunk, spec, needed)
+        coercers = {i.name: Coercer(i, where="fit") for i in spec.inputs if i.name in needed}
+        inputs = read_inputs(chunk, coercers, needed, where="fit")
     cols = evaluate(targets, inputs, len(chunk), state)
     out = {}
     for node in nodes:
