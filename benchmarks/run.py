@@ -54,9 +54,13 @@ from featurekit.datasets import make_churn, to_rows  # noqa: E402
 SPEC_PATH = ROOT / "specs" / "churn.yaml"
 WARMUP_CALLS = 1_000
 ROW_CALLS = 5_000
+PARITY_GIVEN_ROWS = 5_000
+PARITY_FUZZ_ROWS = 20_000
 SKLEARN_ROW_CALLS = 300
 SKLEARN_ROW_WARMUP = 20
 ONNX_ROW_CALLS = 5_000
+PARITY_GIVEN_ROWS = 5_000
+PARITY_FUZZ_ROWS = 20_000
 BATCH32 = 32
 N_BATCH32 = 300
 EXPECTED_ULP_COLUMNS = {"spend_z", "session_z"}
@@ -68,6 +72,18 @@ def log(msg: str) -> None:
 
 
 # ----------------------------------------------------------------------------- timing helpers
+def parity_throughput(fitted, given) -> dict:
+    """Rows per second of ``featurekit.parity.check``: the given rows plus edge and fuzz rows,
+    through the batch path and the row path, compared value by value."""
+    from featurekit.parity import check
+
+    t0 = time.perf_counter()
+    report = check(fitted, given, fuzz=PARITY_FUZZ_ROWS, seed=0)
+    seconds = time.perf_counter() - t0
+    return {"rows": report.rows, "given_rows": report.given_rows, "generated_rows": report.generated_rows,
+            "seconds": seconds, "rows_per_s": report.rows / seconds, "ok": report.ok}
+
+
 def time_median(fn, repeats: int) -> tuple[float, list[float]]:
     return time_alternating([fn], repeats)[0]
 
@@ -380,9 +396,11 @@ def bench_size(n: int, args, hw, spec, onnx_ok: bool, onnx_reason: str) -> dict:
             load = {"status": "ok", "load_s": load_s}
     except Exception as exc:
         load = {"status": "n/a", "reason": f"{type(exc).__name__}: {exc}"}
+    log(f"size {n:,}: parity fuzz (both paths)")
+    parity = parity_throughput(fitted, ev.iloc[:PARITY_GIVEN_ROWS])
     res["featurekit"] = {"fit_s": fit_s, "fit_all_s": fit_all, "fit_no_baseline_s": fit_nb_s, "batch_s": tr_s,
                          "batch_all_s": tr_all, "batch_rows_per_s": n / tr_s, "batch_memory": mem, "row": row_fk,
-                         "transform_rows_32": b32, "artifact_load": load}
+                         "transform_rows_32": b32, "artifact_load": load, "parity": parity}
     res["handwritten"] = {"fit_s": hfit_s, "batch_s": htr_s, "batch_all_s": htr_all,
                           "batch_rows_per_s": n / htr_s, "batch_memory": hmem, "row": hrow}
 
@@ -495,6 +513,9 @@ def table(results: list[dict]) -> str:
         row("transform_rows/32 µs/row", fmt(f["transform_rows_32"]["per_row_p50_us"], "{:.2f}"), "-", "-", "-")
         load = f["artifact_load"]
         row("artifact load (s)", fmt(load.get("load_s"), "{:.4f}"), "-", "-", "-")
+        par = f["parity"]
+        row("parity fuzz rows/s", fmt(par["rows_per_s"], "{:,.0f}") + ("" if par["ok"] else " MISMATCH"),
+            "-", "-", "-")
         lines.append("ratios (same run):")
         for k, v in ra.items():
             lines.append(f"  {k:<40}{fmt(v, '{:.2f}')}")
