@@ -356,8 +356,6 @@ def slice_column(col: Column, start: int, stop: int) -> Column:
 class _Gather:
     """Assembles one output column from the blocks' results, into one preallocated array."""
 
-    _NUMPY = {DType.FLOAT: np.float64, DType.INT: np.int64, DType.TIMESTAMP: np.int64, DType.BOOL: np.bool_}
-
     def __init__(self, n: int) -> None:
         self.n = n
         self.values: Any = None

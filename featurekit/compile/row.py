@@ -78,7 +78,8 @@ class RowContext:
         self.namespace: dict[str, Any] = {k: v for k, v in vars(rowlib).items() if k.startswith("_") and
                                           callable(v) or k in ("bisect_right", "datetime_to_us")}
         self.namespace.update(_math=math, _NAN=math.nan, _INF=math.inf, _us_to_datetime=_us_to_datetime,
-                              _not_a_mapping=_not_a_mapping, _datetime_twin=_datetime_twin, _datetime=_dt.datetime, _UTC=_UTC,
+                              _not_a_mapping=_not_a_mapping, _datetime_twin=_datetime_twin,
+                              _datetime=_dt.datetime, _UTC=_UTC,
                               _EPOCH=_EPOCH, _EPOCH_NAIVE=_EPOCH_NAIVE, _US=_US, _zcrc=zlib.crc32,
                               _mlog1p=math.log1p, _mlog=math.log)
         self._consts: dict[tuple[str, str], str] = {}
