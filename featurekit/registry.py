@@ -190,6 +190,26 @@ NUMERIC = frozenset({DType.INT, DType.FLOAT})
 
 
 @dataclasses.dataclass(frozen=True)
+class RowSelect:
+    """Row code of a multi-column op where at most one column is ``value`` and every other
+    column is ``default`` (a one-hot encoding).
+
+    ``key`` is a Python expression; ``positions`` maps each value of it that selects a column
+    to that column's position. The row lowering starts every column at ``default`` in the
+    output template and sets the selected one with one dict lookup, instead of comparing the
+    key against each column's value.
+
+    >>> RowSelect("x", {"a": 0, "b": 1}).positions["b"]
+    1
+    """
+
+    key: str
+    positions: Mapping[Any, int]
+    value: Any = 1
+    default: Any = 0
+
+
+@dataclasses.dataclass(frozen=True)
 class Op:
     """One registered operation. See the module docstring for how the fields are used.
 
@@ -197,7 +217,8 @@ class Op:
     last). ``dtype_rule(arg_types, params)`` returns the output type or raises ``TypeError``
     with a user-facing message. ``batch(args, params, state) -> Column`` works on whole
     columns; ``row(ctx, arg_vars, params, state, arg_types) -> str`` returns one Python
-    expression over the argument variables. ``analyzer(params, arg_type)`` returns the
+    expression over the argument variables; an op with ``outputs`` returns one expression per
+    column, or a :class:`RowSelect`. ``analyzer(params, arg_type)`` returns the
     analyzer to fit on the first argument (or None when these params need no fit), and
     ``state_from(fitted, params)`` turns its result into the op's frozen state.
     ``int_range(params, arg_ranges)`` gives the inclusive range of an int result from the

@@ -18,8 +18,10 @@ import io
 import linecache
 import math
 import operator
+import sys
 import tokenize
 import zlib
+from collections import Counter
 from typing import Any, Callable, Mapping
 
 from featurekit import registry
@@ -86,6 +88,7 @@ class RowContext:
         self._arg_nullable: tuple[bool, ...] = ()
         self._arg_consts: tuple[Any, ...] = ()
         self._arg_datetimes: tuple[str | None, ...] = ()
+        self._arg_splits: tuple[tuple[str, str] | None, ...] = ()
         self.result_nullable = True
 
     def const(self, value: Any) -> str:
@@ -128,6 +131,16 @@ class RowContext:
         arithmetic on microseconds, and are the same numbers.
         """
         return self._arg_datetimes[i]
+
+    def null_split(self, i: int) -> tuple[str, str] | None:
+        """``(is_null, value)`` when argument ``i`` is null exactly where the condition
+        ``is_null`` holds, is the never-null expression ``value`` elsewhere, and is used by
+        nothing else; else None.
+
+        An op that replaces null (``coalesce``, ``impute``) can then emit
+        ``fill if is_null else value``, so the argument's None is never built and tested.
+        """
+        return self._arg_splits[i]
 
 
 def _input_lines(var: str, coercer_name: str, node: InputNode, spec: Any, twin: str | None = None) -> list[str]:
@@ -196,6 +209,8 @@ def compile_row(graph: Graph, state: Mapping[str, dict], spec: Any, output_names
     ctx = RowContext()
     roots = [graph.features[o] for o in graph.outputs]
     nodes = walk(roots)
+    uses = Counter(a.key for n in nodes if isinstance(n, CallNode) for a in n.args)
+    uses.update(node.key for node in roots)
     used_inputs = {n.name for n in nodes if isinstance(n, InputNode)}
     names: dict[str, str] = {}
     body: list[str] = ["def transform_row(row, /, log=None):"]
@@ -204,8 +219,11 @@ def compile_row(graph: Graph, state: Mapping[str, dict], spec: Any, output_names
         # one C call reads every input of a plain dict; anything else (a missing key, another
         # Mapping, a dict subclass whose __missing__ could insert keys) takes the .get reader
         targets = ", ".join(f"i_{k}" for k in range(len(read))) + ("," if len(read) == 1 else "")
-        ctx.namespace["_pick_inputs"] = operator.itemgetter(*(inp.name for inp in read))
-        ctx.namespace["_read_inputs"] = _input_reader(tuple(inp.name for inp in read))
+        # interned names: a caller's keys written in code are interned too, so the dict finds
+        # them by identity instead of comparing the strings
+        keys = tuple(sys.intern(inp.name) for inp in read)
+        ctx.namespace["_pick_inputs"] = operator.itemgetter(*keys)
+        ctx.namespace["_read_inputs"] = _input_reader(keys)
         pick = "_pick_inputs(row)" if len(read) > 1 else "(_pick_inputs(row),)"
         body += ["    if type(row) is dict:",
                  "        try:",
@@ -231,6 +249,8 @@ def compile_row(graph: Graph, state: Mapping[str, dict], spec: Any, output_names
             lines = [ln.replace("{domain}", domain) for ln in lines]
         body += lines
     assigns: list[tuple[str, str, bool]] = []  # (variable, expression, may be moved)
+    splits: dict[str, tuple[str, str]] = {}  # node key -> (is null, never-null value)
+    selects: dict[str, registry.RowSelect] = {}
     for node in nodes:
         if node.key in names:
             continue
@@ -243,24 +263,41 @@ def compile_row(graph: Graph, state: Mapping[str, dict], spec: Any, output_names
         ctx._arg_nullable = tuple(a.nullable for a in node.args)
         ctx._arg_consts = tuple(a.value if isinstance(a, ConstNode) else NOT_CONST for a in node.args)
         ctx._arg_datetimes = tuple(twins.get(a.key) for a in node.args)
+        ctx._arg_splits = tuple(splits.get(a.key) if uses[a.key] == 1 else None for a in node.args)
         ctx.result_nullable = node.nullable
         params = Params(dict(node.params))
-        expr = op.row(ctx, args, params, state.get(node.key), tuple(a.dtype for a in node.args))
+        types = tuple(a.dtype for a in node.args)
+        expr = op.row(ctx, args, params, state.get(node.key), types)
         var = f"v_{len(names)}"
         names[node.key] = var
+        if isinstance(expr, registry.RowSelect):
+            selects[node.key] = expr
+            continue
         if op.outputs is not None:
             assigns += [(f"{var}_{i}", part, op.pure) for i, part in enumerate(expr)]
             continue
         guards = [f"{a} is None" for a, arg in zip(args, node.args) if arg.nullable]
         if op.null_rule is NullRule.PROPAGATE and guards:
-            expr = f"None if ({' or '.join(guards)}) else ({expr})"
+            is_null = " or ".join(guards)
+            if op.pure and not op.result_nullable([False] * len(args), params, types):
+                splits[node.key] = (f"({is_null})", f"({expr})")
+            expr = f"None if ({is_null}) else ({expr})"
         assigns.append((var, expr, op.pure))
-    items = []
+    items: list[tuple[str, str | None]] = []  # (column, value); None: set by a lookup below
+    defaults: dict[str, Any] = {}  # template values of the columns a lookup sets
+    lookups: list[tuple[str, str, str]] = []  # (variable, expression giving a column or None, value)
     for feature in graph.outputs:
         node = graph.features[feature]
         var = names[node.key]
         cols = output_names[feature]
         op = registry.get(node.op) if isinstance(node, CallNode) else None
+        select = selects.get(node.key)
+        if select is not None:
+            table = ctx.const({key: sys.intern(cols[i]) for key, i in select.positions.items()})
+            defaults.update(dict.fromkeys(cols, select.default))
+            items += [(col, None) for col in cols]
+            lookups.append((f"{var}_col", f"{table}.get({select.key})", ctx.lit(select.value)))
+            continue
         if op is not None and op.outputs is not None:
             items += [(col, f"{var}_{i}") for i, col in enumerate(cols)]
             continue
@@ -273,15 +310,23 @@ def compile_row(graph: Graph, state: Mapping[str, dict], spec: Any, output_names
     if trace:
         items = [(key, var) for key, var in names.items()
                  if var.startswith(("i_", "v_")) and not _is_multi(graph, key)]
+        lookups = []
         label += " trace"
-    if not trace:  # the tracing variant keeps every intermediate value in its own variable
-        assigns, items = _inline_single_use(assigns, items)
+    else:  # the tracing variant keeps every intermediate value in its own variable
+        tails = [value for _, value in items if value is not None] + [expr for _, expr, _ in lookups]
+        assigns, tails = _inline_single_use(assigns, tails)
+        moved = iter(tails)
+        items = [(key, value if value is None else next(moved)) for key, value in items]
+        lookups = [(var, next(moved), value) for var, _, value in lookups]
     body += [f"    {var} = {expr}" for var, expr, _ in assigns]
     # copying a template with the output keys and then setting each value is cheaper than
-    # building a new dict from scratch (no hashing or resizing)
-    ctx.namespace["_OUT_KEYS"] = dict.fromkeys(key for key, _ in items)
+    # building a new dict from scratch (no hashing or resizing); the keys are interned, like
+    # the string constants of the compiled code, so each store finds its key by identity
+    ctx.namespace["_OUT_KEYS"] = {sys.intern(key): defaults.get(key) for key, _ in items}
     body.append("    _out = _OUT_KEYS.copy()")
-    body += [f"    _out[{key!r}] = {value}" for key, value in items]
+    body += [f"    _out[{key!r}] = {value}" for key, value in items if value is not None]
+    for var, expr, value in lookups:
+        body += [f"    {var} = {expr}", f"    if {var} is not None:", f"        _out[{var}] = {value}"]
     # optional serving log (featurekit.logger.ServingLogger or any callable(row, out, fingerprint));
     # a logger that raises never breaks serving
     body += ["    if log is not None:",
@@ -311,27 +356,30 @@ def _names_in(expr: str) -> list[tuple[int, int, str]]:
     return out
 
 
-def _inline_single_use(assigns: list[tuple[str, str, bool]], items: list[tuple[str, str]]
-                       ) -> tuple[list[tuple[str, str, bool]], list[tuple[str, str]]]:
-    """Move each value used exactly once into the expression that uses it.
+def _inline_single_use(assigns: list[tuple[str, str, bool]], tails: list[str]
+                       ) -> tuple[list[tuple[str, str, bool]], list[str]]:
+    """Move each value used exactly once into the expression that uses it; drop pure values
+    used nowhere.
 
-    The generated code then computes a value only where it is needed: the branches of
-    ``if_else`` and ``coalesce`` become lazy (``1 + crc32(code)`` only for a non-empty code),
-    and a variable store/load disappears per moved value. Only pure expressions move (ops with
+    ``tails`` are the expressions evaluated after the assignments (the output values). The
+    generated code then computes a value only where it is needed: the branches of ``if_else``
+    and ``coalesce`` become lazy (``1 + crc32(code)`` only for a non-empty code), and a
+    variable store/load disappears per moved value. Only pure expressions move or go (ops with
     ``pure=False`` stay where they are), and never ones binding a temporary (``:=``), so each
     expression still gives exactly the value it gave in its own statement.
 
-    >>> _inline_single_use([("v_1", "a + 1", True), ("v_2", "(v_1 if c else 0)", True)], [("y", "v_2")])
-    ([], [('y', '(((a + 1) if c else 0))')])
+    >>> _inline_single_use([("v_1", "a + 1", True), ("v_2", "(v_1 if c else 0)", True),
+    ...                     ("v_3", "a * 2", True)], ["v_2"])
+    ([], ['(((a + 1) if c else 0))'])
     """
     exprs = {var: expr for var, expr, _ in assigns}
     uses: dict[str, list[str]] = {}
-    for owner, expr in [(var, e) for var, e, _ in assigns] + [(f"<out {k}>", e) for k, e in items]:
+    for owner, expr in [(var, e) for var, e, _ in assigns] + [(f"<tail {i}>", e) for i, e in enumerate(tails)]:
         for _, _, name in _names_in(expr):
             if name in exprs:
                 uses.setdefault(name, []).append(owner)
     movable = {var for var, expr, pure in assigns
-               if pure and ":=" not in expr and len(uses.get(var, ())) == 1}
+               if pure and ":=" not in expr and len(uses.get(var, ())) <= 1}
 
     def substitute(expr: str) -> str:
         parts, last = [], 0
@@ -347,7 +395,7 @@ def _inline_single_use(assigns: list[tuple[str, str, bool]], items: list[tuple[s
         resolved[var] = expr = substitute(expr)
         if var not in movable:
             kept.append((var, expr, pure))
-    return kept, [(key, substitute(expr)) for key, expr in items]
+    return kept, [substitute(expr) for expr in tails]
 
 
 def transform_fingerprint(spec: Any, state: Mapping[str, dict]) -> str:

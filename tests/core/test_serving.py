@@ -153,3 +153,47 @@ features:
         got = {k: (None if v is None else int(v)) for k, v in got.items()}
         assert got == want, (row, got, want)
     assert fitted.transform_row(rows[0])["y"] == 10000
+
+
+def test_null_fills_and_one_hot_lowerings_agree_with_the_batch_path():
+    """``coalesce``/``impute`` over a value that is null only through its arguments test that
+    argument's null condition directly; ``one_hot`` sets its column with one lookup. Both
+    paths must still agree everywhere, including values used twice (not rewritten), several
+    fallbacks, int and bool categories, nulls and unseen values."""
+    from featurekit import parity
+
+    spec = fk.spec_from_yaml("""
+featurekit: 1
+name: lowerings
+version: 1.0.0
+inputs:
+  x: {type: float}
+  y: {type: float}
+  n: {type: int}
+  t: {type: timestamp}
+  s: {type: str}
+  flag: {type: bool}
+features:
+  z: coalesce(zscore(x), 0.0)
+  shared: abs(x)
+  shared_filled: coalesce(shared, -1.0)
+  chain: coalesce(log1p(x), sqrt(y), y, 2.5)
+  hour_filled: impute(hour(t), value=-1)
+  len_mean: impute(length(s), strategy="mean")
+  next_n: coalesce(n + 1, 0)
+  by_n: one_hot(n, prefix="n")
+  by_flag: one_hot(flag, prefix="f")
+  by_s: one_hot(s, prefix="s", top_k=3)
+""")
+    train = [{"x": float(i % 7) - 2.0, "y": float(i % 5), "n": i % 4, "t": f"2024-01-0{1 + i % 5}T0{i % 9}:00:00Z",
+              "s": "abcde"[i % 5] * (1 + i % 3), "flag": bool(i % 2)} for i in range(60)]
+    train[3].update(x=None, s=None, t=None, n=None, flag=None)
+    fitted = spec.fit(train)
+    report = parity.check(fitted, train, fuzz=600, seed=1)
+    assert report.ok, report.to_text(color=False)
+    out = fitted.transform_row({"x": None, "y": None, "n": 99, "t": None, "s": "zzz", "flag": None})
+    assert (out["z"], out["chain"], out["hour_filled"], out["next_n"]) == (0.0, 2.5, -1, 100)
+    assert [out[c] for c in fitted.output_columns if c.startswith(("n_", "f_", "s_"))] == \
+        [0] * sum(c.startswith(("n_", "f_", "s_")) for c in fitted.output_columns)
+    shared = fitted.transform_row({"x": -3.0, "y": 1.0, "n": 1, "t": None, "s": None, "flag": True})
+    assert (shared["shared"], shared["shared_filled"], shared["n_1"], shared["f_True"]) == (3.0, 3.0, 1, 1)

@@ -18,7 +18,7 @@ an = lazy("featurekit.analyzers")
 
 from featurekit.compile.column import Column
 from featurekit.ir.ops._util import bounded, fixed, never_null
-from featurekit.registry import AnalyzerRef, Kind, NullRule, Op, Param, Params, register
+from featurekit.registry import AnalyzerRef, Kind, NullRule, Op, Param, Params, RowSelect, register
 from featurekit.types import DType
 
 STR = frozenset({DType.STR})
@@ -127,7 +127,7 @@ def _one_hot_batch(args, p, s):
 
 
 def _one_hot_row(ctx, a, p, s, t):
-    return [f"(1 if {a[0]} == {ctx.lit(v)} else 0)" for v in s["vocab"]]
+    return RowSelect(a[0], {v: i for i, v in enumerate(s["vocab"])})
 
 
 register(Op(

@@ -177,7 +177,13 @@ def _coalesce(args, p, s):
 def _coalesce_row(ctx, a, p, s, t):
     expr = a[-1]
     for i in range(len(a) - 2, -1, -1):
-        expr = a[i] if not ctx.nullable(i) else f"({a[i]} if {a[i]} is not None else {expr})"
+        split = ctx.null_split(i)
+        if not ctx.nullable(i):
+            expr = a[i]
+        elif split is not None:
+            expr = f"({expr} if {split[0]} else {split[1]})"
+        else:
+            expr = f"({a[i]} if {a[i]} is not None else {expr})"
     return expr
 
 
@@ -398,10 +404,12 @@ def _impute_batch_type(values, p: Params) -> DType:
 def _impute_row(ctx, a, p, s, t):
     dtype = _impute_type(t, p)
     fill = _fill(p, s, dtype)
-    value = f"float({a[0]})" if dtype is DType.FLOAT and t[0] is DType.INT else a[0]
+    split = ctx.null_split(0)
+    is_null, x = (f"{a[0]} is None", a[0]) if split is None else split
+    value = f"float({x})" if dtype is DType.FLOAT and t[0] is DType.INT else x
     if not ctx.nullable(0):
         return value
-    return f"({ctx.lit(fill)} if {a[0]} is None else {value})"
+    return f"({ctx.lit(fill)} if {is_null} else {value})"
 
 
 register(Op(
