@@ -17,7 +17,6 @@ import datetime as _dt
 import io
 import linecache
 import math
-import operator
 import sys
 import tokenize
 import zlib
@@ -154,8 +153,9 @@ def _input_lines(var: str, coercer_name: str, node: InputNode, spec: Any, twin: 
     lines = []
     if t is DType.FLOAT:
         cond = f"type({var}) is not float or {var} != {var}"
-    elif t is DType.INT:
-        cond = f"type({var}) is not int or not (-9223372036854775808 <= {var} <= 9223372036854775807)"
+    elif t is DType.INT:  # one-digit bounds first: small ints compare on the interpreter's fast path
+        cond = (f"type({var}) is not int or not (-1073741824 <= {var} <= 1073741823) "
+                f"and not (-9223372036854775808 <= {var} <= 9223372036854775807)")
     elif t is DType.BOOL:
         cond = f"type({var}) is not bool"
     elif t is DType.STR:
@@ -180,6 +180,16 @@ def _input_lines(var: str, coercer_name: str, node: InputNode, spec: Any, twin: 
             if twin:
                 lines.append(f"    {twin} = _datetime_twin({var})")
         return lines
+    if t is DType.STR and spec.min is None and spec.max is None and spec.values is None:
+        # plain text: any str that encodes as UTF-8 (no lone surrogates) is accepted as it is;
+        # checking that inline spares non-ASCII text a call into the coercer
+        lines.append(f"    if type({var}) is not str:")
+        if spec.nullable:
+            lines += [f"        if {var} is not None:", f"            {var} = {slow}"]
+        else:
+            lines.append(f"        {var} = {slow}")
+        return lines + [f"    elif not {var}.isascii():", "        try:", f"            {var}.encode()",
+                        "        except UnicodeEncodeError:", f"            {var} = {slow}"]
     checks = []
     if spec.min is not None:
         checks.append(f"{var} < {spec.min!r}")
@@ -216,19 +226,13 @@ def compile_row(graph: Graph, state: Mapping[str, dict], spec: Any, output_names
     body: list[str] = ["def transform_row(row, /, log=None):"]
     read = [inp for inp in spec.inputs if inp.name in used_inputs]
     if read:
-        # one C call reads every input of a plain dict; anything else (a missing key, another
-        # Mapping, a dict subclass whose __missing__ could insert keys) takes the .get reader
+        # a plain dict is subscripted directly; anything else (a missing key, another Mapping,
+        # a dict subclass whose __missing__ could insert keys) takes the .get reader
         targets = ", ".join(f"i_{k}" for k in range(len(read))) + ("," if len(read) == 1 else "")
-        # interned names: a caller's keys written in code are interned too, so the dict finds
-        # them by identity instead of comparing the strings
-        keys = tuple(sys.intern(inp.name) for inp in read)
-        ctx.namespace["_pick_inputs"] = operator.itemgetter(*keys)
-        ctx.namespace["_read_inputs"] = _input_reader(keys)
-        pick = "_pick_inputs(row)" if len(read) > 1 else "(_pick_inputs(row),)"
-        body += ["    if type(row) is dict:",
-                 "        try:",
-                 f"            {targets} = {pick}",
-                 "        except KeyError:",
+        ctx.namespace["_read_inputs"] = _input_reader(tuple(inp.name for inp in read))
+        body += ["    if type(row) is dict:", "        try:"]
+        body += [f"            i_{k} = row[{inp.name!r}]" for k, inp in enumerate(read)]
+        body += ["        except KeyError:",
                  f"            {targets} = _read_inputs(row)",
                  "    else:",
                  f"        {targets} = _read_inputs(row)"]

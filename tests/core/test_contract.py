@@ -46,8 +46,11 @@ def same(a, b):
 
 @pytest.mark.parametrize("contract, values", [
     ("  x: {type: float}", [1.5, 2, None, float("nan"), True, "1.5", 2**53, 2**53 + 1, b"1", [1.0]]),
-    ("  x: {type: int}", [1, 2.0, 2.5, None, True, "3", 2**63, -(2**63), float("inf")]),
-    ("  x: {type: str}", ["a", "", "ß", None, 1, "\ud800", b"a"]),
+    ("  x: {type: int}", [1, 2.0, 2.5, None, True, "3", 2**63, -(2**63), float("inf"), 2**30 - 1, 2**30,
+                          -(2**30), -(2**30) - 1, 2**63 - 1, -(2**63) - 1]),
+    ("  x: {type: str}", ["a", "", "ß", None, 1, "\ud800", "é\udfff", b"a"]),
+    ("  x: {type: str, nullable: false}", ["a", "ß", None, "\ud800", 1]),
+    ("  x: {type: category, values: [a, é]}", ["a", "é", "ß", "\ud800", None]),
     ("  x: {type: bool}", [True, False, None, 1, "true"]),
     ("  x: {type: float, min: 0, max: 10, on_violation: clip}", [-1.0, 5.0, 11.0, None, "x"]),
     ("  x: {type: float, min: 0, on_violation: null}", [-1.0, 5.0, "bad", None]),

@@ -10,6 +10,8 @@ different implementations.
 
 from __future__ import annotations
 
+import math
+
 from featurekit._lazy import lazy
 np = lazy("numpy")
 
@@ -344,6 +346,19 @@ def _scale(args, center: float, scale: float):
         return (args[0].values - center) / scale
 
 
+def _scale_row(ctx, x: str, center: float, scale: float) -> str:
+    """Row code of ``(x - center) / scale``; ``x - 0.0`` is ``x`` for every float (-0.0 too),
+    so a zero center is left out.
+
+    >>> from featurekit.compile.row import RowContext
+    >>> _scale_row(RowContext(), "v", 0.0, 2.0), _scale_row(RowContext(), "v", -0.0, 2.0)
+    ('(v / 2.0)', '((v - (-0.0)) / 2.0)')
+    """
+    if center == 0.0 and math.copysign(1.0, center) > 0:
+        return f"({x} / {ctx.lit(scale)})"
+    return f"(({x} - {ctx.lit(center)}) / {ctx.lit(scale)})"
+
+
 def _zscore_state(fitted: dict, p: Params) -> dict:
     mean = fitted["mean"] if fitted["mean"] is not None else 0.0
     std = fitted["std"]
@@ -361,7 +376,7 @@ register(Op(
     args=(NUMERIC,), float_args=True, dtype_rule=fixed(DType.FLOAT),
     analyzer=lambda p, t: AnalyzerRef("MeanVar"), state_from=_zscore_state,
     batch=lambda args, p, s: _scale(args, s["mean"], s["std"]),
-    row=lambda ctx, a, p, s, t: f"(({a[0]} - {ctx.lit(s['mean'])}) / {ctx.lit(s['std'])})",
+    row=lambda ctx, a, p, s, t: _scale_row(ctx, a[0], s["mean"], s["std"]),
 ))
 
 
@@ -383,7 +398,7 @@ register(Op(
     args=(NUMERIC,), float_args=True, dtype_rule=fixed(DType.FLOAT),
     analyzer=lambda p, t: AnalyzerRef("MinMax"), state_from=_minmax_state,
     batch=lambda args, p, s: _scale(args, s["min"], s["range"]),
-    row=lambda ctx, a, p, s, t: f"(({a[0]} - {ctx.lit(s['min'])}) / {ctx.lit(s['range'])})",
+    row=lambda ctx, a, p, s, t: _scale_row(ctx, a[0], s["min"], s["range"]),
 ))
 
 
@@ -404,7 +419,7 @@ register(Op(
     args=(NUMERIC,), float_args=True, dtype_rule=fixed(DType.FLOAT),
     analyzer=lambda p, t: AnalyzerRef("Quantiles", (25.0, 50.0, 75.0)), state_from=_robust_state,
     batch=lambda args, p, s: _scale(args, s["median"], s["iqr"]),
-    row=lambda ctx, a, p, s, t: f"(({a[0]} - {ctx.lit(s['median'])}) / {ctx.lit(s['iqr'])})",
+    row=lambda ctx, a, p, s, t: _scale_row(ctx, a[0], s["median"], s["iqr"]),
 ))
 
 
