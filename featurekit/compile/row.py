@@ -14,11 +14,10 @@ dict, and keep no state between calls (thread-safe).
 from __future__ import annotations
 
 import datetime as _dt
-import io
 import linecache
 import math
+import re
 import sys
-import tokenize
 import zlib
 from collections import Counter
 from typing import Any, Callable, Mapping
@@ -349,15 +348,17 @@ def compile_row(graph: Graph, state: Mapping[str, dict], spec: Any, output_names
     return namespace["transform_row"], source
 
 
+_STRING_OR_NAME = re.compile(r"""'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"|(?<![\w.])([A-Za-z_]\w*)""")
+
+
 def _names_in(expr: str) -> list[tuple[int, int, str]]:
-    """``(start, end, name)`` of every identifier token of a one-line expression (string
-    literals and attribute names are other tokens, so they never match a variable)."""
-    out = []
-    tokens = list(tokenize.generate_tokens(io.StringIO(expr).readline))
-    for i, tok in enumerate(tokens):
-        if tok.type == tokenize.NAME and not (i and tokens[i - 1].string == "."):
-            out.append((tok.start[1], tok.end[1], tok.string))
-    return out
+    r"""``(start, end, name)`` of every identifier of a one-line generated expression; string
+    literals (as ``repr`` writes them), attribute names and number suffixes never match.
+
+    >>> _names_in("_k1.get(v_2, 'v_3 \\' v_4') + x.v_5 + 1e6")
+    [(0, 3, '_k1'), (8, 11, 'v_2'), (29, 30, 'x')]
+    """
+    return [(m.start(1), m.end(1), m.group(1)) for m in _STRING_OR_NAME.finditer(expr) if m.group(1)]
 
 
 def _inline_single_use(assigns: list[tuple[str, str, bool]], tails: list[str]

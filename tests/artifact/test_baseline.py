@@ -197,3 +197,19 @@ features:
     from featurekit import _json
 
     json.loads(_json.dumps(fitted.baseline_), parse_constant=lambda c: pytest.fail(f"bare {c}"))
+
+
+def test_log_buckets_hold_their_values_exactly():
+    """``gamma**(k-1) < x <= gamma**k`` in float64 for every value, including the powers
+    themselves and their float neighbours (where a computed logarithm can round either way)."""
+    from featurekit.baseline import _GAMMA, _log_bucket
+
+    powers = np.power(_GAMMA, np.arange(-1046, 35800, dtype=np.float64))
+    powers = powers[(powers >= 1e-9) & np.isfinite(powers)]
+    rng = np.random.default_rng(0)
+    x = np.concatenate([powers, np.nextafter(powers, 0.0), np.nextafter(powers, np.inf),
+                        10.0 ** rng.uniform(-9, 308, 200_000), [1e-9, 1.0, 1.7976931348623157e308]])
+    x = x[(x >= 1e-9) & np.isfinite(x)]
+    k = _log_bucket(x).astype(np.float64)
+    with np.errstate(over="ignore"):
+        assert (np.power(_GAMMA, k - 1) < x).all() and (x <= np.power(_GAMMA, k)).all()

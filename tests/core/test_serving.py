@@ -10,6 +10,8 @@ import threading
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import featurekit as fk
 from featurekit.datasets import make_churn, to_rows
@@ -197,3 +199,25 @@ features:
         [0] * sum(c.startswith(("n_", "f_", "s_")) for c in fitted.output_columns)
     shared = fitted.transform_row({"x": -3.0, "y": 1.0, "n": 1, "t": None, "s": None, "flag": True})
     assert (shared["shared"], shared["shared_filled"], shared["n_1"], shared["f_True"]) == (3.0, 3.0, 1, 1)
+
+
+@given(literals=st.lists(st.text() | st.floats(allow_nan=False, allow_infinity=False) | st.integers(), max_size=4),
+       names=st.lists(st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,6}", fullmatch=True), min_size=1, max_size=4))
+@settings(max_examples=300, deadline=None)
+def test_the_row_compilers_name_scanner_agrees_with_pythons_tokenizer(literals, names):
+    """Values move between generated expressions by name; the scanner must see exactly the
+    identifiers Python's tokenizer sees, whatever text the string constants hold."""
+    import io
+    import keyword
+    import tokenize
+
+    from featurekit.compile.row import RowContext, _names_in
+
+    names = [n for n in names if not keyword.iskeyword(n)] or ["v_1"]
+    ctx = RowContext()
+    parts = [f"{names[i % len(names)]}.get({ctx.lit(v)}, {names[-1 - i % len(names)]})" for i, v in enumerate(literals)]
+    expr = " + ".join(parts + [f"({names[0]} if {names[-1]} is None else x.{names[0]})"])
+    tokens = list(tokenize.generate_tokens(io.StringIO(expr).readline))
+    expected = [(t.start[1], t.end[1], t.string) for i, t in enumerate(tokens)
+                if t.type == tokenize.NAME and not (i and tokens[i - 1].string == ".")]
+    assert _names_in(expr) == expected
