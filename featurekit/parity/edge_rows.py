@@ -45,29 +45,25 @@ def _neighbours(x: float) -> list[float]:
     return [math.nextafter(x, -math.inf), x, math.nextafter(x, math.inf)]
 
 
-def _numbers_in(state: Any) -> Iterable[float]:
-    """Every finite number inside a fitted state (edges, bounds, means, fills, counts)."""
-    if isinstance(state, bool):
-        return
-    if isinstance(state, (int, float)):
-        yield float(state)
-    elif isinstance(state, Mapping):
+def _leaves(state: Any) -> Iterable[Any]:
+    """Every scalar inside a fitted state (nested mappings and lists walked in order)."""
+    if isinstance(state, Mapping):
         for v in state.values():
-            yield from _numbers_in(v)
+            yield from _leaves(v)
     elif isinstance(state, (list, tuple)):
         for v in state:
-            yield from _numbers_in(v)
+            yield from _leaves(v)
+    else:
+        yield state
+
+
+def _numbers_in(state: Any) -> Iterable[float]:
+    """Every number inside a fitted state (edges, bounds, means, fills, counts), as float."""
+    return (float(v) for v in _leaves(state) if isinstance(v, (int, float)) and not isinstance(v, bool))
 
 
 def _strings_in(state: Any) -> Iterable[str]:
-    if isinstance(state, str):
-        yield state
-    elif isinstance(state, Mapping):
-        for v in state.values():
-            yield from _strings_in(v)
-    elif isinstance(state, (list, tuple)):
-        for v in state:
-            yield from _strings_in(v)
+    return (v for v in _leaves(state) if isinstance(v, str))
 
 
 def _spec_literals(spec: Any) -> Iterable[Any]:

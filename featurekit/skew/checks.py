@@ -181,8 +181,12 @@ def iter_blocks(source: Any, counters: dict[str, Any]) -> Iterator[tuple[str, An
                     break
 
 
-def _parse_lines(lines: list[bytes], counters: dict[str, Any]) -> Iterator[dict[str, Any]]:
+def _parse_lines(lines: Iterable[bytes | str], counters: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """The log records in JSONL ``lines``; blank lines are skipped, others that are not a JSON
+    object with an ``input`` object are counted in ``counters["corrupt"]``."""
     for line in lines:
+        if not line.strip():
+            continue
         try:
             rec = json.loads(line)
         except ValueError:
@@ -282,22 +286,11 @@ def iter_chunks(source: Any, counters: dict[str, Any], size: int = CHUNK) -> Ite
     else:
         sources = [source]
     chunk: list[dict[str, Any]] = []
-    loads = json.loads
     for src in sources:
         if isinstance(src, str):
             for path in _paths(src):
                 with _open_log(path, counters) as fh:
-                    for line in fh:
-                        if not line.strip():
-                            continue
-                        try:
-                            rec = loads(line)
-                        except ValueError:
-                            counters["corrupt"] += 1
-                            continue
-                        if type(rec) is not dict or type(rec.get("input")) is not dict:
-                            counters["corrupt"] += 1
-                            continue
+                    for rec in _parse_lines(fh, counters):
                         chunk.append(rec)
                         if len(chunk) >= size:
                             yield chunk
