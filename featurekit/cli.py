@@ -326,7 +326,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", help="write the report to this file (the summary still goes to stderr)")
     p.add_argument("--rtol", type=float, default=0.0)
     p.add_argument("--atol", type=float, default=0.0)
-    p.add_argument("--ulps", type=int, default=None, help="float tolerance in ULPs (default: per op)")
+    p.add_argument("--ulps", type=int, default=None, help="float tolerance in ULPs (default: 0, bit-exact; a custom function may declare its own)")
     p.add_argument("--max-examples", type=int, default=20, help="examples kept per column (default 20)")
     p.set_defaults(func=cmd_parity)
     p = add("skew", "compare logged serving records with the training baseline and the batch path")

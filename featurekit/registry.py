@@ -3,8 +3,8 @@
 An :class:`Op` holds its spec name, its parameters with constraints, its argument types and
 type rule, its null rule, an optional analyzer (what ``fit`` learns), its vectorized batch
 implementation, its row implementation (a builder that returns a Python expression for the
-generated row function), its parity tolerance and the small configurations the conformance
-suite runs. Adding an op means adding one entry with :func:`register` in ``featurekit/ir/ops``;
+generated row function) and the small configurations the conformance suite runs. The two
+implementations must agree bit for bit on every input, on every CPU. Adding an op means adding one entry with :func:`register` in ``featurekit/ir/ops``;
 the parser, the DSL, both compilers, the docs and the conformance suite pick it up from here.
 
 >>> from featurekit import registry
@@ -168,23 +168,6 @@ class AnalyzerRef(tuple):
         return getattr(analyzers, self[0])(*self[1:])
 
 
-@dataclasses.dataclass(frozen=True)
-class Tolerance:
-    """How closely the batch and row paths must agree for an op.
-
-    ``ulps == 0`` means bit-exact. A positive bound is declared only where the two paths call
-    different library math (numpy's vectorized ``log`` vs ``math.log``).
-    """
-
-    ulps: int = 0
-
-    @property
-    def exact(self) -> bool:
-        return self.ulps == 0
-
-
-EXACT = Tolerance(0)
-
 ANY = frozenset(DType)
 NUMERIC = frozenset({DType.INT, DType.FLOAT})
 
@@ -253,7 +236,6 @@ class Op:
     promote: tuple[int, ...] = ()
     check_params: Callable[[Params], None] | None = None
     derived_params: Callable[[Params], dict[str, Any]] | None = None
-    tolerance: Tolerance = EXACT
     test_params: tuple[Mapping[str, Any], ...] = ({},)
     expected_failures: Mapping[str, str] = dataclasses.field(default_factory=dict)
     symbol: str | None = None

@@ -45,6 +45,7 @@ class UDF:
     arg_types: tuple[DType, ...]
     vectorized: Callable[..., Any] | None = None
     code_sha256: str = ""
+    ulps: int = 0
 
 
 _UDFS: dict[str, UDF] = {}
@@ -73,25 +74,30 @@ def _dtype(name: str) -> DType:
 
 
 def register_udf(fn: Callable[..., Any], *, dtype: str, args: Sequence[str], name: str | None = None,
-                 vectorized: Callable[..., Any] | None = None) -> UDF:
+                 vectorized: Callable[..., Any] | None = None, ulps: int = 0) -> UDF:
     """Register ``fn`` under ``name`` (default: its ``__name__``) and return the :class:`UDF`.
 
     ``vectorized`` receives numpy arrays (text as pyarrow arrays) of the non-null rows and
     returns an array of the results; the conformance suite checks it agrees with ``fn``.
+    ``ulps`` is the float tolerance the parity tester allows between the two (0: bit-exact,
+    the default; declare more only when the twin calls other math than ``fn``, such as
+    ``numpy.log`` against ``math.log``, whose results differ by CPU).
     Registering a different function under an existing name replaces it.
     """
+    if not isinstance(ulps, int) or isinstance(ulps, bool) or ulps < 0:
+        raise ValueError(f"udf {name or fn.__name__!r}: ulps must be an int >= 0; got {ulps!r}")
     udf_name = name or fn.__name__
     entry = UDF(udf_name, fn, _dtype(dtype), tuple(_dtype(a) for a in args), vectorized,
-                _source_hash(fn, vectorized))
+                _source_hash(fn, vectorized), ulps)
     _UDFS[udf_name] = entry
     return entry
 
 
 def udf(*, dtype: str, args: Sequence[str], name: str | None = None,
-        vectorized: Callable[..., Any] | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        vectorized: Callable[..., Any] | None = None, ulps: int = 0) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorator form of :func:`register_udf`; returns the function unchanged."""
     def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
-        register_udf(fn, dtype=dtype, args=args, name=name, vectorized=vectorized)
+        register_udf(fn, dtype=dtype, args=args, name=name, vectorized=vectorized, ulps=ulps)
         return fn
     return wrap
 

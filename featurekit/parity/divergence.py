@@ -2,7 +2,9 @@
 
 Both paths evaluate every intermediate node of the feature's graph (the row path through a
 tracing variant of its generated function); nodes are compared in dependency order and the
-first one that differs is reported with its op, parameters and both values.
+first one that differs in any bit is reported with its op, parameters and both values. That
+is where a difference starts: a 1-ULP difference in ``log1p`` that a later ``zscore``
+amplifies is reported at ``log1p``.
 """
 
 from __future__ import annotations
@@ -42,8 +44,7 @@ def _batch_values(fitted: "FittedTransform", row: Mapping[str, Any], nodes: list
 
 def first_divergent_op(fitted: "FittedTransform", row: Mapping[str, Any], column: str) -> str | None:
     """``"op(params) in feature F: batch X vs row Y"`` for the first differing node, or None."""
-    from featurekit import registry
-    from featurekit.parity.compare import same_value
+    from featurekit.parity.compare import node_tolerance, same_value
 
     graph = fitted.spec.graph
     feature = next((f for f, cols in fitted.output_names.items() if column in cols), None)
@@ -59,8 +60,7 @@ def first_divergent_op(fitted: "FittedTransform", row: Mapping[str, Any], column
         if node.key not in batch or node.key not in traced:
             continue
         b, r = batch[node.key], traced[node.key]
-        ulps = registry.get(node.op).tolerance.ulps if isinstance(node, CallNode) else 0
-        if same_value(b, r, ulps) is not None:
+        if same_value(b, r, node_tolerance(node)) is not None:
             what = (f"{node.op}({', '.join(f'{k}={v!r}' for k, v in node.params)})" if isinstance(node, CallNode)
                     else f"input {node.name!r}")
             return f"{what} in feature {feature!r}: batch {b!r} vs row {r!r}"

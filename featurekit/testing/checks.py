@@ -24,7 +24,7 @@ import random
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from featurekit import registry
-from featurekit.parity.compare import batch_records, same_value
+from featurekit.parity.compare import batch_records, column_tolerances, same_value
 from featurekit.registry import Op
 from featurekit.testing import strategies as fks
 from featurekit.types import DType
@@ -193,6 +193,11 @@ def _both_paths(fitted: Any, rows: Sequence[Mapping[str, Any]], types: Sequence[
     return batch, fitted.transform_rows(rows)
 
 
+def _ulps(fitted: Any) -> int:
+    """The case's float tolerance: 0 (bit-exact) unless a custom function declares ``ulps``."""
+    return max(column_tolerances(fitted).values(), default=0)
+
+
 def _fit_note(fit_rows: Any) -> str:
     return "" if fit_rows is None else f"\n  fit rows: {_short(list(fit_rows))}"
 
@@ -236,7 +241,26 @@ def check_batch_row_parity(op: Op, params: Mapping[str, Any], types: Sequence[DT
         fitted = fitted_for(op, params, types, rows if fit_rows is None else fit_rows)
     batch, row_out = _both_paths(fitted, rows, types)
     compare_outputs(describe_case(op, params, types), "check_batch_row_parity", rows, batch, row_out,
-                    op.tolerance.ulps, extra=_fit_note(fit_rows))
+                    _ulps(fitted), extra=_fit_note(fit_rows))
+
+
+def check_bulk_exactness(op: Op, params: Mapping[str, Any], types: Sequence[DType], n: int,
+                         seed: int = 0) -> None:
+    """Batch equals row bit for bit on ``n`` seeded bulk rows (:mod:`featurekit.testing.bulk`).
+
+    Analyzed ops are fitted on 2,000 bulk rows of another seed; the transform rows also hit
+    the fitted state's values and their neighbours.
+    """
+    from featurekit.testing.bulk import bulk_rows
+
+    pvals = param_values(params)
+    fit_rows = bulk_rows(types, 2000, seed=seed + 1, extra={i: pvals for i in range(len(types))})
+    fitted = fitted_for(op, params, types, fit_rows)
+    svals = state_values(fitted)
+    rows = bulk_rows(types, n, seed=seed, extra={i: pvals + svals for i in range(len(types))})
+    batch, row_out = _both_paths(fitted, rows, types)
+    compare_outputs(describe_case(op, params, types), "check_bulk_exactness", rows, batch, row_out,
+                    _ulps(fitted), extra=f"\n  bulk seed {seed}, {n} rows; fit on bulk seed {seed + 1}")
 
 
 def check_row_order_invariance(op: Op, params: Mapping[str, Any], types: Sequence[DType],
@@ -299,9 +323,9 @@ def check_missing_keys(op: Op, params: Mapping[str, Any], types: Sequence[DType]
     null_row = {n: None for n in fks.input_names(types)}
     batch, row_out = _both_paths(fitted, [null_row], types)
     case = describe_case(op, params, types)
-    compare_outputs(case, "check_missing_keys", [{}], batch, [fitted.transform_row({})], op.tolerance.ulps,
+    compare_outputs(case, "check_missing_keys", [{}], batch, [fitted.transform_row({})], _ulps(fitted),
                     extra=_fit_note(rows))
-    compare_outputs(case, "check_missing_keys", [null_row], batch, row_out, op.tolerance.ulps,
+    compare_outputs(case, "check_missing_keys", [null_row], batch, row_out, _ulps(fitted),
                     extra=_fit_note(rows))
 
 
@@ -311,7 +335,7 @@ def check_empty_fit(op: Op, params: Mapping[str, Any], types: Sequence[DType],
     fitted = _fit(op, params, types, [])
     batch, row_out = _both_paths(fitted, rows, types)
     compare_outputs(describe_case(op, params, types), "check_empty_fit", rows, batch, row_out,
-                    op.tolerance.ulps, extra="\n  fitted on zero rows")
+                    _ulps(fitted), extra="\n  fitted on zero rows")
 
 
 def _bad_values(param: registry.Param) -> list[Any]:

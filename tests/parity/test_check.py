@@ -46,14 +46,6 @@ def test_replay_finds_a_patched_serving_output(churn, tmp_path):
     assert report.failing[0].mismatches == 1 and report.failing[0].examples[0].row == 7
 
 
-def test_first_divergent_op_is_named_for_a_broken_op(churn, monkeypatch):
-    fitted, evaluation = churn
-    from featurekit.parity.divergence import first_divergent_op
-
-    row = to_rows(evaluation[:1])[0]
-    assert first_divergent_op(fitted, row, "spend_z") is None
-
-
 def test_cli_parity_exit_codes_and_junit(churn, tmp_path):
     fitted, evaluation = churn
     art = fitted.save(tmp_path / "art")

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any, Callable
+
 from featurekit._lazy import lazy
+from featurekit.compile.column import Column
+from featurekit.registry import Params
+from featurekit.types import DType
+
 np = lazy("numpy")
 pa = lazy("pyarrow")
 pc = lazy("pyarrow.compute")
-
-from typing import Any, Callable
-
-
-from featurekit.compile.column import Column
-
-np = lazy("numpy")
-pa = lazy("pyarrow")
-from featurekit.registry import Params
-from featurekit.types import DType
+pd = lazy("pandas")
 
 
 def same_as_first(types: tuple[DType, ...], p: Params) -> DType:
@@ -87,6 +84,55 @@ def map_distinct(arr: pa.Array, fn: Callable[[str], Any], dtype: Any) -> tuple[n
     filled = np.array([0 if r is None else r for r in results], dtype=dtype) if results else np.zeros(0, dtype)
     idx = encoded.indices.to_numpy(zero_copy_only=False)
     return filled[idx], none[idx]
+
+
+#: Strided sample size that decides whether :func:`map_floats` first collapses repeated inputs.
+_REPEAT_SAMPLE = 1024
+
+
+def map_floats(fn: Callable[..., float], *arrays: np.ndarray) -> np.ndarray:
+    """``fn`` element-wise over float64 arrays, calling the very scalar function the row path calls.
+
+    This is how library math (``log``, ``exp``, ``sin``, ``pow``...) stays bit-identical
+    between the paths on every CPU: numpy's SIMD kernels differ from the C library by 1 ULP on
+    some inputs on some machines, so the batch path never uses them for these ops. When the
+    inputs repeat (ints, rounded values, constants) ``fn`` runs once per distinct argument
+    tuple, distinct by bit pattern so ``-0.0`` and ``0.0`` stay apart; otherwise once per
+    element. ``fn`` must accept every float64 (the values at null positions included).
+
+    >>> import math
+    >>> map_floats(math.copysign, np.array([1.0, 2.0, 1.0]), np.array([-0.0, 0.0, -0.0])).tolist()
+    [-1.0, 2.0, -1.0]
+    """
+    cols = [np.ascontiguousarray(a, dtype=np.float64) for a in arrays]
+    n = len(cols[0])
+    if n > _REPEAT_SAMPLE and _mostly_repeated(cols, n):
+        codes, representative = _distinct_tuples(cols)
+        return _call_each(fn, [c[representative] for c in cols])[codes]
+    return _call_each(fn, cols)
+
+
+def _call_each(fn: Callable[..., float], cols: list[np.ndarray]) -> np.ndarray:
+    return np.fromiter(map(fn, *(c.tolist() for c in cols)), dtype=np.float64, count=len(cols[0]))
+
+
+def _mostly_repeated(cols: list[np.ndarray], n: int) -> bool:
+    """Whether a strided sample of the argument tuples holds at most half distinct ones."""
+    step = n // _REPEAT_SAMPLE
+    sample = list(zip(*(c[::step].view(np.int64).tolist() for c in cols)))
+    return 2 * len(set(sample)) <= len(sample)
+
+
+def _distinct_tuples(cols: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """``(codes, representative)``: a code per position, equal exactly where every argument has
+    the same bit pattern, and one position holding each code."""
+    codes = None
+    for col in cols:
+        part, uniques = pd.factorize(col.view(np.int64))
+        codes = part if codes is None else pd.factorize(codes * len(uniques) + part)[0]
+    representative = np.empty(int(codes.max()) + 1 if len(codes) else 0, dtype=np.intp)
+    representative[codes] = np.arange(len(codes))
+    return codes, representative
 
 
 def column(values: Any, null: np.ndarray | None = None) -> Column:

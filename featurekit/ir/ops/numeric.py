@@ -4,27 +4,30 @@ Type rules: ``int (+ - *) int -> int`` (a result outside int64 is null, in both 
 anything with a float -> float (the int side is converted first, exactly as numpy casts
 int64 to float64). ``/`` always gives float; division by zero gives null. Library math
 (``log``, ``exp``, ``pow``...) follows C/IEEE semantics in both paths (``log(0) = -inf``,
-``sqrt(-1) = nan``) and declares a ULP tolerance because numpy and ``math`` may call
-different implementations.
+``sqrt(-1) = nan``). Its batch kernels call the row path's scalar helpers
+(:mod:`featurekit.compile.rowlib`, i.e. CPython's ``math``) rather than numpy's vectorized
+math, whose SIMD kernels differ by 1 ULP on some CPUs: every op is bit-exact on every machine.
 """
 
 from __future__ import annotations
 
 import math
 
+from typing import Callable
+
 from featurekit._lazy import lazy
-np = lazy("numpy")
-
-
+from featurekit.compile import rowlib
 from featurekit.compile.column import Column
-from featurekit.ir.ops._util import always_maybe_null, bounded, errstate, fits_int64, fixed, same_as_first
-from featurekit.registry import AnalyzerRef, NUMERIC, Kind, NullRule, Op, Param, Params, Tolerance, register
+from featurekit.ir.ops._util import (always_maybe_null, bounded, errstate, fits_int64, fixed, map_floats,
+                                     same_as_first)
+from featurekit.registry import NUMERIC, AnalyzerRef, Kind, NullRule, Op, Param, Params, register
 from featurekit.types import DType
+
+np = lazy("numpy")
 
 FLOAT = frozenset({DType.FLOAT})
 INT_LO, INT_HI = -(2**63), 2**63 - 1
 _INT_RANGE = f"{INT_LO} <= (_r := {{}}) <= {INT_HI}"
-LIBM = Tolerance(ulps=4)  # numpy's vectorized math vs CPython's libm calls; measured max in notes
 
 
 def _int_checked(expr: str) -> str:
@@ -67,7 +70,8 @@ def _range_abs(p, r):
 
 def _add(args, p, s):
     a, b = args[0].values, args[1].values
-    r = a + b
+    with errstate():
+        r = a + b
     if r.dtype.kind == "f":
         return r
     return Column(r, ((a ^ r) & (b ^ r)) < 0)
@@ -75,7 +79,8 @@ def _add(args, p, s):
 
 def _sub(args, p, s):
     a, b = args[0].values, args[1].values
-    r = a - b
+    with errstate():
+        r = a - b
     if r.dtype.kind == "f":
         return r
     return Column(r, ((a ^ b) & (a ^ r)) < 0)
@@ -205,45 +210,52 @@ _minmax_op("max", "maximum", "_max2", "larger")
 # ----------------------------------------------------------------------- library math
 
 
-def _unary_math(name: str, np_fn: str, helper: str, formula: str, tolerance: Tolerance) -> None:
+def _exact_ufunc(np_fn: str) -> Callable:
+    """Batch kernel for a function IEEE 754 defines exactly (numpy and ``math`` agree bit for bit)."""
     def batch(args, p, s):
         with errstate():
             return getattr(np, np_fn)(args[0].values)
+    return batch
 
+
+def _libm(scalar: Callable[..., float]) -> Callable:
+    """Batch kernel for library math: the row path's own scalar helper over the column."""
+    def batch(args, p, s):
+        return map_floats(scalar, *(a.values for a in args))
+    return batch
+
+
+def _unary_math(name: str, batch: Callable, helper: str, formula: str, how: str) -> None:
     register(Op(
         name=name,
         doc=f"""``{name}(x)``: {formula}, as a float.
 
         Null rule: propagate. Ints are converted to float first. IEEE edge values as numpy
-        gives them, never an error. Tolerance: {'exact' if tolerance.exact else f'{tolerance.ulps} ULP'}.""",
+        gives them, never an error. Tolerance: exact ({how}).""",
         args=(NUMERIC,), float_args=True, dtype_rule=fixed(DType.FLOAT), batch=batch,
         row=lambda ctx, a, p, s, t: (f"(_mlog1p({a[0]}) if {a[0]} > -1.0 else _log1p({a[0]}))"
                                      if helper == "_log1p_inline" else f"{helper}({a[0]})"),
-        tolerance=tolerance,
     ))
 
 
-_unary_math("log", "log", "_log", "natural logarithm; ``log(0) = -inf``, ``log(x<0) = nan``", LIBM)
-_unary_math("log1p", "log1p", "_log1p_inline", "``log(1 + x)`` accurate near 0; ``log1p(-1) = -inf``, "
-            "``log1p(x<-1) = nan``", LIBM)
-_unary_math("sqrt", "sqrt", "_sqrt", "square root (correctly rounded); ``sqrt(x<0) = nan``",
-            Tolerance(0))
-_unary_math("exp", "exp", "_exp", "``e**x``; overflow gives ``inf``", LIBM)
-_unary_math("floor", "floor", "_floor", "round toward -inf, keeping the sign of zero", Tolerance(0))
-_unary_math("ceil", "ceil", "_ceil", "round toward +inf (``ceil(-0.5) = -0.0``)", Tolerance(0))
-
-
-def _pow(args, p, s):
-    with errstate():
-        return np.power(args[0].values, args[1].values)
+_LIBM = "both paths call CPython's ``math`` function, once per distinct value in the batch path"
+_IEEE = "correctly rounded in IEEE 754, so numpy and ``math`` agree"
+_unary_math("log", _libm(rowlib._log), "_log", "natural logarithm; ``log(0) = -inf``, ``log(x<0) = nan``", _LIBM)
+_unary_math("log1p", _libm(rowlib._log1p), "_log1p_inline", "``log(1 + x)`` accurate near 0; "
+            "``log1p(-1) = -inf``, ``log1p(x<-1) = nan``", _LIBM)
+_unary_math("sqrt", _exact_ufunc("sqrt"), "_sqrt", "square root (correctly rounded); ``sqrt(x<0) = nan``", _IEEE)
+_unary_math("exp", _libm(rowlib._exp), "_exp", "``e**x``; overflow gives ``inf``", _LIBM)
+_unary_math("floor", _exact_ufunc("floor"), "_floor", "round toward -inf, keeping the sign of zero", _IEEE)
+_unary_math("ceil", _exact_ufunc("ceil"), "_ceil", "round toward +inf (``ceil(-0.5) = -0.0``)", _IEEE)
 
 
 register(Op(
     name="pow", symbol="**",
     doc="""``x ** y`` as C ``pow`` defines it, always float: ``(-8) ** 0.5 = nan``,
-    ``0 ** -1 = inf``, overflow gives ``inf``. Null rule: propagate. Tolerance: 4 ULP.""",
-    args=(NUMERIC, NUMERIC), float_args=True, dtype_rule=fixed(DType.FLOAT), batch=_pow,
-    row=lambda ctx, a, p, s, t: f"_pow({a[0]}, {a[1]})", tolerance=LIBM,
+    ``0 ** -1 = inf``, overflow gives ``inf``. Null rule: propagate. Tolerance: exact (both
+    paths call CPython's ``math.pow``, once per distinct pair of values in the batch path).""",
+    args=(NUMERIC, NUMERIC), float_args=True, dtype_rule=fixed(DType.FLOAT), batch=_libm(rowlib._pow),
+    row=lambda ctx, a, p, s, t: f"_pow({a[0]}, {a[1]})",
 ))
 
 
