@@ -16,6 +16,7 @@ from featurekit.errors import ArtifactError
 
 if TYPE_CHECKING:
     from featurekit.transform import FittedTransform
+    from featurekit.udf import UDF
 
 
 def save(fitted: "FittedTransform", path: str | os.PathLike) -> str:
@@ -65,7 +66,7 @@ def save(fitted: "FittedTransform", path: str | os.PathLike) -> str:
         "libraries": library_versions(),
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "files": {name: sha256_bytes(data) for name, data in files.items()},
-        "udfs": {name: entries[name].code_sha256 for name in udfs} if udfs else {},
+        "udfs": {name: _udf_record(entries[name]) for name in udfs} if udfs else {},
     }
     manifest["manifest_sha256"] = manifest_digest(manifest)
     files["manifest.json"] = json.dumps(manifest, sort_keys=True, indent=1).encode("utf-8")
@@ -111,6 +112,13 @@ def _write_archive(target: Path, files: dict[str, bytes]) -> str:
             os.unlink(tmp)
         raise
     return str(target)
+
+
+def _udf_record(entry: "UDF") -> dict[str, str]:
+    """What the manifest records of a UDF: its identity (in the fingerprint) and the digest of
+    its bytecode (checked when ``code.pkl`` is unpickled)."""
+    return {"code_sha256": entry.code_sha256, "bytecode_sha256": entry.bytecode_sha256,
+            "identity_from": entry.identity_from}
 
 
 def _pickle_by_value(payload: dict) -> bytes:
