@@ -37,6 +37,8 @@ _EXPORTS = {
     "ArtifactError": "featurekit.errors",
     "FitError": "featurekit.errors",
     "UntrustedCodeError": "featurekit.errors",
+    "VerificationError": "featurekit.errors",
+    "verify": "featurekit.artifact.verify",
     "register_udf": "featurekit.udf",
     "ServingLogger": "featurekit.logger",
 }

@@ -4,7 +4,8 @@ Refused with :class:`~featurekit.errors.ArtifactError` naming the file: a missin
 renamed, symlinked or altered file; a manifest whose own hash does not match; an unknown
 format version or another featurekit major version; a spec or state that does not match
 the recorded fingerprints; and a failed ``expect=`` pin. Loading imports neither numpy nor
-pandas, and never unpickles anything.
+pandas, and never unpickles anything unless the caller trusts the artifact's custom code.
+``verify=True`` also replays the golden vectors (:mod:`featurekit.artifact.verify`).
 
 A ``.fkit`` archive (a zip; any existing regular file is read as one) is checked by the same
 rules after its entries are read: an entry with a path (``../x``, an absolute name, a folder),
@@ -19,8 +20,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from featurekit import _json
+from featurekit.artifact.golden import GoldenVectors
 from featurekit.artifact.manifest import (ARCHIVE_SUFFIX, BASELINE_FILE, CODE_FILE, FILES, FORMAT, FORMAT_VERSION,
-                                         manifest_digest, sha256_bytes)
+                                         GOLDEN_FILE, manifest_digest, sha256_bytes)
 from featurekit.errors import ArtifactError, SpecError, UntrustedCodeError
 
 if TYPE_CHECKING:
@@ -138,8 +140,9 @@ def _verified_files(root: Path, manifest: dict[str, Any], source: _Source | None
     source = source or _Source(root)
     listed = manifest.get("files")
     expected = set(FILES) | ({CODE_FILE} if manifest.get("udfs") else set())
-    if isinstance(listed, dict) and BASELINE_FILE in listed:
-        expected.add(BASELINE_FILE)  # optional: older artifacts have none
+    for optional in (BASELINE_FILE, GOLDEN_FILE):  # older artifacts have none
+        if isinstance(listed, dict) and optional in listed:
+            expected.add(optional)
     if not isinstance(listed, dict) or set(listed) != expected:
         raise _fail(root, f"manifest lists files {sorted(listed) if isinstance(listed, dict) else listed!r}; "
                     f"expected {sorted(expected)}", "re-save the artifact")
@@ -159,12 +162,16 @@ def _verified_files(root: Path, manifest: dict[str, Any], source: _Source | None
     return out
 
 
-def load(path: str | os.PathLike, *, expect: str | None = None, trust_code: bool = False) -> "FittedTransform":
+def load(path: str | os.PathLike, *, expect: str | None = None, trust_code: bool = False,
+         verify: bool = False) -> "FittedTransform":
     """Load a saved :class:`FittedTransform`, checking every hash first.
 
     ``expect="name@version#fingerprint"`` (any part may be left out, e.g. ``"churn@1.2.0"``)
-    refuses an artifact that is not the one the model was trained with. ``trust_code`` is for
-    artifacts with custom Python code; this version writes none and never unpickles.
+    refuses an artifact that is not the one the model was trained with. ``trust_code=True``
+    lets custom Python functions stored in the artifact be unpickled (see
+    :mod:`featurekit.udf`). ``verify=True`` replays the golden vectors through the row path
+    and raises :class:`~featurekit.errors.VerificationError` naming the first differing cell
+    and both environments when this host computes any bit differently (a few ms).
     """
     from featurekit.spec.model import spec_from_dict
     from featurekit.transform import FittedTransform
@@ -203,8 +210,14 @@ def load(path: str | os.PathLike, *, expect: str | None = None, trust_code: bool
             fitted.baseline_ = _json.loads(files[BASELINE_FILE].decode("utf-8"))
         except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             raise _fail(root, f"{BASELINE_FILE} is not valid strict JSON ({exc})", "re-save the artifact") from None
+    if GOLDEN_FILE in files:
+        fitted.golden_ = GoldenVectors(files[GOLDEN_FILE], str(root), manifest.get("environment"))
     if expect is not None:
         check_pin(fitted, expect, root)
+    if verify:
+        from featurekit.artifact.verify import verify_fitted
+
+        verify_fitted(fitted, str(root)).raise_for_differences()
     return fitted
 
 
