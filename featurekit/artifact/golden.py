@@ -36,7 +36,8 @@ of another type (a custom function may return anything) is kept as ``{"$object":
 ... name: demo
 ... version: 0.1.0
 ... inputs: {x: {type: float}}
-... features: {y: log1p(coalesce(x, 0.0))}
+... features:
+...   y: log1p(coalesce(x, 0.0))
 ... ''').fit([{"x": 1.0}, {"x": 3.0}])
 >>> vectors = GoldenVectors(record(fitted, 8), "demo")
 >>> len(vectors), vectors.sources()
