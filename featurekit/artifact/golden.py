@@ -1,7 +1,8 @@
 """Golden vectors: input rows with the exact outputs the row path gave on the saving host.
 
-Every artifact holds ``golden.json`` (hashed in the manifest like every other file): up to
-``golden`` rows (default 256) —
+Every artifact holds ``golden.json`` (hashed in the manifest like every other file):
+``golden`` rows (default 256; more when a spec has so many inputs that their null forms alone
+need more) —
 
 * the **training sample** fit kept (:mod:`featurekit.sample`), thinned evenly, and
 * **edge rows** built from the parity tester's edge values
@@ -155,8 +156,8 @@ def golden_inputs(fitted: "FittedTransform", n: int = DEFAULT_VECTORS,
                 row[name] = value
             fixed.append(row)
     fixed.append({**base, **EXTRA_KEYS})
-    if n <= len(fixed):
-        return [("edge", r) for r in fixed[:n]]
+    if n <= len(fixed):  # every input's null forms, even beyond n
+        return [("edge", r) for r in fixed]
     queues = {k: [v for v in values if not _is_null_form(v)] for k, values in input_edge_values(fitted).items()}
     pool = sum(len(q) for q in queues.values())
     room = n - len(fixed)

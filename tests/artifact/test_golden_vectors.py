@@ -396,3 +396,9 @@ def test_golden_to_stdout_and_without_vectors(saved, capsys):
     assert code == 0 and len(lines) == 257 and json.loads(lines[0])["kind"] == "header"
     code, _, err = _cli(capsys, "golden", str(OLD), "--out", "-")
     assert code == 2 and "has no golden vectors" in err
+
+
+def test_every_input_keeps_its_null_forms_when_the_count_is_small(churn, tmp_path):
+    path = Path(churn.save(tmp_path / "tiny", golden=5))
+    vectors = _vectors(path)
+    assert len(vectors) == 3 * len(churn.spec.inputs) + 1 and {v["source"] for v in vectors} == {"edge"}
