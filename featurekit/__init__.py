@@ -37,12 +37,18 @@ _EXPORTS = {
     "ArtifactError": "featurekit.errors",
     "FitError": "featurekit.errors",
     "UntrustedCodeError": "featurekit.errors",
-    "udf": "featurekit.udf",
+    "VerificationError": "featurekit.errors",
+    "verify": "featurekit.artifact.verify",
     "register_udf": "featurekit.udf",
     "ServingLogger": "featurekit.logger",
 }
 
-__all__ = sorted(_EXPORTS) + ["__version__", "dsl"]
+__all__ = sorted([*_EXPORTS, "udf"]) + ["__version__", "dsl"]
+
+# ``featurekit.udf`` names both a submodule and the decorator. Bound lazily, the decorator would
+# be shadowed by the module object as soon as any featurekit module imports the submodule, and
+# ``@fk.udf(...)`` would fail depending on import order; binding it here settles it.
+from featurekit.udf import udf  # noqa: E402
 
 
 def __getattr__(name: str) -> Any:

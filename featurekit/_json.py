@@ -54,12 +54,16 @@ def from_jsonable(value: Any) -> Any:
     return value
 
 
-def dumps(value: Any, *, indent: int | None = None) -> str:
-    """Serialise ``value`` to strict JSON (sorted keys, no NaN literals)."""
+def dumps(value: Any, *, indent: int | None = None, ascii: bool = False) -> str:
+    """Serialise ``value`` to strict JSON (sorted keys, no NaN literals).
+
+    ``ascii=True`` escapes every non-ASCII character, so text that is not valid Unicode (a
+    lone surrogate) still round-trips through UTF-8 bytes.
+    """
     separators = (",", ":") if indent is None else (",", ": ")
     return json.dumps(
         to_jsonable(value), allow_nan=False, sort_keys=True, indent=indent,
-        separators=separators, ensure_ascii=False,
+        separators=separators, ensure_ascii=ascii,
     )
 
 

@@ -27,6 +27,8 @@ EXAMPLES = {
     "diff": "featurekit diff old/features new/features --check-version --data sample.parquet",
     "skew": "featurekit skew model/features --log 'logs/*.jsonl' --html skew.html",
     "schema": "featurekit schema --out docs/spec.schema.json",
+    "verify": "featurekit verify model/features --format json",
+    "golden": "featurekit golden model/features --out vectors.jsonl",
 }
 
 
@@ -249,6 +251,31 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return exit_code(report)
 
 
+def cmd_verify(args: argparse.Namespace) -> int:
+    from featurekit.artifact.verify import verify
+
+    report = verify(args.artifact)
+    print(report.render(args.format, max_examples=args.max_examples))
+    return 0 if report.ok else 1
+
+
+def cmd_golden(args: argparse.Namespace) -> int:
+    import featurekit as fk
+    from featurekit.artifact.export import export_vectors
+    from featurekit.artifact.verify import verify_fitted
+
+    fitted = fk.load(args.artifact)
+    if fitted.golden_ is None:
+        verify_fitted(fitted, args.artifact)  # raises: the artifact has no golden vectors
+    if args.out == "-":
+        count = export_vectors(fitted, sys.stdout)
+    else:
+        with open(args.out, "w", encoding="ascii", newline="\n") as fh:
+            count = export_vectors(fitted, fh)
+        print(f"wrote {count} golden vectors of {fitted.spec.name}@{fitted.spec.version} to {args.out}")
+    return 0
+
+
 def cmd_ops(args: argparse.Namespace) -> int:
     from featurekit import registry
 
@@ -350,6 +377,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--all", action="store_true", help="also list unchanged features (text format)")
     p.set_defaults(func=cmd_diff)
+    p = add("verify", "replay an artifact's golden vectors through this host's row path; exit 1 if any bit differs")
+    p.add_argument("artifact", help="artifact directory or .fkit archive")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--max-examples", type=int, default=20, help="differences shown (default 20)")
+    p.set_defaults(func=cmd_verify)
+    p = add("golden", "export an artifact's golden vectors as JSON Lines for ports in other languages")
+    p.add_argument("artifact", help="artifact directory or .fkit archive")
+    p.add_argument("--out", required=True, help="file to write (JSON Lines; '-' for stdout); format: docs/golden.md")
+    p.set_defaults(func=cmd_golden)
     p = add("ops", "list the registered ops")
     p.set_defaults(func=cmd_ops)
     p = add("schema", "print the JSON Schema (draft-07) of the spec format, for editors and CI")

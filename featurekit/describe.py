@@ -50,4 +50,10 @@ def describe_fitted(fitted: "FittedTransform") -> str:
             state = {k: v for k, v in item["state"].items() if k != "count"}
             lines.append(f"  {feature:24s} {item['op']:12s} n={item['state'].get('count')} {_short(state)}")
     lines += ["", "output columns: " + ", ".join(fitted.output_columns)]
+    if fitted.golden_ is not None:
+        counts = fitted.golden_.sources()
+        lines.append(f"golden vectors: {len(fitted.golden_)} ({counts['sample']} training sample, {counts['edge']} "
+                     "edge rows); `featurekit verify` replays them")
+    elif fitted.sample_ is not None:
+        lines.append(f"golden vectors: recorded at save (training sample of {len(fitted.sample_)} rows kept by fit)")
     return "\n".join(lines)

@@ -109,5 +109,14 @@ class UntrustedCodeError(ArtifactError, PermissionError):
     """The artifact holds custom Python code and the caller did not trust it."""
 
 
+class VerificationError(ArtifactError):
+    """This host computes other features than the artifact's golden vectors recorded at save.
+
+    Fields: ``column``, ``vector`` (index), ``recorded`` and ``here`` (the two values),
+    ``differences`` (how many cells differ) and ``report`` (the full
+    :class:`featurekit.artifact.verify.VerifyReport`).
+    """
+
+
 class NotFittedError(FeaturekitError, AttributeError):
     """A fitted-only method was called on an unfitted object."""

@@ -25,6 +25,7 @@ from featurekit.errors import FitError
 from featurekit.ir.analysis import analyzed_keys, analyzed_nodes, fit_levels  # noqa: F401
 from featurekit.ir.nodes import CallNode, InputNode, Node, walk
 from featurekit.registry import Params
+from featurekit.sample import SystematicSample
 from featurekit.spec.model import Spec
 
 
@@ -83,10 +84,13 @@ def fit(spec: Spec, data: Any, *, progress: Callable[[str], None] | None = None,
     read = _read_all_inputs(spec, data) if isinstance(data, pd.DataFrame) else None
     state: dict[str, dict] = {}
     rows = 0
+    sample = SystematicSample([i.name for i in spec.inputs])  # taken in the first pass over the data
     for level, nodes in enumerate(fit_levels(graph_roots(spec)), start=1):
         accs = None
         rows = 0
         for chunk in source():
+            if level == 1:
+                sample.add(chunk)
             part = accumulate(spec, nodes, state, chunk, inputs=read)
             accs = part if accs is None else merge(spec, nodes, [accs, part])
             rows += len(chunk)
@@ -94,7 +98,9 @@ def fit(spec: Spec, data: Any, *, progress: Callable[[str], None] | None = None,
         if progress:
             progress(f"fit pass {level}: {len(nodes)} analyzer(s) over {rows:,} rows")
     if not state:
-        rows = sum(len(c) for c in source())
+        for chunk in source():
+            sample.add(chunk)
+        rows = sample.seen
     stats = None
     if baseline:
         from featurekit.baseline import compute_baseline  # baseline statistics: one extra pass
@@ -104,6 +110,7 @@ def fit(spec: Spec, data: Any, *, progress: Callable[[str], None] | None = None,
     info = {"rows": rows, "seconds": round(time.perf_counter() - started, 6), "engine": "pandas"}
     fitted = FittedTransform(spec, state, fit_info=info)
     fitted.baseline_ = stats
+    fitted.sample_ = sample.rows()
     return fitted
 
 

@@ -46,6 +46,12 @@ class FittedTransform:
 
     baseline_: dict[str, Any] | None = None
     """Training baseline statistics (:mod:`featurekit.baseline`); None when not computed/saved."""
+    sample_: list[dict[str, Any]] | None = None
+    """Training rows kept by fit (a systematic sample, :mod:`featurekit.sample`), recorded with
+    the row path's outputs as golden vectors when saved; None when not fitted here."""
+    golden_: Any = None
+    """The golden vectors of the artifact this was loaded from
+    (:class:`featurekit.artifact.golden.GoldenVectors`); None otherwise."""
 
     def __init__(self, spec: Spec, state: Mapping[str, dict], *, fit_info: Mapping[str, Any] | None = None) -> None:
         self.spec = spec
@@ -133,11 +139,17 @@ class FittedTransform:
 
     # -- persistence ----------------------------------------------------------------------
 
-    def save(self, path: str) -> str:
-        """Write the artifact directory (manifest, spec, state) and return its path."""
+    def save(self, path: str, *, golden: int = 256, golden_sample: bool = True) -> str:
+        """Write the artifact directory (manifest, spec, state, golden vectors) and return its path.
+
+        ``golden`` vectors (inputs with the row path's exact outputs) are recorded for
+        ``featurekit verify``: training rows from ``sample_`` (left out with
+        ``golden_sample=False``, e.g. when training rows must not leave their environment)
+        and generated edge rows.
+        """
         from featurekit.artifact.save import save
 
-        return save(self, path)
+        return save(self, path, golden=golden, golden_sample=golden_sample)
 
     def describe(self) -> str:
         """Features, types, null rules, fitted state summary and fingerprints, as text."""

@@ -9,7 +9,10 @@
 Environment: ``MODEL_DIR`` (written by run.py), optional ``SERVING_LOG`` (a JSONL file of every
 served input and feature output, for ``featurekit parity --log`` and skew reports).
 Timestamps in requests are ISO 8601 text. A request that breaks the spec's input contract
-gets HTTP 422 with featurekit's message (input, rule, value, fix).
+gets HTTP 422 with featurekit's message (input, rule, value, fix). Startup loads the features
+with ``verify=True`` (serving.py): on a host that computes any golden vector differently from
+the training host the app does not start, and the error names the column, both values and
+both environments.
 """
 
 from __future__ import annotations

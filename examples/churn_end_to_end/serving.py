@@ -85,7 +85,9 @@ class Predictor:
         root = Path(model_dir)
         meta = json.loads((root / "meta.json").read_text(encoding="utf-8"))
         self.pin = meta["pin"]
-        self.features = fk.load(root / "features", expect=self.pin)   # refuses any other transform
+        # expect: refuses any other transform; verify: replays the artifact's golden vectors here and
+        # refuses to start on a host that computes any feature bit differently from the training host
+        self.features = fk.load(root / "features", expect=self.pin, verify=True)
         self.columns = self.features.output_columns
         self.model = joblib.load(root / "model.joblib")
         self.log = open_log(log_path) if log_path else None

@@ -4,7 +4,8 @@ Refused with :class:`~featurekit.errors.ArtifactError` naming the file: a missin
 renamed, symlinked or altered file; a manifest whose own hash does not match; an unknown
 format version or another featurekit major version; a spec or state that does not match
 the recorded fingerprints; and a failed ``expect=`` pin. Loading imports neither numpy nor
-pandas, and never unpickles anything.
+pandas, and never unpickles anything unless the caller trusts the artifact's custom code.
+``verify=True`` also replays the golden vectors (:mod:`featurekit.artifact.verify`).
 
 A ``.fkit`` archive (a zip; any existing regular file is read as one) is checked by the same
 rules after its entries are read: an entry with a path (``../x``, an absolute name, a folder),
@@ -19,8 +20,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from featurekit import _json
+from featurekit.artifact.golden import GoldenVectors
 from featurekit.artifact.manifest import (ARCHIVE_SUFFIX, BASELINE_FILE, CODE_FILE, FILES, FORMAT, FORMAT_VERSION,
-                                         manifest_digest, sha256_bytes)
+                                         GOLDEN_FILE, manifest_digest, sha256_bytes)
 from featurekit.errors import ArtifactError, SpecError, UntrustedCodeError
 
 if TYPE_CHECKING:
@@ -138,8 +140,9 @@ def _verified_files(root: Path, manifest: dict[str, Any], source: _Source | None
     source = source or _Source(root)
     listed = manifest.get("files")
     expected = set(FILES) | ({CODE_FILE} if manifest.get("udfs") else set())
-    if isinstance(listed, dict) and BASELINE_FILE in listed:
-        expected.add(BASELINE_FILE)  # optional: older artifacts have none
+    for optional in (BASELINE_FILE, GOLDEN_FILE):  # older artifacts have none
+        if isinstance(listed, dict) and optional in listed:
+            expected.add(optional)
     if not isinstance(listed, dict) or set(listed) != expected:
         raise _fail(root, f"manifest lists files {sorted(listed) if isinstance(listed, dict) else listed!r}; "
                     f"expected {sorted(expected)}", "re-save the artifact")
@@ -159,12 +162,16 @@ def _verified_files(root: Path, manifest: dict[str, Any], source: _Source | None
     return out
 
 
-def load(path: str | os.PathLike, *, expect: str | None = None, trust_code: bool = False) -> "FittedTransform":
+def load(path: str | os.PathLike, *, expect: str | None = None, trust_code: bool = False,
+         verify: bool = False) -> "FittedTransform":
     """Load a saved :class:`FittedTransform`, checking every hash first.
 
     ``expect="name@version#fingerprint"`` (any part may be left out, e.g. ``"churn@1.2.0"``)
-    refuses an artifact that is not the one the model was trained with. ``trust_code`` is for
-    artifacts with custom Python code; this version writes none and never unpickles.
+    refuses an artifact that is not the one the model was trained with. ``trust_code=True``
+    lets custom Python functions stored in the artifact be unpickled (see
+    :mod:`featurekit.udf`). ``verify=True`` replays the golden vectors through the row path
+    and raises :class:`~featurekit.errors.VerificationError` naming the first differing cell
+    and both environments when this host computes any bit differently (a few ms).
     """
     from featurekit.spec.model import spec_from_dict
     from featurekit.transform import FittedTransform
@@ -203,19 +210,55 @@ def load(path: str | os.PathLike, *, expect: str | None = None, trust_code: bool
             fitted.baseline_ = _json.loads(files[BASELINE_FILE].decode("utf-8"))
         except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             raise _fail(root, f"{BASELINE_FILE} is not valid strict JSON ({exc})", "re-save the artifact") from None
+    if GOLDEN_FILE in files:
+        fitted.golden_ = GoldenVectors(files[GOLDEN_FILE], str(root), manifest.get("environment"))
     if expect is not None:
         check_pin(fitted, expect, root)
+    if verify:
+        from featurekit.artifact.verify import verify_fitted
+
+        verify_fitted(fitted, str(root)).raise_for_differences()
     return fitted
 
 
-def _provide_udfs(root: Path, manifest: dict[str, Any], files: dict[str, bytes], trust_code: bool) -> None:
-    """Make the artifact's UDFs available: already registered with the same code, or unpickled
-    from ``code.pkl`` when (and only when) the caller trusts it."""
-    from featurekit.udf import register_udf, registered
+def _udf_records(root: Path, manifest: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """The manifest's ``udfs``: name -> ``{"code_sha256", "bytecode_sha256"?}`` (older artifacts
+    recorded the identity alone, as a string)."""
+    udfs = manifest.get("udfs") or {}
+    if not isinstance(udfs, dict):
+        raise _fail(root, "manifest.json 'udfs' is not an object", "re-save the artifact")
+    out = {}
+    for name, rec in udfs.items():
+        rec = {"code_sha256": rec} if isinstance(rec, str) else rec
+        if not isinstance(rec, dict) or not isinstance(rec.get("code_sha256"), str):
+            raise _fail(root, f"manifest.json records no code identity for custom function {name!r}",
+                        "re-save the artifact")
+        out[name] = rec
+    return out
 
-    wanted = manifest.get("udfs") or {}
+
+def _provide_udfs(root: Path, manifest: dict[str, Any], files: dict[str, bytes], trust_code: bool) -> None:
+    """Make the artifact's UDFs available under the identities recorded at save.
+
+    A function registered in this process with the recorded identity is used as is (nothing
+    is unpickled); a different function registered under a recorded name is refused, trusted
+    or not; the others are unpickled from ``code.pkl`` only with ``trust_code=True``, checked
+    against the recorded bytecode digest, and registered under the recorded identity.
+    """
+    from featurekit.udf import registered
+
+    wanted = _udf_records(root, manifest)
     present = registered()
-    missing = sorted(n for n, h in wanted.items() if n not in present or present[n].code_sha256 != h)
+    clashes = sorted(n for n, rec in wanted.items() if n in present and present[n].code_sha256 != rec["code_sha256"])
+    if clashes:
+        shown = "; ".join(f"{n!r}: registered here {present[n].code_sha256[:12]} (from its "
+                          f"{present[n].identity_from}), recorded {wanted[n]['code_sha256'][:12]}" for n in clashes)
+        raise ArtifactError(
+            f"load {str(root)!r}: this process registered a different custom Python function under the name(s) "
+            f"{clashes} than the artifact was saved with ({shown}); serving with it would compute other "
+            "features\n  Fix: register the function(s) the artifact was saved with (the same source, "
+            "decorators aside), or refit and re-save with the new code", path=str(root), udfs=clashes)
+    missing = sorted(n for n in wanted if n not in present)
     if not missing:
         return
     if not trust_code:
@@ -224,11 +267,34 @@ def _provide_udfs(root: Path, manifest: dict[str, Any], files: dict[str, bytes],
             f"{CODE_FILE}; loading it would run code from the artifact\n  Fix: register the same functions in "
             "this process before loading (featurekit.register_udf), or pass trust_code=True if you trust "
             "where this artifact came from", path=str(root), udfs=missing)
+    _register_unpickled(root, wanted, missing, files[CODE_FILE])
+
+
+def _register_unpickled(root: Path, wanted: dict[str, dict[str, str]], missing: list[str], data: bytes) -> None:
+    """Unpickle ``code.pkl`` (the caller trusts it) and register the ``missing`` functions."""
+    import platform
+
     import cloudpickle
 
-    for name, (row, vectorized, dtype, args) in cloudpickle.loads(files[CODE_FILE]).items():
-        if name in missing:
-            register_udf(row, dtype=dtype, args=args, name=name, vectorized=vectorized)
+    from featurekit.udf import bytecode_digest, register_loaded
+
+    try:
+        payload = cloudpickle.loads(data)
+    except Exception as exc:  # noqa: BLE001 - any unpickling failure means the code cannot run here
+        raise _fail(root, f"{CODE_FILE} cannot be unpickled by Python {platform.python_version()} "
+                    f"({type(exc).__name__}: {exc})", "load it with the Python minor version that saved it, or "
+                    "register the same functions in this process before loading") from None
+    for name in missing:
+        entry = payload.get(name) if isinstance(payload, dict) else None
+        if not (isinstance(entry, tuple) and len(entry) == 4 and callable(entry[0])):
+            raise _fail(root, f"{CODE_FILE} holds no function for {name!r}", "re-save the artifact")
+        row, vectorized, dtype, args = entry
+        recorded = wanted[name].get("bytecode_sha256")
+        if recorded is not None and bytecode_digest(row, vectorized) != recorded:
+            raise _fail(root, f"the function {name!r} in {CODE_FILE} is not the code recorded in the manifest "
+                        "(bytecode digest differs)", "restore the artifact from its source or re-save it")
+        register_loaded(name, row, dtype=dtype, args=args, vectorized=vectorized,
+                        identity=wanted[name]["code_sha256"])
 
 
 def check_pin(fitted: "FittedTransform", expect: str, where: Any = "<transform>") -> None:

@@ -3,11 +3,14 @@
 Layout of an artifact directory (format 1)::
 
     manifest.json   this file: format, spec name/version, fingerprints, library versions,
+                    the saving host's environment (featurekit.artifact.environment),
                     creation time, {file: sha256}, and its own hash over all of that
     spec.json       the normalized spec (Spec.to_dict())
     state.json      fitted state, strict JSON (non-finite floats tagged)
     baseline.json   training baseline statistics (featurekit.baseline), strict JSON; optional:
                     artifacts saved before it existed load without it
+    golden.json     golden vectors: inputs with the row path's exact outputs
+                    (featurekit.artifact.golden); optional like baseline.json
     code.pkl        only if the spec calls UDFs: their functions, cloudpickled; loaded only
                     with ``trust_code=True`` (the trust decision is never read from the files)
 
@@ -28,6 +31,8 @@ FORMAT_VERSION = 1
 FILES = ("spec.json", "state.json")
 BASELINE_FILE = "baseline.json"
 """Optional: listed (and then required and hashed) only when the transform has a baseline."""
+GOLDEN_FILE = "golden.json"
+"""Optional like the baseline: artifacts saved before golden vectors existed load without it."""
 ARCHIVE_SUFFIX = ".fkit"
 """``save``/``load`` of a path ending in this write/read one zip archive holding the same files."""
 CODE_FILE = "code.pkl"

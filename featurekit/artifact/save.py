@@ -10,20 +10,28 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from featurekit import _json
+from featurekit.artifact.environment import current_environment
+from featurekit.artifact.golden import DEFAULT_VECTORS, record
 from featurekit.artifact.manifest import (ARCHIVE_SUFFIX, BASELINE_FILE, CODE_FILE, FORMAT, FORMAT_VERSION,
-                                         library_versions, manifest_digest, sha256_bytes, used_udfs)
+                                         GOLDEN_FILE, library_versions, manifest_digest, sha256_bytes, used_udfs)
 from featurekit.errors import ArtifactError
 
 if TYPE_CHECKING:
     from featurekit.transform import FittedTransform
+    from featurekit.udf import UDF
 
 
-def save(fitted: "FittedTransform", path: str | os.PathLike) -> str:
+def save(fitted: "FittedTransform", path: str | os.PathLike, *, golden: int = DEFAULT_VECTORS,
+         golden_sample: bool = True) -> str:
     """Write ``fitted`` to the directory ``path`` atomically; returns the path.
 
     An existing artifact at ``path`` is replaced; any other existing non-empty directory is
-    refused so nothing unrelated is overwritten.
+    refused so nothing unrelated is overwritten. ``golden`` vectors are recorded
+    (:mod:`featurekit.artifact.golden`; ``golden_sample=False`` leaves training rows out).
     """
+    if isinstance(golden, bool) or not isinstance(golden, int) or golden < 1:
+        raise ArtifactError(f"save: golden must be an int >= 1 (the number of golden vectors); got {golden!r}\n"
+                            f"  Fix: pass golden={DEFAULT_VECTORS} (the default) or another positive count")
     target = Path(path)
     archive = target.suffix == ARCHIVE_SUFFIX
     if archive:
@@ -42,6 +50,7 @@ def save(fitted: "FittedTransform", path: str | os.PathLike) -> str:
     baseline = getattr(fitted, "baseline_", None)
     if baseline is not None:
         files[BASELINE_FILE] = _json.dumps(baseline, indent=1).encode("utf-8")
+    files[GOLDEN_FILE] = record(fitted, golden, golden_sample)
     udfs = used_udfs(spec)
     if udfs:
         import cloudpickle
@@ -63,9 +72,10 @@ def save(fitted: "FittedTransform", path: str | os.PathLike) -> str:
         "output_columns": fitted.output_columns,
         "fit_info": fitted.fit_info_,
         "libraries": library_versions(),
+        "environment": current_environment(),
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "files": {name: sha256_bytes(data) for name, data in files.items()},
-        "udfs": {name: entries[name].code_sha256 for name in udfs} if udfs else {},
+        "udfs": {name: _udf_record(entries[name]) for name in udfs} if udfs else {},
     }
     manifest["manifest_sha256"] = manifest_digest(manifest)
     files["manifest.json"] = json.dumps(manifest, sort_keys=True, indent=1).encode("utf-8")
@@ -111,6 +121,13 @@ def _write_archive(target: Path, files: dict[str, bytes]) -> str:
             os.unlink(tmp)
         raise
     return str(target)
+
+
+def _udf_record(entry: "UDF") -> dict[str, str]:
+    """What the manifest records of a UDF: its identity (in the fingerprint) and the digest of
+    its bytecode (checked when ``code.pkl`` is unpickled)."""
+    return {"code_sha256": entry.code_sha256, "bytecode_sha256": entry.bytecode_sha256,
+            "identity_from": entry.identity_from}
 
 
 def _pickle_by_value(payload: dict) -> bytes:

@@ -6,7 +6,8 @@ Partitions are pandas frames, so the pandas batch path runs on them unchanged.
   :func:`~featurekit.fit.accumulate` per partition, merged in a tree of fan-in
   ``split_every`` with :func:`~featurekit.fit.merge`, computed, then finalized on the client.
   Every built-in analyzer merges exactly, so the state (and the fingerprint) is identical to
-  a pandas fit for any partitioning. ``dask.dataframe.quantile`` is never used.
+  a pandas fit for any partitioning. ``dask.dataframe.quantile`` is never used. The first
+  pass also takes each partition's share of the training sample (:mod:`featurekit.sample`).
 * **Transform** is lazy: ``ddf.map_partitions`` of :func:`featurekit.engines.pandas.transform_frame`
   with ``meta`` built by transforming the zero-row input meta, so columns and dtypes are exactly
   those of the pandas path.
@@ -28,6 +29,7 @@ import pandas as pd
 
 from featurekit.engines._protocol import is_dask_dataframe
 from featurekit.fit import accumulate, create, finalize, fit_levels, graph_roots, merge
+from featurekit.sample import combine, partition_sample
 
 if TYPE_CHECKING:
     from featurekit.spec.model import Spec
@@ -95,18 +97,29 @@ class _SpecRef:
         return [self._nodes[k] for k in keys]
 
 
-def _accumulate_part(ref: _SpecRef, keys: list[str], state: dict, pdf: pd.DataFrame) -> tuple[dict, int]:
-    return accumulate(ref.spec(), ref.nodes(keys), state, pdf), len(pdf)
+def _sample_part(ref: _SpecRef, pdf: pd.DataFrame, partitions: int) -> list[dict]:
+    """The partition's share of the training sample (first pass only; see featurekit.sample)."""
+    if not partitions:
+        return []
+    return partition_sample(pdf, [i.name for i in ref.spec().inputs], partitions)
 
 
-def _merge_parts(ref: _SpecRef, keys: list[str], parts: Sequence[tuple[dict, int]]) -> tuple[dict, int]:
+def _accumulate_part(ref: _SpecRef, keys: list[str], state: dict, pdf: pd.DataFrame,
+                     sample_of: int = 0) -> tuple[dict, int, list[list[dict]]]:
+    """``(accumulators, rows, [sample rows])``; ``sample_of`` partitions share the sample (0: none)."""
+    return accumulate(ref.spec(), ref.nodes(keys), state, pdf), len(pdf), [_sample_part(ref, pdf, sample_of)]
+
+
+def _merge_parts(ref: _SpecRef, keys: list[str],
+                 parts: Sequence[tuple[dict, int, list[list[dict]]]]) -> tuple[dict, int, list[list[dict]]]:
     if len(parts) == 1:
         return parts[0]
-    return merge(ref.spec(), ref.nodes(keys), [p[0] for p in parts]), sum(p[1] for p in parts)
+    return (merge(ref.spec(), ref.nodes(keys), [p[0] for p in parts]), sum(p[1] for p in parts),
+            [s for p in parts for s in p[2]])
 
 
-def _count_rows(pdf: pd.DataFrame) -> int:
-    return len(pdf)
+def _count_rows(ref: _SpecRef, pdf: pd.DataFrame, sample_of: int) -> tuple[int, list[list[dict]]]:
+    return len(pdf), [_sample_part(ref, pdf, sample_of)]
 
 
 def _tree(func: Callable, leaves: list, split_every: int, *args: Any) -> Any:
@@ -173,6 +186,7 @@ def fit_dask(spec: "Spec", ddf: Any, *, progress: Callable[[str], None] | None =
     spec_d = _named(_SpecRef(spec), "spec")
     state: dict[str, dict] = {}
     rows: int | None = None
+    samples: list[list[dict]] = []
     levels = fit_levels(graph_roots(spec))
     for level, nodes in enumerate(levels, start=1):
         if progress:
@@ -180,26 +194,31 @@ def fit_dask(spec: "Spec", ddf: Any, *, progress: Callable[[str], None] | None =
         nodes_d = _named([n.key for n in nodes], f"nodes{level}")
         state_d = _named(dict(state), f"state{level}")
         leaves = [dask.delayed(_accumulate_part, pure=True)(
-                      spec_d, nodes_d, state_d, part,
+                      spec_d, nodes_d, state_d, part, n_parts if level == 1 else 0,
                       dask_key_name=f"featurekit-accumulate-{level}-{i}-{uuid.uuid4().hex}")
                   for i, part in enumerate(partitions)]
         if leaves:
-            accs, rows = _compute(_tree(_merge_parts, leaves, split_every, spec_d, nodes_d), progress_bar)
+            accs, rows, part_samples = _compute(_tree(_merge_parts, leaves, split_every, spec_d, nodes_d),
+                                                progress_bar)
+            if level == 1:
+                samples = part_samples
         else:
             accs, rows = create(spec, nodes), 0
         state.update(finalize(spec, nodes, accs))
         if progress:
             progress(f"fit pass {level}/{len(levels)}: {len(nodes)} analyzer(s) over {rows:,} rows")
-    if rows is None:  # no analyzers: just count the rows
-        counts = [dask.delayed(_count_rows, pure=True)(p) for p in partitions]
-        rows = int(_compute(_tree(_sum_counts, counts, split_every), progress_bar)) if counts else 0
+    if rows is None:  # no analyzers: just count the rows (and take the sample)
+        counts = [dask.delayed(_count_rows, pure=True)(spec_d, p, n_parts) for p in partitions]
+        rows, samples = _compute(_tree(_sum_counts, counts, split_every), progress_bar) if counts else (0, [])
     info = {"rows": int(rows), "seconds": round(time.perf_counter() - started, 6), "engine": "dask",
             "partitions": n_parts}
-    return FittedTransform(spec, state, fit_info=info)
+    fitted = FittedTransform(spec, state, fit_info=info)
+    fitted.sample_ = combine(samples)
+    return fitted
 
 
-def _sum_counts(group: Sequence[int]) -> int:
-    return sum(group)
+def _sum_counts(group: Sequence[tuple[int, list[list[dict]]]]) -> tuple[int, list[list[dict]]]:
+    return sum(g[0] for g in group), [s for g in group for s in g[1]]
 
 
 # -- transform -------------------------------------------------------------------------------

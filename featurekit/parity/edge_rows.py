@@ -146,6 +146,21 @@ def _accepted(spec: "InputSpec", values: list[Any]) -> list[Any]:
     return out
 
 
+def input_edge_values(fitted: "FittedTransform", *, invalid: bool = True) -> dict[str, list[Any]]:
+    """Input name -> its :func:`edge_values` for this fitted state and the spec's literals
+    (``invalid=False``: only the values the input contract accepts)."""
+    spec = fitted.spec
+    literals = list(_spec_literals(spec))
+    numbers = [x for x in list(_numbers_in(fitted.state_)) + [v for v in literals if isinstance(v, float)]
+               if math.isfinite(x)]
+    strings = list(dict.fromkeys(list(_strings_in(fitted.state_)) + [v for v in literals if isinstance(v, str)]))[:200]
+    per_input = {i.name: edge_values(i, numbers if i.type in ("float", "int") else (), strings)
+                 for i in spec.inputs}
+    if not invalid:
+        per_input = {i.name: _accepted(i, per_input[i.name]) for i in spec.inputs}
+    return per_input
+
+
 def edge_rows(fitted: "FittedTransform", base_rows: Sequence[Mapping[str, Any]] = (), *, fuzz: int = 0,
               seed: int = 0, invalid: bool = True) -> list[dict[str, Any]]:
     """Rows for a parity run: each edge value in a base row, key removal/extra keys, random mixes.
@@ -157,14 +172,7 @@ def edge_rows(fitted: "FittedTransform", base_rows: Sequence[Mapping[str, Any]] 
     that does not validate its input.
     """
     spec = fitted.spec
-    literals = list(_spec_literals(spec))
-    numbers = [x for x in list(_numbers_in(fitted.state_)) + [v for v in literals if isinstance(v, float)]
-               if math.isfinite(x)]
-    strings = list(dict.fromkeys(list(_strings_in(fitted.state_)) + [v for v in literals if isinstance(v, str)]))[:200]
-    per_input = {i.name: edge_values(i, numbers if i.type in ("float", "int") else (), strings)
-                 for i in spec.inputs}
-    if not invalid:
-        per_input = {i.name: _accepted(i, per_input[i.name]) for i in spec.inputs}
+    per_input = input_edge_values(fitted, invalid=invalid)
     backgrounds = [dict(r) for r in base_rows[:3]] or [{i.name: None for i in spec.inputs}]
     rows: list[dict[str, Any]] = []
     for base in backgrounds:

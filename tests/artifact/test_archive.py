@@ -11,7 +11,7 @@ import featurekit as fk
 from featurekit.datasets import make_churn, to_rows
 
 ROOT = Path(__file__).resolve().parents[2]
-ENTRIES = ("manifest.json", "spec.json", "state.json", "baseline.json")
+ENTRIES = ("manifest.json", "spec.json", "state.json", "baseline.json", "golden.json")
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,10 @@ def test_op_reference_is_current():
 @pytest.mark.parametrize("module", [
     "featurekit", "featurekit._json", "featurekit._lazy", "featurekit.errors", "featurekit.registry",
     "featurekit.ir.nodes", "featurekit.spec.expr_parser", "featurekit.spec.model", "featurekit.spec.dsl",
-    "featurekit.transform", "featurekit.compile.rowlib", "featurekit.ir.ops._util", "featurekit.testing.bulk",
+    "featurekit.transform", "featurekit.compile.rowlib", "featurekit.udf", "featurekit.sample",
+    "featurekit.ir.ops._util", "featurekit.testing.bulk",
+    "featurekit.artifact.environment", "featurekit.artifact.golden", "featurekit.artifact.export",
+    "featurekit.artifact.verify",
 ])
 def test_docstring_examples_run(module):
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)

@@ -105,3 +105,137 @@ def test_artifact_loads_without_unpickling_when_the_same_code_is_registered(tmp_
 
     monkeypatch.setattr(cloudpickle, "loads", lambda *a, **k: pytest.fail("unpickled without need"))
     assert fk.load(path).fingerprint == fitted.fingerprint
+
+
+def _write_udf_module(directory, name: str) -> None:
+    """A module file with the same functions as this test module (one registered by decorator)."""
+    import inspect
+
+    (directory / f"{name}.py").write_text(
+        "import numpy as np\nimport featurekit as fk\n\n\n"
+        + inspect.getsource(safe_ratio_vec) + "\n\n"
+        + '@fk.udf(dtype="float", args=["float", "float"], vectorized=safe_ratio_vec)\n'
+        + inspect.getsource(safe_ratio) + "\n\n"
+        + inspect.getsource(shout) + "\n\n"
+        + 'fk.register_udf(shout, dtype="str", args=["str"])\n')
+
+
+def _run(code: str, *paths) -> subprocess.CompletedProcess:
+    done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
+                          cwd=str(paths[0]) if paths else None)
+    assert done.returncode == 0, done.stderr
+    return done
+
+
+def test_same_code_registered_in_a_fresh_process_loads_without_unpickling(tmp_path):
+    """The functions come from a module file there (safe_ratio with a decorator, here without):
+    same source, same identity, same fingerprint, and code.pkl is never unpickled."""
+    fitted = fk.spec_from_yaml(SPEC).fit(FRAME)
+    path = fitted.save(tmp_path / "art")
+    _write_udf_module(tmp_path, "my_udfs")
+    done = _run(f"""
+        import sys
+        sys.path.insert(0, {str(tmp_path)!r})
+        import cloudpickle
+        def refuse(*a, **k):
+            raise SystemExit("code.pkl was unpickled")
+        cloudpickle.loads = refuse
+        import my_udfs  # registers safe_ratio and shout
+        import featurekit as fk
+        f = fk.load({str(path)!r})
+        print(f.fingerprint)
+        print(f.transform_row({{"a": 3.0, "b": 2.0, "s": "x"}}))
+    """, tmp_path)
+    fingerprint, row = done.stdout.split("\n")[:2]
+    assert fingerprint == fitted.fingerprint
+    assert row == "{'r': 1.5, 'n': 'X!'}"
+
+
+def test_a_trusted_fresh_load_keeps_the_recorded_identity(tmp_path):
+    """Unpickled functions are registered under the identity the manifest recorded (their source
+    is not visible there): re-saving gives the same fingerprints and records the same identity."""
+    import json
+
+    fitted = fk.spec_from_yaml(SPEC).fit(FRAME)
+    path = fitted.save(tmp_path / "art")
+    recorded = json.loads((tmp_path / "art" / "manifest.json").read_text())["udfs"]
+    assert recorded["safe_ratio"]["identity_from"] == "source"
+    done = _run(f"""
+        import featurekit as fk
+        from featurekit.udf import get_udf
+        f = fk.load({str(path)!r}, trust_code=True)
+        print(get_udf("safe_ratio").code_sha256, get_udf("shout").code_sha256, get_udf("shout").identity_from)
+        f.save({str(tmp_path / "again")!r})
+        print(fk.load({str(tmp_path / "again")!r}).fingerprint)
+    """)
+    identities, again = done.stdout.split("\n")[:2]
+    assert identities.split() == [recorded["safe_ratio"]["code_sha256"], recorded["shout"]["code_sha256"], "artifact"]
+    assert again == fitted.fingerprint
+    resaved = json.loads((tmp_path / "again" / "manifest.json").read_text())
+    assert {n: r["code_sha256"] for n, r in resaved["udfs"].items()} == \
+        {n: r["code_sha256"] for n, r in recorded.items()}
+    assert fk.load(tmp_path / "again").fingerprint == fitted.fingerprint  # the same code is registered here
+
+
+def test_fk_udf_is_the_decorator_whatever_was_imported_before():
+    import featurekit.transform  # noqa: F401  imports the featurekit.udf submodule
+
+    assert fk.udf.__module__ == "featurekit.udf" and callable(fk.udf(dtype="float", args=["float"]))
+
+
+def test_a_decorator_does_not_change_the_identity():
+    from featurekit.udf import get_udf
+
+    before = get_udf("safe_ratio").code_sha256
+    fk.udf(dtype="float", args=["float", "float"], vectorized=safe_ratio_vec)(safe_ratio)
+    assert get_udf("safe_ratio").code_sha256 == before
+    fk.register_udf(safe_ratio, dtype="int", args=["float", "float"], vectorized=safe_ratio_vec)
+    assert get_udf("safe_ratio").code_sha256 != before  # the declared types are part of it
+
+
+def test_a_different_function_under_the_same_name_is_refused_even_when_trusted(tmp_path):
+    fitted = fk.spec_from_yaml(SPEC).fit(FRAME)
+    path = fitted.save(tmp_path / "art")
+
+    def safe_ratio(a, b):  # same name, other logic
+        return a / b if b else -1.0
+
+    fk.register_udf(safe_ratio, dtype="float", args=["float", "float"])
+    with pytest.raises(fk.ArtifactError) as info:
+        fk.load(path, trust_code=True)
+    err = info.value
+    assert not isinstance(err, fk.UntrustedCodeError) and err.udfs == ["safe_ratio"]
+    assert "registered a different custom Python function under the name(s) ['safe_ratio']" in str(err)
+    assert "Fix: register the function(s) the artifact was saved with" in str(err)
+    from featurekit.udf import get_udf
+
+    assert get_udf("safe_ratio").row is safe_ratio  # the user's registration is left as it was
+
+
+def test_code_pkl_holding_other_code_than_recorded_is_refused(tmp_path, monkeypatch):
+    """An artifact whose code.pkl was swapped for another function (hashes rewritten to match):
+    a trusting caller still gets an error, because the bytecode is not the recorded one."""
+    import json
+
+    import importlib
+
+    import cloudpickle
+
+    from featurekit.artifact.manifest import manifest_digest, sha256_bytes
+
+    fitted = fk.spec_from_yaml(SPEC).fit(FRAME)
+    art = tmp_path / "art"
+    fitted.save(art)
+
+    def other(a, b):
+        return a * b
+
+    (art / "code.pkl").write_bytes(cloudpickle.dumps({"safe_ratio": (other, None, "float", ["float", "float"]),
+                                                      "shout": (shout, None, "str", ["str"])}))
+    manifest = json.loads((art / "manifest.json").read_text())
+    manifest["files"]["code.pkl"] = sha256_bytes((art / "code.pkl").read_bytes())
+    manifest["manifest_sha256"] = manifest_digest(manifest)
+    (art / "manifest.json").write_text(json.dumps(manifest))
+    monkeypatch.setattr(importlib.import_module("featurekit.udf"), "_UDFS", {})  # a process that registered nothing
+    with pytest.raises(fk.ArtifactError, match="the function 'safe_ratio' in code.pkl is not the code recorded"):
+        fk.load(art, trust_code=True)

@@ -1,0 +1,142 @@
+"""The training sample a fit keeps: a small systematic sample of the input rows it saw.
+
+``save`` records these rows, with the row path's outputs, as the artifact's golden vectors
+(:mod:`featurekit.artifact.golden`). The sample is the rows at positions ``0, s, 2s, ...`` of
+the training data, where the step ``s`` is the smallest power of two that keeps at most
+``limit`` rows (between ``limit/2`` and ``limit`` of them once there are more than ``limit``).
+It depends only on the rows and their order: one DataFrame and the same rows in chunks of any
+size give the same sample, taken as the chunks stream by (positions are known, nothing is
+re-read) in bounded memory.
+
+A Dask fit cannot know a partition's global position before its first pass, so each partition
+keeps its own systematic sample of ``ceil(limit / partitions)`` rows and the fit combines them
+in partition order (:func:`combine`): as deterministic, and the same for one partition, but
+a different selection from a pandas fit of the same data when there are several partitions.
+
+>>> import pandas as pd
+>>> sample = SystematicSample(["x"], limit=4)
+>>> for chunk in (pd.DataFrame({"x": [0.0, 1.0, 2.0]}), pd.DataFrame({"x": [3.0, 4.0, 5.0, None]})):
+...     sample.add(chunk)
+>>> [r["x"] for r in sample.rows()]
+[0.0, 2.0, 4.0, None]
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+from typing import TYPE_CHECKING, Any, Sequence
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+SAMPLE_ROWS = 256
+"""How many training rows a fit keeps at most (the golden vectors' default size)."""
+
+
+class Unencodable(ValueError):
+    """A value the golden vectors cannot store exactly (the row is left out of the sample)."""
+
+
+def python_value(value: Any) -> Any:
+    """A frame value as the plain Python value a serving request would carry.
+
+    Every missing marker (NaN, pandas NA, NaT) becomes None, so the sample does not depend on
+    how a frame spells missing (pandas' ``str`` dtype uses NaN, Dask's NA); the golden vectors
+    try NaN and the other null forms separately. Numpy scalars become Python scalars, pandas
+    Timestamps ``datetime``.
+
+    >>> import numpy as np
+    >>> python_value(np.int64(3)), python_value(np.float64(0.5)), python_value(np.bool_(True))
+    (3, 0.5, True)
+    """
+    if value is None or type(value) in (str, int, bool, bytes):
+        return value
+    if isinstance(value, float) and value != value:
+        return None
+    kind = type(value).__name__
+    if kind in ("NAType", "NaTType"):
+        return None
+    if isinstance(value, _dt.datetime):
+        if getattr(value, "nanosecond", 0):
+            raise Unencodable(f"timestamp {value!r} has nanoseconds")
+        to_py = getattr(value, "to_pydatetime", None)
+        return to_py() if callable(to_py) else value
+    if isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, (int, float, str, bytes)):  # subclasses (np.float64 is a float): the plain value
+        return (int if isinstance(value, int) else float if isinstance(value, float) else
+                str if isinstance(value, str) else bytes)(value)
+    if kind in ("bool_", "bool") or kind.startswith(("int", "uint", "float")):  # numpy scalars
+        return python_value(value.item())
+    raise Unencodable(f"{kind} value {value!r:.80}")
+
+
+def step_for(n: int, limit: int) -> int:
+    """The smallest power of two ``s`` with ``ceil(n / s) <= limit``.
+
+    >>> step_for(256, 256), step_for(257, 256), step_for(1_000_000, 256)
+    (1, 2, 4096)
+    """
+    step = 1
+    while -(-n // step) > limit:
+        step *= 2
+    return step
+
+
+def frame_rows(frame: "pd.DataFrame", positions: Sequence[int], names: Sequence[str]) -> list[dict[str, Any] | None]:
+    """The rows at ``positions`` as dicts of the named columns (absent columns left out) with
+    plain Python values; None for a row holding a value that cannot be stored exactly."""
+    present = [n for n in names if n in frame.columns]
+    columns = {n: frame[n].iloc[list(positions)].tolist() for n in present}
+    rows: list[dict[str, Any] | None] = []
+    for i in range(len(positions)):
+        try:
+            rows.append({n: python_value(columns[n][i]) for n in present})
+        except Unencodable:
+            rows.append(None)
+    return rows
+
+
+class SystematicSample:
+    """The systematic sample of chunks added in order (see the module docstring)."""
+
+    def __init__(self, names: Sequence[str], limit: int = SAMPLE_ROWS) -> None:
+        if limit < 1:
+            raise ValueError(f"limit must be >= 1; got {limit!r}")
+        self.names = list(names)
+        self.limit = limit
+        self.seen = 0
+        self._kept: list[tuple[int, dict[str, Any]]] = []  # (global position, row)
+
+    def add(self, chunk: "pd.DataFrame") -> None:
+        """Take the chunk's rows that fall on the sample's positions."""
+        start, self.seen = self.seen, self.seen + len(chunk)
+        step = step_for(self.seen, self.limit)
+        self._kept = [(p, row) for p, row in self._kept if p % step == 0]
+        first = -(-start // step) * step
+        positions = range(first, self.seen, step)
+        rows = frame_rows(chunk, [p - start for p in positions], self.names)
+        self._kept += [(p, row) for p, row in zip(positions, rows) if row is not None]
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [row for _, row in self._kept]
+
+
+def partition_sample(frame: "pd.DataFrame", names: Sequence[str], partitions: int,
+                     limit: int = SAMPLE_ROWS) -> list[dict[str, Any]]:
+    """One Dask partition's share of the sample: its systematic sample of ``ceil(limit / partitions)``."""
+    sample = SystematicSample(names, max(1, math.ceil(limit / max(1, partitions))))
+    sample.add(frame)
+    return sample.rows()
+
+
+def combine(parts: Sequence[Sequence[dict[str, Any]]], limit: int = SAMPLE_ROWS) -> list[dict[str, Any]]:
+    """Partition samples in partition order, thinned systematically to at most ``limit`` rows.
+
+    >>> combine([[{"x": 1}, {"x": 2}], [{"x": 3}]], limit=2)
+    [{'x': 1}, {'x': 3}]
+    """
+    rows = [r for part in parts for r in part]
+    step = step_for(len(rows), limit)
+    return rows[::step]
