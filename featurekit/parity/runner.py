@@ -98,7 +98,10 @@ def _difference(a: Any, b: Any) -> float:
     if isinstance(a, float) and isinstance(b, float) and math.isfinite(a) and math.isfinite(b):
         return abs(a - b)
     if isinstance(a, int) and isinstance(b, int) and not isinstance(a, bool):
-        return float(abs(a - b))
+        try:
+            return float(abs(a - b))
+        except OverflowError:  # ints beyond the float range (a logged served value)
+            return math.inf
     return math.inf
 
 

@@ -132,7 +132,7 @@ def iter_blocks(source: Any, stats_: LogStats) -> Iterator[tuple[str, Any]]:
         return
     for path in log_paths(source):
         for first, block in read_blocks(path, stats_):
-            table = _arrow_table(block) if _shallow(block) else None
+            table = _arrow_table(block) if _arrow_safe(block) else None
             if table is not None:
                 lines = [ln for ln in block.split(b"\n") if ln.strip()]
                 if table.num_rows == len(lines):
@@ -150,6 +150,30 @@ def iter_blocks(source: Any, stats_: LogStats) -> Iterator[tuple[str, Any]]:
 
 _MAX_OPEN = 256
 _SLICE = 1 << 22
+
+
+def _arrow_safe(block: bytes) -> bool:
+    """Whether pyarrow's JSON reader may see ``block``: it segfaults on a block whose first line
+    is ``null`` and on lines nested ~20,000 deep (pyarrow 26), and takes invalid UTF-8 in field
+    names it then cannot name. Such blocks are read line by line instead.
+
+    >>> _arrow_safe(b'{"input": {}}\\n'), _arrow_safe(b'null\\n{"input": {}}\\n'), _arrow_safe(b'{"\\xff": 1}\\n')
+    (True, False, False)
+    """
+    try:
+        block.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return _objects_only(block) and _shallow(block)
+
+
+def _objects_only(block: bytes) -> bool:
+    """True when every non-blank line of ``block`` starts with ``{``."""
+    import re
+
+    if (b"\n" + block).count(b"\n{") == block.count(b"\n") + (not block.endswith(b"\n")):
+        return True  # the logger's own lines: no blank lines, no leading spaces
+    return re.search(rb"(?m)^[ \t\r]*[^{ \t\r\n]", block) is None
 
 
 def _shallow(block: bytes) -> bool:
@@ -320,7 +344,6 @@ class _ColAcc:
         self.capped = False
         self.trues = 0
         self.sum = 0.0
-        self.sumsq = 0.0
         self.min: Any = None
         self.max: Any = None
 
@@ -364,7 +387,7 @@ class _ColAcc:
     def add_numbers(self, arr: Any) -> None:
         import numpy as np
 
-        if True:
+        with np.errstate(over="ignore", invalid="ignore"):  # huge values sum to inf
             nan = np.isnan(arr)
             k = int(nan.sum())
             if k:
@@ -376,7 +399,6 @@ class _ColAcc:
             fin = arr[np.isfinite(arr)]
             if fin.size:
                 self.sum += float(fin.sum())
-                self.sumsq += float(np.square(fin).sum())
                 lo, hi = float(fin.min()), float(fin.max())
                 self.min = lo if self.min is None else min(self.min, lo)
                 self.max = hi if self.max is None else max(self.max, hi)
@@ -390,44 +412,42 @@ class _ColAcc:
                 self.bins = [a + int(b) for a, b in zip(self.bins, counts)]
 
     def add_counts(self, counts: Mapping[str, int], present: int) -> None:
-        if True:
-            self.present += present
-            for i, (_, vocab) in enumerate(self.vocabs):
-                unseen = {v: c for v, c in counts.items() if v not in vocab}
-                self.unseen[i] += sum(unseen.values())
-                if i == 0:
-                    self.unseen_values.update(unseen)
-            self.values.update(counts)
-            if len(self.values) > _VALUE_CAP:
-                self.capped = True
-                self.values = Counter(dict(self.values.most_common(_VALUE_CAP // 2)))
-            if len(self.unseen_values) > 10_000:
-                self.unseen_values = Counter(dict(self.unseen_values.most_common(1000)))
+        self.present += present
+        for i, (_, vocab) in enumerate(self.vocabs):
+            unseen = {v: c for v, c in counts.items() if v not in vocab}
+            self.unseen[i] += sum(unseen.values())
+            if i == 0:
+                self.unseen_values.update(unseen)
+        self.values.update(counts)
+        if len(self.values) > _VALUE_CAP:
+            self.capped = True
+            self.values = Counter(dict(self.values.most_common(_VALUE_CAP // 2)))
+        if len(self.unseen_values) > 10_000:
+            self.unseen_values = Counter(dict(self.unseen_values.most_common(1000)))
 
     def add_times(self, strs: Any) -> None:
         import pandas as pd
 
-        if True:
-            self.present += len(strs)
-            if not len(strs) or self.base.get("min") is None:
-                return
-            try:
-                if isinstance(strs, pd.Series):
-                    ts = strs.dt.tz_localize("UTC") if strs.dt.tz is None else strs
-                else:
-                    ts = pd.to_datetime(pd.Series(strs), utc=True, format="ISO8601", errors="coerce")
-            except (ValueError, TypeError):
-                return
-            lo = pd.Timestamp(self.base["min"])
-            hi = pd.Timestamp(self.base["max"])
-            self.out_of_range += int(((ts < lo) | (ts > hi)).sum())
-            bad = int(ts.isna().sum())
-            if bad:
-                self.bad["unparseable timestamp"] += bad
-            if ts.notna().any():
-                tmin, tmax = ts.min().isoformat(), ts.max().isoformat()
-                self.min = tmin if self.min is None else min(self.min, tmin)
-                self.max = tmax if self.max is None else max(self.max, tmax)
+        self.present += len(strs)
+        if not len(strs) or self.base.get("min") is None:
+            return
+        try:
+            if isinstance(strs, pd.Series):
+                ts = strs.dt.tz_localize("UTC") if strs.dt.tz is None else strs
+            else:
+                ts = pd.to_datetime(pd.Series(strs), utc=True, format="ISO8601", errors="coerce")
+        except (ValueError, TypeError):
+            return
+        lo = pd.Timestamp(self.base["min"])
+        hi = pd.Timestamp(self.base["max"])
+        self.out_of_range += int(((ts < lo) | (ts > hi)).sum())
+        bad = int(ts.isna().sum())
+        if bad:
+            self.bad["unparseable timestamp"] += bad
+        if ts.notna().any():
+            tmin, tmax = ts.min().isoformat(), ts.max().isoformat()
+            self.min = tmin if self.min is None else min(self.min, tmin)
+            self.max = tmax if self.max is None else max(self.max, tmax)
 
 
 # ------------------------------------------------------------------------------ the report
@@ -811,7 +831,7 @@ def skew_report(fitted: Any, records: Any, thresholds: str | Mapping[str, Any] |
                       fingerprint=fp, records=n, files=read.files, seconds=time.perf_counter() - started,
                       thresholds=t, findings=findings, columns=columns, transformation=transformation,
                       period=[min(times), max(times)] if times else None,
-                      lineage=lineage["upstream"])
+                      lineage=lineage["upstream"], unparseable=read.unparseable)
 
 
 def _jsonable_examples(ex: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -6,6 +6,8 @@ import html
 import json
 from typing import Any
 
+from featurekit.skew.report import printable
+
 _CSS = """
 body{font:14px/1.45 system-ui,sans-serif;margin:2em;color:#222;max-width:1200px}
 h1{font-size:1.4em}h2{font-size:1.15em;margin-top:2em;border-bottom:1px solid #ddd}
@@ -173,4 +175,4 @@ def render_html(report: Any) -> str:
         out.append(f'<details class="column" id="col-{_e(key)}"><summary>{_e(key)}</summary>'
                    f"{_column_block(key, info, report)}</details>")
     out.append("</body></html>")
-    return "\n".join(out)
+    return printable("\n".join(out))

@@ -11,8 +11,10 @@ tag) is counted in :class:`LogStats` with its file and line number, and reading 
 >>> block = b'{"input": {"x": {"float": "nan"}}, "output": {}}\\n{"input": {"x": {"float": "abc"}}}\\n'
 >>> [decode_row(r["input"]) for r in parse_lines(block, stats, "s.jsonl")]
 [{'x': nan}]
->>> stats.unparseable, stats.examples
-(1, ['s.jsonl:2: input.x: {"float": ...} must be "nan", "inf" or "-inf"'])
+>>> stats.unparseable
+1
+>>> print(stats.examples[0])
+s.jsonl:2: input field 'x': {"float": ...} must be "nan", "inf" or "-inf"
 """
 
 from __future__ import annotations
@@ -151,7 +153,7 @@ def record_problem(rec: Any) -> str | None:
             if type(v) is dict and len(v) == 1:
                 problem = _tag_problem(*next(iter(v.items())))
                 if problem:
-                    return f"{role}.{name}: {problem}"
+                    return f"{role} field {name!r}: {problem}"
     return None
 
 
