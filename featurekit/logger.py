@@ -149,15 +149,20 @@ def _sink_name(sink: Any) -> str:
 def sink_failed(sink: Any, exc: BaseException) -> None:
     """Count a failed ``log=`` call; warn the first time this sink (by qualified name) fails.
 
-    Called by the generated ``transform_row``; the warning points at the caller's line.
+    Called by the generated ``transform_row``; the warning points at the caller's line (under a
+    warnings-as-errors filter it is raised from ``transform_row``, as the filter asks).
     """
     name = _sink_name(sink)
     with _failures_lock:
         first = name not in _failures
         _failures[name] = _failures.get(name, 0) + 1
     if first:
+        try:
+            what = f"{type(exc).__name__}: {str(exc)[:200]}"
+        except Exception:  # noqa: BLE001 - an exception whose str() raises
+            what = type(exc).__name__
         warnings.warn(
-            f"transform_row: the log sink {name} raised {type(exc).__name__}: {str(exc)[:200]}; this call's "
+            f"transform_row: the log sink {name} raised {what}; this call's "
             "record was not logged (the features were still returned). Further failures of this sink are "
             "counted in featurekit.logger.sink_failures() without a warning.\n  Fix: a log sink is called as "
             "sink(row, out, fingerprint, inputs) after each transform_row call; pass a featurekit.ServingLogger "
