@@ -69,22 +69,18 @@ def logger_overhead(fitted, old_row: str | None) -> None:
 
 
 def write_log(fitted, path: str, n: int) -> None:
-    rows = to_rows(make_churn(20_000, seed=7))
-    lines: list[str] = []
-    log = fk.ServingLogger(lambda rec: None, background=False)  # only to reuse the encoder
-    from featurekit.logger import _dumps
+    from featurekit.logger import encode_line  # the logger's own line encoder
 
+    rows = to_rows(make_churn(20_000, seed=7))
     t = time.time()
-    for r in rows:
-        lines.append(_dumps(t, fitted.fingerprint, r, fitted.transform_row(r)))
-    log.close()
-    block = ("\n".join(lines) + "\n").encode()
+    lines = [encode_line(t, fitted.fingerprint, r, fitted.transform_row(r)) for r in rows]
+    block = b"".join(lines)
     with open(path, "wb") as fh:
         for _ in range(n // len(lines)):
             fh.write(block)
         rest = n % len(lines)
         if rest:
-            fh.write(("\n".join(lines[:rest]) + "\n").encode())
+            fh.write(b"".join(lines[:rest]))
 
 
 def main() -> None:

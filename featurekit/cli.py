@@ -211,6 +211,9 @@ def cmd_parity(args: argparse.Namespace) -> int:
     else:
         report = parity.check(fitted, data, fuzz=args.fuzz, seed=args.seed, **tol)
     text = report.render(args.format)
+    if args.output or args.format != "text":  # the text report shows its notes itself
+        for note in report.notes:
+            _stderr(f"note: {note}")
     if args.output:
         with open(args.output, "w", encoding="utf-8") as fh:
             fh.write(text + "\n")
@@ -348,7 +351,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fuzz", type=int, default=2000, help="random edge-value rows to add (default 2000)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--serving", metavar="MODULE:FUNCTION", help="compare against this row function instead")
-    p.add_argument("--log", help="compare logged serving records (JSONL of input/output) with the batch path")
+    p.add_argument("--log", help="compare logged serving records (JSONL of input/output: file, directory or "
+                   "quoted glob) with the batch path; unparseable lines are skipped and counted")
     p.add_argument("--format", choices=("text", "json", "junit", "github"), default="text")
     p.add_argument("--output", help="write the report to this file (the summary still goes to stderr)")
     p.add_argument("--rtol", type=float, default=0.0)

@@ -30,6 +30,10 @@ class FittedTransform:
     Attributes ending in ``_`` are learned at fit time: ``state_`` (node key -> state),
     ``fit_info_`` (rows, seconds, engine).
 
+    ``transform_row(row, log=sink)`` also calls ``sink(row, out, fingerprint, inputs)`` after
+    each call (a :class:`featurekit.ServingLogger`, or any callable of that signature; the
+    protocol and its failure policy are in :mod:`featurekit.logger`).
+
     >>> import featurekit as fk
     >>> spec = fk.spec_from_yaml('''
     ... featurekit: 1

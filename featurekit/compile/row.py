@@ -27,6 +27,7 @@ from featurekit.compile import rowlib
 from featurekit.compile.contract import Coercer
 from featurekit.errors import ContractError
 from featurekit.ir.nodes import CallNode, ConstNode, InputNode, Node, walk
+from featurekit.logger import sink_failed
 from featurekit.registry import NullRule, Params
 from featurekit.spec.normalize import Graph
 from featurekit.types import DType
@@ -330,13 +331,13 @@ def compile_row(graph: Graph, state: Mapping[str, dict], spec: Any, output_names
     body += [f"    _out[{key!r}] = {value}" for key, value in items if value is not None]
     for var, expr, value in lookups:
         body += [f"    {var} = {expr}", f"    if {var} is not None:", f"        _out[{var}] = {value}"]
-    # optional serving log (featurekit.logger.ServingLogger or any callable(row, out, fingerprint));
-    # a logger that raises never breaks serving
+    # optional serving log: log(row, out, fingerprint, inputs), the sink protocol of
+    # featurekit.logger; a sink that raises never breaks serving, but is warned about once
     body += ["    if log is not None:",
              "        try:",
-             "            log(row, _out, _FP)",
-             "        except Exception:",
-             "            pass",
+             "            log(row, _out, _FP, _INPUTS)",
+             "        except Exception as _exc:",
+             "            _log_failed(log, _exc)",
              "    return _out"]
     source = "\n".join(body) + "\n"
     filename = f"<featurekit row {label}>"
@@ -344,6 +345,8 @@ def compile_row(graph: Graph, state: Mapping[str, dict], spec: Any, output_names
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     namespace = dict(ctx.namespace)
     namespace["_FP"] = transform_fingerprint(spec, state)
+    namespace["_INPUTS"] = tuple(i.name for i in spec.inputs)
+    namespace["_log_failed"] = sink_failed
     exec(code, namespace)  # noqa: S102 - our own generated source; user text is never executed
     return namespace["transform_row"], source
 

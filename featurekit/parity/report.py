@@ -51,6 +51,8 @@ class ParityReport:
     generated_rows: int
     columns: list[ColumnReport]
     seconds: float
+    notes: tuple[str, ...] = ()
+    """What the run skipped or could not check (e.g. unparseable log lines), one sentence each."""
 
     @property
     def ok(self) -> bool:
@@ -67,7 +69,7 @@ class ParityReport:
     def to_dict(self) -> dict[str, Any]:
         return {"schema_version": SCHEMA_VERSION, "label": self.label, "ok": self.ok, "rows": self.rows,
                 "given_rows": self.given_rows, "generated_rows": self.generated_rows,
-                "mismatches": self.mismatches, "seconds": round(self.seconds, 4),
+                "mismatches": self.mismatches, "seconds": round(self.seconds, 4), "notes": list(self.notes),
                 "columns": [dataclasses.asdict(c) | {"rate": c.mismatches / max(self.rows, 1)} for c in self.columns]}
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -77,7 +79,7 @@ class ParityReport:
         color = _use_color() if color is None else color
         red, green, dim, reset = ("\x1b[31m", "\x1b[32m", "\x1b[2m", "\x1b[0m") if color else ("", "", "", "")
         head = (f"{self.label}\n{self.rows:,} rows ({self.given_rows:,} given, {self.generated_rows:,} generated) "
-                f"x {len(self.columns)} columns in {self.seconds:.2f}s")
+                f"x {len(self.columns)} columns in {self.seconds:.2f}s") + "".join(f"\nnote: {n}" for n in self.notes)
         if self.ok:
             return f"{head}\n{green}parity ok: every cell agrees{reset}"
         lines = [head, f"{red}{self.mismatches:,} mismatching cell(s) in {len(self.failing)} column(s){reset}"]

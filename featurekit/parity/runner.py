@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from featurekit.errors import FeaturekitError
 from featurekit.parity.compare import column_tolerances, ulp_distance
@@ -85,9 +85,6 @@ def classify(a: Any, b: Any, tol: Tolerance) -> str | None:
         other = b if a is None else a
         return "null" if not (isinstance(other, float) and other != other) else "null_vs_nan"
     if type(a) is not type(b):
-        if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool) \
-                and not isinstance(b, bool) and float(a) == float(b):
-            return "type"
         return "type"
     if isinstance(a, float):
         return None if tol.floats_equal(a, b) else "value"
@@ -101,7 +98,10 @@ def _difference(a: Any, b: Any) -> float:
     if isinstance(a, float) and isinstance(b, float) and math.isfinite(a) and math.isfinite(b):
         return abs(a - b)
     if isinstance(a, int) and isinstance(b, int) and not isinstance(a, bool):
-        return float(abs(a - b))
+        try:
+            return float(abs(a - b))
+        except OverflowError:  # ints beyond the float range (a logged served value)
+            return math.inf
     return math.inf
 
 
@@ -450,19 +450,28 @@ class _StatelessView:
         self.state_: dict = {}
 
 
-def replay(fitted: "FittedTransform", log: str | Iterable[Mapping[str, Any]], *, rtol: float = 0.0, atol: float = 0.0,
+def replay(fitted: "FittedTransform", log: Any, *, rtol: float = 0.0, atol: float = 0.0,
            ulps: int | None = None, max_examples: int = 20, limit: int | None = None) -> ParityReport:
-    """Logged serving records (``{"input": ..., "output": ...}``) against the batch path."""
-    import json
+    """Logged serving records (``{"input": ..., "output": ...}``) against the batch path.
 
-    if isinstance(log, str):
-        with open(log, encoding="utf-8") as fh:
-            records = [json.loads(line) for line in fh if line.strip()]
-    else:
-        records = list(log)
+    ``log``: a JSONL file, a directory of them, a glob, a list of those, or an iterable of
+    record dicts. Lines that are not valid records are skipped, counted and named (file and
+    line) in the report's ``notes``; a log without a single valid record raises
+    :class:`~featurekit.skew.SkewInputError`.
+    """
+    from featurekit.skew.records import LogStats, decode_row, iter_records, no_records
+
+    read = LogStats()
+    records: list[dict[str, Any]] = []
+    for chunk in iter_records(log, read):
+        records += chunk
+        if limit and len(records) >= limit:
+            break
     records = records[:limit] if limit else records
-    inputs = [_decode_row(r["input"]) for r in records]
-    served = [dict(r["output"]) for r in records]
+    if not records:
+        raise no_records(read)
+    inputs = [decode_row(r["input"]) for r in records]
+    served = [decode_row(r.get("output") or {}) for r in records]
     columns = fitted.output_columns
     tol = _tolerances(columns, column_tolerances(fitted), rtol, atol, ulps)
     started = time.perf_counter()
@@ -471,22 +480,7 @@ def replay(fitted: "FittedTransform", log: str | Iterable[Mapping[str, Any]], *,
     reports = [_column_report(col, found.get(col, []), inputs, tol[col], max_examples) for col in columns]
     return ParityReport(label=f"{fitted.spec.name}@{fitted.spec.version}: batch path vs logged serving outputs",
                         rows=len(inputs), given_rows=len(inputs), generated_rows=0, columns=reports,
-                        seconds=time.perf_counter() - started)
-
-
-def _decode_row(row: Mapping[str, Any]) -> dict[str, Any]:
-    """Undo the JSON tagging of logged values (datetimes, non-finite floats)."""
-    import datetime as dt
-
-    out = {}
-    for k, v in row.items():
-        if isinstance(v, dict) and set(v) == {"datetime"}:
-            out[k] = dt.datetime.fromisoformat(v["datetime"])
-        elif isinstance(v, dict) and set(v) == {"float"}:
-            out[k] = float(v["float"])
-        else:
-            out[k] = v
-    return out
+                        seconds=time.perf_counter() - started, notes=(read.summary(),) if read.unparseable else ())
 
 
 def assert_parity(fitted: "FittedTransform", data: Any = None, **options: Any) -> ParityReport:

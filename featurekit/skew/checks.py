@@ -9,16 +9,17 @@ of records (``transform_sample``, default 20,000) through the batch path.
 from __future__ import annotations
 
 import copy
-import glob
 import json
 import math
 import os
+import re
 import time
 from collections import Counter
 from typing import Any, Iterable, Iterator, Mapping
 
-from featurekit.errors import FeaturekitError
 from featurekit.skew import stats
+from featurekit.skew.records import (CHUNK, LogStats, SkewInputError, _is_paths, decode_row, decode_value, iter_records,
+                                     log_paths, no_records, parse_lines, parse_record, read_blocks)
 from featurekit.skew.report import Finding, SkewReport
 
 DEFAULT_THRESHOLDS: dict[str, Any] = {
@@ -39,12 +40,7 @@ DEFAULT_THRESHOLDS: dict[str, Any] = {
     "columns": {},            # per-column overrides: {column: {metric: value}}
 }
 
-CHUNK = 50_000
 _VALUE_CAP = 200_000
-
-
-class SkewInputError(FeaturekitError):
-    """The log or thresholds cannot be read."""
 
 
 class _Missing:
@@ -95,107 +91,108 @@ def load_thresholds(source: str | Mapping[str, Any] | None) -> dict[str, Any]:
 # ------------------------------------------------------------------------------ reading records
 
 
-def _paths(pattern: str) -> list[str]:
-    pattern = os.path.expanduser(pattern)
-    if os.path.isdir(pattern):
-        pattern = os.path.join(pattern, "*.jsonl")
-    found = sorted(glob.glob(pattern))
-    if not found:
-        raise SkewInputError(f"no log files match {pattern!r}\n  Fix: pass a JSONL file or a quoted glob, "
-                             "e.g. --log 'logs/*.jsonl'")
-    return found
-
-
-_BLOCK = 48 * 1024 * 1024
 _MAXF = b"1.7976931348623157e308"
 
 
 def _arrow_table(block: bytes) -> Any:
     """``block`` (whole JSONL lines) as an Arrow table, tags rewritten; None when that is not possible."""
-    import re
-
     import pyarrow as pa
     import pyarrow.json as pj
 
     text = block.replace(b'{"float": "nan"}', b"null").replace(b'{"float": "inf"}', _MAXF)
     text = text.replace(b'{"float": "-inf"}', b"-" + _MAXF)
-    text = re.sub(rb'\{"datetime": ("[^"\\]*")\}', rb"\1", text)
+    text = re.sub(rb'\{"datetime": ("\d{4}-\d\d-\d\d[^"\\]*")\}', rb"\1", text)
     if b'{"float"' in text or b'{"bytes"' in text or b'{"datetime"' in text:
         return None
     try:
         table = pj.read_json(pa.BufferReader(text), read_options=pj.ReadOptions(block_size=4 << 20))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
         return None
-    names = set(table.column_names)
-    if not {"input", "output", "fingerprint"} <= names or not pa.types.is_struct(table.schema.field("input").type) \
-            or not pa.types.is_struct(table.schema.field("output").type):
+    # the record rules of featurekit.skew.records; a block breaking any of them is read line by line
+    schema, names = table.schema, set(table.column_names)
+    if not {"input", "output", "fingerprint"} <= names or not pa.types.is_struct(schema.field("input").type) \
+            or not pa.types.is_struct(schema.field("output").type) or table.column("input").null_count:
         return None
+    text_types = (pa.types.is_string, pa.types.is_large_string, pa.types.is_null)
+    if not any(t(schema.field("fingerprint").type) for t in text_types):
+        return None
+    if "time" in names and not any(t(schema.field("time").type) for t in (*text_types, pa.types.is_timestamp)):
+        return None
+    if "omitted" in names:
+        kind = schema.field("omitted").type
+        if not (pa.types.is_null(kind) or pa.types.is_list(kind) and any(t(kind.value_type) for t in text_types)):
+            return None
     return table
 
 
-
-def _open_log(path: str, counters: dict) -> Any:
-    """Open one log file for reading (counted), or raise :class:`SkewInputError` naming it."""
-    counters["files"].append(path)
-    try:
-        return open(path, "rb")  # noqa: SIM115 - the caller closes it with `with`
-    except OSError as exc:
-        raise SkewInputError(f"cannot read log {path!r}: {exc}") from None
-
-
-def iter_blocks(source: Any, counters: dict[str, Any]) -> Iterator[tuple[str, Any]]:
-    """``("arrow", (table, lines, block))`` for JSONL files Arrow can read, else ``("records", [dict])``."""
-    paths: list[str] = []
-    if isinstance(source, (str, os.PathLike)):
-        paths = _paths(os.fspath(source))
-    elif isinstance(source, (list, tuple)) and source and all(isinstance(x, (str, os.PathLike)) for x in source):
-        for x in source:
-            paths += _paths(os.fspath(x))
-    else:
-        for chunk in iter_chunks(source, counters):
+def iter_blocks(source: Any, stats_: LogStats) -> Iterator[tuple[str, Any]]:
+    """``("arrow", (table, lines, block))`` for JSONL blocks Arrow can read, else ``("records", [dict])``."""
+    if not _is_paths(source):
+        for chunk in iter_records(source, stats_):
             yield "records", chunk
         return
-    for path in paths:
-        with _open_log(path, counters) as fh:
-            rest = b""
-            while True:
-                data = fh.read(_BLOCK)
-                if not data:
-                    block, rest = rest, b""
-                else:
-                    data = rest + data
-                    cut = data.rfind(b"\n")
-                    if cut < 0:
-                        rest = data
-                        continue
-                    block, rest = data[:cut + 1], data[cut + 1:]
-                if block.strip():
-                    table = _arrow_table(block)
-                    lines = [ln for ln in block.split(b"\n") if ln.strip()]
-                    if table is not None and table.num_rows == len(lines):
-                        yield "arrow", (table, lines, block)
-                    else:
-                        for i in range(0, len(lines), CHUNK):
-                            yield "records", list(_parse_lines(lines[i:i + CHUNK], counters))
-                if not data:
-                    break
+    for path in log_paths(source):
+        for first, block in read_blocks(path, stats_):
+            table = _arrow_table(block) if _arrow_safe(block) else None
+            if table is not None:
+                lines = [ln for ln in block.split(b"\n") if ln.strip()]
+                if table.num_rows == len(lines):
+                    yield "arrow", (table, lines, block, path, first)
+                    continue
+            chunk: list[dict[str, Any]] = []
+            for rec in parse_lines(block, stats_, path, first):
+                chunk.append(rec)
+                if len(chunk) >= CHUNK:
+                    yield "records", chunk
+                    chunk = []
+            if chunk:
+                yield "records", chunk
 
 
-def _parse_lines(lines: Iterable[bytes | str], counters: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    """The log records in JSONL ``lines``; blank lines are skipped, others that are not a JSON
-    object with an ``input`` object are counted in ``counters["corrupt"]``."""
-    for line in lines:
-        if not line.strip():
-            continue
-        try:
-            rec = json.loads(line)
-        except ValueError:
-            counters["corrupt"] += 1
-            continue
-        if type(rec) is not dict or type(rec.get("input")) is not dict:
-            counters["corrupt"] += 1
-            continue
-        yield rec
+_MAX_OPEN = 256
+_OPENS = bytes.maketrans(b"[", b"{")
+_NOT_OPENS = bytes(range(256)).translate(None, b"{[\n")
+_NOT_AN_OBJECT = re.compile(rb"\n[ \t\r]*[^{ \t\r\n]")
+
+
+def _arrow_safe(block: bytes) -> bool:
+    """Whether pyarrow's JSON reader may see ``block``: pyarrow 26 segfaults when a chunk it
+    parses starts with a ``null`` line and on lines nested ~20,000 deep, and takes invalid
+    UTF-8 it then cannot decode. Such blocks are read line by line instead (about 0.05 s per
+    50 MB block for these checks).
+
+    >>> _arrow_safe(b'{"input": {}}\\n'), _arrow_safe(b'{"input": {}}\\nnull\\n'), _arrow_safe(b'{"\\xff": 1}\\n')
+    (True, False, False)
+    """
+    return _objects_only(block) and _shallow(block) and _utf8(block)
+
+
+def _objects_only(block: bytes) -> bool:
+    """True when every non-blank line of ``block`` starts with ``{``."""
+    return re.match(rb"[ \t\r\n]*(?:\{|\Z)", block) is not None and _NOT_AN_OBJECT.search(block) is None
+
+
+def _shallow(block: bytes) -> bool:
+    """True when no line of ``block`` opens more than 256 objects or arrays (a bound on its depth).
+
+    >>> _shallow(b'{"input": {"x": [1]}}\\n'), _shallow(b"[" * 300 + b"\\n")
+    (True, False)
+    """
+    return max(map(len, block.translate(_OPENS, _NOT_OPENS).split(b"\n"))) <= _MAX_OPEN
+
+
+def _utf8(block: bytes) -> bool:
+    """True when ``block`` is valid UTF-8 (checked by Arrow without a copy)."""
+    import array
+
+    import pyarrow as pa
+
+    offsets = pa.py_buffer(array.array("q", [0, len(block)]).tobytes())
+    try:
+        pa.Array.from_buffers(pa.large_binary(), 1, [None, offsets, pa.py_buffer(block)]).cast(pa.large_string())
+    except pa.ArrowInvalid:
+        return False
+    return True
 
 
 _ARROW_OK = {
@@ -231,6 +228,9 @@ def _fold_arrow(table: Any, block: bytes, accs: Mapping[tuple[str, str], "_ColAc
                                                               vc.field("counts").to_pylist()))(
         pc.value_counts(table.column("fingerprint"))))})
     extra: Counter = Counter()
+    if "omitted" in table.column_names and pa.types.is_list(table.schema.field("omitted").type):
+        vc = pc.value_counts(pc.list_flatten(table.column("omitted")))
+        extra.update(dict(zip(vc.field("values").to_pylist(), vc.field("counts").to_pylist())))
     for role in ("input", "output"):
         col = table.column(role).combine_chunks()
         st = col.type
@@ -277,37 +277,6 @@ def _fold_arrow(table: Any, block: bytes, accs: Mapping[tuple[str, str], "_ColAc
     return fps, extra
 
 
-def iter_chunks(source: Any, counters: dict[str, Any], size: int = CHUNK) -> Iterator[list[dict[str, Any]]]:
-    """Lists of record dicts from JSONL paths/globs or an iterable of records."""
-    if isinstance(source, (str, os.PathLike)):
-        sources: list[Any] = [os.fspath(source)]
-    elif isinstance(source, (list, tuple)) and source and all(isinstance(s, (str, os.PathLike)) for s in source):
-        sources = [os.fspath(s) for s in source]
-    else:
-        sources = [source]
-    chunk: list[dict[str, Any]] = []
-    for src in sources:
-        if isinstance(src, str):
-            for path in _paths(src):
-                with _open_log(path, counters) as fh:
-                    for rec in _parse_lines(fh, counters):
-                        chunk.append(rec)
-                        if len(chunk) >= size:
-                            yield chunk
-                            chunk = []
-        else:
-            for rec in src:
-                if not isinstance(rec, Mapping) or not isinstance(rec.get("input"), Mapping):
-                    counters["corrupt"] += 1
-                    continue
-                chunk.append(rec)  # type: ignore[arg-type]
-                if len(chunk) >= size:
-                    yield chunk
-                    chunk = []
-    if chunk:
-        yield chunk
-
-
 # ------------------------------------------------------------------------------ spec lineage
 
 
@@ -344,6 +313,13 @@ def _kind(type_name: str) -> str:
     return {"int": "num", "float": "num", "bool": "bool", "str": "str", "category": "str", "timestamp": "ts"}[type_name]
 
 
+def _as_float(v: int | float) -> float:
+    try:
+        return float(v)
+    except OverflowError:
+        return math.inf if v > 0 else -math.inf
+
+
 class _ColAcc:
     def __init__(self, name: str, role: str, type_name: str, base: Mapping[str, Any] | None,
                  vocabs: list[tuple[str, frozenset]]) -> None:
@@ -364,7 +340,6 @@ class _ColAcc:
         self.capped = False
         self.trues = 0
         self.sum = 0.0
-        self.sumsq = 0.0
         self.min: Any = None
         self.max: Any = None
 
@@ -372,26 +347,30 @@ class _ColAcc:
         import numpy as np
 
         self.n += len(values)
+        if any(type(v) is dict for v in values):  # tagged values; an untagged object stays a bad type
+            if self.kind == "ts":  # keep the ISO text (checked when the record was read)
+                values = [v["datetime"] if type(v) is dict and len(v) == 1 and type(v.get("datetime")) is str
+                          else v for v in values]
+            else:
+                values = [decode_value(v) if type(v) is dict else v for v in values]
         types = Counter(map(type, values))
         miss = types.pop(_Missing, 0)
         nones = types.pop(type(None), 0)
         self.missing += miss
         self.nulls += miss + nones
         accept = _ACCEPT[self.type]
-        if self.kind == "num" and dict in types:
-            values = [(float(v["float"]) if "float" in v else v) if type(v) is dict else v for v in values]
-            types = Counter(map(type, values))
-            types.pop(_Missing, None)
-            types.pop(type(None), None)
-        tag = dict if self.kind == "ts" else None
         for t, c in types.items():
-            if t not in accept and t is not tag:
+            if t not in accept:
                 self.bad[t.__name__] += c
                 if len(self.bad_examples) < 5:
                     self.bad_examples += [v for v in values if type(v) is t][:5 - len(self.bad_examples)]
         if self.kind == "num":
             nums = [v for v in values if type(v) in accept]
-            self.add_numbers(np.asarray(nums, dtype=np.float64))
+            try:
+                arr = np.asarray(nums, dtype=np.float64)
+            except OverflowError:  # an int beyond the float range counts as +-inf
+                arr = np.asarray([_as_float(v) for v in nums], dtype=np.float64)
+            self.add_numbers(arr)
         elif self.kind == "bool":
             self.present += types.get(bool, 0)
             self.trues += sum(1 for v in values if v is True)
@@ -399,14 +378,12 @@ class _ColAcc:
             strs = [v for v in values if type(v) is str]
             self.add_counts(Counter(strs), len(strs))
         else:  # timestamps: ISO strings (tagged {"datetime": iso} or plain)
-            strs = [v.get("datetime") if type(v) is dict else v for v in values
-                    if type(v) is str or (type(v) is dict and "datetime" in v)]
-            self.add_times(strs)
+            self.add_times([v for v in values if type(v) is str])
 
     def add_numbers(self, arr: Any) -> None:
         import numpy as np
 
-        if True:
+        with np.errstate(over="ignore", invalid="ignore"):  # huge values sum to inf
             nan = np.isnan(arr)
             k = int(nan.sum())
             if k:
@@ -418,7 +395,6 @@ class _ColAcc:
             fin = arr[np.isfinite(arr)]
             if fin.size:
                 self.sum += float(fin.sum())
-                self.sumsq += float(np.square(fin).sum())
                 lo, hi = float(fin.min()), float(fin.max())
                 self.min = lo if self.min is None else min(self.min, lo)
                 self.max = hi if self.max is None else max(self.max, hi)
@@ -432,44 +408,42 @@ class _ColAcc:
                 self.bins = [a + int(b) for a, b in zip(self.bins, counts)]
 
     def add_counts(self, counts: Mapping[str, int], present: int) -> None:
-        if True:
-            self.present += present
-            for i, (_, vocab) in enumerate(self.vocabs):
-                unseen = {v: c for v, c in counts.items() if v not in vocab}
-                self.unseen[i] += sum(unseen.values())
-                if i == 0:
-                    self.unseen_values.update(unseen)
-            self.values.update(counts)
-            if len(self.values) > _VALUE_CAP:
-                self.capped = True
-                self.values = Counter(dict(self.values.most_common(_VALUE_CAP // 2)))
-            if len(self.unseen_values) > 10_000:
-                self.unseen_values = Counter(dict(self.unseen_values.most_common(1000)))
+        self.present += present
+        for i, (_, vocab) in enumerate(self.vocabs):
+            unseen = {v: c for v, c in counts.items() if v not in vocab}
+            self.unseen[i] += sum(unseen.values())
+            if i == 0:
+                self.unseen_values.update(unseen)
+        self.values.update(counts)
+        if len(self.values) > _VALUE_CAP:
+            self.capped = True
+            self.values = Counter(dict(self.values.most_common(_VALUE_CAP // 2)))
+        if len(self.unseen_values) > 10_000:
+            self.unseen_values = Counter(dict(self.unseen_values.most_common(1000)))
 
     def add_times(self, strs: Any) -> None:
         import pandas as pd
 
-        if True:
-            self.present += len(strs)
-            if not len(strs) or self.base.get("min") is None:
-                return
-            try:
-                if isinstance(strs, pd.Series):
-                    ts = strs.dt.tz_localize("UTC") if strs.dt.tz is None else strs
-                else:
-                    ts = pd.to_datetime(pd.Series(strs), utc=True, format="ISO8601", errors="coerce")
-            except (ValueError, TypeError):
-                return
-            lo = pd.Timestamp(self.base["min"])
-            hi = pd.Timestamp(self.base["max"])
-            self.out_of_range += int(((ts < lo) | (ts > hi)).sum())
-            bad = int(ts.isna().sum())
-            if bad:
-                self.bad["unparseable timestamp"] += bad
-            if ts.notna().any():
-                tmin, tmax = ts.min().isoformat(), ts.max().isoformat()
-                self.min = tmin if self.min is None else min(self.min, tmin)
-                self.max = tmax if self.max is None else max(self.max, tmax)
+        self.present += len(strs)
+        if not len(strs) or self.base.get("min") is None:
+            return
+        try:
+            if isinstance(strs, pd.Series):
+                ts = strs.dt.tz_localize("UTC") if strs.dt.tz is None else strs
+            else:
+                ts = pd.to_datetime(pd.Series(strs), utc=True, format="ISO8601", errors="coerce")
+        except (ValueError, TypeError):
+            return
+        lo = pd.Timestamp(self.base["min"])
+        hi = pd.Timestamp(self.base["max"])
+        self.out_of_range += int(((ts < lo) | (ts > hi)).sum())
+        bad = int(ts.isna().sum())
+        if bad:
+            self.bad["unparseable timestamp"] += bad
+        if ts.notna().any():
+            tmin, tmax = ts.min().isoformat(), ts.max().isoformat()
+            self.min = tmin if self.min is None else min(self.min, tmin)
+            self.max = tmax if self.max is None else max(self.max, tmax)
 
 
 # ------------------------------------------------------------------------------ the report
@@ -484,8 +458,7 @@ def skew_report(fitted: Any, records: Any, thresholds: str | Mapping[str, Any] |
     """Compare logged serving ``records`` (JSONL path/glob, list of paths or iterable of dicts)
     with ``fitted.baseline_`` and with the batch path. See docs/skew.md."""
     from featurekit.parity.compare import column_tolerances
-    from featurekit.parity.runner import _compare_rows, _decode_row, _jsonable_row, _show, _tolerances, \
-        run_fitted_batch
+    from featurekit.parity.runner import _compare_rows, _jsonable_row, _show, _tolerances, run_fitted_batch
 
     started = time.perf_counter()
     t = thresholds if isinstance(thresholds, dict) and "z" in thresholds else load_thresholds(thresholds)
@@ -509,7 +482,7 @@ def skew_report(fitted: Any, records: Any, thresholds: str | Mapping[str, Any] |
         accs[("input", name)] = _ColAcc(name, "input", inp.type, baseline["inputs"].get(name), vocabs.get(name, []))
     for col, ty in out_types.items():
         accs[("output", col)] = _ColAcc(col, "output", ty, baseline["outputs"].get(col), [])
-    counters: dict[str, Any] = {"files": [], "corrupt": 0}
+    read = LogStats()
     n = 0
     other_fp: Counter = Counter()
     extra_fields: Counter = Counter()
@@ -527,7 +500,7 @@ def skew_report(fitted: Any, records: Any, thresholds: str | Mapping[str, Any] |
         for f, c in fps.items():
             if f != fp:
                 other_fp[str(f)] += c
-        keysets = Counter(tuple(r["input"]) for r in chunk)
+        keysets = Counter(tuple(r["input"]) + tuple(r.get("omitted") or ()) for r in chunk)
         for keys, c in keysets.items():
             for k in keys:
                 if k not in spec_inputs:
@@ -545,14 +518,13 @@ def skew_report(fitted: Any, records: Any, thresholds: str | Mapping[str, Any] |
                     stride *= 2
                     sample = sample[::2]
 
-    loads = json.loads
-    for what, payload in iter_blocks(records, counters):
+    for what, payload in iter_blocks(records, read):
         if what == "arrow":
-            table, lines, block = payload
+            table, lines, block, path, first = payload
             if _arrow_fits(table, accs):
                 base_n = n
                 n += len(lines)
-                times += [str(loads(lines[0]).get("time")), str(loads(lines[-1]).get("time"))]
+                times += [str((parse_record(lines[k])[0] or {}).get("time")) for k in (0, -1)]
                 fps, extra = _fold_arrow(table, block, accs, spec_inputs, out_types)
                 for f, c in fps.items():
                     if f != fp:
@@ -560,7 +532,10 @@ def skew_report(fitted: Any, records: Any, thresholds: str | Mapping[str, Any] |
                 extra_fields.update(extra)
                 i = (-base_n) % stride
                 while i < len(lines):
-                    r = loads(lines[i])
+                    try:  # Arrow read these lines, so they are JSON objects (tags decode leniently) ...
+                        r = json.loads(lines[i])
+                    except ValueError:  # ... except a number Python will not parse (> 4,300 digits)
+                        r = {}
                     if r.get("fingerprint") == fp:
                         sample.append(r)
                         if cap and len(sample) > cap:
@@ -569,15 +544,15 @@ def skew_report(fitted: Any, records: Any, thresholds: str | Mapping[str, Any] |
                     i += 1
                     i += (-(base_n + i)) % stride
                 continue
-            chunks = [list(_parse_lines(lines[k:k + CHUNK], counters)) for k in range(0, len(lines), CHUNK)]
+            recs = list(parse_lines(block, read, path, first))
+            chunks = [recs[k:k + CHUNK] for k in range(0, len(recs), CHUNK)]
         else:
             chunks = [payload]
         for chunk in chunks:
             _fold_records(chunk)
 
     if n == 0:
-        raise SkewInputError("the log holds no records\n  Fix: check the --log path; records are JSON lines with "
-                             "'input' and 'output'")
+        raise no_records(read)
     findings: list[Finding] = []
     columns: dict[str, dict[str, Any]] = {}
 
@@ -595,11 +570,13 @@ def skew_report(fitted: Any, records: Any, thresholds: str | Mapping[str, Any] |
             f"{fp_share:.1%} of records were served by another artifact: {shown}",
             "close", f"deploy this artifact ({fitted.pin[:len(fitted.spec.name) + len(fitted.spec.version) + 14]}) "
             "everywhere, or report on the logs of the artifact that served them")
-    if counters["corrupt"]:
-        share = counters["corrupt"] / (n + counters["corrupt"])
+    if read.unparseable:
+        share = read.unparseable / (n + read.unparseable)
         add("warning", "schema", "<records>", "record", "unparseable_records", share, 0.0,
-            f"{counters['corrupt']:,} log lines are not JSON records with an 'input' object",
-            "close", "fix the logging sink (truncated writes?) and keep using featurekit.ServingLogger")
+            f"{read.unparseable:,} log line(s) are not valid records and were skipped, e.g. "
+            + "; ".join(read.examples[:3]),
+            "close", "fix the logging sink (truncated writes? a hand-written logger?) and keep using "
+            "featurekit.ServingLogger")
     for field, c in sorted(extra_fields.items()):
         share = c / n
         thr = _thr(t, field, "unexpected_field")
@@ -741,32 +718,36 @@ def skew_report(fitted: Any, records: Any, thresholds: str | Mapping[str, Any] |
         if acc.kind == "str" and acc.present:
             top = b.get("top") or []
             sample_nn = max(int(round((baseline.get("sample", {}).get("rows") or n_t) * (1 - p_t))), 1)
-            exact = not b.get("distinct_capped") and (b.get("distinct") or 0) <= len(top)
-            last = top[-1][1] / sample_nn if top else 0.0
+            # ``top`` holds every value of the baseline's (sampled) rows unless it was cut at its
+            # length limit; then a value outside it had a share of at most the last one kept
+            complete = (b.get("distinct") or 0) <= len(top)
+            bound = 0.0 if complete else top[-1][1] / sample_nn
             t_share = {v: c / sample_nn for v, c in top}
             rows = []
             worst, worst_v = 0.0, None
             for v, c in acc.values.most_common(50):
                 s = c / acc.present
-                tr = t_share.get(v, 0.0 if exact else min(s, last))
-                rows.append([v, tr, s])
-                if abs(s - tr) > worst:
-                    worst, worst_v = abs(s - tr), v
+                tr = t_share.get(v)
+                gap = abs(s - tr) if tr is not None else max(s - bound, 0.0)  # the least change it can be
+                rows.append([v, tr if tr is not None or not complete else 0.0, s])
+                if gap > worst:
+                    worst, worst_v = gap, v
             for v, tr in t_share.items():
                 s = acc.values.get(v, 0) / acc.present
                 if abs(s - tr) > worst:
                     worst, worst_v = abs(s - tr), v
                 if v not in acc.values:
                     rows.append([v, tr, 0.0])
-            info["top"] = sorted(rows, key=lambda r: -max(r[1], r[2]))[:30]
+            info["top"] = sorted(rows, key=lambda r: -max(r[1] or 0.0, r[2]))[:30]
+            info["top_training"] = {"rows": sample_nn, "sampled": (baseline.get("sample", {}).get("stride") or 1) > 1,
+                                    "complete": complete, "bound": None if complete else bound}
             thr = _thr(t, name, "linf") + stats.linf_bound(acc.present, sample_nn, z)
             linf_failed = metric("linf", worst, thr, value_of=worst_v)
             unseen_failed = False
             for i, (feature, vocab) in enumerate(acc.vocabs):
                 u_s = acc.unseen[i] / acc.present
+                # values outside ``top`` count as unseen: exact when it is complete, else an upper bound
                 u_t = max(0.0, 1.0 - sum(c for v, c in top if v in vocab) / sample_nn) if top else 0.0
-                if not exact and len(vocab) >= len(top):
-                    u_t = max(u_t, 0.0)
                 thr_u = _thr(t, name, "unseen_rate") + stats.rate_bound(u_t, u_s, acc.present, sample_nn, z)
                 key = "unseen_rate" if i == 0 else f"unseen_rate[{feature}]"
                 info["unseen"] = [[v, c] for v, c in acc.unseen_values.most_common(20)]
@@ -775,7 +756,7 @@ def skew_report(fitted: Any, records: Any, thresholds: str | Mapping[str, Any] |
                     failing_inputs.add(name)
                     c = vocab_info[name][i]
                     params = c["params"]
-                    examples = ", ".join(str(v) for v, _ in acc.unseen_values.most_common(5))
+                    examples = ", ".join(repr(v)[:40] for v, _ in acc.unseen_values.most_common(5))
                     oov = params.get("num_oov_buckets")
                     if c["op"] == "one_hot":
                         rk, remedy = "close", (f"one_hot in {feature} encodes unseen values as all zeros: refit on recent "
@@ -804,8 +785,8 @@ def skew_report(fitted: Any, records: Any, thresholds: str | Mapping[str, Any] |
     mismatched: set[str] = set()
     transformation: dict[str, Any] = {"sampled": len(sample), "stride": stride, "columns": {}}
     if sample:
-        inputs = [_decode_row(r["input"]) for r in sample]
-        served = [_decode_row(r.get("output") or {}) for r in sample]
+        inputs = [decode_row(r["input"]) for r in sample]
+        served = [decode_row(r.get("output") or {}) for r in sample]
         cols = fitted.output_columns
         tol = _tolerances(cols, column_tolerances(fitted), 0.0, 0.0, None)
         batch = run_fitted_batch(fitted, inputs)
@@ -846,10 +827,10 @@ def skew_report(fitted: Any, records: Any, thresholds: str | Mapping[str, Any] |
             f.remedy = f"follows from {', '.join(causes)}; fix that first"
     times = [x for x in times if x and x != "None"]
     return SkewReport(label=label or f"{fitted.spec.name}@{fitted.spec.version}: serving log vs training baseline",
-                      fingerprint=fp, records=n, files=counters["files"], seconds=time.perf_counter() - started,
+                      fingerprint=fp, records=n, files=read.files, seconds=time.perf_counter() - started,
                       thresholds=t, findings=findings, columns=columns, transformation=transformation,
                       period=[min(times), max(times)] if times else None,
-                      lineage=lineage["upstream"])
+                      lineage=lineage["upstream"], unparseable=read.unparseable)
 
 
 def _jsonable_examples(ex: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -866,6 +847,5 @@ def _jsonable_examples(ex: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def read_log(source: Any) -> Iterable[dict[str, Any]]:
     """All records of a log (paths/globs or iterable), for small logs and tests."""
-    counters: dict[str, Any] = {"files": [], "corrupt": 0}
-    for chunk in iter_chunks(source, counters):
+    for chunk in iter_records(source, LogStats()):
         yield from chunk

@@ -6,6 +6,8 @@ import html
 import json
 from typing import Any
 
+from featurekit.skew.report import printable
+
 _CSS = """
 body{font:14px/1.45 system-ui,sans-serif;margin:2em;color:#222;max-width:1200px}
 h1{font-size:1.4em}h2{font-size:1.15em;margin-top:2em;border-bottom:1px solid #ddd}
@@ -31,15 +33,25 @@ def _fmt(v: Any) -> str:
     return _e(v)
 
 
-def _bars_svg(labels: list[str], train: list[float], serve: list[float], title: str) -> str:
-    """Grouped bars of shares (training vs serving)."""
+def _bars_svg(labels: list[str], train: list[float | None], serve: list[float], title: str, *,
+              shares: bool = False, bound: float | None = None) -> str:
+    """Grouped bars, training vs serving, on one scale.
+
+    ``shares``: the values are shares of all records already and are drawn as they are (a
+    subset of categories must not be rescaled to sum to 1); otherwise they are counts, drawn
+    as shares of their sum. A training share of None (a value outside the baseline's kept top
+    values) is drawn as a dashed outline up to ``bound``, the most it can have been.
+    """
     k = len(labels)
     if not k:
         return ""
-    ts, ss = sum(train) or 1, sum(serve) or 1
-    pt = [c / ts for c in train]
-    ps = [c / ss for c in serve]
-    top = max(pt + ps) or 1
+    if shares:
+        pt, ps = list(train), list(serve)
+    else:
+        ts, ss = sum(t or 0 for t in train) or 1, sum(serve) or 1
+        pt, ps = [(c or 0) / ts for c in train], [c / ss for c in serve]
+    unknown = bound or 0.0
+    top = max([p if p is not None else unknown for p in pt] + ps) or 1
     w, h, pad = max(320, 36 * k), 170, 30
     bw = (w - pad) / k
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h + 40}" role="img" '
@@ -47,15 +59,39 @@ def _bars_svg(labels: list[str], train: list[float], serve: list[float], title: 
     for i in range(k):
         x = pad + i * bw
         for j, (p, color) in enumerate(((pt[i], _TRAIN), (ps[i], _SERVE))):
-            bh = p / top * (h - 10)
-            parts.append(f'<rect x="{x + 2 + j * (bw - 4) / 2:.1f}" y="{h - bh:.1f}" width="{(bw - 4) / 2:.1f}" '
-                         f'height="{bh:.1f}" fill="{color}"><title>{_e(labels[i])}: '
-                         f'{"training" if j == 0 else "serving"} {p:.2%}</title></rect>')
+            side = "training" if j == 0 else "serving"
+            bh = (p if p is not None else unknown) / top * (h - 10)
+            box = f'x="{x + 2 + j * (bw - 4) / 2:.1f}" y="{h - bh:.1f}" width="{(bw - 4) / 2:.1f}" height="{bh:.1f}"'
+            if p is None:
+                parts.append(f'<rect {box} fill="none" stroke="{color}" stroke-dasharray="3,2"><title>'
+                             f'{_e(labels[i])}: training share unknown, not among the kept top values '
+                             f'(at most {unknown:.2%})</title></rect>')
+            else:
+                parts.append(f'<rect {box} fill="{color}"><title>{_e(labels[i])}: {side} {p:.2%}</title></rect>')
         parts.append(f'<text x="{x + bw / 2:.1f}" y="{h + 14}" font-size="9" text-anchor="middle">'
                      f'{_e(labels[i][:9])}</text>')
     parts.append(f'<line x1="{pad}" y1="{h}" x2="{w}" y2="{h}" stroke="#999"/>')
     parts.append(f'<text x="0" y="10" font-size="9">{top:.0%}</text></svg>')
     return "".join(parts)
+
+
+def _shares_table(top: list[list[Any]], about: dict[str, Any]) -> str:
+    """Category shares as numbers, with what a training share of 0 or "unknown" means."""
+    rows = []
+    for value, tr, sv in top:
+        if tr is None:
+            shown = f"unknown (not in the training top values; at most {about.get('bound') or 0.0:.2%})"
+        elif tr == 0.0:
+            shown = "0 (not in the training" + (" sample)" if about.get("sampled") else " data)")
+        else:
+            shown = f"{tr:.2%}"
+        rows.append(f"<tr><td><code>{_e(value)}</code></td><td>{_e(shown)}</td><td>{sv:.2%}</td></tr>")
+    note = (f"Training shares are over {about.get('rows', 0):,} " + ("sampled " if about.get("sampled") else "")
+            + "non-null training rows" + ("." if about.get("complete", True) else
+                                          "; only the most frequent values were kept, so a value outside them has "
+                                          "an unknown share below the last kept one."))
+    return (f'<table class="shares"><tr><th>value</th><th>training</th><th>serving</th></tr>{"".join(rows)}</table>'
+            f'<p class="info">{_e(note)}</p>')
 
 
 def _hist_labels(edges: list[float]) -> list[str]:
@@ -73,8 +109,10 @@ def _column_block(key: str, info: dict[str, Any], report: Any) -> str:
                                f"{key}: training vs serving histogram on training edges"))
     top = info.get("top")
     if top:
+        about = info.get("top_training") or {}
         parts.append(_bars_svg([str(r[0]) for r in top[:20]], [r[1] for r in top[:20]], [r[2] for r in top[:20]],
-                               f"{key}: category shares, training vs serving"))
+                               f"{key}: category shares, training vs serving", shares=True, bound=about.get("bound")))
+        parts.append(_shares_table(top[:20], about))
     metrics = info.get("metrics") or {}
     if metrics:
         rows = "".join(f"<tr><td>{_e(m)}</td><td>{_fmt(v.get('value'))}</td><td>{_fmt(v.get('threshold'))}</td>"
@@ -137,4 +175,4 @@ def render_html(report: Any) -> str:
         out.append(f'<details class="column" id="col-{_e(key)}"><summary>{_e(key)}</summary>'
                    f"{_column_block(key, info, report)}</details>")
     out.append("</body></html>")
-    return "\n".join(out)
+    return printable("\n".join(out))

@@ -36,6 +36,15 @@ class Finding:
         return self.severity != "info"
 
 
+def printable(text: str) -> str:
+    """``text`` with lone surrogates (from logged strings) as ``\\udXXX`` escapes, so it encodes as UTF-8.
+
+    >>> printable("a\\ud800b")
+    'a\\\\ud800b'
+    """
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _clean(v: Any) -> Any:
     if isinstance(v, float) and not math.isfinite(v):
         return None if v != v else ("inf" if v > 0 else "-inf")
@@ -61,6 +70,7 @@ class SkewReport:
     transformation: dict[str, Any]
     period: list[str] | None = None
     lineage: dict[str, list[str]] = dataclasses.field(default_factory=dict)
+    unparseable: int = 0   # log lines skipped (not valid records); the finding names a few
 
     @property
     def ok(self) -> bool:
@@ -79,10 +89,11 @@ class SkewReport:
         head = (f"{self.label}\n{self.records:,} records"
                 + (f" from {len(self.files)} file(s)" if self.files else "")
                 + (f", {self.period[0]} .. {self.period[1]}" if self.period else "")
+                + (f" ({self.unparseable:,} unparseable line(s) skipped)" if self.unparseable else "")
                 + f"; {self.transformation.get('sampled', 0):,} recomputed through the batch path; "
                   f"{self.seconds:.1f}s")
         if not self.findings:
-            return head + "\nok: every check is within its threshold"
+            return printable(head + "\nok: every check is within its threshold")
         rows = [("SEVERITY", "KIND", "COLUMN", "METRIC", "VALUE", "THRESHOLD", "REMEDY")]
         for f in self.sorted_findings():
             rows.append((f.severity, f.kind, f.column, f.metric, f"{f.value:.4g}", f"{f.threshold:.4g}",
@@ -97,14 +108,15 @@ class SkewReport:
         lines.append("")
         lines.append(f"FAILED: {n_fail} finding(s) over threshold" if n_fail else
                      "ok: every check is within its threshold (info findings only)")
-        return "\n".join(lines)
+        return printable("\n".join(lines))
 
     # -- json ----------------------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
         return _clean({
             "schema_version": SCHEMA_VERSION, "label": self.label, "ok": self.ok, "fingerprint": self.fingerprint,
-            "records": self.records, "files": self.files, "period": self.period, "seconds": self.seconds,
+            "records": self.records, "unparseable": self.unparseable, "files": self.files, "period": self.period,
+            "seconds": self.seconds,
             "thresholds": self.thresholds,
             "findings": [dataclasses.asdict(f) for f in self.sorted_findings()],
             "columns": self.columns, "transformation": self.transformation,
@@ -137,7 +149,7 @@ class SkewReport:
                            + "</system-out>")
             out.append("  </testcase>")
         out.append("</testsuite>")
-        return "\n".join(out)
+        return printable("\n".join(out))
 
     def to_html(self) -> str:
         from featurekit.skew.html import render_html

@@ -8,9 +8,11 @@ import math
 import os
 import threading
 
+import pytest
+
 import featurekit as fk
-from featurekit.logger import ServingLogger
-from featurekit.parity.runner import _decode_row
+from featurekit.logger import LogSinkWarning, ServingLogger
+from featurekit.skew.records import decode_row
 
 
 def test_record_format_and_tags(fitted, tmp_path):
@@ -24,7 +26,7 @@ def test_record_format_and_tags(fitted, tmp_path):
     assert set(rec) == {"time", "fingerprint", "input", "output"}
     assert rec["fingerprint"] == fitted.fingerprint
     assert rec["input"]["monthly_spend"] == {"float": "nan"}
-    assert _decode_row(rec["input"])["signup_ts"] == row["signup_ts"]
+    assert decode_row(rec["input"])["signup_ts"] == row["signup_ts"]
     assert rec["output"]["spend_imputed"] == out["spend_imputed"]
 
 
@@ -81,8 +83,9 @@ def test_failing_sink_never_raises(fitted, tmp_path):
     fitted.transform_row({"tenure_days": 1, "num_support_tickets": 0}, log=log)
     log.close()
     assert log.dropped == 1 and "No space" in str(log.last_error)
-    # a plain callable that raises does not break serving either
-    assert fitted.transform_row({"tenure_days": 1, "num_support_tickets": 0}, log=lambda *a: 1 / 0)
+    # a plain callable that raises does not break serving either (it is warned about instead)
+    with pytest.warns(LogSinkWarning, match="ZeroDivisionError"):
+        assert fitted.transform_row({"tenure_days": 1, "num_support_tickets": 0}, log=lambda *a: 1 / 0)
 
 
 def test_exported():
