@@ -36,6 +36,7 @@ _EXPORTS = {
     "ContractError": "featurekit.errors",
     "ArtifactError": "featurekit.errors",
     "FitError": "featurekit.errors",
+    "FitWarning": "featurekit.errors",
     "UntrustedCodeError": "featurekit.errors",
     "udf": "featurekit.udf",
     "register_udf": "featurekit.udf",

@@ -27,7 +27,8 @@ import dask
 import pandas as pd
 
 from featurekit.engines._protocol import is_dask_dataframe
-from featurekit.fit import accumulate, create, finalize, fit_levels, graph_roots, merge
+from featurekit.fit import (MAX_VIOLATION_RATE, accumulate, check_analyzers_saw_values, create, finalize, fit_levels,
+                            graph_roots, merge, report_violations)
 
 if TYPE_CHECKING:
     from featurekit.spec.model import Spec
@@ -95,14 +96,21 @@ class _SpecRef:
         return [self._nodes[k] for k in keys]
 
 
-def _accumulate_part(ref: _SpecRef, keys: list[str], state: dict, pdf: pd.DataFrame) -> tuple[dict, int]:
-    return accumulate(ref.spec(), ref.nodes(keys), state, pdf), len(pdf)
+def _accumulate_part(ref: _SpecRef, keys: list[str], state: dict, pdf: pd.DataFrame) -> tuple[dict, int, dict]:
+    tally: dict[str, dict[str, int]] = {}
+    return accumulate(ref.spec(), ref.nodes(keys), state, pdf, tally=tally), len(pdf), tally
 
 
-def _merge_parts(ref: _SpecRef, keys: list[str], parts: Sequence[tuple[dict, int]]) -> tuple[dict, int]:
+def _merge_parts(ref: _SpecRef, keys: list[str], parts: Sequence[tuple[dict, int, dict]]) -> tuple[dict, int, dict]:
     if len(parts) == 1:
         return parts[0]
-    return merge(ref.spec(), ref.nodes(keys), [p[0] for p in parts]), sum(p[1] for p in parts)
+    tally: dict[str, dict[str, int]] = {}
+    for _, _, part in parts:
+        for name, kinds in part.items():
+            counts = tally.setdefault(name, {})
+            for kind, n in kinds.items():
+                counts[kind] = counts.get(kind, 0) + n
+    return merge(ref.spec(), ref.nodes(keys), [p[0] for p in parts]), sum(p[1] for p in parts), tally
 
 
 def _count_rows(pdf: pd.DataFrame) -> int:
@@ -157,11 +165,14 @@ def _named(obj: Any, kind: str) -> Any:
 
 
 def fit_dask(spec: "Spec", ddf: Any, *, progress: Callable[[str], None] | None = None,
-             split_every: int = SPLIT_EVERY, progress_bar: bool = False) -> "FittedTransform":
+             split_every: int = SPLIT_EVERY, progress_bar: bool = False,
+             max_violation_rate: float = MAX_VIOLATION_RATE) -> "FittedTransform":
     """Fit ``spec`` on a Dask DataFrame; same state as ``spec.fit(ddf.compute())``.
 
     Runs one Dask computation per fit pass (the number of passes is the depth of the spec's
     analyzer chains). Between passes only the small frozen state travels back to the client.
+    Missing columns, empty analyzers and contract violations are checked as in
+    :func:`featurekit.fit.fit` (violations are counted in the first pass).
     """
     from featurekit.transform import FittedTransform
 
@@ -173,6 +184,7 @@ def fit_dask(spec: "Spec", ddf: Any, *, progress: Callable[[str], None] | None =
     spec_d = _named(_SpecRef(spec), "spec")
     state: dict[str, dict] = {}
     rows: int | None = None
+    tally: dict[str, dict[str, int]] = {}
     levels = fit_levels(graph_roots(spec))
     for level, nodes in enumerate(levels, start=1):
         if progress:
@@ -184,7 +196,8 @@ def fit_dask(spec: "Spec", ddf: Any, *, progress: Callable[[str], None] | None =
                       dask_key_name=f"featurekit-accumulate-{level}-{i}-{uuid.uuid4().hex}")
                   for i, part in enumerate(partitions)]
         if leaves:
-            accs, rows = _compute(_tree(_merge_parts, leaves, split_every, spec_d, nodes_d), progress_bar)
+            accs, rows, counted = _compute(_tree(_merge_parts, leaves, split_every, spec_d, nodes_d), progress_bar)
+            tally = counted if level == 1 else tally
         else:
             accs, rows = create(spec, nodes), 0
         state.update(finalize(spec, nodes, accs))
@@ -193,8 +206,12 @@ def fit_dask(spec: "Spec", ddf: Any, *, progress: Callable[[str], None] | None =
     if rows is None:  # no analyzers: just count the rows
         counts = [dask.delayed(_count_rows, pure=True)(p) for p in partitions]
         rows = int(_compute(_tree(_sum_counts, counts, split_every), progress_bar)) if counts else 0
-    info = {"rows": int(rows), "seconds": round(time.perf_counter() - started, 6), "engine": "dask",
-            "partitions": n_parts}
+    report_violations(tally, int(rows), max_violation_rate)
+    check_analyzers_saw_values(spec, state, int(rows))
+    info: dict[str, Any] = {"rows": int(rows), "seconds": round(time.perf_counter() - started, 6), "engine": "dask",
+                            "partitions": n_parts}
+    if tally:
+        info["violations"] = tally
     return FittedTransform(spec, state, fit_info=info)
 
 
