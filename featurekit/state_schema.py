@@ -144,7 +144,8 @@ def _value_problem(value: Any, dtype: DType) -> str | None:
           DType.STR: isinstance(value, str)}[dtype]
     if not ok:
         hint = " (write floats with a decimal point)" if dtype is DType.FLOAT and isinstance(value, int) else ""
-        return f"must be a {dtype.value}{hint}; got {value!r:.60} ({type(value).__name__})"
+        article = "an" if dtype is DType.INT else "a"
+        return f"must be {article} {dtype.value}{hint}; got {value!r:.60} ({type(value).__name__})"
     if dtype is DType.STR:
         try:
             value.encode("utf-8")
