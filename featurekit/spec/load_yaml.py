@@ -285,7 +285,7 @@ def input_from_data(name: str, value: Any, section: Mapping, path: str | None) -
                             fix=fix, hint=hint)
 
     type_name = plain_value(value.get("type"))
-    if type_name not in INPUT_TYPES:
+    if not isinstance(type_name, str) or type_name not in INPUT_TYPES:
         raise fail("type", f"'type' must be one of {', '.join(INPUT_TYPES)}; got {type_name!r}",
                    "e.g. type: float", did_you_mean(str(type_name), INPUT_TYPES))
     nullable = value.get("nullable", True)

@@ -21,7 +21,8 @@ def test_op_reference_is_current():
 @pytest.mark.parametrize("module", [
     "featurekit", "featurekit._json", "featurekit._lazy", "featurekit.errors", "featurekit.registry",
     "featurekit.ir.nodes", "featurekit.spec.expr_parser", "featurekit.spec.model", "featurekit.spec.dsl",
-    "featurekit.transform", "featurekit.compile.rowlib",
+    "featurekit.transform", "featurekit.compile.rowlib", "featurekit.compile.row", "featurekit.state_schema",
+    "featurekit.types",
 ])
 def test_docstring_examples_run(module):
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
