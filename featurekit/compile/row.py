@@ -21,6 +21,7 @@ import math
 import re
 import symtable
 import sys
+import warnings
 import weakref
 import zlib
 from collections import Counter
@@ -364,7 +365,11 @@ def compile_row(graph: Graph, state: Mapping[str, dict], spec: Any, output_names
              "    return _out"]
     source = "\n".join(body) + "\n"
     filename = f"<featurekit row {label} #{next(_COMPILED)}>"
-    code = compile(source, filename, "exec")
+    with warnings.catch_warnings():
+        # `'a' is None` on a constant argument (is_null('a')) is right (always False); the
+        # SyntaxWarning is meant for hand-written code, and as an error it would stop compiling
+        warnings.simplefilter("ignore", SyntaxWarning)
+        code = compile(source, filename, "exec")
     namespace = dict(ctx.namespace)
     namespace["_FP"] = transform_fingerprint(spec, state)
     _check_defined(source, filename, namespace)

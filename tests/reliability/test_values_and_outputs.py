@@ -258,3 +258,16 @@ def test_rows_and_frames_of_timestamps_in_range_are_unchanged():
     rows = [{"t": t, "s": s} for t, s in itertools.product(
         ["9999-12-31T23:59:59.999999Z", "0001-01-01T00:00:00Z", None], ["0001-01-01", "9999-12-31T23:59:59", "x"])]
     both_paths(fitted, rows)
+
+
+def test_constant_arguments_compile_without_warnings_even_when_warnings_are_errors():
+    """Found by the fuzz run: ``is_null(5)`` generated ``(5 is None)``, a SyntaxWarning that
+    ``-W error`` turns into a SyntaxError at compile time."""
+    import warnings
+
+    spec = fk.spec_from_yaml("featurekit: 1\nname: t\nversion: 1.0.0\ninputs: {x: float}\nfeatures:\n"
+                             "  a: is_null(5)\n  b: vocab('a', num_oov_buckets=2)\n  c: coalesce(x, 1.0)\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fitted = spec.fit([{"x": 1.0}], baseline=False)
+    assert fitted.transform_row({}) == {"a": False, "b": 0, "c": 1.0}
