@@ -36,6 +36,7 @@ _EXPORTS = {
     "ContractError": "featurekit.errors",
     "ArtifactError": "featurekit.errors",
     "FitError": "featurekit.errors",
+    "FitWarning": "featurekit.errors",
     "UntrustedCodeError": "featurekit.errors",
     "VerificationError": "featurekit.errors",
     "verify": "featurekit.artifact.verify",

@@ -96,9 +96,29 @@ class ContractError(FeaturekitError, ValueError):
             what = f"input {input!r} = {got} violates {rule}"
         return cls(_compose(where, what, fix, None), input=input, rule=rule, value=value, rows=rows)
 
+    @classmethod
+    def timestamp_output(cls, *, feature: str, value: str, where: str, rows: list[int] | None = None,
+                         count: int | None = None) -> "ContractError":
+        """A timestamp output outside years 1-9999 UTC (what a ``datetime`` holds), in both paths.
+
+        ``value`` is the instant as ISO text; ``rows``/``count`` come from the batch path.
+        """
+        at = "" if rows is None else f" in {count} row(s) (positions {', '.join(str(r) for r in rows)}); first"
+        what = (f"feature {feature!r} is a timestamp outside years 1-9999 UTC{at}: {value}, which a datetime "
+                "output cannot hold")
+        fix = ("clean the input upstream (an offset such as -23:59 moves 9999-12-31 into year 10000), or output "
+               "a calendar field of it (year, month...), which works for any instant")
+        return cls(_compose(where, what, fix, None), feature=feature, input=None,
+                   rule="timestamp output in years 1-9999 UTC", value=value, rows=rows)
+
 
 class FitError(FeaturekitError, ValueError):
     """Fitting failed: e.g. the training data lacks a declared input."""
+
+
+class FitWarning(UserWarning):
+    """Fit succeeded, but the training data looks wrong: e.g. a high share of an input's values
+    broke the contract and were replaced as declared (``fit(..., max_violation_rate=)``)."""
 
 
 class ArtifactError(FeaturekitError, ValueError):

@@ -6,11 +6,24 @@ analyzer's result (``zscore(clip(x, lower_pct=1))``) runs in a later pass: pass 
 every analyzer at depth *k*, so a spec needs as many passes over the data as its deepest
 chain of analyzed ops (the churn spec: 3). The result maps each analyzed node's content key
 to its frozen state (plain JSON-able data).
+
+What fit refuses or reports, so bad training data never becomes a silent wrong value:
+
+* a declared input column the data lacks (also a nullable one): :class:`FitError` naming it,
+  with a did-you-mean hint (``Credit_Score`` for ``credit_score``);
+* an analyzer that saw no non-null value although the data has rows (the column is all null,
+  or every value broke the contract and was replaced by null): :class:`FitError`, unless the
+  feature declares ``on_empty_fit: fallback`` (the op's documented empty-fit state). Fitting
+  on zero rows is a declared case: every analyzer uses its empty-fit state;
+* an input whose values broke the contract (and were replaced as declared) in more than
+  ``max_violation_rate`` of the rows (default 10%): a :class:`FitWarning` with the counts.
+  The counts are kept in ``fit_info_["violations"]`` either way.
 """
 
 from __future__ import annotations
 
 import time
+import warnings
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 import numpy as np
@@ -21,7 +34,7 @@ from featurekit import registry
 from featurekit.compile.batch import evaluate, read_inputs
 from featurekit.compile.column import Column
 from featurekit.compile.contract import Coercer
-from featurekit.errors import FitError
+from featurekit.errors import FitError, FitWarning
 from featurekit.ir.analysis import analyzed_keys, analyzed_nodes, fit_levels  # noqa: F401
 from featurekit.ir.nodes import CallNode, InputNode, Node, walk
 from featurekit.registry import Params
@@ -66,22 +79,30 @@ def rows_to_frame(rows: Iterable[Mapping[str, Any]], columns: list[str]) -> pd.D
     return pd.DataFrame(data, index=index)
 
 
-def fit(spec: Spec, data: Any, *, progress: Callable[[str], None] | None = None, baseline: bool = True) -> Any:
+MAX_VIOLATION_RATE = 0.1
+"""Default share of training rows whose value of one input may break the contract (and be
+replaced as declared) before ``fit`` warns with the counts."""
+
+
+def fit(spec: Spec, data: Any, *, progress: Callable[[str], None] | None = None, baseline: bool = True,
+        max_violation_rate: float = MAX_VIOLATION_RATE) -> Any:
     """Fit ``spec`` on ``data``; see :meth:`featurekit.spec.model.Spec.fit`.
 
     ``baseline=False`` skips the training statistics the skew report compares serving traffic
-    with (one extra pass; about 40% of the fit time on the churn spec).
+    with (one extra pass; about 40% of the fit time on the churn spec). ``max_violation_rate``:
+    warn (:class:`FitWarning`) when a larger share of the rows broke an input's contract.
     """
     from featurekit.transform import FittedTransform
 
     if _is_dask(data):
         from featurekit.engines.dask import fit_dask
 
-        return fit_dask(spec, data, progress=progress)
+        return fit_dask(spec, data, progress=progress, max_violation_rate=max_violation_rate)
     source = as_chunk_source(data, spec)
     started = time.perf_counter()
+    tally: dict[str, dict[str, int]] = {}
     # one in-memory frame: read and check its inputs once for every pass and the baseline
-    read = _read_all_inputs(spec, data) if isinstance(data, pd.DataFrame) else None
+    read = _read_all_inputs(spec, data, tally) if isinstance(data, pd.DataFrame) else None
     state: dict[str, dict] = {}
     rows = 0
     sample = SystematicSample([i.name for i in spec.inputs])  # taken in the first pass over the data
@@ -91,7 +112,8 @@ def fit(spec: Spec, data: Any, *, progress: Callable[[str], None] | None = None,
         for chunk in source():
             if level == 1:
                 sample.add(chunk)
-            part = accumulate(spec, nodes, state, chunk, inputs=read)
+            part = accumulate(spec, nodes, state, chunk, inputs=read, tally=tally if level == 1 and read is None
+                              else None)
             accs = part if accs is None else merge(spec, nodes, [accs, part])
             rows += len(chunk)
         state.update(finalize(spec, nodes, accs if accs is not None else create(spec, nodes)))
@@ -101,13 +123,17 @@ def fit(spec: Spec, data: Any, *, progress: Callable[[str], None] | None = None,
         for chunk in source():
             sample.add(chunk)
         rows = sample.seen
+    report_violations(tally, rows, max_violation_rate)
+    check_analyzers_saw_values(spec, state, rows)
     stats = None
     if baseline:
         from featurekit.baseline import compute_baseline  # baseline statistics: one extra pass
 
         every_input = read is not None and len(read) == len(spec.inputs)
         stats = compute_baseline(spec, state, source, rows, inputs=read if every_input else None)
-    info = {"rows": rows, "seconds": round(time.perf_counter() - started, 6), "engine": "pandas"}
+    info: dict[str, Any] = {"rows": rows, "seconds": round(time.perf_counter() - started, 6), "engine": "pandas"}
+    if tally:
+        info["violations"] = tally
     fitted = FittedTransform(spec, state, fit_info=info)
     fitted.baseline_ = stats
     fitted.sample_ = sample.rows()
@@ -128,28 +154,32 @@ def create(spec: Spec, nodes: list[CallNode]) -> dict[str, Any]:
     return {n.key: _analyzer(n).create() for n in nodes}
 
 
-def _read_all_inputs(spec: Spec, frame: pd.DataFrame) -> dict[str, Column]:
+def _read_all_inputs(spec: Spec, frame: pd.DataFrame, tally: dict[str, dict[str, int]] | None = None
+                     ) -> dict[str, Column]:
     """The inputs the features use, read from ``frame`` with the contract applied (as
     :func:`accumulate` would, pass after pass)."""
     used = {n.name for n in walk(graph_roots(spec)) if isinstance(n, InputNode)}
     names = [i.name for i in spec.inputs if i.name in used]
-    _check_columns(frame, spec, names)
-    return read_inputs(frame, {i.name: Coercer(i, where="fit") for i in spec.inputs}, names, where="fit")
+    _check_columns(frame, spec)
+    return read_inputs(frame, {i.name: Coercer(i, where="fit") for i in spec.inputs}, names, where="fit",
+                       tally=tally)
 
 
 def accumulate(spec: Spec, nodes: list[CallNode], state: Mapping[str, dict], chunk: pd.DataFrame,
-               inputs: Mapping[str, Column] | None = None) -> dict[str, Any]:
+               inputs: Mapping[str, Column] | None = None,
+               tally: dict[str, dict[str, int]] | None = None) -> dict[str, Any]:
     """One chunk's accumulators for one fit pass (``state`` holds earlier passes' results).
 
     This is the unit of distributed fitting: engines run it per partition and :func:`merge`
-    the results in any tree shape. ``inputs`` are the chunk's input columns when already read.
+    the results in any tree shape. ``inputs`` are the chunk's input columns when already read;
+    ``tally`` counts the contract violations replaced while reading them.
     """
     targets = [n.args[0] for n in nodes]
     if inputs is None:
         needed = sorted({n.name for n in walk(targets) if isinstance(n, InputNode)})
-        _check_columns(chunk, spec, needed)
+        _check_columns(chunk, spec)
         coercers = {i.name: Coercer(i, where="fit") for i in spec.inputs if i.name in needed}
-        inputs = read_inputs(chunk, coercers, needed, where="fit")
+        inputs = read_inputs(chunk, coercers, needed, where="fit", tally=tally)
     cols = evaluate(targets, inputs, len(chunk), state)
     out = {}
     for node in nodes:
@@ -174,13 +204,63 @@ def freeze_state(node: CallNode, fitted: dict) -> dict:
     return op.state_from(fitted, Params(dict(node.params))) if op.state_from else fitted
 
 
-def _check_columns(chunk: pd.DataFrame, spec: Spec, needed: list[str]) -> None:
-    missing = [n for n in needed if n not in chunk.columns]
-    required = [n for n in missing if not next(i for i in spec.inputs if i.name == n).nullable]
-    if required:
-        raise FitError(f"fit: the training data lacks input column(s) {required}; it has "
+def _check_columns(chunk: pd.DataFrame, spec: Spec) -> None:
+    """Every declared input is a column of the training data (a nullable one too: a missing
+    column is a renamed or forgotten one; fitting, and the baseline, would learn from nothing)."""
+    from featurekit.compile.batch import missing_columns
+    from featurekit.errors import ContractError
+
+    try:
+        missing = missing_columns(chunk, [i.name for i in spec.inputs], "fit")
+    except ContractError as exc:
+        raise FitError(exc.message, input=exc.input) from None
+    if missing:
+        hints = "; ".join(f"{name!r}: {hint}" for name, hint in missing if hint)
+        raise FitError(f"fit: the training data lacks input column(s) {[m for m, _ in missing]}; it has "
                        f"{[str(c) for c in chunk.columns][:20]}\n  Fix: add the columns or rename them to "
-                       "the spec's input names", input=required[0])
+                       "the spec's input names" + (f"\n  Hint: {hints}" if hints else ""), input=missing[0][0])
+
+
+def check_analyzers_saw_values(spec: Spec, state: Mapping[str, dict], rows: int) -> None:
+    """Refuse an analyzer that saw no non-null value on data with rows (its state's ``count``
+    is 0), unless a feature holding it declares ``on_empty_fit: fallback``."""
+    if rows == 0:
+        return  # fitting on zero rows is the declared empty fit: every op uses its fallback
+    empty = [key for key, s in state.items() if s.get("count") == 0]
+    if not empty:
+        return
+    graph = spec.graph
+    allowed = {n.key for f in spec.features if f.on_empty_fit == "fallback"
+               for n in walk([graph.features[f.name]])}
+    refused = [key for key in empty if key not in allowed]
+    if not refused:
+        return
+    nodes = {n.key: n for n in walk(graph_roots(spec))}
+    node = nodes[refused[0]]
+    inputs = sorted({n.name for n in walk([node]) if isinstance(n, InputNode)})
+    owners = [f.name for f in spec.features if any(n.key == node.key for n in walk([graph.features[f.name]]))]
+    params = ", ".join(f"{k}={v!r}" for k, v in node.params if v is not None)
+    raise FitError(f"fit: feature {owners[0]!r}: op {node.op!r}{f' ({params})' if params else ''} saw no non-null "
+                   f"value of {', '.join(repr(i) for i in inputs) or 'its argument'} in {rows:,} training row(s) "
+                   f"(all null, or all replaced by null as contract violations)"
+                   + (f"; {len(refused) - 1} more analyzer(s) too" if len(refused) > 1 else "") +
+                   f"\n  Fix: check the training column; or declare the feature as {{expr: ..., on_empty_fit: "
+                   "fallback} to use the op's documented empty-fit state", feature=owners[0], op=node.op,
+                   input=inputs[0] if inputs else None)
+
+
+def report_violations(tally: Mapping[str, Mapping[str, int]], rows: int, max_rate: float) -> None:
+    """Warn (:class:`FitWarning`) for each input whose replaced contract violations exceed
+    ``max_rate`` of the training rows."""
+    for name, kinds in tally.items():
+        total = sum(kinds.values())
+        if rows and total / rows > max_rate:
+            detail = ", ".join(f"{kind}: {n:,}" for kind, n in sorted(kinds.items()))
+            warnings.warn(FitWarning(
+                f"fit: input {name!r}: {total:,} of {rows:,} training value(s) ({total / rows:.1%}) broke the "
+                f"contract and were replaced as declared ({detail})\n  Fix: check the column (a unit, type or "
+                "schema change?) or the contract; fit(..., max_violation_rate=...) sets this threshold"),
+                stacklevel=3)
 
 
 def _is_dask(data: Any) -> bool:

@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import math
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from featurekit.errors import did_you_mean
-from featurekit.types import DType
+from featurekit.types import INT64_MAX, INT64_MIN, DType, plain_value
 
 _REQUIRED = object()
 IntRange = "tuple[int, int] | None"
@@ -59,7 +60,10 @@ class Param:
 
     ``kind`` is one of ``number``, ``int``, ``str``, ``bool``, ``numbers`` (a list of numbers),
     ``strs`` (a list of strings). Numbers are normalized to float so ``0`` and ``0.0`` give
-    the same spec and fingerprint.
+    the same spec and fingerprint. Every int (also inside ``scalar``/``scalars``) must fit
+    int64 and every string must be valid Unicode, so both paths can hold the value; a
+    parameter that feeds an op's ``int_range`` declares a ``max``, so the range proof holds.
+    ``finite`` refuses ``inf`` where an infinite value means nothing (a period).
     """
 
     kind: str
@@ -68,6 +72,7 @@ class Param:
     min: float | None = None
     max: float | None = None
     doc: str = ""
+    finite: bool = False
 
     @property
     def required(self) -> bool:
@@ -85,6 +90,8 @@ class Param:
             text += f" in [{self.min:g}, {self.max:g}]"
         elif self.min is not None:
             text += f" >= {self.min:g}"
+        if self.finite:
+            text += " (finite)"
         return text
 
     def validate(self, value: Any) -> Any:
@@ -96,8 +103,10 @@ class Param:
             if not isinstance(value, (list, tuple)):
                 raise ParamError(f"must be {self.describe()}; got {value!r}")
             item_kind = {"numbers": "number", "strs": "str", "scalars": "scalar"}[kind]
-            item = Param(item_kind, min=self.min, max=self.max)
+            item = Param(item_kind, min=self.min, max=self.max, finite=self.finite)
             return tuple(item.validate(v) for v in value)
+        value = plain_value(value)
+        _check_representable(value)
         if kind == "scalar":
             if value is None or not isinstance(value, (str, int, float, bool)):
                 raise ParamError(f"must be {self.describe()}; got {value!r}")
@@ -113,9 +122,14 @@ class Param:
         if not ok:
             raise ParamError(f"must be {self.describe()}; got {value!r} ({type(value).__name__})")
         if kind == "number":
-            value = float(value)
+            try:
+                value = float(value)
+            except OverflowError:
+                raise ParamError(f"must be {self.describe()}; got {value} (too large for a float)") from None
             if value != value:
                 raise ParamError("must not be NaN")
+            if self.finite and value in (math.inf, -math.inf):
+                raise ParamError(f"must be {self.describe()}; got {value!r}")
         if self.choices is not None and value not in self.choices:
             hint = did_you_mean(str(value), [str(c) for c in self.choices])
             raise ParamError(f"must be {self.describe()}; got {value!r}",
@@ -123,6 +137,18 @@ class Param:
         if self.min is not None and value < self.min or self.max is not None and value > self.max:
             raise ParamError(f"must be {self.describe()}; got {value!r}")
         return value
+
+
+def _check_representable(value: Any) -> None:
+    """Refuse an int outside int64 or a str that is not valid Unicode: neither path holds them."""
+    if isinstance(value, int) and not isinstance(value, bool) and not INT64_MIN <= value <= INT64_MAX:
+        shown = str(value) if value.bit_length() <= 256 else f"with {value.bit_length()} bits"
+        raise ParamError(f"must fit int64; got {shown}", fix="give a value in [-2**63, 2**63 - 1]")
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ParamError(f"must be valid Unicode text; got {value!r} (a lone surrogate)") from None
 
 
 class Params(Mapping[str, Any]):
@@ -215,7 +241,12 @@ class Op:
     code reads calendar fields through ``ctx.datetime_of``, so the row lowering keeps their
     timestamp inputs as UTC datetimes as well as microseconds. ``pure=False`` marks ops whose
     row code may raise or observe call order (user functions): the row lowering never moves
-    them into another expression, where they would run conditionally.
+    them into another expression, where they would run conditionally. ``column_prefix(feature,
+    params)`` (multi-column ops) is the text every output column name starts with, before
+    ``_<value>``; with the argument's declared ``values`` the normalizer knows the columns and
+    refuses two features producing one of them. ``state_schema`` (required with ``analyzer``) declares what ``state_from`` returns;
+    every state a fitted transform is built with, a loaded one included, is checked against it
+    (:mod:`featurekit.state_schema`).
     """
 
     name: str
@@ -231,6 +262,8 @@ class Op:
     analyzer: Callable[[Params, DType], Any] | None = None
     state_from: Callable[[dict, Params], dict] | None = None
     outputs: Callable[[str, Params, dict | None], list[str]] | None = None
+    column_prefix: Callable[[str, Params], str] | None = None
+    state_schema: Any = None
     variadic: bool = False
     float_args: bool = False
     promote: tuple[int, ...] = ()
@@ -306,9 +339,13 @@ _REGISTRY: dict[str, Op] = {}
 
 
 def register(op: Op) -> Op:
-    """Add ``op`` to the registry; a second op with the same name is a programming error."""
+    """Add ``op`` to the registry; a second op with the same name, or an analyzer without a
+    state schema holding a ``count`` field, is a programming error."""
     if op.name in _REGISTRY:
         raise RuntimeError(f"op {op.name!r} is registered twice")
+    if op.analyzer is not None and (op.state_schema is None or "count" not in op.state_schema.fields):
+        raise RuntimeError(f"op {op.name!r} has an analyzer but no state_schema with a 'count' field "
+                           "(featurekit.state_schema.StateSchema)")
     _REGISTRY[op.name] = op
     return op
 

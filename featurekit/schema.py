@@ -18,7 +18,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from featurekit.spec.model import FORMAT_VERSION, POLICIES
+from featurekit.spec.expr_parser import RESERVED_NAMES
+from featurekit.spec.model import EMPTY_FIT_POLICIES, FORMAT_VERSION, POLICIES
 from featurekit.types import INPUT_TYPES
 
 SCHEMA_ID = "https://featurekit.dev/schema/spec-v1.json"
@@ -45,6 +46,8 @@ def spec_schema() -> dict[str, Any]:
         "Arithmetic, comparisons, and/or/not, 'a if c else b' and op calls; nothing is eval'ed. "
         "See docs/ops.md for the ops.")
     input_types = list(INPUT_TYPES)
+    # identifiers, except words an expression reads as a literal or as syntax (true, nan, if...)
+    names = {"pattern": _NAME, "not": {"enum": sorted(RESERVED_NAMES)}}
     input_object = {
         "type": "object",
         "description": "An input column and its contract: what serving and training data must look like.",
@@ -108,7 +111,7 @@ def spec_schema() -> dict[str, Any]:
             "constants": {
                 "type": "object",
                 "description": "Named constants usable in expressions.",
-                "propertyNames": {"pattern": _NAME},
+                "propertyNames": names,
                 "additionalProperties": {
                     "description": "A number, text, true/false, or {timestamp: ISO 8601}.",
                     "oneOf": [
@@ -124,7 +127,7 @@ def spec_schema() -> dict[str, Any]:
                 "description": "The raw columns (batch) / keys (row) the features read, with their contracts. "
                                "Declaration order is kept.",
                 "minProperties": 1,
-                "propertyNames": {"pattern": _NAME},
+                "propertyNames": names,
                 "additionalProperties": {
                     "oneOf": [
                         {"type": "string", "enum": input_types,
@@ -138,14 +141,19 @@ def spec_schema() -> dict[str, Any]:
                 "description": "Named features in declaration order (the default output order). A feature may "
                                "use inputs, constants and other features.",
                 "minProperties": 1,
-                "propertyNames": {"pattern": _NAME},
+                "propertyNames": names,
                 "additionalProperties": {
                     "oneOf": [
                         expr,
                         {"type": "object", "additionalProperties": False, "required": ["expr"],
-                         "description": "A feature with documentation.",
+                         "description": "A feature with documentation or a fit policy.",
                          "properties": {"expr": expr,
-                                        "doc": {"type": "string", "description": "Free text."}}},
+                                        "doc": {"type": "string", "description": "Free text."},
+                                        "on_empty_fit": {
+                                            "type": "string", "enum": list(EMPTY_FIT_POLICIES), "default": "raise",
+                                            "description": "When an analyzer in this feature sees no non-null "
+                                                           "training value (on data with rows): raise a FitError, "
+                                                           "or fallback to the op's documented empty-fit state."}}},
                     ],
                 },
             },

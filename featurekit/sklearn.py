@@ -85,7 +85,9 @@ class FeatureTransformer(TransformerMixin, BaseEstimator):
 
     Input ``X`` is a DataFrame or a list of row dicts. A 2-D numpy array is accepted only
     when the spec's inputs are named ``x0, x1, ...`` (scikit-learn's convention for unnamed
-    columns): column *i* is input ``x{i}``. Nulls (NaN/None) follow the spec's contracts.
+    columns): column *i* is input ``x{i}``, and inputs past the array's width are null (a
+    DataFrame lacking a declared column is refused instead). Nulls (NaN/None) follow the
+    spec's contracts.
     """
 
     def __init__(self, spec: Any = None) -> None:
@@ -148,10 +150,13 @@ class FeatureTransformer(TransformerMixin, BaseEstimator):
         if not fitting and arr.shape[1] != self.n_features_in_:
             raise ValueError(f"X has {arr.shape[1]} features, but FeatureTransformer is expecting "
                              f"{self.n_features_in_} features as input.")
-        # column i is input ``x{i}`` (scikit-learn's name for an unnamed column); as with a
-        # DataFrame, columns the spec does not read are ignored and absent inputs are null
-        width = min(arr.shape[1], len(names))
-        return pd.DataFrame({names[i]: arr[:, i] for i in range(width)}, index=range(arr.shape[0])), arr.shape[1]
+        # column i is input ``x{i}`` (scikit-learn's name for an unnamed column); columns the
+        # spec does not read are ignored, and inputs past the array's width are explicit null
+        # columns (positions, unlike names, cannot be misspelt: scikit-learn fits 1..n columns)
+        n = arr.shape[0]
+        data = {name: arr[:, i] if i < arr.shape[1] else np.full(n, None, dtype=object)
+                for i, name in enumerate(names)}
+        return pd.DataFrame(data, index=range(n)), arr.shape[1]
 
     def fit(self, X: Any, y: Any = None, **fit_params: Any) -> "FeatureTransformer":
         """Fit the spec's analyzers on ``X`` (``y`` is ignored); sets ``fitted_``.

@@ -2,7 +2,8 @@
 
 ``transform(df)`` is the batch path (pandas in, pandas out); ``transform_row(dict)`` and
 ``transform_rows(list)`` are the row path (plain Python, compiled once here). Importing this
-module, loading an artifact and calling the row path never import pandas or numpy.
+module, loading an artifact and calling the row path never import pandas or numpy. A fitted
+transform copies and pickles as its spec and state (the row function is compiled again).
 """
 
 from __future__ import annotations
@@ -63,11 +64,20 @@ class FittedTransform:
         self.fit_info_ = dict(fit_info or {})
         graph = spec.graph
         self._graph = graph
+        from featurekit.state_schema import validate_state
+
+        validate_state(spec, self.state_)
         self.output_names = {f: self._columns_of(f) for f in graph.outputs}
+        self._check_unique_columns()
         label = f"{spec.name}@{spec.version} fp={self.fingerprint[:12]}"
         self._row_fn, self.row_source = compile_row(graph, self.state_, spec, self.output_names, label)
         self.transform_row = self._row_fn
         self._trace_fn: Any = None
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # copy.deepcopy and pickle: rebuild from spec, state and fit info (compiling the row
+        # function again), never copy the compiled function or the graph's nodes
+        return (_rebuild, (self.spec, self.state_, self.fit_info_, self.baseline_))
 
     # -- identity -------------------------------------------------------------------------
 
@@ -98,6 +108,22 @@ class FittedTransform:
             if op.outputs is not None:
                 return op.outputs(feature, Params(dict(node.params)), self.state_.get(node.key))
         return [feature]
+
+    def _check_unique_columns(self) -> None:
+        """Refuse two features producing one column name (the spec check covers declared
+        prefixes; this one covers the names fit actually produced)."""
+        owner: dict[str, str] = {}
+        for feature, cols in self.output_names.items():
+            for col in cols:
+                if col in owner:
+                    from featurekit.errors import SpecError
+
+                    first = owner[col]
+                    raise SpecError.at(f"features {first!r} and {feature!r} both produce the output column {col!r}",
+                                       path=self.spec.path, feature=feature,
+                                       fix=f"rename one of them, or give a one_hot feature a prefix= that no "
+                                           "other output column starts with")
+                owner[col] = feature
 
     @property
     def output_columns(self) -> list[str]:
@@ -176,3 +202,12 @@ class FittedTransform:
 
     def to_json(self) -> str:
         return json.dumps({"spec": self.spec.to_dict(), "state": self.state_}, sort_keys=True, default=str)
+
+
+def _rebuild(spec: Spec, state: Mapping[str, dict], fit_info: Mapping[str, Any],
+             baseline: dict[str, Any] | None) -> FittedTransform:
+    """A :class:`FittedTransform` from its parts (what pickle and ``copy.deepcopy`` store)."""
+    fitted = FittedTransform(spec, state, fit_info=fit_info)
+    if baseline is not None:
+        fitted.baseline_ = baseline
+    return fitted

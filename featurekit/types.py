@@ -53,3 +53,33 @@ INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
 EXACT_FLOAT_INT = 2**53
 """Largest magnitude below which every int converts to float without rounding."""
+
+TIMESTAMP_MIN_US = -62_135_596_800_000_000
+"""0001-01-01T00:00:00Z in microseconds since the epoch: the first instant a ``datetime`` holds."""
+TIMESTAMP_MAX_US = 253_402_300_799_999_999
+"""9999-12-31T23:59:59.999999Z: the last instant a ``datetime`` (the row path's output) holds."""
+
+
+def plain_value(value: object) -> object:
+    """The plain ``str``/``int``/``float`` content of an instance of a subclass of one of them
+    (an ``Enum`` member such as ``class Plan(str, Enum)``, ``numpy.float64``, ``numpy.str_``);
+    any other value unchanged. Overridden ``__str__``/``__int__``/``__float__`` are not called.
+
+    >>> import enum
+    >>> class Plan(str, enum.Enum):
+    ...     FREE = "free"
+    >>> plain_value(Plan.FREE), type(plain_value(Plan.FREE)).__name__
+    ('free', 'str')
+    """
+    t = type(value)
+    if t is str or t is int or t is float or t is bool or value is None:
+        return value
+    if isinstance(value, str):
+        return str.__str__(value)
+    if isinstance(value, bool):  # pragma: no cover - bool cannot be subclassed
+        return bool(value)
+    if isinstance(value, int):
+        return int.__int__(value)
+    if isinstance(value, float):
+        return float.__float__(value)
+    return value

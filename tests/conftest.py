@@ -16,6 +16,15 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 settings.register_profile("dev", max_examples=50, deadline=None)
+# HYPOTHESIS_PROFILE=nightly: long fuzz runs (tests/reliability/test_fuzz_specs.py runs all
+# 10,000 examples here; in the ci and dev profiles it caps itself at a short run)
+settings.register_profile(
+    "nightly",
+    deadline=None,
+    print_blob=True,
+    max_examples=10_000,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 

@@ -11,7 +11,6 @@ generated itself).
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -22,7 +21,6 @@ from featurekit.ir.nodes import Call, Const, Name, to_source
 from featurekit.spec.expr_parser import MAX_LENGTH, ExprError, parse
 
 ROOT = Path(__file__).resolve().parent.parent
-SANITY_SECONDS = 2.0
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 HOSTILE = [
@@ -54,8 +52,7 @@ FRAGMENTS = [
 
 
 def _parse_or_error(text: str) -> object:
-    """Parse ``text``; fail the test on any exception other than ExprError or a slow call."""
-    start = time.perf_counter()
+    """Parse ``text``; fail the test on any exception other than ExprError."""
     try:
         result = parse(text)
     except ExprError as exc:
@@ -63,8 +60,6 @@ def _parse_or_error(text: str) -> object:
         result = exc
     except BaseException as exc:  # noqa: BLE001 - exactly what this test forbids
         pytest.fail(f"parse raised {type(exc).__name__}: {exc!s:.200} for {text[:80]!r}")
-    elapsed = time.perf_counter() - start
-    assert elapsed < SANITY_SECONDS, f"parse took {elapsed:.2f}s on {text[:80]!r}"
     if not isinstance(result, ExprError):
         assert isinstance(result, (Call, Const, Name))
     return result

@@ -202,6 +202,13 @@ def load(path: str | os.PathLike, *, expect: str | None = None, trust_code: bool
     missing = sorted(analyzed_keys(spec) - set(state))
     if missing:
         raise _fail(root, f"state.json lacks fitted state for {len(missing)} op(s)", "refit and re-save")
+    from featurekit.state_schema import validate_state
+
+    try:
+        validate_state(spec, state)  # each op's declared schema: an edited, re-hashed state is refused
+    except ArtifactError as exc:
+        raise _fail(root, f"state.json does not match the ops' state schemas: {exc.message.splitlines()[0]}",
+                    "restore the artifact from its source, or refit and re-save") from None
     fitted = FittedTransform(spec, state, fit_info=manifest.get("fit_info") or {})
     if fitted.fingerprint != manifest.get("fingerprint"):
         raise _fail(root, "the loaded transform's fingerprint differs from the manifest", "refit and re-save")

@@ -27,11 +27,11 @@ from featurekit import registry
 from featurekit._kernels import strings as ks
 from featurekit.compile.column import Column, union_null
 from featurekit.compile.contract import Coercer
-from featurekit.errors import ContractError, FitError
+from featurekit.errors import ContractError, FitError, did_you_mean
 from featurekit.ir.nodes import CallNode, ConstNode, InputNode, Node, walk
 from featurekit.registry import NullRule, Params
 from featurekit.spec.normalize import Graph
-from featurekit.types import EXACT_FLOAT_INT, INT64_MAX, DType
+from featurekit.types import EXACT_FLOAT_INT, INT64_MAX, TIMESTAMP_MAX_US, TIMESTAMP_MIN_US, DType
 
 MAX_ROWS_IN_MESSAGE = 5
 
@@ -56,48 +56,69 @@ class Violations:
 # ------------------------------------------------------------------------------ inputs
 
 
-def read_inputs(df: pd.DataFrame, coercers: Mapping[str, Coercer], names: Iterable[str],
-                where: str = "transform", collect: Violations | None = None) -> dict[str, Column]:
-    """Read and validate the named input columns of ``df`` (never mutating it)."""
-    out = {}
+def missing_columns(df: pd.DataFrame, names: Iterable[str], where: str) -> list[tuple[str, str | None]]:
+    """``(name, did-you-mean hint)`` of each of ``names`` that ``df`` lacks; refuses MultiIndex
+    columns and duplicate columns first (either would make ``df[name]`` a frame)."""
     columns = df.columns
+    if isinstance(columns, pd.MultiIndex):
+        raise ContractError(f"{where}: the frame has MultiIndex columns ({columns.nlevels} levels, e.g. "
+                            f"{columns[0]!r:.80})\n  Fix: flatten them to the spec's input names, e.g. "
+                            "df.columns = ['_'.join(map(str, c)) for c in df.columns]", input=None,
+                            rule="flat column names")
     if columns.has_duplicates:
         dups = sorted({str(c) for c in columns[columns.duplicated()]})
         raise ContractError(f"{where}: the frame has duplicate columns {dups}\n  Fix: drop or rename "
                             "the duplicates before transforming", input=dups[0])
+    present = [str(c) for c in columns]
+
+    def hint(name: str) -> str | None:
+        same = [c for c in present if c.casefold() == name.casefold()]  # Credit_Score for credit_score
+        return f"did you mean {same[0]!r}?" if same else did_you_mean(name, present)
+
+    return [(name, hint(name)) for name in names if name not in columns]
+
+
+def read_inputs(df: pd.DataFrame, coercers: Mapping[str, Coercer], names: Iterable[str],
+                where: str = "transform", collect: Violations | None = None,
+                tally: dict[str, dict[str, int]] | None = None) -> dict[str, Column]:
+    """Read and validate the named input columns of ``df`` (never mutating it).
+
+    Every named column must be present (a nullable input too: a missing column is a renamed
+    or forgotten one, not a column of nulls). ``tally`` (input -> violation kind -> count)
+    counts the violating values the declared policy replaced.
+    """
+    names = list(names)
+    missing = missing_columns(df, names, where)
+    if missing:
+        name, hint = missing[0]
+        what = (f"input column {name!r} is missing" if len(missing) == 1 else
+                f"input columns {[m for m, _ in missing]} are missing")
+        raise ContractError(f"{where}: {what}; the frame has {[str(c) for c in df.columns][:20]}\n  Fix: add the "
+                            "column(s), or rename them to the spec's input names (a missing column is refused "
+                            "even for a nullable input: it is not a column of nulls)"
+                            + (f"\n  Hint: {hint}" if hint else ""), input=name, rule="required column")
+    out = {}
     for name in names:
-        coercer = coercers[name]
-        if name not in columns:
-            if coercer.spec.nullable:
-                out[name] = Column(_empty_values(coercer.kind, len(df)), np.ones(len(df), dtype=bool))
-                continue
-            hint = ""
-            import difflib
-            close = difflib.get_close_matches(name, [str(c) for c in columns], n=1)
-            if close:
-                hint = f"\n  Hint: did you mean {close[0]!r}?"
-            raise ContractError(f"{where}: input column {name!r} is missing and the contract says "
-                                f"nullable: false\n  Fix: add the column, or declare it nullable{hint}",
-                                input=name, rule="required")
-        out[name] = read_column(df[name], coercer, collect)
+        out[name] = read_column(df[name], coercers[name], collect, tally)
     return out
 
 
-def _empty_values(kind: str, n: int) -> Any:
-    if kind in ("str", "category"):
-        return pa.repeat(pa.scalar("", pa.large_string()), n)
-    return np.zeros(n, dtype={"float": np.float64, "bool": bool}.get(kind, np.int64))
-
-
-def read_column(series: pd.Series, coercer: Coercer, collect: Violations | None = None) -> Column:
+def read_column(series: pd.Series, coercer: Coercer, collect: Violations | None = None,
+                tally: dict[str, dict[str, int]] | None = None) -> Column:
     """One input column in :class:`Column` form, with the contract applied."""
     kind = coercer.kind
     dtype = series.dtype
     typed = _read_typed(series, kind, dtype, coercer.spec.timezone)
     if typed is None:
-        return _read_objects(series, coercer, collect)
+        return _read_objects(series, coercer, collect, tally)
     values, null, bad = typed
-    return _apply_contract(values, null, bad, coercer, series, collect)
+    return _apply_contract(values, null, bad, coercer, series, collect, tally)
+
+
+def _count(tally: dict[str, dict[str, int]] | None, name: str, kind: str, n: int) -> None:
+    if tally is not None and n:
+        counts = tally.setdefault(name, {})
+        counts[kind] = counts.get(kind, 0) + n
 
 
 def _read_typed(series: pd.Series, kind: str, dtype: Any, timezone: str):
@@ -172,7 +193,8 @@ def _datetimes(series: pd.Series):
     return np.where(null, 0, us), null, None
 
 
-def _read_objects(series: pd.Series, coercer: Coercer, collect: Violations | None = None) -> Column:
+def _read_objects(series: pd.Series, coercer: Coercer, collect: Violations | None = None,
+                  tally: dict[str, dict[str, int]] | None = None) -> Column:
     """The exact path for mixed Python values: the row path's coercer, value by value."""
     kind = coercer.kind
     raw = series.to_numpy(dtype=object)
@@ -195,6 +217,7 @@ def _read_objects(series: pd.Series, coercer: Coercer, collect: Violations | Non
             collect.add(np.array([v[0] for v in same], dtype=np.int64), error)
     for i, value, vkind, rule in violations:
         typed[i] = None if coercer.raises_on(vkind) else coercer.replacement(typed[i], vkind)
+        _count(tally, coercer.name, vkind, 0 if coercer.raises_on(vkind) else 1)
     null = np.fromiter((t is None for t in typed), dtype=bool, count=n)
     if kind in ("str", "category"):
         return Column(pa.array(typed, type=pa.large_string()), null)
@@ -204,7 +227,8 @@ def _read_objects(series: pd.Series, coercer: Coercer, collect: Violations | Non
 
 
 def _apply_contract(values: Any, null: np.ndarray | None, bad: np.ndarray | None, coercer: Coercer,
-                    series: pd.Series, collect: Violations | None = None) -> Column:
+                    series: pd.Series, collect: Violations | None = None,
+                    tally: dict[str, dict[str, int]] | None = None) -> Column:
     """Vectorized twin of ``Coercer.classify`` + policy for a typed column."""
     spec = coercer.spec
     n = len(series)
@@ -245,6 +269,7 @@ def _apply_contract(values: Any, null: np.ndarray | None, bad: np.ndarray | None
             collect.add(positions, error)
             null = union_null(null, mask)
             continue
+        _count(tally, coercer.name, kind, len(positions))
         values, null = _replace(values, null, mask, kind, coercer)
     return Column(values, null)
 
@@ -419,6 +444,29 @@ def evaluate_blocks(targets: list[Node], inputs: Mapping[str, Column], n: int, s
 
 
 # ------------------------------------------------------------------------------ outputs
+
+
+def check_timestamp_output(col: Column, feature: str, where: str = "transform",
+                           collect: Violations | None = None) -> Column:
+    """A timestamp output column, refusing instants outside years 1-9999 UTC as the row path
+    does (pandas could hold year 10000; a ``datetime`` cannot). With ``collect`` the rows are
+    recorded as refused and set to null instead of raising."""
+    values = col.values
+    out = (values < TIMESTAMP_MIN_US) | (values > TIMESTAMP_MAX_US)
+    if col.null is not None:
+        out &= ~col.null
+    if not out.any():
+        return col
+    from featurekit.compile.rowlib import format_us
+
+    positions = np.flatnonzero(out)
+    error = ContractError.timestamp_output(feature=feature, value=format_us(int(values[positions[0]])),
+                                           where=where, rows=[int(p) for p in positions[:MAX_ROWS_IN_MESSAGE]],
+                                           count=len(positions))
+    if collect is None:
+        raise error
+    collect.add(positions, error)
+    return Column(np.where(out, 0, values), union_null(col.null, out))
 
 
 def output_series(col: Column, dtype: DType, nullable: bool, index: pd.Index,

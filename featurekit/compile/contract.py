@@ -17,7 +17,10 @@ Accepted values (lossless casts only):
 | timestamp | ``datetime`` (aware: converted to UTC; naive: in ``timezone``), ISO 8601 text       |
 
 Anything else (bool for a number, a numeric string, bytes, lists...) is a ``type``
-violation. Missing is None, float NaN, pandas NA/NaT, or an absent key.
+violation. Missing is None, float NaN, pandas NA/NaT, or an absent key. An instance of a
+subclass of ``str``, ``int`` or ``float`` (``class Plan(str, Enum)``, ``numpy.float64``) counts
+as its plain value: its own ``__str__``, ``__int__``, ``__float__`` or comparisons are never
+called, so both paths see the same content.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from typing import Any
 from featurekit.compile.rowlib import datetime_to_us
 from featurekit.errors import ContractError
 from featurekit.spec.model import InputSpec
-from featurekit.types import EXACT_FLOAT_INT, INT64_MAX, INT64_MIN
+from featurekit.types import EXACT_FLOAT_INT, INT64_MAX, INT64_MIN, plain_value
 
 _MISSING_TYPES = ("NAType", "NaTType")
 _FIX = {
@@ -43,8 +46,10 @@ def is_missing(value: Any) -> bool:
         return True
     if type(value) is float:
         return value != value
+    if isinstance(value, float):  # a float subclass (numpy.float64): its plain value, not its __ne__
+        value = float.__float__(value)
+        return value != value
     return type(value).__name__ in _MISSING_TYPES or (
-        isinstance(value, float) and value != value) or (
         type(value).__name__ in ("float32", "float16") and value != value)
 
 
@@ -153,6 +158,7 @@ class Coercer:
                                        value=value, where=self.where, fix=fix, rows=rows, count=count)
 
     def _typed(self, value: Any) -> Any:
+        value = plain_value(value)
         t = type(value)
         kind = self.kind
         if kind == "float":
@@ -177,7 +183,7 @@ class Coercer:
             return _BAD
         if kind in ("str", "category"):
             if isinstance(value, str):
-                return str(value) if value.isascii() or _valid_unicode(value) else _BAD
+                return value if value.isascii() or _valid_unicode(value) else _BAD
             return _BAD
         if kind == "timestamp":
             return self._timestamp(value)

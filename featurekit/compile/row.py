@@ -13,11 +13,16 @@ dict, and keep no state between calls (thread-safe).
 
 from __future__ import annotations
 
+import builtins
 import datetime as _dt
+import itertools
 import linecache
 import math
 import re
+import symtable
 import sys
+import warnings
+import weakref
 import zlib
 from collections import Counter
 from typing import Any, Callable, Mapping
@@ -30,7 +35,7 @@ from featurekit.ir.nodes import CallNode, ConstNode, InputNode, Node, walk
 from featurekit.logger import sink_failed
 from featurekit.registry import NullRule, Params
 from featurekit.spec.normalize import Graph
-from featurekit.types import DType
+from featurekit.types import TIMESTAMP_MAX_US, TIMESTAMP_MIN_US, DType, plain_value
 
 _UTC = _dt.timezone.utc
 _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_UTC)
@@ -42,6 +47,17 @@ NOT_CONST = object()
 
 def _us_to_datetime(us: int | None) -> _dt.datetime | None:
     return None if us is None else _EPOCH + _dt.timedelta(microseconds=us)
+
+
+def _timestamp_output(us: int | None, feature: str) -> _dt.datetime | None:
+    """An output timestamp as a UTC datetime; an instant outside years 1-9999 (valid inside
+    the graph: ``9999-12-31T23:59-23:59`` is in year 10000) raises naming the feature, as the
+    batch path does (:func:`featurekit.compile.batch.check_timestamp_output`)."""
+    if us is None:
+        return None
+    if TIMESTAMP_MIN_US <= us <= TIMESTAMP_MAX_US:
+        return _EPOCH + _dt.timedelta(microseconds=us)
+    raise ContractError.timestamp_output(feature=feature, value=rowlib.format_us(us), where="transform_row")
 
 
 def _datetime_twin(us: int | None) -> _dt.datetime | None:
@@ -78,7 +94,7 @@ class RowContext:
     def __init__(self) -> None:
         self.namespace: dict[str, Any] = {k: v for k, v in vars(rowlib).items() if k.startswith("_") and
                                           callable(v) or k in ("bisect_right", "datetime_to_us")}
-        self.namespace.update(_math=math, _NAN=math.nan, _INF=math.inf, _us_to_datetime=_us_to_datetime,
+        self.namespace.update(_math=math, _NAN=math.nan, _INF=math.inf, _timestamp_output=_timestamp_output,
                               _not_a_mapping=_not_a_mapping, _datetime_twin=_datetime_twin,
                               _datetime=_dt.datetime, _UTC=_UTC,
                               _EPOCH=_EPOCH, _EPOCH_NAIVE=_EPOCH_NAIVE, _US=_US, _zcrc=zlib.crc32,
@@ -101,7 +117,15 @@ class RowContext:
         return name
 
     def lit(self, value: Any) -> str:
-        """Python source for a literal value."""
+        """Python source for a literal value: every value pasted into generated source goes
+        through here, so the text always reads back as the same value (``nan``/``inf`` become
+        the names ``_NAN``/``_INF``; a subclass of str/int/float becomes its plain value).
+
+        >>> ctx = RowContext()
+        >>> ctx.lit(float("-inf")), ctx.lit(-0.0), ctx.lit(-3), ctx.lit("a")
+        ('(-_INF)', '(-0.0)', '(-3)', "'a'")
+        """
+        value = plain_value(value)
         if value is None or isinstance(value, (bool, str)):
             return repr(value)
         if isinstance(value, int):
@@ -142,7 +166,8 @@ class RowContext:
         return self._arg_splits[i]
 
 
-def _input_lines(var: str, coercer_name: str, node: InputNode, spec: Any, twin: str | None = None) -> list[str]:
+def _input_lines(var: str, coercer_name: str, node: InputNode, spec: Any, lit: Callable[[Any], str],
+                 twin: str | None = None) -> list[str]:
     """Fast-path acceptance inlined; anything unusual goes to the shared coercer.
 
     The fast path accepts exactly what the coercer would accept unchanged (so both agree by
@@ -192,9 +217,9 @@ def _input_lines(var: str, coercer_name: str, node: InputNode, spec: Any, twin: 
                         "        except UnicodeEncodeError:", f"            {var} = {slow}"]
     checks = []
     if spec.min is not None:
-        checks.append(f"{var} < {spec.min!r}")
+        checks.append(f"{var} < {lit(spec.min)}")
     if spec.max is not None:
-        checks.append(f"{var} > {spec.max!r}")
+        checks.append(f"{var} > {lit(spec.max)}")
     if spec.values is not None:
         checks.append(f"{var} not in {{domain}}")
     lines.append(f"    if {cond}:")
@@ -247,7 +272,7 @@ def compile_row(graph: Graph, state: Mapping[str, dict], spec: Any, output_names
             twins[node.key] = f"t_{var[2:]}"
         coercer = Coercer(inp, where="transform_row")
         cname = ctx.const(coercer.coerce)
-        lines = _input_lines(var, cname, node, inp, twins.get(node.key))
+        lines = _input_lines(var, cname, node, inp, ctx.lit, twins.get(node.key))
         if inp.values is not None:
             domain = ctx.const(frozenset(inp.values))
             lines = [ln.replace("{domain}", domain) for ln in lines]
@@ -309,11 +334,11 @@ def compile_row(graph: Graph, state: Mapping[str, dict], spec: Any, output_names
         if node.dtype is DType.FLOAT and node.nullable:
             value = f"(_NAN if {var} is None else {var})"
         elif node.dtype is DType.TIMESTAMP:
-            value = f"_us_to_datetime({var})"
+            value = f"_timestamp_output({var}, {feature!r})"
         items.append((cols[0], value))
     if trace:
-        items = [(key, var) for key, var in names.items()
-                 if var.startswith(("i_", "v_")) and not _is_multi(graph, key)]
+        multi = {graph.features[f].key for f in graph.outputs if graph.is_multi(f)}
+        items = [(key, var) for key, var in names.items() if var.startswith(("i_", "v_")) and key not in multi]
         lookups = []
         label += " trace"
     else:  # the tracing variant keeps every intermediate value in its own variable
@@ -340,28 +365,65 @@ def compile_row(graph: Graph, state: Mapping[str, dict], spec: Any, output_names
              "            _log_failed(log, _exc)",
              "    return _out"]
     source = "\n".join(body) + "\n"
-    filename = f"<featurekit row {label}>"
-    code = compile(source, filename, "exec")
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    filename = f"<featurekit row {label} #{next(_COMPILED)}>"
+    with warnings.catch_warnings():
+        # `'a' is None` on a constant argument (is_null('a')) is right (always False); the
+        # SyntaxWarning is meant for hand-written code, and as an error it would stop compiling
+        warnings.simplefilter("ignore", SyntaxWarning)
+        code = compile(source, filename, "exec")
     namespace = dict(ctx.namespace)
     namespace["_FP"] = transform_fingerprint(spec, state)
     namespace["_INPUTS"] = tuple(i.name for i in spec.inputs)
     namespace["_log_failed"] = sink_failed
+    _check_defined(source, filename, namespace)
     exec(code, namespace)  # noqa: S102 - our own generated source; user text is never executed
-    return namespace["transform_row"], source
+    fn = namespace["transform_row"]
+    # tracebacks show the generated lines while the function lives; the entry goes with it
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    weakref.finalize(fn, linecache.cache.pop, filename, None)
+    return fn, source
 
 
-_STRING_OR_NAME = re.compile(r"""'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"|(?<![\w.])([A-Za-z_]\w*)""")
+_COMPILED = itertools.count(1)
+"""Numbers each compiled row function, so each has its own linecache entry (attrs does the same)."""
 
 
-def _names_in(expr: str) -> list[tuple[int, int, str]]:
-    r"""``(start, end, name)`` of every identifier of a one-line generated expression; string
-    literals (as ``repr`` writes them), attribute names and number suffixes never match.
+def _check_defined(source: str, filename: str, namespace: Mapping[str, Any]) -> None:
+    """Every global name the generated function reads is defined. A value pasted into the
+    source as text that does not read back as a value (``repr(nan)`` is ``nan``) would
+    otherwise raise ``NameError`` on every call; this refuses it once, at compile time."""
+    table = symtable.symtable(source, filename, "exec").get_children()[0]
+    undefined = sorted(n for n in table.get_globals() if n not in namespace and not hasattr(builtins, n))
+    if undefined:
+        raise RuntimeError(f"featurekit bug: the generated row code {filename} reads undefined name(s) "
+                           f"{undefined}; please report it with the spec")
 
-    >>> _names_in("_k1.get(v_2, 'v_3 \\' v_4') + x.v_5 + 1e6")
-    [(0, 3, '_k1'), (8, 11, 'v_2'), (29, 30, 'x')]
+
+_TOKEN = re.compile(r"""'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"|(?<![\w.])([A-Za-z_]\w*)|([(\[{])|([)\]}])""")
+MAX_INLINE_DEPTH = 50
+"""Deepest bracket nesting a moved value may reach in the expression it moves into. CPython's
+parser refuses 200 nested brackets; without a bound, a chain of ~100 single-use features
+nested past it."""
+
+
+def _scan(expr: str) -> tuple[list[tuple[int, int, str, int]], int]:
+    r"""``([(start, end, name, bracket depth)], deepest bracket depth)`` of a one-line generated
+    expression; string literals (as ``repr`` writes them), attribute names and number suffixes
+    never match a name, and brackets inside strings do not count.
+
+    >>> _scan("_k1.get(v_2, 'v_3 \\' v_(4') + x.v_5 + 1e6")
+    ([(0, 3, '_k1', 0), (8, 11, 'v_2', 1), (30, 31, 'x', 0)], 1)
     """
-    return [(m.start(1), m.end(1), m.group(1)) for m in _STRING_OR_NAME.finditer(expr) if m.group(1)]
+    names, depth, deepest = [], 0, 0
+    for m in _TOKEN.finditer(expr):
+        if m.group(1):
+            names.append((m.start(1), m.end(1), m.group(1), depth))
+        elif m.group(2):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif m.group(3):
+            depth -= 1
+    return names, deepest
 
 
 def _inline_single_use(assigns: list[tuple[str, str, bool]], tails: list[str]
@@ -374,36 +436,49 @@ def _inline_single_use(assigns: list[tuple[str, str, bool]], tails: list[str]
     and ``coalesce`` become lazy (``1 + crc32(code)`` only for a non-empty code), and a
     variable store/load disappears per moved value. Only pure expressions move or go (ops with
     ``pure=False`` stay where they are), and never ones binding a temporary (``:=``), so each
-    expression still gives exactly the value it gave in its own statement.
+    expression still gives exactly the value it gave in its own statement. A value that would
+    nest deeper than :data:`MAX_INLINE_DEPTH` brackets keeps its own statement (placed just
+    before its user), so a long chain compiles, and each text is copied into at most that many
+    levels: the work is linear in the size of the graph.
 
     >>> _inline_single_use([("v_1", "a + 1", True), ("v_2", "(v_1 if c else 0)", True),
     ...                     ("v_3", "a * 2", True)], ["v_2"])
     ([], ['(((a + 1) if c else 0))'])
     """
-    exprs = {var: expr for var, expr, _ in assigns}
-    uses: dict[str, list[str]] = {}
-    for owner, expr in [(var, e) for var, e, _ in assigns] + [(f"<tail {i}>", e) for i, e in enumerate(tails)]:
-        for _, _, name in _names_in(expr):
-            if name in exprs:
-                uses.setdefault(name, []).append(owner)
-    movable = {var for var, expr, pure in assigns
-               if pure and ":=" not in expr and len(uses.get(var, ())) <= 1}
+    scans = {var: _scan(expr) for var, expr, _ in assigns}
+    tail_scans = [_scan(expr) for expr in tails]
+    uses: dict[str, int] = {}
+    for names, _ in list(scans.values()) + tail_scans:
+        for _, _, name, _ in names:
+            if name in scans:
+                uses[name] = uses.get(name, 0) + 1
+    movable = {var for var, expr, pure in assigns if pure and ":=" not in expr and uses.get(var, 0) <= 1}
+    pending: dict[str, tuple[str, int]] = {}  # moved value not yet placed -> (text, bracket depth)
+    kept: list[tuple[str, str, bool]] = []
 
-    def substitute(expr: str) -> str:
+    def substitute(expr: str, scan: tuple[list[tuple[int, int, str, int]], int]) -> tuple[str, int]:
+        names, deepest = scan
         parts, last = [], 0
-        for start, end, name in _names_in(expr):
-            if name in movable:
-                parts += [expr[last:start], f"({resolved[name]})"]
-                last = end
-        return "".join(parts) + expr[last:] if parts else expr
+        for start, end, name, depth in names:
+            moved = pending.pop(name, None)
+            if moved is None:
+                continue
+            text, inner = moved
+            if depth + 1 + inner > MAX_INLINE_DEPTH:
+                kept.append((name, text, True))  # too deep to nest here: its own statement
+                continue
+            parts += [expr[last:start], f"({text})"]
+            last = end
+            deepest = max(deepest, depth + 1 + inner)
+        return ("".join(parts) + expr[last:] if parts else expr), deepest
 
-    resolved: dict[str, str] = {}
-    kept = []
     for var, expr, pure in assigns:
-        resolved[var] = expr = substitute(expr)
-        if var not in movable:
-            kept.append((var, expr, pure))
-    return kept, [substitute(expr) for expr in tails]
+        text, depth = substitute(expr, scans[var])
+        if var in movable:
+            pending[var] = (text, depth)
+        else:
+            kept.append((var, text, pure))
+    return kept, [substitute(expr, scan)[0] for expr, scan in zip(tails, tail_scans)]
 
 
 def transform_fingerprint(spec: Any, state: Mapping[str, dict]) -> str:
@@ -416,6 +491,3 @@ def transform_fingerprint(spec: Any, state: Mapping[str, dict]) -> str:
     return hashlib.sha256(f"{spec.fingerprint}:{state_fp}".encode()).hexdigest()
 
 
-def _is_multi(graph: Graph, key: str) -> bool:
-    node = next((n for n in graph.features.values() if n.key == key), None)
-    return isinstance(node, CallNode) and registry.get(node.op).outputs is not None

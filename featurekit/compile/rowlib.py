@@ -150,6 +150,17 @@ def _parse_ts(text: str, fmt: str | None, tz: str) -> int | None:
     return datetime_to_us(value, tz)
 
 
+def is_time_zone(name: str) -> bool:
+    """Whether ``name`` is a time zone this host knows (an IANA name such as ``Europe/Berlin``)."""
+    from zoneinfo import ZoneInfo
+
+    try:
+        ZoneInfo(name)
+    except Exception:  # noqa: BLE001 - ZoneInfoNotFoundError, ValueError (a path, ""), TypeError...
+        return False
+    return True
+
+
 _EPOCH = None
 
 
@@ -169,6 +180,18 @@ def datetime_to_us(value, tz: str = "UTC") -> int:
             value = value.replace(tzinfo=ZoneInfo(tz))
     delta = value - _EPOCH
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def format_us(us: int) -> str:
+    """ISO 8601 text of UTC microseconds, also for years ``datetime`` cannot hold (year 10000).
+
+    >>> format_us(253402300800000000)
+    '10000-01-01T00:00:00Z'
+    """
+    y, m, d = _civil(us)
+    seconds, micro = divmod(us % 86_400_000_000, 1_000_000)
+    text = f"{y:04d}-{m:02d}-{d:02d}T{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+    return text + (f".{micro:06d}Z" if micro else "Z")
 
 
 def _parse_int(text: str) -> int | None:

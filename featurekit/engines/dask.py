@@ -28,7 +28,8 @@ import dask
 import pandas as pd
 
 from featurekit.engines._protocol import is_dask_dataframe
-from featurekit.fit import accumulate, create, finalize, fit_levels, graph_roots, merge
+from featurekit.fit import (MAX_VIOLATION_RATE, accumulate, check_analyzers_saw_values, create, finalize, fit_levels,
+                            graph_roots, merge, report_violations)
 from featurekit.sample import combine, partition_sample
 
 if TYPE_CHECKING:
@@ -104,18 +105,28 @@ def _sample_part(ref: _SpecRef, pdf: pd.DataFrame, partitions: int) -> list[dict
     return partition_sample(pdf, [i.name for i in ref.spec().inputs], partitions)
 
 
-def _accumulate_part(ref: _SpecRef, keys: list[str], state: dict, pdf: pd.DataFrame,
-                     sample_of: int = 0) -> tuple[dict, int, list[list[dict]]]:
-    """``(accumulators, rows, [sample rows])``; ``sample_of`` partitions share the sample (0: none)."""
-    return accumulate(ref.spec(), ref.nodes(keys), state, pdf), len(pdf), [_sample_part(ref, pdf, sample_of)]
+Part = tuple[dict, int, list[list[dict]], dict[str, dict[str, int]]]
+"""``(accumulators, rows, [sample rows], contract-violation tally)`` of one or more partitions."""
 
 
-def _merge_parts(ref: _SpecRef, keys: list[str],
-                 parts: Sequence[tuple[dict, int, list[list[dict]]]]) -> tuple[dict, int, list[list[dict]]]:
+def _accumulate_part(ref: _SpecRef, keys: list[str], state: dict, pdf: pd.DataFrame, sample_of: int = 0) -> Part:
+    """One partition's :data:`Part`; ``sample_of`` partitions share the sample (0: none)."""
+    tally: dict[str, dict[str, int]] = {}
+    accs = accumulate(ref.spec(), ref.nodes(keys), state, pdf, tally=tally)
+    return accs, len(pdf), [_sample_part(ref, pdf, sample_of)], tally
+
+
+def _merge_parts(ref: _SpecRef, keys: list[str], parts: Sequence[Part]) -> Part:
     if len(parts) == 1:
         return parts[0]
+    tally: dict[str, dict[str, int]] = {}
+    for part in parts:
+        for name, kinds in part[3].items():
+            counts = tally.setdefault(name, {})
+            for kind, n in kinds.items():
+                counts[kind] = counts.get(kind, 0) + n
     return (merge(ref.spec(), ref.nodes(keys), [p[0] for p in parts]), sum(p[1] for p in parts),
-            [s for p in parts for s in p[2]])
+            [s for p in parts for s in p[2]], tally)
 
 
 def _count_rows(ref: _SpecRef, pdf: pd.DataFrame, sample_of: int) -> tuple[int, list[list[dict]]]:
@@ -170,11 +181,14 @@ def _named(obj: Any, kind: str) -> Any:
 
 
 def fit_dask(spec: "Spec", ddf: Any, *, progress: Callable[[str], None] | None = None,
-             split_every: int = SPLIT_EVERY, progress_bar: bool = False) -> "FittedTransform":
+             split_every: int = SPLIT_EVERY, progress_bar: bool = False,
+             max_violation_rate: float = MAX_VIOLATION_RATE) -> "FittedTransform":
     """Fit ``spec`` on a Dask DataFrame; same state as ``spec.fit(ddf.compute())``.
 
     Runs one Dask computation per fit pass (the number of passes is the depth of the spec's
     analyzer chains). Between passes only the small frozen state travels back to the client.
+    Missing columns, empty analyzers and contract violations are checked as in
+    :func:`featurekit.fit.fit` (violations are counted in the first pass).
     """
     from featurekit.transform import FittedTransform
 
@@ -187,6 +201,7 @@ def fit_dask(spec: "Spec", ddf: Any, *, progress: Callable[[str], None] | None =
     state: dict[str, dict] = {}
     rows: int | None = None
     samples: list[list[dict]] = []
+    tally: dict[str, dict[str, int]] = {}
     levels = fit_levels(graph_roots(spec))
     for level, nodes in enumerate(levels, start=1):
         if progress:
@@ -198,10 +213,10 @@ def fit_dask(spec: "Spec", ddf: Any, *, progress: Callable[[str], None] | None =
                       dask_key_name=f"featurekit-accumulate-{level}-{i}-{uuid.uuid4().hex}")
                   for i, part in enumerate(partitions)]
         if leaves:
-            accs, rows, part_samples = _compute(_tree(_merge_parts, leaves, split_every, spec_d, nodes_d),
-                                                progress_bar)
+            accs, rows, part_samples, counted = _compute(_tree(_merge_parts, leaves, split_every, spec_d, nodes_d),
+                                                         progress_bar)
             if level == 1:
-                samples = part_samples
+                samples, tally = part_samples, counted
         else:
             accs, rows = create(spec, nodes), 0
         state.update(finalize(spec, nodes, accs))
@@ -210,8 +225,12 @@ def fit_dask(spec: "Spec", ddf: Any, *, progress: Callable[[str], None] | None =
     if rows is None:  # no analyzers: just count the rows (and take the sample)
         counts = [dask.delayed(_count_rows, pure=True)(spec_d, p, n_parts) for p in partitions]
         rows, samples = _compute(_tree(_sum_counts, counts, split_every), progress_bar) if counts else (0, [])
-    info = {"rows": int(rows), "seconds": round(time.perf_counter() - started, 6), "engine": "dask",
-            "partitions": n_parts}
+    report_violations(tally, int(rows), max_violation_rate)
+    check_analyzers_saw_values(spec, state, int(rows))
+    info: dict[str, Any] = {"rows": int(rows), "seconds": round(time.perf_counter() - started, 6), "engine": "dask",
+                            "partitions": n_parts}
+    if tally:
+        info["violations"] = tally
     fitted = FittedTransform(spec, state, fit_info=info)
     fitted.sample_ = combine(samples)
     return fitted

@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from featurekit.compile.batch import BLOCK_ROWS, evaluate_blocks, output_series, read_inputs
+from featurekit.compile.batch import BLOCK_ROWS, check_timestamp_output, evaluate_blocks, output_series, read_inputs
 from featurekit.compile.contract import Coercer
 from featurekit.fit import rows_to_frame
 from featurekit.ir.nodes import InputNode, walk
+from featurekit.types import DType
 
 if TYPE_CHECKING:
     from featurekit.transform import FittedTransform
@@ -54,6 +55,8 @@ def transform_frame(fitted: "FittedTransform", data: Any, collect: Any = None,
             for name, col in zip(names, result):
                 out[name] = output_series(col, node.dtype, False, data.index, taken)
         else:
+            if node.dtype is DType.TIMESTAMP:
+                result = check_timestamp_output(result, names[0], collect=collect)
             out[names[0]] = output_series(result, node.dtype, node.nullable, data.index, taken)
     # copy=False: keep the computed arrays as they are instead of consolidating them into new blocks
     return pd.DataFrame(out, index=data.index, copy=False)

@@ -3,7 +3,9 @@
 Every registered op is a function here (``dsl.log1p(x)``, ``dsl.vocab(x, top_k=50)``), names
 are ``dsl.col("x")``, and ``+ - * / **``, comparisons, ``&`` (and), ``|`` (or) and ``~``
 (not) build the same expression nodes the YAML parser builds, so a DSL spec and its YAML
-twin are equal and have the same fingerprint.
+twin are equal and have the same fingerprint. :func:`spec` validates through the YAML
+loader's :func:`~featurekit.spec.load_yaml.build_spec` (each expression is written as text
+and parsed back), so both front ends accept exactly the same specs.
 
 >>> from featurekit import dsl
 >>> x = dsl.col("x")
@@ -23,7 +25,8 @@ from typing import Any, Mapping
 
 from featurekit import registry
 from featurekit.ir.nodes import Call, Const, Expr, Name
-from featurekit.spec.model import FeatureSpec, Spec
+from featurekit.spec.model import Spec
+from featurekit.types import plain_value
 
 
 class E:
@@ -78,9 +81,8 @@ class E:
 def _node(value: Any) -> Expr:
     if isinstance(value, E):
         return value.node
-    if isinstance(value, str):
-        return Const(value)
-    if isinstance(value, (bool, int, float)):
+    value = plain_value(value)  # an Enum member or numpy scalar: its plain str/int/float value
+    if isinstance(value, (bool, int, float, str)):
         return Const(value)
     raise TypeError(f"cannot use {type(value).__name__} {value!r} in a feature expression")
 
@@ -92,7 +94,7 @@ def col(name: str) -> E:
 
 def lit(value: Any) -> E:
     """A literal value (use it for strings: ``col("s") == lit("a")`` is also ``col("s") == "a"``)."""
-    return E(Const(value))
+    return E(Const(plain_value(value)))
 
 
 def _op(name: str):
@@ -105,7 +107,8 @@ def _op(name: str):
         names = list(op.params)
         given = dict(zip(names, extra))
         given.update(params)
-        items = tuple(sorted((k, list(v) if isinstance(v, tuple) else v) for k, v in given.items()))
+        items = tuple(sorted((k, [plain_value(x) for x in v] if isinstance(v, (list, tuple)) else plain_value(v))
+                             for k, v in given.items()))
         return E(Call(name, exprs, items))
 
     build.__name__ = name
@@ -119,19 +122,32 @@ def input(type: str, **contract: Any) -> dict[str, Any]:  # noqa: A001 - mirrors
 
 
 def spec(name: str, version: str, *, inputs: Mapping[str, Mapping[str, Any] | str],
-         features: Mapping[str, E | str], constants: Mapping[str, Any] | None = None,
+         features: Mapping[str, Any], constants: Mapping[str, Any] | None = None,
          outputs: list[str] | None = None, description: str = "") -> Spec:
-    """Build and validate a :class:`Spec`; feature values may be DSL expressions or YAML-style text."""
-    from featurekit.spec.load_yaml import constant_from_data, feature_from_data, input_from_data
+    """Build and validate a :class:`Spec` with the YAML loader's rules.
 
-    return Spec(
-        name=name, version=version, description=description,
-        inputs=tuple(input_from_data(k, v, {}, None) for k, v in inputs.items()),
-        constants=tuple(constant_from_data(k, v, {}, None) for k, v in (constants or {}).items()),
-        features=tuple(FeatureSpec(k, v.node) if isinstance(v, E) else feature_from_data(k, v, {}, None)
-                       for k, v in features.items()),
-        outputs=tuple(outputs) if outputs is not None else None,
-    )
+    Feature values may be DSL expressions, YAML-style text, or mappings
+    ``{"expr": ..., "doc": ..., "on_empty_fit": "fallback"}``.
+    """
+    from featurekit.spec.load_yaml import build_spec
+    from featurekit.spec.model import FORMAT_VERSION
+
+    def feature(value: Any) -> Any:
+        if isinstance(value, E):
+            return value.node
+        if isinstance(value, Mapping) and isinstance(value.get("expr"), E):
+            return {**value, "expr": value["expr"].node}
+        return value
+
+    data: dict[str, Any] = {"featurekit": FORMAT_VERSION, "name": name, "version": version,
+                            "inputs": dict(inputs), "features": {k: feature(v) for k, v in features.items()}}
+    if constants:
+        data["constants"] = dict(constants)
+    if outputs is not None:
+        data["outputs"] = list(outputs)
+    if description:
+        data["description"] = description
+    return build_spec(data)
 
 
 def __getattr__(name: str) -> Any:

@@ -6,7 +6,10 @@ inputs/features/constants, and literals (numbers, strings, ``true``/``false``, `
 ``inf``). Anything else (attribute access, subscripts, lambdas, comprehensions, f-strings,
 starred arguments) is rejected at parse time. Nothing is ever evaluated: the parser only
 builds :mod:`featurekit.ir.nodes` expressions. Length, nesting depth and node count are
-capped so hostile input fails fast.
+capped so hostile input fails fast; the built tree's depth is capped too (an ``and`` chain or
+a chained comparison nests one level per term), so the compilers never recurse too deeply.
+Expressions built in Python (the DSL) are checked by :func:`check_expr`, which renders them
+as text and parses that text: the same rules, and a spec that always reads back.
 
 >>> parse("log1p(monthly_spend) / (tenure_days + 1)")
 Call(op='div', args=(Call(op='log1p', args=(Name(id='monthly_spend'),), params=()), Call(op='add', args=(Name(id='tenure_days'), Const(value=1)), params=())), params=())
@@ -15,20 +18,26 @@ Call(op='div', args=(Call(op='log1p', args=(Name(id='monthly_spend'),), params=(
 from __future__ import annotations
 
 import ast
+import keyword
+import math
 import warnings
 from typing import Any
 
 from featurekit import registry
-from featurekit.ir.nodes import Call, Const, Expr, Name
+from featurekit.ir.nodes import Call, Const, Expr, Name, to_source
 
 MAX_LENGTH = 4_000
 MAX_DEPTH = 48
 MAX_NODES = 2_000
+MAX_TREE_DEPTH = 100
+"""Depth of the built expression tree (``a and b and c`` is a chain of two ``and`` calls)."""
 
 _BINARY = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow"}
 _COMPARE = {ast.Eq: "eq", ast.NotEq: "ne", ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt", ast.GtE: "ge"}
 _LITERAL_NAMES = {"true": True, "false": False, "True": True, "False": False,
                   "nan": float("nan"), "inf": float("inf")}
+RESERVED_NAMES = frozenset(_LITERAL_NAMES) | {"null", "None"} | frozenset(keyword.kwlist)
+"""Words an expression reads as a literal or as syntax: never names of inputs, constants or features."""
 _ALLOWED_TEXT = ("allowed: arithmetic + - * / **, comparisons, and/or/not, 'a if c else b', "
                  "op calls like log1p(x), names and literals")
 
@@ -108,12 +117,82 @@ def parse(text: str) -> Expr:
         raise ExprError(f"expression has {count} syntax nodes; the limit is {MAX_NODES}",
                         fix="split it into several features")
     try:
-        return _Builder().build(tree.body, 0)
+        expr = _Builder().build(tree.body, 0)
     except ExprError:
         raise
     except (RecursionError, MemoryError, ValueError) as exc:  # never let hostile input escape
         raise ExprError(f"cannot parse expression: {type(exc).__name__}",
                         fix="simplify the expression") from None
+    _check_tree(expr)
+    return expr
+
+
+def _check_tree(expr: Any) -> None:
+    """Refuse a built tree that is too deep or too large, or holds a non-expression (iterative,
+    so a hostile tree cannot exhaust the stack)."""
+    count = 0
+    stack: list[tuple[Any, int]] = [(expr, 1)]
+    while stack:
+        node, depth = stack.pop()
+        count += 1
+        if depth > MAX_TREE_DEPTH:
+            raise ExprError(f"expression nests deeper than {MAX_TREE_DEPTH} levels (each term of an "
+                            "and/or chain or a chained comparison counts as one level)",
+                            fix="split it into several features that reference each other")
+        if count > MAX_NODES:
+            raise ExprError(f"expression has more than {MAX_NODES} nodes",
+                            fix="split it into several features")
+        if isinstance(node, Call):
+            stack.extend((a, depth + 1) for a in node.args)
+        elif not isinstance(node, (Name, Const)):
+            raise ExprError(f"{node!r:.80} ({type(node).__name__}) is not an expression",
+                            fix="build expressions with featurekit.dsl (col, lit, op functions)")
+
+
+def check_expr(expr: Expr) -> Expr:
+    """Validate an expression built in Python exactly as a YAML expression is validated.
+
+    The expression is written as spec text and parsed back (so every rule of the language
+    applies, and a saved spec always loads again); the parsed expression must equal it.
+
+    >>> check_expr(Call("log1p", (Name("x"),), ()))
+    Call(op='log1p', args=(Name(id='x'),), params=())
+    """
+    _check_tree(expr)
+    text = to_source(expr)
+    parsed = parse(text)
+    if not _same_expr(parsed, expr):
+        raise ExprError(f"expression {text[:80]!r} does not read back as the same expression",
+                        fix="use plain str, int, float and bool values in expressions and parameters")
+    return parsed
+
+
+def _same_expr(a: Any, b: Any) -> bool:
+    """Structural equality with typed literals (NaN equals NaN, ``-0.0`` is not ``0.0``)."""
+    stack = [(a, b)]
+    while stack:
+        x, y = stack.pop()
+        if type(x) is not type(y):
+            return False
+        if isinstance(x, Call):
+            if x.op != y.op or len(x.args) != len(y.args) or [k for k, _ in x.params] != [k for k, _ in y.params]:
+                return False
+            if not all(_same_value(u, v) for (_, u), (_, v) in zip(x.params, y.params)):
+                return False
+            stack.extend(zip(x.args, y.args))
+        elif x != y:
+            return False
+    return True
+
+
+def _same_value(a: Any, b: Any) -> bool:
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_same_value(u, v) for u, v in zip(a, b))
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, float):
+        return (a != a and b != b) or (a == b and math.copysign(1.0, a) == math.copysign(1.0, b))
+    return a == b
 
 
 class _Builder:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 FORMAT_VERSION = 1
 POLICIES = ("raise", "null", "clip", "default")
+EMPTY_FIT_POLICIES = ("raise", "fallback")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,12 +77,30 @@ class InputSpec:
 
 @dataclasses.dataclass(frozen=True)
 class FeatureSpec:
-    """One named feature: an expression over inputs, constants and other features."""
+    """One named feature: an expression over inputs, constants and other features.
+
+    ``on_empty_fit``: what ``fit`` does when an analyzer in this feature sees no non-null
+    training value although the training data has rows: ``raise`` a :class:`FitError`
+    (default), or ``fallback`` to the op's documented empty-fit state. Fitting on zero rows
+    always uses the fallback. It does not change the feature's logic or fingerprint.
+    """
 
     name: str
     expr: Expr
     doc: str = ""
+    on_empty_fit: str = "raise"
     line: int | None = dataclasses.field(default=None, compare=False)
+
+    def to_data(self) -> str | dict[str, str]:
+        """The YAML value of this feature: its source text, or ``{expr, doc, on_empty_fit}``."""
+        if not self.doc and self.on_empty_fit == "raise":
+            return self.source
+        out = {"expr": self.source}
+        if self.doc:
+            out["doc"] = self.doc
+        if self.on_empty_fit != "raise":
+            out["on_empty_fit"] = self.on_empty_fit
+        return out
 
     @property
     def source(self) -> str:
@@ -176,8 +195,7 @@ class Spec:
             out["constants"] = {c.name: ({"timestamp": c.value} if c.type == "timestamp" else c.value)
                                 for c in self.constants}
         out["inputs"] = {i.name: i.to_dict() for i in self.inputs}
-        out["features"] = {f.name: (f.source if not f.doc else {"expr": f.source, "doc": f.doc})
-                           for f in self.features}
+        out["features"] = {f.name: f.to_data() for f in self.features}
         if self.outputs is not None:
             out["outputs"] = list(self.outputs)
         return out
@@ -195,7 +213,10 @@ class Spec:
 
         ``data``: a pandas DataFrame, a list of row dicts, an iterable of DataFrame chunks,
         or a Dask DataFrame (with the ``dask`` extra). The spec itself is not changed.
-        ``baseline=False`` skips the training statistics used by the skew report.
+        ``baseline=False`` skips the training statistics used by the skew report;
+        ``max_violation_rate`` (default 0.1) sets when a :class:`~featurekit.errors.FitWarning`
+        reports an input whose values often broke the contract. Missing declared columns and
+        analyzers that saw no value are refused (:mod:`featurekit.fit`).
         """
         from featurekit.fit import fit
 

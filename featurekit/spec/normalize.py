@@ -2,8 +2,10 @@
 
 Everything a spec can get wrong is caught here, when the spec is built, never at transform
 time: unknown names and ops (with a did-you-mean hint), cycles between features, bad
-parameters, type errors, multi-column ops used inside expressions. Mixed int/float operands
-are unified by inserting an explicit ``to_float`` node, so each compiled op sees one type.
+parameters, type errors, multi-column ops used inside expressions, two features that could
+produce the same output column. Mixed int/float operands are unified by inserting an
+explicit ``to_float`` node, so each compiled op sees one type. Features are resolved in
+dependency order without recursion, so a chain of thousands of features is fine.
 """
 
 from __future__ import annotations
@@ -60,7 +62,6 @@ class _Normalizer:
         self.constants: dict[str, ConstNode] = {}
         self.decls = {f.name: f for f in spec.features}
         self.done: dict[str, Node] = {}
-        self.visiting: list[str] = []
         self.ranges: dict[str, tuple[int, int]] = {}
 
     def fail(self, what: str, feature: "FeatureSpec | None" = None, **kw: Any) -> SpecError:
@@ -88,8 +89,8 @@ class _Normalizer:
             self.inputs[inp.name] = InputNode(inp.name, dtype, nullable, inp.contract_key())
         for const in self.spec.constants:
             self.constants[const.name] = self._constant_node(const)
-        for feature in self.spec.features:
-            self._resolve_feature(feature.name)
+        for name in self._feature_order():
+            self._resolve_feature(name)
         outputs = self.spec.outputs if self.spec.outputs is not None else tuple(self.decls)
         for name in outputs:
             if name not in self.decls:
@@ -101,11 +102,80 @@ class _Normalizer:
             if isinstance(node, CallNode) and registry.get(node.op).outputs is not None and name not in outputs:
                 raise self.fail(f"multi-column op {node.op!r} must be an output feature",
                                 self.decls[name], fix=f"add {name!r} to outputs")
+        self._check_column_names(outputs)
         fingerprints = {name: _sha(["feature", name, self.done[name].key]) for name in outputs}
         contracts = sorted((i.name, i.contract_key) for i in self.inputs.values())
         whole = _sha(["spec", contracts, [fingerprints[n] for n in outputs]])
         return Graph(inputs=self.inputs, features=dict(self.done), outputs=tuple(outputs),
                      feature_fingerprints=fingerprints, fingerprint=whole)
+
+    def _check_column_names(self, outputs: tuple[str, ...] | list[str]) -> None:
+        """Refuse two output features that produce the same column name. A multi-column op
+        names its columns ``<column_prefix>_<value>``: when its argument is an input with
+        declared ``values`` the columns are known here; otherwise ``FittedTransform`` checks
+        the names fit produced."""
+        owner: dict[str, str] = {}
+        for name in outputs:
+            node = self.done[name]
+            op = registry.get(node.op) if isinstance(node, CallNode) else None
+            if op is None or op.outputs is None:
+                columns = [name]
+            elif op.column_prefix is not None and isinstance(node.args[0], InputNode):
+                declared = next(i for i in self.spec.inputs if i.name == node.args[0].name).values
+                if declared is None:
+                    continue
+                prefix = op.column_prefix(name, Params(dict(node.params)))
+                columns = [f"{prefix}_{v}" for v in declared]
+            else:
+                continue
+            for col in columns:
+                other = owner.get(col)
+                if other is not None and other != name:
+                    raise self.fail(f"features {other!r} and {name!r} both produce the output column {col!r}",
+                                    self.decls[name], fix="rename one of them, or give the one_hot feature "
+                                    "a prefix= that no other output column starts with")
+                owner[col] = name
+
+    def _feature_order(self) -> list[str]:
+        """Feature names, each after the features it references (a depth-first post-order that
+        visits references left to right, as building them would). A cycle raises."""
+        refs: dict[str, list[str]] = {}
+        for feature in self.spec.features:
+            names: list[str] = []
+            stack: list[Expr] = [feature.expr]
+            while stack:
+                expr = stack.pop()
+                if isinstance(expr, Name):
+                    if expr.id in self.decls and expr.id not in self.inputs and expr.id not in self.constants:
+                        names.append(expr.id)
+                elif isinstance(expr, Call):
+                    stack.extend(reversed(expr.args))
+            refs[feature.name] = names
+        order: list[str] = []
+        done: set[str] = set()
+        for root in self.decls:
+            if root in done:
+                continue
+            path = [root]
+            stack2 = [iter(refs[root])]
+            while stack2:
+                nxt = next(stack2[-1], None)
+                if nxt is None:
+                    stack2.pop()
+                    finished = path.pop()
+                    if finished not in done:
+                        done.add(finished)
+                        order.append(finished)
+                    continue
+                if nxt in done:
+                    continue
+                if nxt in path:
+                    cycle = " -> ".join(path[path.index(nxt):] + [nxt])
+                    raise self.fail(f"features reference each other in a cycle: {cycle}", self.decls[nxt],
+                                    fix="break the cycle: a feature cannot depend on itself")
+                path.append(nxt)
+                stack2.append(iter(refs[nxt]))
+        return order
 
     def _constant_node(self, const: Any) -> ConstNode:
         if const.type == "timestamp":
@@ -116,17 +186,11 @@ class _Normalizer:
                                        "bool": DType.BOOL}[const.type])
 
     def _resolve_feature(self, name: str) -> Node:
-        if name in self.done:
-            return self.done[name]
-        feature = self.decls[name]
-        if name in self.visiting:
-            cycle = " -> ".join(self.visiting[self.visiting.index(name):] + [name])
-            raise self.fail(f"features reference each other in a cycle: {cycle}", feature,
-                            fix="break the cycle: a feature cannot depend on itself")
-        self.visiting.append(name)
-        node = self._build(feature.expr, feature, top=True)
-        self.visiting.pop()
-        self.done[name] = node
+        """The node of a feature; the features it references are built first (``_feature_order``)."""
+        node = self.done.get(name)
+        if node is None:
+            feature = self.decls[name]
+            node = self.done[name] = self._build(feature.expr, feature, top=True)
         return node
 
     def _build(self, expr: Expr, feature: "FeatureSpec", top: bool = False) -> Node:

@@ -37,7 +37,7 @@ _TYPE_NAMES = {DType.FLOAT: "float", DType.INT: "int", DType.STR: "str", DType.B
 
 DATA_CHECKS = ("check_batch_row_parity", "check_row_order_invariance", "check_fit_idempotent",
                "check_chunked_fit_equals_whole", "check_row_input_not_mutated", "check_missing_keys",
-               "check_empty_fit")
+               "check_empty_fit", "check_all_null_fit")
 OP_CHECKS = ("check_bad_params_message", "check_has_docstring_with_null_rule")
 
 
@@ -65,14 +65,18 @@ def expression(op: Op, params: Mapping[str, Any], types: Sequence[DType]) -> str
     return f"{op.name}({args})"
 
 
-def spec_dict(op: Op, params: Mapping[str, Any], types: Sequence[DType]) -> dict[str, Any]:
+def spec_dict(op: Op, params: Mapping[str, Any], types: Sequence[DType], *,
+              on_empty_fit: str = "fallback") -> dict[str, Any]:
+    """The one-feature spec of a conformance case. Generated fit rows may hold no value for the
+    op to learn from (all null), so the feature declares the documented empty-fit fallback;
+    :func:`check_all_null_fit` checks the default (``raise``) separately."""
     return {
         "featurekit": 1,
         "name": f"conformance_{op.name}",
         "version": "0.0.1",
         "inputs": {n: {"type": _TYPE_NAMES[t], "nullable": True}
                    for n, t in zip(fks.input_names(types), types)},
-        "features": {"f": expression(op, params, types)},
+        "features": {"f": {"expr": expression(op, params, types), "on_empty_fit": on_empty_fit}},
     }
 
 
@@ -338,6 +342,40 @@ def check_empty_fit(op: Op, params: Mapping[str, Any], types: Sequence[DType],
                     _ulps(fitted), extra="\n  fitted on zero rows")
 
 
+def check_all_null_fit(op: Op, params: Mapping[str, Any], types: Sequence[DType],
+                       rows: Sequence[Mapping[str, Any]]) -> None:
+    """Fitting on rows whose inputs are all null: an analyzer that saw no value is refused
+    (FitError naming the feature and the op) unless the feature declares ``on_empty_fit:
+    fallback``; with it, the state is the zero-row fit's state and both paths agree."""
+    import featurekit
+    from featurekit.errors import FitError
+
+    case = describe_case(op, params, types)
+    null_rows = [{n: None for n in fks.input_names(types)} for _ in range(max(1, len(rows)))]
+    frame = fks.frame_from_rows(null_rows, types)
+    strict = featurekit.spec_from_dict(spec_dict(op, params, types, on_empty_fit="raise"))
+    if not is_analyzed(strict):
+        strict.fit(frame)  # nothing to learn: fitting on nulls is fine
+        return
+    try:
+        strict.fit(frame)
+    except FitError as exc:
+        if "feature 'f'" not in str(exc) or repr(op.name) not in str(exc):
+            raise AssertionError(f"{case} check_all_null_fit: the FitError does not name the feature and the "
+                                 f"op:\n  {exc}") from None
+    else:
+        raise AssertionError(f"{case} check_all_null_fit: fitting on {len(null_rows)} all-null row(s) was accepted "
+                             "without on_empty_fit: fallback")
+    fallback = _fit(op, params, types, null_rows)
+    empty = _fit(op, params, types, [])
+    if not states_equal(fallback.state_, empty.state_):
+        raise AssertionError(f"{case} check_all_null_fit: an all-null fit's state differs from the empty fit's\n"
+                             f"  all null: {_short(fallback.state_)}\n  empty:    {_short(empty.state_)}")
+    batch, row_out = _both_paths(fallback, rows, types)
+    compare_outputs(case, "check_all_null_fit", rows, batch, row_out, _ulps(fallback),
+                    extra="\n  fitted on all-null rows")
+
+
 def _bad_values(param: registry.Param) -> list[Any]:
     bad: list[Any] = []
     if param.choices is not None:
@@ -397,7 +435,7 @@ def check_has_docstring_with_null_rule(op: Op) -> None:
 CHECKS: dict[str, Callable[..., None]] = {f.__name__: f for f in (
     check_batch_row_parity, check_row_order_invariance, check_fit_idempotent,
     check_chunked_fit_equals_whole, check_row_input_not_mutated, check_missing_keys, check_empty_fit,
-    check_bad_params_message, check_has_docstring_with_null_rule)}
+    check_all_null_fit, check_bad_params_message, check_has_docstring_with_null_rule)}
 
 
 # ------------------------------------------------------------------------------ hypothesis driver
@@ -488,7 +526,7 @@ def run_check(check: str, op: Op, params: Mapping[str, Any] | None = None,
         def run(rows: list, cuts: list) -> None:
             fn(op, params, types, rows, cuts=cuts)
         run()
-    elif check == "check_empty_fit":
+    elif check in ("check_empty_fit", "check_all_null_fit"):
         @_settings(check, op)
         @given(rows=fks.rows(types, min_size=1, extra=base_extra))
         def run(rows: list) -> None:

@@ -91,7 +91,11 @@ def test_mixed_object_column_gets_the_row_rule_per_value():
 
 
 def test_missing_required_column_and_key_are_named():
-    fitted = make("  x: {type: float, nullable: false}\n  other: {type: float}")
+    spec = fk.spec_from_yaml("featurekit: 1\nname: c\nversion: 1.0.0\ninputs:\n  x: {type: float, nullable: false}\n"
+                             "  other: {type: float}\nfeatures:\n  out: x\n")
+    with pytest.raises(fk.FitError, match=r"lacks input column\(s\) \['other'\]"):  # every declared input
+        spec.fit(pd.DataFrame({"x": [1.0]}))
+    fitted = spec.fit(pd.DataFrame({"x": [1.0], "other": [None]}))
     with pytest.raises(fk.ContractError, match="input column 'x' is missing"):
         fitted.transform(pd.DataFrame({"y": [1.0]}))
     with pytest.raises(fk.ContractError, match="input 'x' = None .*nullable: false"):

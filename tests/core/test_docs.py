@@ -25,6 +25,7 @@ def test_op_reference_is_current():
     "featurekit.ir.ops._util", "featurekit.testing.bulk",
     "featurekit.artifact.environment", "featurekit.artifact.golden", "featurekit.artifact.export",
     "featurekit.artifact.verify",
+    "featurekit.compile.row", "featurekit.state_schema", "featurekit.types",
 ])
 def test_docstring_examples_run(module):
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)

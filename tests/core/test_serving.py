@@ -206,18 +206,26 @@ features:
 @settings(max_examples=300, deadline=None)
 def test_the_row_compilers_name_scanner_agrees_with_pythons_tokenizer(literals, names):
     """Values move between generated expressions by name; the scanner must see exactly the
-    identifiers Python's tokenizer sees, whatever text the string constants hold."""
+    identifiers Python's tokenizer sees, at the bracket depth the tokenizer sees, whatever text
+    the string constants hold."""
     import io
     import keyword
     import tokenize
 
-    from featurekit.compile.row import RowContext, _names_in
+    from featurekit.compile.row import RowContext, _scan
 
     names = [n for n in names if not keyword.iskeyword(n)] or ["v_1"]
     ctx = RowContext()
     parts = [f"{names[i % len(names)]}.get({ctx.lit(v)}, {names[-1 - i % len(names)]})" for i, v in enumerate(literals)]
     expr = " + ".join(parts + [f"({names[0]} if {names[-1]} is None else x.{names[0]})"])
     tokens = list(tokenize.generate_tokens(io.StringIO(expr).readline))
-    expected = [(t.start[1], t.end[1], t.string) for i, t in enumerate(tokens)
-                if t.type == tokenize.NAME and not (i and tokens[i - 1].string == ".")]
-    assert _names_in(expr) == expected
+    expected, depth, deepest = [], 0, 0
+    for i, t in enumerate(tokens):
+        if t.type == tokenize.NAME and not (i and tokens[i - 1].string == "."):
+            expected.append((t.start[1], t.end[1], t.string, depth))
+        elif t.type == tokenize.OP and t.string in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif t.type == tokenize.OP and t.string in ")]}":
+            depth -= 1
+    assert _scan(expr) == (expected, deepest)

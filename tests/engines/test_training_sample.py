@@ -33,9 +33,9 @@ def _frame(n: int) -> pd.DataFrame:
     i = np.arange(n)
     return pd.DataFrame({
         "i": i,
-        "x": np.where(i % 7 == 0, np.nan, i * 0.5),
+        "x": np.where(i % 7 == 3, np.nan, i * 0.5),
         "t": pd.to_datetime(i, unit="s", utc=True),
-        "c": pd.Series(np.where(i % 5 == 0, None, (i % 3).astype(str)), dtype=object),
+        "c": pd.Series(np.where(i % 5 == 4, None, (i % 3).astype(str)), dtype=object),
     })
 
 
@@ -48,8 +48,10 @@ def test_the_sample_is_every_step_th_row_within_the_bound(n):
 
 
 def test_sample_rows_are_plain_python_values_with_missing_as_none():
-    row = SPEC.fit(_frame(300)).sample_[0]  # position 0: x is NaN there, c is None
-    assert row == {"i": 0, "x": None, "t": dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc), "c": None}
+    sample = SPEC.fit(_frame(300)).sample_
+    row = next(r for r in sample if r["i"] % 7 == 3 and r["i"] % 5 == 4)  # x is NaN there, c is None
+    i = row["i"]
+    assert row == {"i": i, "x": None, "t": dt.datetime.fromtimestamp(i, dt.timezone.utc), "c": None}
     assert type(row["i"]) is int and type(row["t"]) is dt.datetime
 
 

@@ -30,17 +30,19 @@ inputs:
   x3: {type: float}
   x4: {type: float}
 features:
-  x0_imp: impute(x0, strategy="median")
-  x1_z: coalesce(zscore(x1), 0.0)
-  x2_clip: clip(impute(x2, strategy="mean"), lower_pct=5, upper_pct=95)
+  x0_imp: {expr: 'impute(x0, strategy="median")', on_empty_fit: fallback}
+  x1_z: {expr: 'coalesce(zscore(x1), 0.0)', on_empty_fit: fallback}
+  x2_clip: {expr: 'clip(impute(x2, strategy="mean"), lower_pct=5, upper_pct=95)', on_empty_fit: fallback}
   x3_log: log1p(abs(coalesce(x3, 0.0)))
   x4_sum: coalesce(x4, 0.0) + coalesce(x0, 0.0)
 """
 
 # Every check passes: a 2-D array's column i is read as input ``x{i}`` (scikit-learn's own
-# name for an unnamed column), columns the spec does not read are ignored and absent inputs are
-# null, exactly as for a DataFrame. The checks' arrays of 1..10 columns therefore fit this
-# x0..x4 spec. Nothing is expected to fail; the dict is kept so a new failure must be argued here.
+# name for an unnamed column), columns the spec does not read are ignored and inputs past the
+# array's width are null columns. The checks' arrays of 1..10 columns therefore fit this x0..x4
+# spec; its analyzed features declare on_empty_fit: fallback, since a 1-column array leaves
+# x1 and x2 without values. Nothing is expected to fail; the dict is kept so a new failure must
+# be argued here.
 EXPECTED_FAILED_CHECKS: dict[str, str] = {}
 
 

@@ -126,12 +126,17 @@ def test_a_text_column_for_a_float_input_is_refused(fitted, strings):
     assert_refused(fitted, df, "f", "type float", [0, 1], "1.5")
 
 
-def test_a_missing_nullable_column_is_all_null_and_a_missing_required_one_is_named(fitted):
-    df = frame().drop(columns=["f", "b", "t"])
-    out = assert_same_as_rows(fitted, df)
+def test_a_missing_column_is_named_even_when_the_input_is_nullable(fitted):
+    """Issue 17 item 11: a frame without a declared column is refused (it used to read as all
+    null); an all-null column is still a column of nulls."""
+    with pytest.raises(fk.ContractError, match=r"input columns \['f', 'b', 't'\] are missing(.|\n)*Fix:") as info:
+        fitted.transform(frame().drop(columns=["f", "b", "t"]))
+    assert info.value.input == "f"
+    with pytest.raises(fk.ContractError, match=r"input column 'i' is missing(.|\n)*Fix:(.|\n)*did you mean 'I'"):
+        fitted.transform(frame().rename(columns={"i": "I"}))
+    out = assert_same_as_rows(fitted, frame(f=pd.Series([None] * 3, dtype=object), t=pd.Series([None] * 3,
+                                                                                               dtype=object)))
     assert out["of"].isna().all() and out["oh"].tolist() == [-1, -1, -1]
-    with pytest.raises(fk.ContractError, match=r"input column 'i' is missing .*nullable: false(.|\n)*Fix:"):
-        fitted.transform(frame().drop(columns=["i"]).rename(columns={"f": "I"}))
 
 
 def test_duplicate_columns_are_refused_naming_them(fitted):

@@ -19,6 +19,7 @@ an = lazy("featurekit.analyzers")
 from featurekit.compile.column import Column
 from featurekit.ir.ops._util import bounded, fixed, never_null
 from featurekit.registry import AnalyzerRef, Kind, NullRule, Op, Param, Params, RowSelect, register
+from featurekit.state_schema import Field, StateSchema
 from featurekit.types import DType
 
 STR = frozenset({DType.STR})
@@ -52,12 +53,37 @@ def _positions(col: Column, vocab: list) -> np.ndarray:
 # ----------------------------------------------------------------------- vocab
 
 
+MAX_TOP_K = 2**31
+"""Cap of ``top_k``: OOV indexes (``top_k + n``) stay far inside the proven int range."""
+MAX_VOCAB = 2**40
+"""Most values a vocabulary may hold (no training set has more distinct values)."""
+MAX_COUNT = 2**62
+"""Largest count ``frequency`` serves (its int_range), so ``frequency(x) + 1`` never overflows."""
+
+
 def _vocab_params(default_order: str) -> dict[str, Param]:
     return {
-        "top_k": Param("int", default=None, min=1, doc="keep the k most frequent values"),
-        "min_frequency": Param("int", default=1, min=1, doc="drop values seen fewer times"),
+        "top_k": Param("int", default=None, min=1, max=MAX_TOP_K, doc="keep the k most frequent values"),
+        "min_frequency": Param("int", default=1, min=1, max=MAX_COUNT, doc="drop values seen fewer times"),
         "order": Param("str", default=default_order, choices=_ORDERS),
     }
+
+
+def _vocab_rule(s: dict, p: Params) -> str | None:
+    """A vocabulary longer than ``top_k`` would give one index to a value and to OOV."""
+    limit = p.top_k if p.top_k is not None else MAX_VOCAB
+    if len(s["vocab"]) > limit:
+        return f"field 'vocab' has {len(s['vocab'])} values; top_k allows {limit}"
+    return None
+
+
+_VOCAB_SCHEMA = StateSchema({"vocab": Field("values", unique=True), "count": Field("count")}, rule=_vocab_rule)
+
+
+def _vocab_range(p: Params, r: tuple) -> tuple[int, int]:
+    """Indexes and OOV buckets: ``0 .. top_k (or the vocabulary size) + num_oov_buckets - 1``."""
+    base = p.top_k if p.top_k is not None else MAX_VOCAB
+    return (0, base + p.get("num_oov_buckets", 1) - 1)
 
 
 def _vocab_state(fitted: dict, p: Params) -> dict:
@@ -106,8 +132,8 @@ register(Op(
     may_yield_null=never_null,
     params={**_vocab_params("frequency"),
             "num_oov_buckets": Param("int", default=1, min=1, max=1_000_000)},
-    analyzer=lambda p, t: AnalyzerRef("ValueCounts"), state_from=_vocab_state,
-    int_range=bounded(0, 2**40), batch=_vocab_batch, row=_vocab_row,
+    analyzer=lambda p, t: AnalyzerRef("ValueCounts"), state_from=_vocab_state, state_schema=_VOCAB_SCHEMA,
+    int_range=_vocab_range, batch=_vocab_batch, row=_vocab_row,
     test_params=({}, {"top_k": 3}, {"order": "lexical", "min_frequency": 2},
                  {"top_k": 2, "num_oov_buckets": 4}),
 ))
@@ -116,8 +142,12 @@ register(Op(
 # ----------------------------------------------------------------------- one_hot
 
 
+def _one_hot_prefix(feature: str, p: Params) -> str:
+    return p.prefix if p.prefix is not None else feature
+
+
 def _one_hot_names(feature: str, p: Params, s: dict | None) -> list[str]:
-    prefix = p.prefix if p.prefix is not None else feature
+    prefix = _one_hot_prefix(feature, p)
     return [f"{prefix}_{v}" for v in (s or {}).get("vocab", [])]
 
 
@@ -143,8 +173,9 @@ register(Op(
     args=(CATEGORICAL,), dtype_rule=fixed(DType.INT), null_rule=NullRule.HANDLES,
     may_yield_null=never_null,
     params={**_vocab_params("lexical"), "prefix": Param("str", default=None)},
-    analyzer=lambda p, t: AnalyzerRef("ValueCounts"), state_from=_vocab_state,
-    int_range=bounded(0, 1), outputs=_one_hot_names, batch=_one_hot_batch, row=_one_hot_row,
+    analyzer=lambda p, t: AnalyzerRef("ValueCounts"), state_from=_vocab_state, state_schema=_VOCAB_SCHEMA,
+    int_range=bounded(0, 1), outputs=_one_hot_names, column_prefix=_one_hot_prefix,
+    batch=_one_hot_batch, row=_one_hot_row,
     test_params=({}, {"top_k": 2, "prefix": "x"}),
 ))
 
@@ -184,7 +215,8 @@ register(Op(
     dtype_rule=lambda t, p: DType.FLOAT if p.normalize else DType.INT,
     params={"normalize": Param("bool", default=False)},
     analyzer=lambda p, t: AnalyzerRef("ValueCounts"), state_from=_frequency_state,
-    int_range=bounded(0, 2**62), batch=_frequency_batch, row=_frequency_row,
+    state_schema=StateSchema({"counts": Field("pairs", unique=True, max=MAX_COUNT), "count": Field("count")}),
+    int_range=bounded(0, MAX_COUNT), batch=_frequency_batch, row=_frequency_row,
     test_params=({}, {"normalize": True}),
 ))
 

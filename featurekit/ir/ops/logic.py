@@ -18,6 +18,7 @@ an = lazy("featurekit.analyzers")
 from featurekit.compile.column import Column
 from featurekit.ir.ops._util import bounded, fixed, map_distinct, never_null, np_bool, union_range
 from featurekit.registry import AnalyzerRef, ANY, NUMERIC, NullRule, Op, Param, Params, register
+from featurekit.state_schema import Field, StateSchema
 from featurekit.types import DType
 
 BOOL = frozenset({DType.BOOL})
@@ -428,6 +429,8 @@ register(Op(
     params={"value": Param("scalar", default=None),
             "strategy": Param("str", default=None, choices=_STRATEGIES)},
     check_params=_check_impute, analyzer=_impute_analyzer, state_from=_impute_state,
+    # the fill is a value of the result type (float for mean/median), or None after an empty fit
+    state_schema=StateSchema({"fill": Field("result", nullable=True), "count": Field("count")}),
     int_range=lambda p, r: r[0] if p.value is None or r[0] is None else
     (min(r[0][0], p.value), max(r[0][1], p.value)),
     batch=_impute,

@@ -21,6 +21,7 @@ from featurekit.compile.column import Column
 from featurekit.ir.ops._util import (always_maybe_null, bounded, errstate, fits_int64, fixed, map_floats,
                                      same_as_first)
 from featurekit.registry import NUMERIC, AnalyzerRef, Kind, NullRule, Op, Param, Params, register
+from featurekit.state_schema import Field, StateSchema
 from featurekit.types import DType
 
 np = lazy("numpy")
@@ -345,6 +346,8 @@ register(Op(
     params={"lower": Param("number", default=None), "upper": Param("number", default=None),
             "lower_pct": Param(**_PCT), "upper_pct": Param(**_PCT)},
     analyzer=_clip_analyzer, state_from=_clip_state, batch=_clip, row=_clip_row,
+    state_schema=StateSchema({"lower": Field("float", nullable=True), "upper": Field("float", nullable=True),
+                              "count": Field("count")}),
     check_params=_validate_clip,
     test_params=({"lower": 0.0}, {"lower": -1.5, "upper": 2.0}, {"lower_pct": 1.0, "upper_pct": 99.0}),
 ))
@@ -387,6 +390,7 @@ register(Op(
     passes through unscaled). Null rule: propagate. Always float. Tolerance: exact.""",
     args=(NUMERIC,), float_args=True, dtype_rule=fixed(DType.FLOAT),
     analyzer=lambda p, t: AnalyzerRef("MeanVar"), state_from=_zscore_state,
+    state_schema=StateSchema({"mean": Field("float"), "std": Field("float", nonzero=True), "count": Field("count")}),
     batch=lambda args, p, s: _scale(args, s["mean"], s["std"]),
     row=lambda ctx, a, p, s, t: _scale_row(ctx, a[0], s["mean"], s["std"]),
 ))
@@ -409,6 +413,7 @@ register(Op(
     Tolerance: exact.""",
     args=(NUMERIC,), float_args=True, dtype_rule=fixed(DType.FLOAT),
     analyzer=lambda p, t: AnalyzerRef("MinMax"), state_from=_minmax_state,
+    state_schema=StateSchema({"min": Field("float"), "range": Field("float", nonzero=True), "count": Field("count")}),
     batch=lambda args, p, s: _scale(args, s["min"], s["range"]),
     row=lambda ctx, a, p, s, t: _scale_row(ctx, a[0], s["min"], s["range"]),
 ))
@@ -430,6 +435,7 @@ register(Op(
     0.0). Null rule: propagate. Tolerance: exact.""",
     args=(NUMERIC,), float_args=True, dtype_rule=fixed(DType.FLOAT),
     analyzer=lambda p, t: AnalyzerRef("Quantiles", (25.0, 50.0, 75.0)), state_from=_robust_state,
+    state_schema=StateSchema({"median": Field("float"), "iqr": Field("float", nonzero=True), "count": Field("count")}),
     batch=lambda args, p, s: _scale(args, s["median"], s["iqr"]),
     row=lambda ctx, a, p, s, t: _scale_row(ctx, a[0], s["median"], s["iqr"]),
 ))
@@ -476,6 +482,11 @@ register(Op(
     params={"edges": Param("numbers", default=None), "quantiles": Param("numbers", default=None,
                                                                          min=0.0, max=100.0)},
     analyzer=_bucket_analyzer, check_params=_validate_bucketize, int_range=bounded(0, 2**31),
+    # bisect (row) and searchsorted (batch) agree only on ordered edges without NaN; at most one
+    # edge per quantile keeps the result within int_range
+    state_schema=StateSchema({"edges": Field("floats", no_nan=True, ascending=True), "count": Field("count")},
+                             rule=lambda s, p: None if len(s["edges"]) <= len(p.quantiles) else
+                             f"field 'edges' has {len(s['edges'])} edges for {len(p.quantiles)} quantiles"),
     # a percentile of data with infinities can be NaN (inf - inf); such edges are dropped so
     # bisect (row) and searchsorted (batch) see the same ordered edges
     state_from=lambda f, p: {"edges": [e for e in (f["values"] or []) if e == e], "count": f["count"]},

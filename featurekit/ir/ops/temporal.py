@@ -112,9 +112,10 @@ register(Op(
     ``(2*pi) * x / period``. Null rule: propagate. Tolerance: exact (both paths call CPython's
     ``math.sin``/``math.cos``; the angle is IEEE arithmetic in the same order).""",
     args=(NUMERIC,), float_args=True, dtype_rule=fixed(DType.FLOAT),
-    params={"period": Param("number", min=1e-300), "part": Param("str", default="sin", choices=("sin", "cos"))},
+    params={"period": Param("number", min=1e-300, finite=True),
+            "part": Param("str", default="sin", choices=("sin", "cos"))},
     batch=_cyclical,
-    row=lambda ctx, a, p, s, t: f"_{p.part}({2.0 * math.pi!r} * {a[0]} / {p.period!r})",
+    row=lambda ctx, a, p, s, t: f"_{p.part}({2.0 * math.pi!r} * {a[0]} / {ctx.lit(p.period)})",
     test_params=({"period": 24.0}, {"period": 7.0, "part": "cos"}),
 ))
 
@@ -124,6 +125,13 @@ def _parse_batch(args, p, s):
 
     values, none = map_distinct(args[0].values, lambda text: _parse_ts(text, p.format, p.tz), np.int64)
     return Column(values, none)
+
+
+def _check_tz(p) -> None:
+    from featurekit.compile.rowlib import is_time_zone
+
+    if not is_time_zone(p.tz):
+        raise ValueError(f"tz {p.tz!r} is not a time zone this host knows (use an IANA name like Europe/Berlin)")
 
 
 register(Op(
@@ -138,7 +146,7 @@ register(Op(
     args=(STR,), dtype_rule=fixed(DType.TIMESTAMP),
     may_yield_null=lambda n, p, t, r=None: True,
     params={"format": Param("str", default=None), "tz": Param("str", default="UTC")},
-    batch=_parse_batch,
+    check_params=_check_tz, batch=_parse_batch,
     row=lambda ctx, a, p, s, t: f"_parse_ts({a[0]}, {p.format!r}, {p.tz!r})",
     test_params=({}, {"format": "%Y-%m-%d %H:%M", "tz": "Europe/Berlin"}),
 ))
