@@ -15,7 +15,7 @@ import math
 
 
 from featurekit.ir.ops._util import errstate, fixed, map_distinct
-from featurekit.registry import NUMERIC, Op, Param, Tolerance, register
+from featurekit.registry import NUMERIC, Op, Param, ParamError, Tolerance, register
 from featurekit.compile.column import Column
 from featurekit.types import DType
 
@@ -131,7 +131,8 @@ def _check_tz(p) -> None:
     from featurekit.compile.rowlib import is_time_zone
 
     if not is_time_zone(p.tz):
-        raise ValueError(f"tz {p.tz!r} is not a time zone this host knows (use an IANA name like Europe/Berlin)")
+        raise ParamError(f"tz {p.tz!r} is not a time zone this host knows",
+                         fix="use an IANA name like Europe/Berlin (or UTC)")
 
 
 register(Op(
