@@ -316,7 +316,7 @@ class Op:
             try:
                 self.check_params(Params(bound))
             except ValueError as exc:
-                raise ParamError(f"op {self.name!r}: {exc}") from None
+                raise ParamError(f"op {self.name!r}: {exc}", getattr(exc, "fix", None)) from None
         if self.derived_params is not None:
             bound.update(self.derived_params(Params(bound)))
         return bound

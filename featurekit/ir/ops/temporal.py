@@ -14,7 +14,7 @@ from featurekit._lazy import lazy
 from featurekit.compile import rowlib
 from featurekit.compile.column import Column
 from featurekit.ir.ops._util import errstate, fixed, map_distinct, map_floats
-from featurekit.registry import NUMERIC, Op, Param, register
+from featurekit.registry import NUMERIC, Op, Param, ParamError, register
 from featurekit.types import DType
 
 np = lazy("numpy")
@@ -131,7 +131,8 @@ def _check_tz(p) -> None:
     from featurekit.compile.rowlib import is_time_zone
 
     if not is_time_zone(p.tz):
-        raise ValueError(f"tz {p.tz!r} is not a time zone this host knows (use an IANA name like Europe/Berlin)")
+        raise ParamError(f"tz {p.tz!r} is not a time zone this host knows",
+                         fix="use an IANA name like Europe/Berlin (or UTC)")
 
 
 register(Op(
