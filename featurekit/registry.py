@@ -59,7 +59,9 @@ class Param:
 
     ``kind`` is one of ``number``, ``int``, ``str``, ``bool``, ``numbers`` (a list of numbers),
     ``strs`` (a list of strings). Numbers are normalized to float so ``0`` and ``0.0`` give
-    the same spec and fingerprint.
+    the same spec and fingerprint. ``keyed_at_default=False`` leaves the parameter out of the
+    node's content key (so out of fingerprints and state keys) while it has its default value:
+    for parameters added after specs were saved, so their fingerprints stay valid.
     """
 
     kind: str
@@ -68,6 +70,7 @@ class Param:
     min: float | None = None
     max: float | None = None
     doc: str = ""
+    keyed_at_default: bool = True
 
     @property
     def required(self) -> bool:

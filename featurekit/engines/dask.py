@@ -4,7 +4,8 @@ Partitions are pandas frames, so the pandas batch path runs on them unchanged.
 
 * **Fit** runs the same passes as :func:`featurekit.fit.fit`: for each pass, one delayed
   :func:`~featurekit.fit.accumulate` per partition, merged in a tree of fan-in
-  ``split_every`` with :func:`~featurekit.fit.merge`, computed, then finalized on the client.
+  ``split_every`` with :func:`~featurekit.fit.merge`, computed, then finalized on the client
+  (:func:`~featurekit.fit.finish_pass`).
   Every built-in analyzer merges exactly, so the state (and the fingerprint) is identical to
   a pandas fit for any partitioning. ``dask.dataframe.quantile`` is never used.
 * **Transform** is lazy: ``ddf.map_partitions`` of :func:`featurekit.engines.pandas.transform_frame`
@@ -27,7 +28,16 @@ import dask
 import pandas as pd
 
 from featurekit.engines._protocol import is_dask_dataframe
-from featurekit.fit import accumulate, create, finalize, fit_levels, graph_roots, merge
+from featurekit.fit import (
+    accumulate,
+    analyzers_for,
+    count_passes,
+    create,
+    finish_pass,
+    fit_levels,
+    graph_roots,
+    merge,
+)
 
 if TYPE_CHECKING:
     from featurekit.spec.model import Spec
@@ -95,14 +105,16 @@ class _SpecRef:
         return [self._nodes[k] for k in keys]
 
 
-def _accumulate_part(ref: _SpecRef, keys: list[str], state: dict, pdf: pd.DataFrame) -> tuple[dict, int]:
-    return accumulate(ref.spec(), ref.nodes(keys), state, pdf), len(pdf)
+def _accumulate_part(ref: _SpecRef, keys: list[str], state: dict, analyzers: dict,
+                     pdf: pd.DataFrame) -> tuple[dict, int]:
+    return accumulate(ref.spec(), ref.nodes(keys), state, pdf, analyzers=analyzers), len(pdf)
 
 
-def _merge_parts(ref: _SpecRef, keys: list[str], parts: Sequence[tuple[dict, int]]) -> tuple[dict, int]:
+def _merge_parts(ref: _SpecRef, keys: list[str], analyzers: dict,
+                 parts: Sequence[tuple[dict, int]]) -> tuple[dict, int]:
     if len(parts) == 1:
         return parts[0]
-    return merge(ref.spec(), ref.nodes(keys), [p[0] for p in parts]), sum(p[1] for p in parts)
+    return merge(ref.spec(), ref.nodes(keys), [p[0] for p in parts], analyzers), sum(p[1] for p in parts)
 
 
 def _count_rows(pdf: pd.DataFrame) -> int:
@@ -161,7 +173,8 @@ def fit_dask(spec: "Spec", ddf: Any, *, progress: Callable[[str], None] | None =
     """Fit ``spec`` on a Dask DataFrame; same state as ``spec.fit(ddf.compute())``.
 
     Runs one Dask computation per fit pass (the number of passes is the depth of the spec's
-    analyzer chains). Between passes only the small frozen state travels back to the client.
+    analyzer chains, plus one per depth with a two-pass analyzer). Between passes only the
+    small frozen state (and a two-pass analyzer's first-pass result) travels to the workers.
     """
     from featurekit.transform import FittedTransform
 
@@ -173,23 +186,30 @@ def fit_dask(spec: "Spec", ddf: Any, *, progress: Callable[[str], None] | None =
     spec_d = _named(_SpecRef(spec), "spec")
     state: dict[str, dict] = {}
     rows: int | None = None
-    levels = fit_levels(graph_roots(spec))
-    for level, nodes in enumerate(levels, start=1):
-        if progress:
-            progress(f"fit pass {level}/{len(levels)}: {len(nodes)} analyzer(s) over {n_parts} partition(s) ...")
-        nodes_d = _named([n.key for n in nodes], f"nodes{level}")
-        state_d = _named(dict(state), f"state{level}")
-        leaves = [dask.delayed(_accumulate_part, pure=True)(
-                      spec_d, nodes_d, state_d, part,
-                      dask_key_name=f"featurekit-accumulate-{level}-{i}-{uuid.uuid4().hex}")
-                  for i, part in enumerate(partitions)]
-        if leaves:
-            accs, rows = _compute(_tree(_merge_parts, leaves, split_every, spec_d, nodes_d), progress_bar)
-        else:
-            accs, rows = create(spec, nodes), 0
-        state.update(finalize(spec, nodes, accs))
-        if progress:
-            progress(f"fit pass {level}/{len(levels)}: {len(nodes)} analyzer(s) over {rows:,} rows")
+    total = count_passes(spec)
+    level = 0
+    for nodes in fit_levels(graph_roots(spec)):
+        analyzers = analyzers_for(nodes)
+        while analyzers:  # one pass, or more for two-pass analyzers (bounded vocabularies)
+            level += 1
+            pending = [n for n in nodes if n.key in analyzers]
+            if progress:
+                progress(f"fit pass {level}/{total}: {len(pending)} analyzer(s) over {n_parts} partition(s) ...")
+            nodes_d = _named([n.key for n in pending], f"nodes{level}")
+            state_d = _named(dict(state), f"state{level}")
+            analyzers_d = _named(analyzers, f"analyzers{level}")
+            leaves = [dask.delayed(_accumulate_part, pure=True)(
+                          spec_d, nodes_d, state_d, analyzers_d, part,
+                          dask_key_name=f"featurekit-accumulate-{level}-{i}-{uuid.uuid4().hex}")
+                      for i, part in enumerate(partitions)]
+            if leaves:
+                accs, rows = _compute(_tree(_merge_parts, leaves, split_every, spec_d, nodes_d, analyzers_d),
+                                      progress_bar)
+            else:
+                accs, rows = create(spec, pending, analyzers), 0
+            analyzers = finish_pass(spec, pending, analyzers, accs, state)
+            if progress:
+                progress(f"fit pass {level}/{total}: {len(pending)} analyzer(s) over {rows:,} rows")
     if rows is None:  # no analyzers: just count the rows
         counts = [dask.delayed(_count_rows, pure=True)(p) for p in partitions]
         rows = int(_compute(_tree(_sum_counts, counts, split_every), progress_bar)) if counts else 0
