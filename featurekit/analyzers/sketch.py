@@ -41,9 +41,11 @@ For percentile ``p`` let ``q`` be ``numpy.percentile(x, p)`` of the non-NaN valu
   (the same infinity, or NaN where NumPy's interpolation gives NaN);
 * ``F`` (``error_floor`` in the result) is ``0.0`` unless the bucket cap was reached.
 
-Excluded, as in exact mode's own arithmetic: int64 neighbours that differ by ``2**63`` or
-more (NumPy's int64 subtraction wraps) and medians whose two middle values sum beyond the
-float64 range (``numpy.median`` overflows to ``inf``).
+Excluded, where exact mode's own arithmetic breaks down: int64 neighbours that differ by
+``2**63`` or more (NumPy's int64 subtraction wraps), and neighbours with
+``(|x[j]| + |x[j+1]|)·(1 + ε)`` beyond the largest float64 (NumPy's ``x[j+1] - x[j]``, or
+``numpy.median``'s sum, overflows there or nearly; a sketch median of two finite values is
+never ``inf``).
 
 Memory and the cap
 ------------------
@@ -66,13 +68,20 @@ States: ``ApproxQuantiles(p, ε).finalize`` -> ``{"count", "values", "error_floo
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Sequence
 
 import numpy as np
 
 from featurekit.analyzers.base import Analyzer, aggregate_sorted, coerce_values, from_json, to_json
-from featurekit.analyzers.quantiles import Median, Quantiles, SortedCountsAcc, _normalize_percentiles
+from featurekit.analyzers.quantiles import (
+    Median,
+    Quantiles,
+    SortedCountsAcc,
+    _normalize_percentiles,
+    _order_statistics,
+)
 
 __all__ = ["ApproxQuantiles", "ApproxMedian", "SketchAcc", "MAX_BUCKETS", "EPS_MIN", "EPS_MAX",
            "mantissa_bits"]
@@ -81,6 +90,7 @@ __all__ = ["ApproxQuantiles", "ApproxMedian", "SketchAcc", "MAX_BUCKETS", "EPS_M
 EPS_MIN, EPS_MAX = 1e-4, 0.5
 #: Most distinct magnitude buckets an accumulator keeps (per sign at most this many, 16 bytes
 #: each); beyond it the smallest magnitudes share one bucket per sign (module docstring).
+#: The analyzers' ``max_buckets`` default; the ops always use this value.
 MAX_BUCKETS = 1 << 18
 
 _INF_ORD = 1 << 62  # ordinal of +inf (-inf: its negative); finite ordinals stay below 2**28
@@ -111,6 +121,11 @@ def _check_eps(eps: Any) -> float:
     if not EPS_MIN <= eps <= EPS_MAX:
         raise ValueError(f"approx must be in [{EPS_MIN:g}, {EPS_MAX:g}]; got {eps!r}")
     return eps
+
+
+def _check_cap(cap: Any) -> None:
+    if isinstance(cap, bool) or not isinstance(cap, int) or cap < 1:
+        raise ValueError(f"max_buckets must be an int >= 1; got {cap!r}")
 
 
 # ----------------------------------------------------------------------------- mapping
@@ -176,7 +191,9 @@ def _representatives(ords: np.ndarray, b: int, floor_key: int | None) -> tuple[n
     if floor_key is not None:
         tau = float(_bucket_bits(np.array([floor_key], dtype=np.int64), b, mid=False).view(np.float64)[0])
         half = tau / 2
-        floor = half if half * 2 == tau else tau  # tau/2 rounds only for subnormal thresholds
+        # the slack covers the interpolation's rounding relative to tau/2; tau/2 itself rounds
+        # only for a subnormal threshold
+        floor = (half if half * 2 == tau else tau) * (1 + 2.0 ** -20)
         reps[mag == _COLLAPSED] = half
     return np.where(ords < 0, -reps, reps), floor
 
@@ -254,6 +271,7 @@ class _SketchAnalyzer(Analyzer[SketchAcc]):
     """Shared plumbing of the sketch analyzers (``approx`` is ε)."""
 
     approx: float
+    max_buckets: int
     exact_merge: ClassVar[bool] = True  # the *state* is partition-invariant; its values are approximate
 
     @property
@@ -264,10 +282,10 @@ class _SketchAnalyzer(Analyzer[SketchAcc]):
         return SketchAcc()
 
     def update(self, acc: SketchAcc, values: Any) -> SketchAcc:
-        return _merge([acc, _batch_acc(values, self.bits, MAX_BUCKETS)], MAX_BUCKETS)
+        return _merge([acc, _batch_acc(values, self.bits, self.max_buckets)], self.max_buckets)
 
     def merge(self, accs: Sequence[SketchAcc]) -> SketchAcc:
-        return _merge(list(accs), MAX_BUCKETS)
+        return _merge(list(accs), self.max_buckets)
 
     def acc_to_json(self, acc: SketchAcc) -> Any:
         return to_json({"ordinals": acc.ordinals.tolist(), "counts": acc.counts.tolist(),
@@ -298,10 +316,12 @@ class ApproxQuantiles(_SketchAnalyzer):
 
     percentiles: tuple[float, ...]
     approx: float
+    max_buckets: int = MAX_BUCKETS
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "percentiles", _normalize_percentiles(self.percentiles))
         object.__setattr__(self, "approx", _check_eps(self.approx))
+        _check_cap(self.max_buckets)
 
     def finalize(self, acc: SketchAcc) -> dict:
         hist, floor = self.histogram(acc)
@@ -316,10 +336,20 @@ class ApproxMedian(_SketchAnalyzer):
     """
 
     approx: float
+    max_buckets: int = MAX_BUCKETS
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "approx", _check_eps(self.approx))
+        _check_cap(self.max_buckets)
 
     def finalize(self, acc: SketchAcc) -> dict:
         hist, floor = self.histogram(acc)
-        return {**Median().finalize(hist), "error_floor": floor}
+        state = Median().finalize(hist)
+        if state["median"] is not None and math.isinf(state["median"]) and hist.count % 2 == 0:
+            # two finite representatives whose sum overflows: halve first (the exact values
+            # may not overflow, and the bound must hold wherever numpy.median is finite)
+            half = hist.count // 2
+            a, b = _order_statistics(hist, np.array([half - 1, half], dtype=np.intp)).tolist()
+            if math.isfinite(a) and math.isfinite(b):
+                state["median"] = a / 2 + b / 2
+        return {**state, "error_floor": floor}
