@@ -16,6 +16,8 @@ certain than declared (sketch cap reached, bounded vocabulary not provably the e
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 import warnings
 from typing import Any, Callable, Iterable, Iterator, Mapping
@@ -219,8 +221,18 @@ def _where(spec: Spec, node: CallNode) -> str:
     """``feature 'x' (op(params))``: the first feature whose expression computes ``node``."""
     graph = spec.graph
     feature = next((f for f in graph.outputs if node.key in {n.key for n in walk([graph.features[f]])}), "?")
-    shown = ", ".join(f"{k}={v!r}" for k, v in node.params if v is not None)
+    declared = registry.get(node.op).params
+    shown = ", ".join(f"{k}={v!r}" for k, v in node.params if k not in declared or v != declared[k].default)
     return f"feature {feature!r} ({node.op}({shown}))"
+
+
+def _warn(warning: Warning) -> None:
+    """Issue ``warning`` at the first caller outside featurekit (the user's ``fit`` call)."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    frame, level = sys._getframe(0), 1
+    while frame is not None and frame.f_code.co_filename.startswith(package):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(warning, stacklevel=level)
 
 
 def _warn_exact_quantile_memory(spec: Spec, node: CallNode, analyzer: Any, acc: Any) -> None:
@@ -233,29 +245,28 @@ def _warn_exact_quantile_memory(spec: Spec, node: CallNode, analyzer: Any, acc: 
     held = distinct * _EXACT_BYTES_PER_VALUE
     buckets = min(int(np.unique(bucket_ordinals(acc.values.astype(np.float64),
                                                 mantissa_bits(_SUGGESTED_APPROX))).size), 2 * MAX_BUCKETS)
-    warnings.warn(FitMemoryWarning(
+    _warn(FitMemoryWarning(
         f"fit: {_where(spec, node)}: the exact quantile accumulator held {distinct:,} distinct values "
-        f"(~{held / 2**20:,.0f} MB per copy; every partition's accumulator and each merge of a Dask fit "
+        f"(~{held / 2**20:,.1f} MB per copy; every partition's accumulator and each merge of a Dask fit "
         f"hold their own copies, up to 9 in a merge of fan-in 8)\n"
         f"  Fix: add approx={_SUGGESTED_APPROX} to {node.op}(...) for quantiles within 0.1% of the exact "
         f"value in bounded memory (~{buckets * _EXACT_BYTES_PER_VALUE / 2**10:,.0f} KB on this data; "
-        "see docs/scale.md)"), stacklevel=2)
+        "see docs/scale.md)"))
 
 
 def _warn_approximation(spec: Spec, node: CallNode, result: dict, frozen: dict) -> None:
     floor = result.get("error_floor")
     if floor:
-        warnings.warn(ApproximationWarning(
+        _warn(ApproximationWarning(
             f"fit: {_where(spec, node)}: the quantile sketch reached its bucket cap; values below "
             f"{2 * floor!r} in magnitude share one bucket, so the fitted quantiles are within "
             f"approx·|q| + {floor!r} (not approx·|q|)\n  Fix: use a larger approx= (fewer buckets per "
-            "factor of two), or transform the column (e.g. log1p) so it spans fewer powers of two"), stacklevel=2)
+            "factor of two), or transform the column (e.g. log1p) so it spans fewer powers of two"))
     if frozen.get("certain") is False:
-        warnings.warn(ApproximationWarning(
+        _warn(ApproximationWarning(
             f"fit: {_where(spec, node)}: the bounded vocabulary is not certainly the exact top "
             f"{dict(node.params).get('top_k')}: values left out of the bounded table occurred up to "
-            f"{frozen['count_bound']:,} time(s)\n  Fix: raise bounded= (values tracked exactly) or lower top_k"),
-            stacklevel=2)
+            f"{frozen['count_bound']:,} time(s)\n  Fix: raise bounded= (values tracked exactly) or lower top_k"))
 
 
 def _check_columns(chunk: pd.DataFrame, spec: Spec, needed: list[str]) -> None:
