@@ -99,6 +99,7 @@ _SUBNORMAL_BITS = 1 << 52  # bit patterns below this are zero or subnormal
 _INF_BITS = 0x7FF0_0000_0000_0000
 _SCALE = 2.0 ** 64  # makes every subnormal a normal float, exactly
 _SCALE_BUCKETS = 64  # binades that scaling shifts: subnormal keys lie below the normal ones
+_BLOCK = 1 << 20  # values mapped at a time
 
 
 def mantissa_bits(eps: float) -> int:
@@ -247,8 +248,12 @@ def _batch_acc(values: Any, b: int, cap: int) -> SketchAcc:
         arr = arr[~nan]
     if arr.size == 0:
         return SketchAcc(nan_count=n_nan)
-    ords, counts = np.unique(bucket_ordinals(arr, b), return_counts=True)
-    acc = _capped(ords, counts.astype(np.int64), None, cap)
+    # blocks bound the temporary memory (a few int64 arrays of one block) for any batch size
+    blocks = []
+    for start in range(0, arr.size, _BLOCK):
+        ords, counts = np.unique(bucket_ordinals(arr[start:start + _BLOCK], b), return_counts=True)
+        blocks.append(_capped(ords, counts.astype(np.int64), None, cap))
+    acc = _merge(blocks, cap)
     return SketchAcc(acc.ordinals, acc.counts, acc.floor_key, n_nan)
 
 
