@@ -259,8 +259,8 @@ def _warn_approximation(spec: Spec, node: CallNode, result: dict, frozen: dict) 
     if floor:
         _warn(ApproximationWarning(
             f"fit: {_where(spec, node)}: the quantile sketch reached its bucket cap; values below "
-            f"{2 * floor!r} in magnitude share one bucket, so the fitted quantiles are within "
-            f"approx·|q| + {floor!r} (not approx·|q|)\n  Fix: use a larger approx= (fewer buckets per "
+            f"{2 * floor:.6g} in magnitude share one bucket, so the fitted quantiles are within "
+            f"approx·|q| + {floor:.6g} (not approx·|q|)\n  Fix: use a larger approx= (fewer buckets per "
             "factor of two), or transform the column (e.g. log1p) so it spans fewer powers of two"))
     if frozen.get("certain") is False:
         _warn(ApproximationWarning(

@@ -90,7 +90,7 @@ __all__ = ["ApproxQuantiles", "ApproxMedian", "SketchAcc", "MAX_BUCKETS", "EPS_M
 EPS_MIN, EPS_MAX = 1e-4, 0.5
 #: Most distinct magnitude buckets an accumulator keeps (per sign at most this many, 16 bytes
 #: each); beyond it the smallest magnitudes share one bucket per sign (module docstring).
-#: The analyzers' ``max_buckets`` default; the ops always use this value.
+#: Used when an analyzer's ``max_buckets`` is None (the ops' case).
 MAX_BUCKETS = 1 << 18
 
 _INF_ORD = 1 << 62  # ordinal of +inf (-inf: its negative); finite ordinals stay below 2**28
@@ -125,6 +125,8 @@ def _check_eps(eps: Any) -> float:
 
 
 def _check_cap(cap: Any) -> None:
+    if cap is None:
+        return
     if isinstance(cap, bool) or not isinstance(cap, int) or cap < 1:
         raise ValueError(f"max_buckets must be an int >= 1; got {cap!r}")
 
@@ -276,21 +278,25 @@ class _SketchAnalyzer(Analyzer[SketchAcc]):
     """Shared plumbing of the sketch analyzers (``approx`` is ε)."""
 
     approx: float
-    max_buckets: int
+    max_buckets: int | None
     exact_merge: ClassVar[bool] = True  # the *state* is partition-invariant; its values are approximate
 
     @property
     def bits(self) -> int:
         return mantissa_bits(self.approx)
 
+    @property
+    def cap(self) -> int:
+        return MAX_BUCKETS if self.max_buckets is None else self.max_buckets
+
     def create(self) -> SketchAcc:
         return SketchAcc()
 
     def update(self, acc: SketchAcc, values: Any) -> SketchAcc:
-        return _merge([acc, _batch_acc(values, self.bits, self.max_buckets)], self.max_buckets)
+        return _merge([acc, _batch_acc(values, self.bits, self.cap)], self.cap)
 
     def merge(self, accs: Sequence[SketchAcc]) -> SketchAcc:
-        return _merge(list(accs), self.max_buckets)
+        return _merge(list(accs), self.cap)
 
     def acc_to_json(self, acc: SketchAcc) -> Any:
         return to_json({"ordinals": acc.ordinals.tolist(), "counts": acc.counts.tolist(),
@@ -321,7 +327,7 @@ class ApproxQuantiles(_SketchAnalyzer):
 
     percentiles: tuple[float, ...]
     approx: float
-    max_buckets: int = MAX_BUCKETS
+    max_buckets: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "percentiles", _normalize_percentiles(self.percentiles))
@@ -341,7 +347,7 @@ class ApproxMedian(_SketchAnalyzer):
     """
 
     approx: float
-    max_buckets: int = MAX_BUCKETS
+    max_buckets: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "approx", _check_eps(self.approx))

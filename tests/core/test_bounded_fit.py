@@ -96,6 +96,15 @@ def test_uncertain_bounded_vocabulary_warns_and_says_so_in_the_state():
     assert state["vocab"] == exact.state_[exact.spec.graph.features["f0"].key]["vocab"]
 
 
+def test_sketch_at_its_bucket_cap_warns_with_the_floor(monkeypatch):
+    import featurekit.analyzers.sketch as sketch
+
+    monkeypatch.setattr(sketch, "MAX_BUCKETS", 4)  # the cap the ops' analyzers use
+    with pytest.warns(fk.ApproximationWarning, match=r"reached its bucket cap; values below .* share one bucket"):
+        fitted = spec("bucketize(x, quantiles=[1, 50, 99], approx=0.01)").fit(frame(2_000))
+    assert len(fitted.state_[fitted.spec.graph.features["f0"].key]["edges"]) == 3
+
+
 def test_bounded_fit_takes_one_more_pass():
     messages: list[str] = []
     spec("vocab(c, top_k=3, bounded=100)", "robust_scale(x)").fit(frame(100), progress=messages.append)
