@@ -291,3 +291,9 @@ def test_exact_analyzers_unchanged_by_the_sketch():
     x = np.random.default_rng(0).normal(size=1000)
     assert Quantiles((50,)).fit(x)["values"] == [float(np.percentile(x, 50))]
     assert Median().fit(x)["median"] == float(np.median(x))
+
+
+def test_op_parameter_range_is_the_analyzers():
+    from featurekit.ir.ops._util import APPROX  # the ops' copy: the serving path must not import numpy
+
+    assert (APPROX.min, APPROX.max) == (EPS_MIN, EPS_MAX)
