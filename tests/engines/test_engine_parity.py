@@ -40,12 +40,14 @@ def _gallery_importer(root: str):
             _sys.path.insert(0, root)
         if "examples.spec_gallery.fraud_udfs" in _sys.modules:
             return
-        import featurekit as _fk
-        import featurekit.udf as _udf_module
+        import types
 
-        # once the featurekit.udf module is imported, the attribute fk.udf is that module, not
-        # the decorator fraud_udfs.py applies (a featurekit bug outside this test's subject)
-        _fk.udf = _udf_module.udf
+        import featurekit as _fk
+
+        if isinstance(_fk.udf, types.ModuleType):
+            # featurekit versions that bind fk.udf lazily leave the submodule there once it is
+            # imported, not the decorator fraud_udfs.py applies (fixed upstream by binding it early)
+            _fk.udf = _fk.udf.udf
         import examples.spec_gallery.fraud_udfs  # noqa: F401  (registers round_amount_score)
     return register
 
