@@ -40,6 +40,9 @@ _EXPORTS = {
     "UntrustedCodeError": "featurekit.errors",
     "VerificationError": "featurekit.errors",
     "verify": "featurekit.artifact.verify",
+    "FeaturekitWarning": "featurekit.errors",
+    "FitMemoryWarning": "featurekit.errors",
+    "ApproximationWarning": "featurekit.errors",
     "register_udf": "featurekit.udf",
     "ServingLogger": "featurekit.logger",
 }

@@ -99,6 +99,28 @@ def _read_dask(path: str, spec: Any) -> Any:
     raise DataFileError(f"{path!r}: --engine dask reads parquet or CSV\n  Fix: convert the data to parquet")
 
 
+def _warnings_to_stderr(command: Any) -> Any:
+    """Run ``command`` printing featurekit's warnings as ``warning: ...`` on stderr (even with -q)."""
+    def run(args: argparse.Namespace) -> int:
+        import warnings
+
+        from featurekit.errors import FeaturekitWarning
+
+        caught: list[warnings.WarningMessage] = []
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", FeaturekitWarning)
+                return command(args)
+        finally:  # after the block: showwarning inside it would record instead of print
+            for w in caught:
+                if issubclass(w.category, FeaturekitWarning):
+                    _stderr(f"warning: {w.message}")
+                else:
+                    warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    return run
+
+
+@_warnings_to_stderr
 def cmd_fit(args: argparse.Namespace) -> int:
     import featurekit as fk
 

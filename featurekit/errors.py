@@ -140,3 +140,22 @@ class VerificationError(ArtifactError):
 
 class NotFittedError(FeaturekitError, AttributeError):
     """A fitted-only method was called on an unfitted object."""
+
+
+class FeaturekitWarning(UserWarning):
+    """Base class of every warning featurekit issues; filter them with the ``warnings`` module.
+
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore", FitMemoryWarning)  # e.g. silence the exact-quantile notice
+    """
+
+
+class FitMemoryWarning(FeaturekitWarning):
+    """``fit`` held more in memory than a bounded mode would (e.g. an exact quantile over
+    millions of distinct values); the message gives the memory and the ``approx=`` fix."""
+
+
+class ApproximationWarning(FeaturekitWarning):
+    """A bounded analyzer's result is less certain than its declared bound (a sketch reached
+    its bucket cap; a bounded vocabulary is not provably the exact top k)."""

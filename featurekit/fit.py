@@ -4,8 +4,14 @@ Analyzers are combiners (create/update/merge/finalize), so the same fit runs ove
 DataFrame, over chunks or over partitions. An analyzer whose input depends on another
 analyzer's result (``zscore(clip(x, lower_pct=1))``) runs in a later pass: pass *k* updates
 every analyzer at depth *k*, so a spec needs as many passes over the data as its deepest
-chain of analyzed ops (the churn spec: 3). The result maps each analyzed node's content key
-to its frozen state (plain JSON-able data).
+chain of analyzed ops (the churn spec: 3), plus one for each depth holding a two-pass
+analyzer (a bounded vocabulary). The result maps each analyzed node's content key to its
+frozen state (plain JSON-able data).
+
+Warnings (:class:`featurekit.errors.FitMemoryWarning`, :class:`featurekit.errors.ApproximationWarning`)
+name the feature and the fix when an exact quantile held more than
+:data:`EXACT_QUANTILE_WARN_DISTINCT` distinct values, or a bounded analyzer's result is less
+certain than declared (sketch cap reached, bounded vocabulary not provably the exact top k).
 
 What fit refuses or reports, so bad training data never becomes a silent wrong value:
 
@@ -22,6 +28,8 @@ What fit refuses or reports, so bad training data never becomes a silent wrong v
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 import warnings
 from typing import Any, Callable, Iterable, Iterator, Mapping
@@ -34,12 +42,18 @@ from featurekit import registry
 from featurekit.compile.batch import evaluate, read_inputs
 from featurekit.compile.column import Column
 from featurekit.compile.contract import Coercer
-from featurekit.errors import FitError, FitWarning
+from featurekit.errors import ApproximationWarning, FitError, FitMemoryWarning, FitWarning
 from featurekit.ir.analysis import analyzed_keys, analyzed_nodes, fit_levels  # noqa: F401
 from featurekit.ir.nodes import CallNode, InputNode, Node, walk
 from featurekit.registry import Params
 from featurekit.sample import SystematicSample
 from featurekit.spec.model import Spec
+
+#: An exact quantile accumulator holding more distinct values than this makes ``fit`` warn
+#: (:class:`~featurekit.errors.FitMemoryWarning`): about 16 bytes each, 80 MB at the threshold.
+EXACT_QUANTILE_WARN_DISTINCT = 5_000_000
+_EXACT_BYTES_PER_VALUE = 16  # float64/int64 value + int64 count
+_SUGGESTED_APPROX = 0.001
 
 
 def non_null_values(col: Column) -> Any:
@@ -106,20 +120,28 @@ def fit(spec: Spec, data: Any, *, progress: Callable[[str], None] | None = None,
     state: dict[str, dict] = {}
     rows = 0
     sample = SystematicSample([i.name for i in spec.inputs])  # taken in the first pass over the data
-    for level, nodes in enumerate(fit_levels(graph_roots(spec)), start=1):
-        accs = None
-        rows = 0
-        for chunk in source():
-            if level == 1:
-                sample.add(chunk)
-            part = accumulate(spec, nodes, state, chunk, inputs=read, tally=tally if level == 1 and read is None
-                              else None)
-            accs = part if accs is None else merge(spec, nodes, [accs, part])
-            rows += len(chunk)
-        state.update(finalize(spec, nodes, accs if accs is not None else create(spec, nodes)))
-        if progress:
-            progress(f"fit pass {level}: {len(nodes)} analyzer(s) over {rows:,} rows")
-    if not state:
+    passes = 0
+    for nodes in fit_levels(graph_roots(spec)):
+        analyzers = analyzers_for(nodes)
+        while analyzers:
+            pending = [n for n in nodes if n.key in analyzers]
+            first = passes == 0
+            accs = None
+            rows = 0
+            for chunk in source():
+                if first:
+                    sample.add(chunk)
+                part = accumulate(spec, pending, state, chunk, inputs=read, analyzers=analyzers,
+                                  tally=tally if first and read is None else None)
+                accs = part if accs is None else merge(spec, pending, [accs, part], analyzers)
+                rows += len(chunk)
+            if accs is None:
+                accs = create(spec, pending, analyzers)
+            analyzers = finish_pass(spec, pending, analyzers, accs, state)
+            passes += 1
+            if progress:
+                progress(f"fit pass {passes}: {len(pending)} analyzer(s) over {rows:,} rows")
+    if passes == 0:  # no analyzers: one pass to count the rows and take the sample
         for chunk in source():
             sample.add(chunk)
         rows = sample.seen
@@ -149,9 +171,19 @@ def _analyzer(node: CallNode) -> Any:
     return registry.get(node.op).analyzer(Params(dict(node.params)), node.args[0].dtype).build()
 
 
-def create(spec: Spec, nodes: list[CallNode]) -> dict[str, Any]:
-    """Empty accumulators for one fit pass."""
-    return {n.key: _analyzer(n).create() for n in nodes}
+def analyzers_for(nodes: list[CallNode]) -> dict[str, Any]:
+    """The first-pass analyzer of each node, by node key."""
+    return {n.key: _analyzer(n) for n in nodes}
+
+
+def count_passes(spec: Spec) -> int:
+    """Passes over the data a fit of ``spec`` makes (per depth, its analyzers' most passes)."""
+    return sum(max(a.passes for a in analyzers_for(nodes).values()) for nodes in fit_levels(graph_roots(spec)))
+
+
+def create(spec: Spec, nodes: list[CallNode], analyzers: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Empty accumulators for one fit pass (``analyzers``: this pass's, by node key)."""
+    return {n.key: (analyzers[n.key] if analyzers else _analyzer(n)).create() for n in nodes}
 
 
 def _read_all_inputs(spec: Spec, frame: pd.DataFrame, tally: dict[str, dict[str, int]] | None = None
@@ -167,12 +199,14 @@ def _read_all_inputs(spec: Spec, frame: pd.DataFrame, tally: dict[str, dict[str,
 
 def accumulate(spec: Spec, nodes: list[CallNode], state: Mapping[str, dict], chunk: pd.DataFrame,
                inputs: Mapping[str, Column] | None = None,
+               analyzers: Mapping[str, Any] | None = None,
                tally: dict[str, dict[str, int]] | None = None) -> dict[str, Any]:
     """One chunk's accumulators for one fit pass (``state`` holds earlier passes' results).
 
     This is the unit of distributed fitting: engines run it per partition and :func:`merge`
     the results in any tree shape. ``inputs`` are the chunk's input columns when already read;
-    ``tally`` counts the contract violations replaced while reading them.
+    ``analyzers`` this pass's analyzers by node key (default: each node's first pass); ``tally``
+    counts the contract violations replaced while reading the inputs.
     """
     targets = [n.args[0] for n in nodes]
     if inputs is None:
@@ -183,25 +217,93 @@ def accumulate(spec: Spec, nodes: list[CallNode], state: Mapping[str, dict], chu
     cols = evaluate(targets, inputs, len(chunk), state)
     out = {}
     for node in nodes:
-        analyzer = _analyzer(node)
+        analyzer = analyzers[node.key] if analyzers else _analyzer(node)
         out[node.key] = analyzer.update(analyzer.create(), non_null_values(cols[node.args[0].key]))
     return out
 
 
-def merge(spec: Spec, nodes: list[CallNode], parts: list[dict[str, Any]]) -> dict[str, Any]:
+def merge(spec: Spec, nodes: list[CallNode], parts: list[dict[str, Any]],
+          analyzers: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Merge accumulators of the same pass (exact for every built-in analyzer)."""
-    return {n.key: _analyzer(n).merge([p[n.key] for p in parts]) for n in nodes}
+    return {n.key: (analyzers[n.key] if analyzers else _analyzer(n)).merge([p[n.key] for p in parts])
+            for n in nodes}
 
 
-def finalize(spec: Spec, nodes: list[CallNode], accs: Mapping[str, Any]) -> dict[str, dict]:
-    """Frozen state of each analyzed node from its merged accumulator."""
-    return {n.key: freeze_state(n, _analyzer(n).finalize(accs[n.key])) for n in nodes}
+def finish_pass(spec: Spec, nodes: list[CallNode], analyzers: Mapping[str, Any], accs: Mapping[str, Any],
+                state: dict[str, dict]) -> dict[str, Any]:
+    """Finalize one pass: freeze the state of the nodes whose analysis is complete into
+    ``state`` (warning where :mod:`featurekit.fit` says), and return the next pass's analyzers
+    of the others, by node key (empty when the nodes are done)."""
+    follow = {}
+    for node in nodes:
+        analyzer = analyzers[node.key]
+        result = analyzer.finalize(accs[node.key])
+        nxt = analyzer.next_stage(result)
+        if nxt is not None:
+            follow[node.key] = nxt
+            continue
+        state[node.key] = freeze_state(node, result)
+        _warn_exact_quantile_memory(spec, node, analyzer, accs[node.key])
+        _warn_approximation(spec, node, result, state[node.key])
+    return follow
 
 
 def freeze_state(node: CallNode, fitted: dict) -> dict:
     """The op's frozen state from its analyzer's result."""
     op = registry.get(node.op)
     return op.state_from(fitted, Params(dict(node.params))) if op.state_from else fitted
+
+
+def _where(spec: Spec, node: CallNode) -> str:
+    """``feature 'x' (op(params))``: the first feature whose expression computes ``node``."""
+    graph = spec.graph
+    feature = next((f for f in graph.outputs if node.key in {n.key for n in walk([graph.features[f]])}), "?")
+    declared = registry.get(node.op).params
+    shown = ", ".join(f"{k}={v!r}" for k, v in node.params if k not in declared or v != declared[k].default)
+    return f"feature {feature!r} ({node.op}({shown}))"
+
+
+def _warn(warning: Warning) -> None:
+    """Issue ``warning`` at the first caller outside featurekit (the user's ``fit`` call)."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    frame, level = sys._getframe(0), 1
+    while frame is not None and frame.f_code.co_filename.startswith(package):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(warning, stacklevel=level)
+
+
+def _warn_exact_quantile_memory(spec: Spec, node: CallNode, analyzer: Any, acc: Any) -> None:
+    from featurekit.analyzers import Median, Quantiles
+    from featurekit.analyzers.sketch import MAX_BUCKETS, bucket_ordinals, mantissa_bits
+
+    if not isinstance(analyzer, (Quantiles, Median)) or acc.values.size <= EXACT_QUANTILE_WARN_DISTINCT:
+        return
+    distinct = int(acc.values.size)
+    held = distinct * _EXACT_BYTES_PER_VALUE
+    buckets = min(int(np.unique(bucket_ordinals(acc.values.astype(np.float64),
+                                                mantissa_bits(_SUGGESTED_APPROX))).size), 2 * MAX_BUCKETS)
+    _warn(FitMemoryWarning(
+        f"fit: {_where(spec, node)}: the exact quantile accumulator held {distinct:,} distinct values "
+        f"(~{held / 2**20:,.1f} MB per copy; every partition's accumulator and each merge of a Dask fit "
+        f"hold their own copies, up to 9 in a merge of fan-in 8)\n"
+        f"  Fix: add approx={_SUGGESTED_APPROX} to {node.op}(...) for quantiles within 0.1% of the exact "
+        f"value in bounded memory (~{buckets * _EXACT_BYTES_PER_VALUE / 2**10:,.0f} KB on this data; "
+        "see docs/scale.md)"))
+
+
+def _warn_approximation(spec: Spec, node: CallNode, result: dict, frozen: dict) -> None:
+    floor = result.get("error_floor")
+    if floor:
+        _warn(ApproximationWarning(
+            f"fit: {_where(spec, node)}: the quantile sketch reached its bucket cap; values below "
+            f"{2 * floor:.6g} in magnitude share one bucket, so the fitted quantiles are within "
+            f"approx·|q| + {floor:.6g} (not approx·|q|)\n  Fix: use a larger approx= (fewer buckets per "
+            "factor of two), or transform the column (e.g. log1p) so it spans fewer powers of two"))
+    if frozen.get("certain") is False:
+        _warn(ApproximationWarning(
+            f"fit: {_where(spec, node)}: the bounded vocabulary is not certainly the exact top "
+            f"{dict(node.params).get('top_k')}: values left out of the bounded table occurred up to "
+            f"{frozen['count_bound']:,} time(s)\n  Fix: raise bounded= (values tracked exactly) or lower top_k"))
 
 
 def _check_columns(chunk: pd.DataFrame, spec: Spec) -> None:

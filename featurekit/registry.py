@@ -64,6 +64,9 @@ class Param:
     int64 and every string must be valid Unicode, so both paths can hold the value; a
     parameter that feeds an op's ``int_range`` declares a ``max``, so the range proof holds.
     ``finite`` refuses ``inf`` where an infinite value means nothing (a period).
+    ``keyed_at_default=False`` leaves the parameter out of the
+    node's content key (so out of fingerprints and state keys) while it has its default value:
+    for parameters added after specs were saved, so their fingerprints stay valid.
     """
 
     kind: str
@@ -73,6 +76,7 @@ class Param:
     max: float | None = None
     doc: str = ""
     finite: bool = False
+    keyed_at_default: bool = True
 
     @property
     def required(self) -> bool:

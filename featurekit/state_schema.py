@@ -30,19 +30,20 @@ from featurekit.types import INT64_MAX, INT64_MIN, DType
 if TYPE_CHECKING:
     from featurekit.spec.model import Spec
 
-_KINDS = ("count", "float", "floats", "value", "values", "result", "pairs")
+_KINDS = ("count", "flag", "float", "floats", "value", "values", "result", "pairs")
 
 
 @dataclasses.dataclass(frozen=True)
 class Field:
     """One field of an op's state.
 
-    ``kind``: ``count`` (an int >= 0), ``float``, ``floats`` (a list of floats), ``value`` /
+    ``kind``: ``count`` (an int >= 0), ``flag`` (true or false), ``float``, ``floats`` (a list of floats), ``value`` /
     ``values`` (one / a list of values of the op's first argument's type), ``result`` (a
     value of the op's result type), ``pairs`` (a list of ``[value, count]``). ``nullable``
     allows None; ``nonzero`` refuses ``0.0`` (a divisor); ``unique`` refuses repeated list
     entries; ``ascending`` wants a sorted list; ``no_nan`` refuses NaN entries; ``max`` bounds
-    counts (so the op's ``int_range`` holds).
+    counts (so the op's ``int_range`` holds). ``only_with`` names a parameter: the field is
+    present exactly when that parameter is set (``bounded=``'s ``count_bound``).
     """
 
     kind: str
@@ -52,6 +53,7 @@ class Field:
     ascending: bool = False
     no_nan: bool = False
     max: int | None = None
+    only_with: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in _KINDS:
@@ -64,6 +66,8 @@ class Field:
         kind = self.kind
         if kind == "count":
             return _count_problem(value, self.max)
+        if kind == "flag":
+            return None if isinstance(value, bool) else f"must be true or false; got {value!r:.60}"
         if kind in ("float", "value", "result"):
             dtype = {"float": DType.FLOAT, "value": arg, "result": result}[kind]
             problem = _value_problem(value, dtype)
@@ -111,11 +115,11 @@ class StateSchema:
         """What is wrong with ``state`` (None when it fits the schema)."""
         if not isinstance(state, dict):
             return f"must be an object with fields {sorted(self.fields)}; got {type(state).__name__}"
-        missing = sorted(set(self.fields) - set(state))
-        extra = sorted(set(state) - set(self.fields))
-        if missing or extra:
-            return f"has fields {sorted(state)}; expected {sorted(self.fields)}"
-        for name, field in self.fields.items():
+        fields = {name: f for name, f in self.fields.items()
+                  if f.only_with is None or params.get(f.only_with) is not None}
+        if set(state) != set(fields):
+            return f"has fields {sorted(state)}; expected {sorted(fields)}"
+        for name, field in fields.items():
             problem = field.problem(state[name], arg, result)
             if problem is not None:
                 return f"field {name!r} {problem}"

@@ -31,6 +31,8 @@ EXPECTED_FEATURE = {
     "multi_column_in_expr": "p", "name_clash": "x", "null_literal": "a", "param_not_literal": "a",
     "param_out_of_range": "c", "subscript": "c", "type_error_str_arith": "l", "unknown_input": "bad",
     "unknown_op": "bad", "unknown_param": "c", "walrus": "a", "wrong_arg_count": "e",
+    "approx_out_of_range": "q", "approx_without_fitted_bounds": "c", "approx_with_mean_strategy": "m",
+    "bounded_below_top_k": "v",
 }
 
 

@@ -1,7 +1,10 @@
 """Analyzers: statistics as exact, mergeable combiners (create / update / merge / finalize).
 
 Every analyzer here has ``exact_merge = True``: fitting on one frame, on chunks in sequence,
-or on partitions merged in any tree shape gives bit-identical finalized state.
+or on partitions merged in any tree shape gives bit-identical finalized state.  The bounded
+ones (:mod:`~featurekit.analyzers.sketch` quantiles within a declared relative error,
+:mod:`~featurekit.analyzers.topk` counts of the heaviest values) approximate the statistic,
+not the merge: their state is as partition-invariant as the exact ones'.
 See :mod:`featurekit.analyzers.base` for the protocol.
 """
 
@@ -10,6 +13,8 @@ from featurekit.analyzers.counts import ValueCounts, ValueCountsAcc, mode, vocab
 from featurekit.analyzers.extrema import MinMax, MinMaxAcc
 from featurekit.analyzers.moments import MeanVar, MomentsAcc
 from featurekit.analyzers.quantiles import Median, Quantiles, SortedCountsAcc
+from featurekit.analyzers.sketch import ApproxMedian, ApproxQuantiles, SketchAcc
+from featurekit.analyzers.topk import BoundedValueCounts, TopCounts
 
 __all__ = [
     "Analyzer",
@@ -18,6 +23,11 @@ __all__ = [
     "Quantiles",
     "Median",
     "SortedCountsAcc",
+    "ApproxQuantiles",
+    "ApproxMedian",
+    "SketchAcc",
+    "BoundedValueCounts",
+    "TopCounts",
     "MinMax",
     "MinMaxAcc",
     "ValueCounts",

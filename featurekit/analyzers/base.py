@@ -16,6 +16,12 @@ Beam ``CombineFn`` and TensorFlow Transform analyzers):
 ``finalize(acc) -> dict``
     Turn an accumulator into the JSON-able fitted state.
 
+An analyzer that needs more than one pass over the data (``passes > 1``, e.g. the bounded
+vocabulary: a count sketch first, exact counts of the candidates it names second) returns
+the analyzer of its next pass from ``next_stage(result)``, given its finalized result; the
+fit runs that one over the data again and finalizes it in turn.  ``next_stage`` of the last
+pass returns ``None``: its result is the fitted state.
+
 An analyzer declares ``exact_merge = True`` only if ``finalize`` of any
 update/merge schedule over any partitioning of the data (any chunking, any merge tree,
 any merge order) is *bit-identical* to ``finalize(update(create(), all_values))``.  All
@@ -90,6 +96,8 @@ class Analyzer(abc.ABC, Generic[Acc]):
     #: True iff ``merge`` is exact for every partitioning / merge tree / merge order, i.e.
     #: finalize() of any fitting schedule is bit-identical to a single-batch fit.
     exact_merge: ClassVar[bool]
+    #: Passes over the data this analyzer needs (see :meth:`next_stage`).
+    passes: ClassVar[int] = 1
 
     @abc.abstractmethod
     def create(self) -> Acc:
@@ -123,9 +131,18 @@ class Analyzer(abc.ABC, Generic[Acc]):
     def acc_from_json(self, data: Any) -> Acc:
         """Invert :meth:`acc_to_json` (accepts tagged or ``_json.loads``-decoded data)."""
 
+    def next_stage(self, result: dict) -> "Analyzer | None":
+        """The analyzer of the next pass over the data, given this pass's finalized ``result``;
+        ``None`` (the default) when ``result`` is the fitted state."""
+        return None
+
     def fit(self, values: Any) -> dict:
-        """Convenience: ``finalize(update(create(), values))``."""
-        return self.finalize(self.update(self.create(), values))
+        """Convenience: every pass of ``finalize(update(create(), values))`` in turn."""
+        analyzer: Analyzer | None = self
+        while analyzer is not None:
+            result = analyzer.finalize(analyzer.update(analyzer.create(), values))
+            analyzer = analyzer.next_stage(result)
+        return result
 
 
 # ----------------------------------------------------------------------------- helpers

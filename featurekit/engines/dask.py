@@ -4,7 +4,8 @@ Partitions are pandas frames, so the pandas batch path runs on them unchanged.
 
 * **Fit** runs the same passes as :func:`featurekit.fit.fit`: for each pass, one delayed
   :func:`~featurekit.fit.accumulate` per partition, merged in a tree of fan-in
-  ``split_every`` with :func:`~featurekit.fit.merge`, computed, then finalized on the client.
+  ``split_every`` with :func:`~featurekit.fit.merge`, computed, then finalized on the client
+  (:func:`~featurekit.fit.finish_pass`).
   Every built-in analyzer merges exactly, so the state (and the fingerprint) is identical to
   a pandas fit for any partitioning. ``dask.dataframe.quantile`` is never used. The first
   pass also takes each partition's share of the training sample (:mod:`featurekit.sample`).
@@ -28,8 +29,8 @@ import dask
 import pandas as pd
 
 from featurekit.engines._protocol import is_dask_dataframe
-from featurekit.fit import (MAX_VIOLATION_RATE, accumulate, check_analyzers_saw_values, create, finalize, fit_levels,
-                            graph_roots, merge, report_violations)
+from featurekit.fit import (MAX_VIOLATION_RATE, accumulate, analyzers_for, check_analyzers_saw_values, count_passes,
+                            create, finish_pass, fit_levels, graph_roots, merge, report_violations)
 from featurekit.sample import combine, partition_sample
 
 if TYPE_CHECKING:
@@ -109,14 +110,17 @@ Part = tuple[dict, int, list[list[dict]], dict[str, dict[str, int]]]
 """``(accumulators, rows, [sample rows], contract-violation tally)`` of one or more partitions."""
 
 
-def _accumulate_part(ref: _SpecRef, keys: list[str], state: dict, pdf: pd.DataFrame, sample_of: int = 0) -> Part:
-    """One partition's :data:`Part`; ``sample_of`` partitions share the sample (0: none)."""
+def _accumulate_part(ref: _SpecRef, keys: list[str], state: dict, analyzers: dict, pdf: pd.DataFrame,
+                     sample_of: int = 0) -> Part:
+    """One partition's :data:`Part`; ``sample_of`` partitions share the sample (0: none, as in
+    every pass but the first)."""
     tally: dict[str, dict[str, int]] = {}
-    accs = accumulate(ref.spec(), ref.nodes(keys), state, pdf, tally=tally)
+    accs = accumulate(ref.spec(), ref.nodes(keys), state, pdf, analyzers=analyzers,
+                      tally=tally if sample_of else None)
     return accs, len(pdf), [_sample_part(ref, pdf, sample_of)], tally
 
 
-def _merge_parts(ref: _SpecRef, keys: list[str], parts: Sequence[Part]) -> Part:
+def _merge_parts(ref: _SpecRef, keys: list[str], analyzers: dict, parts: Sequence[Part]) -> Part:
     if len(parts) == 1:
         return parts[0]
     tally: dict[str, dict[str, int]] = {}
@@ -125,7 +129,7 @@ def _merge_parts(ref: _SpecRef, keys: list[str], parts: Sequence[Part]) -> Part:
             counts = tally.setdefault(name, {})
             for kind, n in kinds.items():
                 counts[kind] = counts.get(kind, 0) + n
-    return (merge(ref.spec(), ref.nodes(keys), [p[0] for p in parts]), sum(p[1] for p in parts),
+    return (merge(ref.spec(), ref.nodes(keys), [p[0] for p in parts], analyzers), sum(p[1] for p in parts),
             [s for p in parts for s in p[2]], tally)
 
 
@@ -186,7 +190,8 @@ def fit_dask(spec: "Spec", ddf: Any, *, progress: Callable[[str], None] | None =
     """Fit ``spec`` on a Dask DataFrame; same state as ``spec.fit(ddf.compute())``.
 
     Runs one Dask computation per fit pass (the number of passes is the depth of the spec's
-    analyzer chains). Between passes only the small frozen state travels back to the client.
+    analyzer chains, plus one per depth with a two-pass analyzer). Between passes only the
+    small frozen state (and a two-pass analyzer's first-pass result) travels to the workers.
     Missing columns, empty analyzers and contract violations are checked as in
     :func:`featurekit.fit.fit` (violations are counted in the first pass).
     """
@@ -202,26 +207,32 @@ def fit_dask(spec: "Spec", ddf: Any, *, progress: Callable[[str], None] | None =
     rows: int | None = None
     samples: list[list[dict]] = []
     tally: dict[str, dict[str, int]] = {}
-    levels = fit_levels(graph_roots(spec))
-    for level, nodes in enumerate(levels, start=1):
-        if progress:
-            progress(f"fit pass {level}/{len(levels)}: {len(nodes)} analyzer(s) over {n_parts} partition(s) ...")
-        nodes_d = _named([n.key for n in nodes], f"nodes{level}")
-        state_d = _named(dict(state), f"state{level}")
-        leaves = [dask.delayed(_accumulate_part, pure=True)(
-                      spec_d, nodes_d, state_d, part, n_parts if level == 1 else 0,
-                      dask_key_name=f"featurekit-accumulate-{level}-{i}-{uuid.uuid4().hex}")
-                  for i, part in enumerate(partitions)]
-        if leaves:
-            accs, rows, part_samples, counted = _compute(_tree(_merge_parts, leaves, split_every, spec_d, nodes_d),
-                                                         progress_bar)
-            if level == 1:
-                samples, tally = part_samples, counted
-        else:
-            accs, rows = create(spec, nodes), 0
-        state.update(finalize(spec, nodes, accs))
-        if progress:
-            progress(f"fit pass {level}/{len(levels)}: {len(nodes)} analyzer(s) over {rows:,} rows")
+    total = count_passes(spec)
+    level = 0
+    for nodes in fit_levels(graph_roots(spec)):
+        analyzers = analyzers_for(nodes)
+        while analyzers:  # one pass, or more for two-pass analyzers (bounded vocabularies)
+            level += 1
+            pending = [n for n in nodes if n.key in analyzers]
+            if progress:
+                progress(f"fit pass {level}/{total}: {len(pending)} analyzer(s) over {n_parts} partition(s) ...")
+            nodes_d = _named([n.key for n in pending], f"nodes{level}")
+            state_d = _named(dict(state), f"state{level}")
+            analyzers_d = _named(analyzers, f"analyzers{level}")
+            leaves = [dask.delayed(_accumulate_part, pure=True)(
+                          spec_d, nodes_d, state_d, analyzers_d, part, n_parts if level == 1 else 0,
+                          dask_key_name=f"featurekit-accumulate-{level}-{i}-{uuid.uuid4().hex}")
+                      for i, part in enumerate(partitions)]
+            if leaves:
+                accs, rows, part_samples, counted = _compute(
+                    _tree(_merge_parts, leaves, split_every, spec_d, nodes_d, analyzers_d), progress_bar)
+                if level == 1:
+                    samples, tally = part_samples, counted
+            else:
+                accs, rows = create(spec, pending, analyzers), 0
+            analyzers = finish_pass(spec, pending, analyzers, accs, state)
+            if progress:
+                progress(f"fit pass {level}/{total}: {len(pending)} analyzer(s) over {rows:,} rows")
     if rows is None:  # no analyzers: just count the rows (and take the sample)
         counts = [dask.delayed(_count_rows, pure=True)(spec_d, p, n_parts) for p in partitions]
         rows, samples = _compute(_tree(_sum_counts, counts, split_every), progress_bar) if counts else (0, [])

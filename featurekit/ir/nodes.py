@@ -195,11 +195,13 @@ class CallNode(Node):
     __slots__ = ("op", "args", "params")
 
     def __init__(self, op: str, args: tuple[Node, ...], params: tuple[tuple[str, Any], ...],
-                 dtype: DType, nullable: bool) -> None:
+                 dtype: DType, nullable: bool, unkeyed: frozenset[str] = frozenset()) -> None:
         object.__setattr__(self, "op", op)
         object.__setattr__(self, "args", args)
         object.__setattr__(self, "params", params)
-        payload = ["call", op, [a.key for a in args], [[k, canonical_scalar(v)] for k, v in params]]
+        # ``unkeyed``: parameters at a default that is left out of the content key (Param.keyed_at_default)
+        payload = ["call", op, [a.key for a in args],
+                   [[k, canonical_scalar(v)] for k, v in params if k not in unkeyed]]
         self._init(dtype, nullable, payload)
 
     def __repr__(self) -> str:

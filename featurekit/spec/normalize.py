@@ -261,7 +261,9 @@ class _Normalizer:
         if dtype is DType.INT and op.int_range is not None:
             rng = op.int_range(params, tuple(self._range(a) for a in args))
         nullable = op.result_nullable([a.nullable for a in args], params, types, rng)
-        node = CallNode(op.name, tuple(args), tuple(sorted(params.items())), dtype, nullable)
+        unkeyed = frozenset(k for k, v in params.items() if k in op.params
+                            and not op.params[k].keyed_at_default and v == op.params[k].default)
+        node = CallNode(op.name, tuple(args), tuple(sorted(params.items())), dtype, nullable, unkeyed)
         if rng is not None:
             self.ranges[node.key] = rng
         return node

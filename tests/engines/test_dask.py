@@ -1,6 +1,7 @@
 """Engine parity: the Dask engine fits the same state and transforms to the same frame as pandas.
 
-Runs on a real ``distributed.LocalCluster`` with two worker processes. Every built-in analyzer
+Runs on a real ``distributed.LocalCluster`` with two worker processes (the ``client`` fixture
+of ``tests/engines/conftest.py``). Every built-in analyzer
 merges exactly (exact sums, sorted-count quantiles, vocabularies, extrema), so parity is
 *equality* of state and fingerprint, not a tolerance.
 """
@@ -15,7 +16,7 @@ import pandas as pd
 import pytest
 
 dd = pytest.importorskip("dask.dataframe")
-distributed = pytest.importorskip("distributed")
+pytest.importorskip("distributed")
 
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
@@ -25,16 +26,6 @@ from featurekit.datasets import make_churn  # noqa: E402
 
 SPEC_PATH = "specs/churn.yaml"
 ROWS = 20_000
-
-
-@pytest.fixture(scope="module")
-def client():
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       dashboard_address=None)
-    c = distributed.Client(cluster)
-    yield c
-    c.close()
-    cluster.close()
 
 
 @pytest.fixture(scope="module")

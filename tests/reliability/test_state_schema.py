@@ -226,6 +226,8 @@ def test_int_params_at_their_cap_keep_the_range_proof_and_both_paths_agree(op_na
             if not rows:
                 continue
             spec = build_spec(op, params, types)
+            if spec.graph.features["f"].dtype.value != "int":
+                continue  # this configuration gives floats (frequency(normalize=True)): no int range
             fitted = spec.fit(fks.frame_from_rows(rows, types))
             batch = fitted.transform(fks.frame_from_rows(rows, types))
             for i, row in enumerate(rows):

@@ -6,13 +6,41 @@ from typing import Any, Callable
 
 from featurekit._lazy import lazy
 from featurekit.compile.column import Column
-from featurekit.registry import Params
+from featurekit.registry import AnalyzerRef, Param, Params
 from featurekit.types import DType
 
 np = lazy("numpy")
 pa = lazy("pyarrow")
 pc = lazy("pyarrow.compute")
 pd = lazy("pandas")
+
+#: ``approx=ε`` of the quantile-based ops (default exact); bounds as in featurekit.analyzers.sketch.
+APPROX = Param("number", default=None, min=1e-4, max=0.5, keyed_at_default=False,
+               doc="relative value error of a bounded-memory quantile sketch; default: exact")
+APPROX_DOC = """``approx=ε`` (1e-4 to 0.5; default exact) fits in bounded memory with a declared
+    relative value error: each fitted value is within ``ε·|q|`` of the exact ``q`` when the
+    two training values it interpolates between have the same sign (across zero, within ε
+    times the larger of them); zeros and infinities stay exact; any partitioning gives the
+    same state (docs/scale.md)."""
+#: ``bounded=C`` of the count-based ops (default exact).
+BOUNDED = Param("int", default=None, min=1, max=100_000_000, keyed_at_default=False,
+                doc="track at most this many distinct values exactly (two passes); default: exact")
+BOUNDED_DOC = """``bounded=C`` fits in bounded memory, in two passes: exact counts of the C values a
+    count-min sketch ranks heaviest. Every value left out occurred at most ``count_bound``
+    times (kept in the state), so every value seen more often has its exact count
+    (docs/scale.md)."""
+
+
+def quantile_analyzer(percentiles: tuple[float, ...], p: Params) -> AnalyzerRef:
+    """Exact percentiles, or the sketch when ``approx`` is set."""
+    if p.approx is None:
+        return AnalyzerRef("Quantiles", percentiles)
+    return AnalyzerRef("ApproxQuantiles", percentiles, p.approx)
+
+
+def counts_analyzer(p: Params) -> AnalyzerRef:
+    """Exact value counts, or the bounded two-pass counts when ``bounded`` is set."""
+    return AnalyzerRef("ValueCounts") if p.bounded is None else AnalyzerRef("BoundedValueCounts", p.bounded)
 
 
 def same_as_first(types: tuple[DType, ...], p: Params) -> DType:

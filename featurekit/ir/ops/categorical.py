@@ -17,8 +17,8 @@ an = lazy("featurekit.analyzers")
 
 
 from featurekit.compile.column import Column
-from featurekit.ir.ops._util import bounded, fixed, never_null
-from featurekit.registry import AnalyzerRef, Kind, NullRule, Op, Param, Params, RowSelect, register
+from featurekit.ir.ops._util import BOUNDED, BOUNDED_DOC, bounded, counts_analyzer, fixed, never_null
+from featurekit.registry import Kind, NullRule, Op, Param, Params, RowSelect, register
 from featurekit.state_schema import Field, StateSchema
 from featurekit.types import DType
 
@@ -66,6 +66,7 @@ def _vocab_params(default_order: str) -> dict[str, Param]:
         "top_k": Param("int", default=None, min=1, max=MAX_TOP_K, doc="keep the k most frequent values"),
         "min_frequency": Param("int", default=1, min=1, max=MAX_COUNT, doc="drop values seen fewer times"),
         "order": Param("str", default=default_order, choices=_ORDERS),
+        "bounded": BOUNDED,
     }
 
 
@@ -77,7 +78,9 @@ def _vocab_rule(s: dict, p: Params) -> str | None:
     return None
 
 
-_VOCAB_SCHEMA = StateSchema({"vocab": Field("values", unique=True), "count": Field("count")}, rule=_vocab_rule)
+_VOCAB_SCHEMA = StateSchema({"vocab": Field("values", unique=True), "count": Field("count"),
+                             "count_bound": Field("count", only_with="bounded"),
+                             "certain": Field("flag", only_with="bounded")}, rule=_vocab_rule)
 
 
 def _vocab_range(p: Params, r: tuple) -> tuple[int, int]:
@@ -86,9 +89,32 @@ def _vocab_range(p: Params, r: tuple) -> tuple[int, int]:
     return (0, base + p.get("num_oov_buckets", 1) - 1)
 
 
+def _check_vocab(p: Params) -> None:
+    if p.bounded is not None and p.top_k is not None and p.bounded < p.top_k:
+        raise ValueError(f"bounded ({p.bounded}) must be at least top_k ({p.top_k}): the table must hold the "
+                         "top k values")
+
+
 def _vocab_state(fitted: dict, p: Params) -> dict:
     vocab = an.vocabulary(fitted["counts"], top_k=p.top_k, min_frequency=p.min_frequency, order=p.order)
-    return {"vocab": list(vocab), "count": fitted["count"]}
+    state = {"vocab": list(vocab), "count": fitted["count"]}
+    if "count_bound" in fitted:  # bounded fit: is this certainly the exact-mode vocabulary?
+        state.update(count_bound=fitted["count_bound"],
+                     certain=_certain(fitted, vocab, p))
+    return state
+
+
+def _certain(fitted: dict, vocab: list, p: Params) -> bool:
+    """True when no value left out of the bounded table (each seen at most ``count_bound``
+    times) could be in the exact vocabulary: they are all below ``min_frequency``, or the
+    vocabulary holds ``top_k`` values each seen more often than that."""
+    bound = fitted["count_bound"]
+    if bound < p.min_frequency:
+        return True
+    if p.top_k is None or len(vocab) < p.top_k:
+        return False
+    counts = dict(map(tuple, fitted["counts"]))
+    return min(counts[v] for v in vocab) > bound
 
 
 def _oov_base(p: Params, s: dict) -> int:
@@ -118,7 +144,7 @@ def _vocab_row(ctx, a, p, s, t):
 
 register(Op(
     name="vocab",
-    doc="""``vocab(x, top_k=, min_frequency=1, order="frequency", num_oov_buckets=1)``: the
+    doc=f"""``vocab(x, top_k=, min_frequency=1, order="frequency", num_oov_buckets=1, bounded=)``: the
     position of ``x`` in a vocabulary fitted on the training values.
 
     The vocabulary keeps values seen at least ``min_frequency`` times, then the ``top_k``
@@ -127,15 +153,18 @@ register(Op(
     infrequent) values and null get the OOV index ``top_k`` when ``top_k`` is given, else
     ``len(vocab)``, so the index range does not move when a refit finds fewer values. With
     ``num_oov_buckets = n > 1`` unseen strings spread over ``base + crc32(x) % n`` (null
-    stays ``base``). Null rule: never null. Empty fit: everything is OOV. Tolerance: exact.""",
+    stays ``base``). Null rule: never null. Empty fit: everything is OOV.
+    {BOUNDED_DOC} The vocabulary is then the exact one whenever its ``top_k``-th count
+    exceeds ``count_bound`` (``certain`` in the state; fit warns otherwise).
+    Tolerance: exact.""",
     args=(CATEGORICAL,), dtype_rule=fixed(DType.INT), null_rule=NullRule.HANDLES,
     may_yield_null=never_null,
     params={**_vocab_params("frequency"),
             "num_oov_buckets": Param("int", default=1, min=1, max=1_000_000)},
-    analyzer=lambda p, t: AnalyzerRef("ValueCounts"), state_from=_vocab_state, state_schema=_VOCAB_SCHEMA,
-    int_range=_vocab_range, batch=_vocab_batch, row=_vocab_row,
+    analyzer=lambda p, t: counts_analyzer(p), state_from=_vocab_state, state_schema=_VOCAB_SCHEMA,
+    check_params=_check_vocab, int_range=_vocab_range, batch=_vocab_batch, row=_vocab_row,
     test_params=({}, {"top_k": 3}, {"order": "lexical", "min_frequency": 2},
-                 {"top_k": 2, "num_oov_buckets": 4}),
+                 {"top_k": 2, "num_oov_buckets": 4}, {"top_k": 2, "bounded": 3}),
 ))
 
 
@@ -162,21 +191,22 @@ def _one_hot_row(ctx, a, p, s, t):
 
 register(Op(
     name="one_hot",
-    doc="""``one_hot(x, prefix=, top_k=, min_frequency=1, order="lexical")``: one int column
+    doc=f"""``one_hot(x, prefix=, top_k=, min_frequency=1, order="lexical", bounded=)``: one int column
     per vocabulary value, 1 where ``x`` equals it, else 0.
 
     Columns are named ``<prefix>_<value>`` (prefix defaults to the feature name), in
     vocabulary order (lexical by default). An unseen, infrequent or null value gives all
     zeros (Null rule: never null). Only allowed as the whole expression of a feature.
-    Empty fit: no columns.
+    Empty fit: no columns. {BOUNDED_DOC} The columns are then the exact ones whenever the
+    ``top_k``-th count exceeds ``count_bound`` (``certain`` in the state).
     Tolerance: exact.""",
     args=(CATEGORICAL,), dtype_rule=fixed(DType.INT), null_rule=NullRule.HANDLES,
     may_yield_null=never_null,
     params={**_vocab_params("lexical"), "prefix": Param("str", default=None)},
-    analyzer=lambda p, t: AnalyzerRef("ValueCounts"), state_from=_vocab_state, state_schema=_VOCAB_SCHEMA,
-    int_range=bounded(0, 1), outputs=_one_hot_names, column_prefix=_one_hot_prefix,
+    analyzer=lambda p, t: counts_analyzer(p), state_from=_vocab_state, state_schema=_VOCAB_SCHEMA,
+    check_params=_check_vocab, int_range=bounded(0, 1), outputs=_one_hot_names, column_prefix=_one_hot_prefix,
     batch=_one_hot_batch, row=_one_hot_row,
-    test_params=({}, {"top_k": 2, "prefix": "x"}),
+    test_params=({}, {"top_k": 2, "prefix": "x"}, {"top_k": 2, "bounded": 2}),
 ))
 
 
@@ -184,7 +214,10 @@ register(Op(
 
 
 def _frequency_state(fitted: dict, p: Params) -> dict:
-    return {"counts": [list(pair) for pair in fitted["counts"]], "count": fitted["count"]}
+    state = {"counts": [list(pair) for pair in fitted["counts"]], "count": fitted["count"]}
+    if "count_bound" in fitted:
+        state["count_bound"] = fitted["count_bound"]
+    return state
 
 
 def _frequency_batch(args, p, s):
@@ -208,16 +241,19 @@ def _frequency_row(ctx, a, p, s, t):
 
 register(Op(
     name="frequency",
-    doc="""``frequency(x, normalize=false)``: how many training rows had this value (an int),
-    or that count divided by the number of non-null training rows (a float). Unseen values
-    give 0. Null rule: propagate. Tolerance: exact.""",
+    doc=f"""``frequency(x, normalize=false, bounded=)``: how many training rows had this value (an
+    int), or that count divided by the number of non-null training rows (a float). Unseen
+    values give 0. Null rule: propagate. {BOUNDED_DOC} Values left out give 0, like unseen
+    ones (each occurred at most ``count_bound`` times).
+    Tolerance: exact.""",
     args=(CATEGORICAL,),
     dtype_rule=lambda t, p: DType.FLOAT if p.normalize else DType.INT,
-    params={"normalize": Param("bool", default=False)},
-    analyzer=lambda p, t: AnalyzerRef("ValueCounts"), state_from=_frequency_state,
-    state_schema=StateSchema({"counts": Field("pairs", unique=True, max=MAX_COUNT), "count": Field("count")}),
+    params={"normalize": Param("bool", default=False), "bounded": BOUNDED},
+    analyzer=lambda p, t: counts_analyzer(p), state_from=_frequency_state,
+    state_schema=StateSchema({"counts": Field("pairs", unique=True, max=MAX_COUNT), "count": Field("count"),
+                              "count_bound": Field("count", only_with="bounded")}),
     int_range=bounded(0, MAX_COUNT), batch=_frequency_batch, row=_frequency_row,
-    test_params=({}, {"normalize": True}),
+    test_params=({}, {"normalize": True}, {"bounded": 2}),
 ))
 
 

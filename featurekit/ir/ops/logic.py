@@ -16,7 +16,16 @@ an = lazy("featurekit.analyzers")
 
 
 from featurekit.compile.column import Column
-from featurekit.ir.ops._util import bounded, fixed, map_distinct, never_null, np_bool, union_range
+from featurekit.ir.ops._util import (
+    APPROX,
+    APPROX_DOC,
+    bounded,
+    fixed,
+    map_distinct,
+    never_null,
+    np_bool,
+    union_range,
+)
 from featurekit.registry import AnalyzerRef, ANY, NUMERIC, NullRule, Op, Param, Params, register
 from featurekit.state_schema import Field, StateSchema
 from featurekit.types import DType
@@ -356,10 +365,13 @@ def _impute_type(types: tuple[DType, ...], p: Params) -> DType:
 def _check_impute(p: Params) -> None:
     if (p.value is None) == (p.strategy is None):
         raise ValueError("give exactly one of value=<constant> or strategy=mean|median|most_frequent")
+    if p.approx is not None and p.strategy != "median":
+        raise ValueError(f"approx applies to strategy=\"median\" only; got strategy={p.strategy!r}")
 
 
 def _impute_analyzer(p: Params, dtype: DType):
-    return {"mean": AnalyzerRef("MeanVar"), "median": AnalyzerRef("Median"),
+    median = AnalyzerRef("Median") if p.approx is None else AnalyzerRef("ApproxMedian", p.approx)
+    return {"mean": AnalyzerRef("MeanVar"), "median": median,
             "most_frequent": AnalyzerRef("ValueCounts")}.get(p.strategy)
 
 
@@ -415,19 +427,20 @@ def _impute_row(ctx, a, p, s, t):
 
 register(Op(
     name="impute",
-    doc="""``impute(x, value=<constant>)`` or ``impute(x, strategy="mean"|"median"|"most_frequent")``:
+    doc=f"""``impute(x, value=<constant>)`` or ``impute(x, strategy="mean"|"median"|"most_frequent")``:
     ``x``, or the fill value where ``x`` is null (NaN produced by arithmetic is a value and is
     kept).
 
     ``mean``: exact mean of the non-null training values; ``median``: numpy.median (the mean
     of the two middle values for an even count); both give float. ``most_frequent``: the
     modal value, ties going to the smallest. Empty fit: 0.0 / 0 / "" / false. Null rule:
-    never null.
+    never null. With ``strategy="median"``:
+    {APPROX_DOC}
     Tolerance: exact.""",
     args=(frozenset({DType.INT, DType.FLOAT, DType.STR, DType.BOOL}),), dtype_rule=_impute_type,
     null_rule=NullRule.HANDLES, may_yield_null=never_null,
     params={"value": Param("scalar", default=None),
-            "strategy": Param("str", default=None, choices=_STRATEGIES)},
+            "strategy": Param("str", default=None, choices=_STRATEGIES), "approx": APPROX},
     check_params=_check_impute, analyzer=_impute_analyzer, state_from=_impute_state,
     # the fill is a value of the result type (float for mean/median), or None after an empty fit
     state_schema=StateSchema({"fill": Field("result", nullable=True), "count": Field("count")}),
@@ -436,5 +449,5 @@ register(Op(
     batch=_impute,
     row=_impute_row,
     test_params=({"value": 0}, {"strategy": "mean"}, {"strategy": "median"},
-                 {"strategy": "most_frequent"}),
+                 {"strategy": "most_frequent"}, {"strategy": "median", "approx": 0.01}),
 ))

@@ -18,8 +18,8 @@ from typing import Callable
 from featurekit._lazy import lazy
 from featurekit.compile import rowlib
 from featurekit.compile.column import Column
-from featurekit.ir.ops._util import (always_maybe_null, bounded, errstate, fits_int64, fixed, map_floats,
-                                     same_as_first)
+from featurekit.ir.ops._util import (APPROX, APPROX_DOC, always_maybe_null, bounded, errstate, fits_int64, fixed,
+                                     map_floats, quantile_analyzer, same_as_first)
 from featurekit.registry import NUMERIC, AnalyzerRef, Kind, NullRule, Op, Param, Params, register
 from featurekit.state_schema import Field, StateSchema
 from featurekit.types import DType
@@ -284,7 +284,7 @@ register(Op(
 def _clip_analyzer(p: Params, dtype: DType):
     if p.lower_pct is None and p.upper_pct is None:
         return None
-    return AnalyzerRef("Quantiles", tuple(q for q in (p.lower_pct, p.upper_pct) if q is not None))
+    return quantile_analyzer(tuple(q for q in (p.lower_pct, p.upper_pct) if q is not None), p)
 
 
 def _clip_state(fitted: dict, p: Params) -> dict:
@@ -330,26 +330,30 @@ def _validate_clip(p: Params) -> None:
         raise ValueError(f"lower ({p.lower:g}) must not exceed upper ({p.upper:g})")
     if p.lower_pct is not None and p.upper_pct is not None and p.lower_pct > p.upper_pct:
         raise ValueError(f"lower_pct ({p.lower_pct:g}) must not exceed upper_pct ({p.upper_pct:g})")
+    if p.approx is not None and p.lower_pct is None and p.upper_pct is None:
+        raise ValueError("approx applies to fitted bounds only: add lower_pct= or upper_pct=, or remove approx")
 
 
 _PCT = dict(kind="number", default=None, min=0.0, max=100.0)
 register(Op(
     name="clip",
-    doc="""``clip(x, lower=, upper=)`` or with fitted bounds ``clip(x, lower_pct=1, upper_pct=99)``.
+    doc=f"""``clip(x, lower=, upper=)`` or with fitted bounds ``clip(x, lower_pct=1, upper_pct=99)``.
 
     Formula: ``min(max(x, lower), upper)`` as numpy.clip computes it: NaN stays NaN, and a
     value equal to a bound becomes the bound (so ``-0.0`` clipped at ``0.0`` gives ``0.0``).
     Fitted bounds are ``numpy.percentile(x, pct)`` (linear, R-7) over the non-null training
     values. Empty fit: that side is not clipped. Always float. Null rule: propagate.
+    {APPROX_DOC}
     Tolerance: exact.""",
     args=(NUMERIC,), float_args=True, dtype_rule=fixed(DType.FLOAT),
     params={"lower": Param("number", default=None), "upper": Param("number", default=None),
-            "lower_pct": Param(**_PCT), "upper_pct": Param(**_PCT)},
+            "lower_pct": Param(**_PCT), "upper_pct": Param(**_PCT), "approx": APPROX},
     analyzer=_clip_analyzer, state_from=_clip_state, batch=_clip, row=_clip_row,
     state_schema=StateSchema({"lower": Field("float", nullable=True), "upper": Field("float", nullable=True),
                               "count": Field("count")}),
     check_params=_validate_clip,
-    test_params=({"lower": 0.0}, {"lower": -1.5, "upper": 2.0}, {"lower_pct": 1.0, "upper_pct": 99.0}),
+    test_params=({"lower": 0.0}, {"lower": -1.5, "upper": 2.0}, {"lower_pct": 1.0, "upper_pct": 99.0},
+                 {"lower_pct": 5.0, "upper_pct": 95.0, "approx": 0.01}),
 ))
 
 
@@ -430,14 +434,17 @@ def _robust_state(fitted: dict, p: Params) -> dict:
 
 register(Op(
     name="robust_scale",
-    doc="""``robust_scale(x)``: ``(x - median) / (q75 - q25)`` with training percentiles
+    doc=f"""``robust_scale(x, approx=)``: ``(x - median) / (q75 - q25)`` with training percentiles
     (numpy.percentile, linear). A zero IQR, and an empty fit, use 1.0 (empty fit: median
-    0.0). Null rule: propagate. Tolerance: exact.""",
-    args=(NUMERIC,), float_args=True, dtype_rule=fixed(DType.FLOAT),
-    analyzer=lambda p, t: AnalyzerRef("Quantiles", (25.0, 50.0, 75.0)), state_from=_robust_state,
+    0.0). Null rule: propagate.
+    {APPROX_DOC}
+    Tolerance: exact.""",
+    args=(NUMERIC,), float_args=True, dtype_rule=fixed(DType.FLOAT), params={"approx": APPROX},
+    analyzer=lambda p, t: quantile_analyzer((25.0, 50.0, 75.0), p), state_from=_robust_state,
     state_schema=StateSchema({"median": Field("float"), "iqr": Field("float", nonzero=True), "count": Field("count")}),
     batch=lambda args, p, s: _scale(args, s["median"], s["iqr"]),
     row=lambda ctx, a, p, s, t: _scale_row(ctx, a[0], s["median"], s["iqr"]),
+    test_params=({}, {"approx": 0.01}),
 ))
 
 
@@ -447,7 +454,7 @@ register(Op(
 def _bucket_analyzer(p: Params, dtype: DType):
     if p.edges is not None:
         return None
-    return AnalyzerRef("Quantiles", tuple(p.quantiles))
+    return quantile_analyzer(tuple(p.quantiles), p)
 
 
 def _bucket_edges(p: Params, s: dict | None) -> list[float]:
@@ -460,6 +467,8 @@ def _validate_bucketize(p: Params) -> None:
     bounds = p.edges if p.edges is not None else p.quantiles
     if list(bounds) != sorted(bounds):
         raise ValueError(f"edges/quantiles must be ascending; got {list(bounds)}")
+    if p.approx is not None and p.edges is not None:
+        raise ValueError("approx applies to fitted edges only: use quantiles=[...], or remove approx")
 
 
 def _bucketize(args, p, s):
@@ -469,7 +478,7 @@ def _bucketize(args, p, s):
 
 register(Op(
     name="bucketize",
-    doc="""``bucketize(x, edges=[...])`` or ``bucketize(x, quantiles=[10, 20, ..., 90])``.
+    doc=f"""``bucketize(x, edges=[...])`` or ``bucketize(x, quantiles=[10, 20, ..., 90])``.
 
     Result: the number of edges ``<= x`` (``bisect_right`` / ``searchsorted(side="right")``),
     an int from 0 to ``len(edges)``: each bucket includes its lower edge and excludes its
@@ -477,10 +486,12 @@ register(Op(
     **duplicates are kept**, so some bucket ids may never occur; NaN edges (percentiles of
     training data with infinities) are dropped. A NaN input sorts after every edge
     (``len(edges)``). Empty fit: no edges, every value is bucket 0. Null rule: propagate.
+    {APPROX_DOC}
     Tolerance: exact.""",
     args=(NUMERIC,), float_args=True, dtype_rule=fixed(DType.INT),
     params={"edges": Param("numbers", default=None), "quantiles": Param("numbers", default=None,
-                                                                         min=0.0, max=100.0)},
+                                                                         min=0.0, max=100.0),
+            "approx": APPROX},
     analyzer=_bucket_analyzer, check_params=_validate_bucketize, int_range=bounded(0, 2**31),
     # bisect (row) and searchsorted (batch) agree only on ordered edges without NaN; at most one
     # edge per quantile keeps the result within int_range
@@ -492,5 +503,6 @@ register(Op(
     state_from=lambda f, p: {"edges": [e for e in (f["values"] or []) if e == e], "count": f["count"]},
     batch=_bucketize,
     row=lambda ctx, a, p, s, t: f"bisect_right({ctx.const(tuple(_bucket_edges(p, s)))}, {a[0]})",
-    test_params=({"edges": [0.0, 1.0, 2.5]}, {"quantiles": [25.0, 50.0, 75.0]}),
+    test_params=({"edges": [0.0, 1.0, 2.5]}, {"quantiles": [25.0, 50.0, 75.0]},
+                 {"quantiles": [10.0, 50.0, 90.0], "approx": 0.001}),
 ))
