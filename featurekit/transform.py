@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import json
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from featurekit import registry
@@ -199,9 +198,6 @@ class FittedTransform:
                     items.append({"op": node.op, "params": dict(node.params), "state": self.state_[node.key]})
             out[feature] = items
         return out
-
-    def to_json(self) -> str:
-        return json.dumps({"spec": self.spec.to_dict(), "state": self.state_}, sort_keys=True, default=str)
 
 
 def _rebuild(spec: Spec, state: Mapping[str, dict], fit_info: Mapping[str, Any],
