@@ -7,9 +7,11 @@ the recorded fingerprints; and a failed ``expect=`` pin. Loading imports neither
 pandas, and never unpickles anything unless the caller trusts the artifact's custom code.
 ``verify=True`` also replays the golden vectors (:mod:`featurekit.artifact.verify`).
 
-A ``.fkit`` archive (a zip; any existing regular file is read as one) is checked by the same
-rules after its entries are read: an entry with a path (``../x``, an absolute name, a folder),
-a duplicate name, a link or a special file is refused naming the entry.
+A ``.fkit`` archive (a zip; any existing regular file is read as one) is checked from its
+central directory before any entry's data is read: an entry with a path (``../x``, an absolute
+name, a folder), a duplicate or unknown name, a link or a special file, a compressed or
+encrypted entry, or declared sizes over :data:`MAX_ARCHIVE_BYTES` together is refused naming
+the entry; then the same rules as for a directory apply.
 """
 
 from __future__ import annotations
@@ -34,41 +36,72 @@ def _fail(path: Path, what: str, fix: str) -> ArtifactError:
 
 
 MAX_ENTRY_BYTES = 1 << 30
+MAX_ARCHIVE_BYTES = 1 << 30
+"""The cap on all of a ``.fkit`` archive's entries together (declared sizes, checked unread)."""
+ARCHIVE_NAMES = frozenset({"manifest.json", *FILES, BASELINE_FILE, GOLDEN_FILE, CODE_FILE})
 
 
 def _read_archive(root: Path) -> dict[str, bytes]:
-    """The entries of a ``.fkit`` zip, after refusing anything but flat regular files."""
-    import stat
+    """The entries of a ``.fkit`` zip. Every entry's name, type, compression and declared size
+    is checked from the central directory before any entry's data is read."""
     import zipfile
 
+    if root.stat().st_size > MAX_ARCHIVE_BYTES + (1 << 20):
+        raise _fail(root, f"the archive is too large ({root.stat().st_size} bytes; the cap is "
+                    f"{MAX_ARCHIVE_BYTES} bytes)", "pass the file written by fitted.save()")
     try:
         zf = zipfile.ZipFile(root)
     except (OSError, zipfile.BadZipFile) as exc:
         raise _fail(root, f"not a readable .fkit archive ({exc})", "pass the file written by fitted.save()") from None
-    out: dict[str, bytes] = {}
     with zf:
-        for info in zf.infolist():
-            name = info.filename
-            if (not name or "/" in name or "\\" in name or name in (".", "..") or ":" in name
-                    or name.startswith("~") or info.is_dir()):
-                raise _fail(root, f"archive entry {name!r} has a path (folders, '..' and absolute names "
-                            "are refused)", "re-save the artifact; an archive holds flat files only")
-            if name in out:
-                raise _fail(root, f"archive entry {name!r} appears more than once",
-                            "re-save the artifact; duplicate entries are refused")
-            kind = stat.S_IFMT(info.external_attr >> 16)  # 0 when the writer recorded no file type
-            if kind and kind != stat.S_IFREG:
-                raise _fail(root, f"archive entry {name!r} is a link or special file",
-                            "re-save the artifact; an archive holds regular files only")
-            if info.file_size > MAX_ENTRY_BYTES:
-                raise _fail(root, f"archive entry {name!r} is too large ({info.file_size} bytes)",
-                            "re-save the artifact")
+        infos = zf.infolist()
+        _check_entries(root, infos)
+        out: dict[str, bytes] = {}
+        for info in infos:
             try:
-                out[name] = zf.read(info)
-            except (zipfile.BadZipFile, OSError, NotImplementedError, RuntimeError) as exc:
-                raise _fail(root, f"archive entry {name!r} cannot be read ({exc})",
+                out[info.filename] = zf.read(info)
+            except (zipfile.BadZipFile, OSError, RuntimeError) as exc:
+                raise _fail(root, f"archive entry {info.filename!r} cannot be read ({exc})",
                             "restore the artifact from its source or re-save it") from None
     return out
+
+
+def _check_entries(root: Path, infos: list) -> None:
+    """Refuse anything but flat, stored (uncompressed), unencrypted regular files with the
+    artifact's names, at most once each, within :data:`MAX_ARCHIVE_BYTES` together."""
+    import stat
+    import zipfile
+
+    seen: set[str] = set()
+    total = 0
+    for info in infos:
+        name = info.filename
+        if (not name or "/" in name or "\\" in name or name in (".", "..") or ":" in name
+                or name.startswith("~") or info.is_dir()):
+            raise _fail(root, f"archive entry {name!r} has a path (folders, '..' and absolute names "
+                        "are refused)", "re-save the artifact; an archive holds flat files only")
+        if name in seen:
+            raise _fail(root, f"archive entry {name!r} appears more than once",
+                        "re-save the artifact; duplicate entries are refused")
+        seen.add(name)
+        if name not in ARCHIVE_NAMES:
+            raise _fail(root, f"archive entry {name!r} is an unexpected file",
+                        f"remove it; an archive holds only {', '.join(sorted(ARCHIVE_NAMES))}")
+        kind = stat.S_IFMT(info.external_attr >> 16)  # 0 when the writer recorded no file type
+        if kind and kind != stat.S_IFREG:
+            raise _fail(root, f"archive entry {name!r} is a link or special file",
+                        "re-save the artifact; an archive holds regular files only")
+        if info.compress_type != zipfile.ZIP_STORED or info.flag_bits & 0x1:
+            how = "encrypted" if info.flag_bits & 0x1 else f"compressed (zip method {info.compress_type})"
+            raise _fail(root, f"archive entry {name!r} is {how}; featurekit reads stored (uncompressed) "
+                        "entries only", "re-save the artifact with fitted.save(); do not re-zip it")
+        if info.compress_size != info.file_size:
+            raise _fail(root, f"archive entry {name!r} declares {info.file_size} bytes but stores "
+                        f"{info.compress_size}", "restore the artifact from its source or re-save it")
+        total += info.file_size
+        if total > MAX_ARCHIVE_BYTES:
+            raise _fail(root, f"archive entry {name!r} takes the entries over the {MAX_ARCHIVE_BYTES}-byte cap "
+                        f"({total} bytes so far)", "re-save the artifact")
 
 
 def _read_dir(root: Path) -> dict[str, bytes | None]:
