@@ -199,8 +199,9 @@ def load(path: str | os.PathLike, *, expect: str | None = None, trust_code: bool
          verify: bool = False) -> "FittedTransform":
     """Load a saved :class:`FittedTransform`, checking every hash first.
 
-    ``expect="name@version#fingerprint"`` (any part may be left out, e.g. ``"churn@1.2.0"``)
-    refuses an artifact that is not the one the model was trained with. ``trust_code=True``
+    ``expect=fitted.pin`` (``"name@version#fingerprint"``) refuses an artifact whose spec or
+    fitted state is not the one the model was trained with; ``"name@version"`` checks the
+    spec's declared identity only (see :func:`check_pin`). ``trust_code=True``
     lets custom Python functions stored in the artifact be unpickled (see
     :mod:`featurekit.udf`). ``verify=True`` replays the golden vectors through the row path
     and raises :class:`~featurekit.errors.VerificationError` naming the first differing cell
@@ -337,18 +338,42 @@ def _register_unpickled(root: Path, wanted: dict[str, dict[str, str]], missing: 
                         identity=wanted[name]["code_sha256"])
 
 
+MIN_PIN_PREFIX = 12
+"""Fewest hex characters of a fingerprint a pin may give (48 bits; the full fingerprint has 64)."""
+
+
 def check_pin(fitted: "FittedTransform", expect: str, where: Any = "<transform>") -> None:
-    """Refuse ``fitted`` unless it matches ``name@version#fingerprint`` (parts optional)."""
+    """Refuse ``fitted`` unless it matches the pin ``expect``.
+
+    ``name@version#fingerprint`` (``fitted.pin``) pins the exact spec and fitted state;
+    ``#fingerprint`` alone does too, with at least :data:`MIN_PIN_PREFIX` hex characters.
+    ``name@version`` (or ``name``) pins only the spec's declared identity: any fitted state,
+    or logic edited without a version bump, passes.
+
+    >>> check_pin(fitted, fitted.pin)  # passes
+    >>> check_pin(fitted, "churn_features@1.0.0#ab1")
+    Traceback (most recent call last):
+    ArtifactError: ... at least 12 hex characters are needed ...
+    """
     name, _, rest = expect.partition("@")
     version, _, fingerprint = rest.partition("#")
     if "#" in name:
         name, _, fingerprint = name.partition("#")
+    fix = (f"  Fix: pin the full fitted.pin, name@version#<fingerprint> (`featurekit describe ARTIFACT` "
+           f"prints it; {MIN_PIN_PREFIX}+ hex characters of the fingerprint)")
+    if "#" in expect and (len(fingerprint) < MIN_PIN_PREFIX or len(fingerprint) > 64
+                          or any(c not in "0123456789abcdef" for c in fingerprint.lower())):
+        raise ArtifactError(f"load {str(where)!r}: the pin {expect!r} does not pin a fingerprint: the fingerprint "
+                            f"in it is {len(fingerprint)} character(s) {fingerprint!r}; at least {MIN_PIN_PREFIX} "
+                            f"hex characters are needed (at most 64)\n{fix}", path=str(where))
+    if not (name or version or fingerprint):
+        raise ArtifactError(f"load {str(where)!r}: the pin {expect!r} names nothing\n{fix}", path=str(where))
     problems = []
     if name and name != fitted.spec.name:
         problems.append(f"name {fitted.spec.name!r} != expected {name!r}")
     if version and version != fitted.spec.version:
         problems.append(f"version {fitted.spec.version!r} != expected {version!r}")
-    if fingerprint and not fitted.fingerprint.startswith(fingerprint):
+    if fingerprint and not fitted.fingerprint.startswith(fingerprint.lower()):
         problems.append(f"fingerprint {fitted.fingerprint[:16]}... != expected {fingerprint[:16]}...")
     if problems:
         raise ArtifactError(f"load {str(where)!r}: this is not the expected transform: {'; '.join(problems)}\n"
