@@ -109,7 +109,8 @@ def _check_replaceable(target: Path) -> None:
             manifest = json.loads(path.read_bytes().decode("utf-8"))
     except (OSError, UnicodeDecodeError, ValueError, RecursionError):
         pass  # not ours: refused below
-    if not (isinstance(manifest, dict) and manifest.get("format") == FORMAT and isinstance(manifest.get("files"), dict)):
+    ours = isinstance(manifest, dict) and manifest.get("format") == FORMAT and isinstance(manifest.get("files"), dict)
+    if not ours:
         raise ArtifactError(f"save: {str(target)!r} is not empty and is not a featurekit artifact (it holds "
                             f"{_shown(entries)}; no manifest.json with format {FORMAT!r})\n"
                             "  Fix: choose an empty or new directory; featurekit replaces only its own artifacts")
