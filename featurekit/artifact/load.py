@@ -7,9 +7,11 @@ the recorded fingerprints; and a failed ``expect=`` pin. Loading imports neither
 pandas, and never unpickles anything unless the caller trusts the artifact's custom code.
 ``verify=True`` also replays the golden vectors (:mod:`featurekit.artifact.verify`).
 
-A ``.fkit`` archive (a zip; any existing regular file is read as one) is checked by the same
-rules after its entries are read: an entry with a path (``../x``, an absolute name, a folder),
-a duplicate name, a link or a special file is refused naming the entry.
+A ``.fkit`` archive (a zip; any existing regular file is read as one) is checked from its
+central directory before any entry's data is read: an entry with a path (``../x``, an absolute
+name, a folder), a duplicate or unknown name, a link or a special file, a compressed or
+encrypted entry, or declared sizes over :data:`MAX_ARCHIVE_BYTES` together is refused naming
+the entry; then the same rules as for a directory apply.
 """
 
 from __future__ import annotations
@@ -34,41 +36,72 @@ def _fail(path: Path, what: str, fix: str) -> ArtifactError:
 
 
 MAX_ENTRY_BYTES = 1 << 30
+MAX_ARCHIVE_BYTES = 1 << 30
+"""The cap on all of a ``.fkit`` archive's entries together (declared sizes, checked unread)."""
+ARCHIVE_NAMES = frozenset({"manifest.json", *FILES, BASELINE_FILE, GOLDEN_FILE, CODE_FILE})
 
 
 def _read_archive(root: Path) -> dict[str, bytes]:
-    """The entries of a ``.fkit`` zip, after refusing anything but flat regular files."""
-    import stat
+    """The entries of a ``.fkit`` zip. Every entry's name, type, compression and declared size
+    is checked from the central directory before any entry's data is read."""
     import zipfile
 
+    if root.stat().st_size > MAX_ARCHIVE_BYTES + (1 << 20):
+        raise _fail(root, f"the archive is too large ({root.stat().st_size} bytes; the cap is "
+                    f"{MAX_ARCHIVE_BYTES} bytes)", "pass the file written by fitted.save()")
     try:
         zf = zipfile.ZipFile(root)
     except (OSError, zipfile.BadZipFile) as exc:
         raise _fail(root, f"not a readable .fkit archive ({exc})", "pass the file written by fitted.save()") from None
-    out: dict[str, bytes] = {}
     with zf:
-        for info in zf.infolist():
-            name = info.filename
-            if (not name or "/" in name or "\\" in name or name in (".", "..") or ":" in name
-                    or name.startswith("~") or info.is_dir()):
-                raise _fail(root, f"archive entry {name!r} has a path (folders, '..' and absolute names "
-                            "are refused)", "re-save the artifact; an archive holds flat files only")
-            if name in out:
-                raise _fail(root, f"archive entry {name!r} appears more than once",
-                            "re-save the artifact; duplicate entries are refused")
-            kind = stat.S_IFMT(info.external_attr >> 16)  # 0 when the writer recorded no file type
-            if kind and kind != stat.S_IFREG:
-                raise _fail(root, f"archive entry {name!r} is a link or special file",
-                            "re-save the artifact; an archive holds regular files only")
-            if info.file_size > MAX_ENTRY_BYTES:
-                raise _fail(root, f"archive entry {name!r} is too large ({info.file_size} bytes)",
-                            "re-save the artifact")
+        infos = zf.infolist()
+        _check_entries(root, infos)
+        out: dict[str, bytes] = {}
+        for info in infos:
             try:
-                out[name] = zf.read(info)
-            except (zipfile.BadZipFile, OSError, NotImplementedError, RuntimeError) as exc:
-                raise _fail(root, f"archive entry {name!r} cannot be read ({exc})",
+                out[info.filename] = zf.read(info)
+            except (zipfile.BadZipFile, OSError, RuntimeError) as exc:
+                raise _fail(root, f"archive entry {info.filename!r} cannot be read ({exc})",
                             "restore the artifact from its source or re-save it") from None
     return out
+
+
+def _check_entries(root: Path, infos: list) -> None:
+    """Refuse anything but flat, stored (uncompressed), unencrypted regular files with the
+    artifact's names, at most once each, within :data:`MAX_ARCHIVE_BYTES` together."""
+    import stat
+    import zipfile
+
+    seen: set[str] = set()
+    total = 0
+    for info in infos:
+        name = info.filename
+        if (not name or "/" in name or "\\" in name or name in (".", "..") or ":" in name
+                or name.startswith("~") or info.is_dir()):
+            raise _fail(root, f"archive entry {name!r} has a path (folders, '..' and absolute names "
+                        "are refused)", "re-save the artifact; an archive holds flat files only")
+        if name in seen:
+            raise _fail(root, f"archive entry {name!r} appears more than once",
+                        "re-save the artifact; duplicate entries are refused")
+        seen.add(name)
+        if name not in ARCHIVE_NAMES:
+            raise _fail(root, f"archive entry {name!r} is an unexpected file",
+                        f"remove it; an archive holds only {', '.join(sorted(ARCHIVE_NAMES))}")
+        kind = stat.S_IFMT(info.external_attr >> 16)  # 0 when the writer recorded no file type
+        if kind and kind != stat.S_IFREG:
+            raise _fail(root, f"archive entry {name!r} is a link or special file",
+                        "re-save the artifact; an archive holds regular files only")
+        if info.compress_type != zipfile.ZIP_STORED or info.flag_bits & 0x1:
+            how = "encrypted" if info.flag_bits & 0x1 else f"compressed (zip method {info.compress_type})"
+            raise _fail(root, f"archive entry {name!r} is {how}; featurekit reads stored (uncompressed) "
+                        "entries only", "re-save the artifact with fitted.save(); do not re-zip it")
+        if info.compress_size != info.file_size:
+            raise _fail(root, f"archive entry {name!r} declares {info.file_size} bytes but stores "
+                        f"{info.compress_size}", "restore the artifact from its source or re-save it")
+        total += info.file_size
+        if total > MAX_ARCHIVE_BYTES:
+            raise _fail(root, f"archive entry {name!r} takes the entries over the {MAX_ARCHIVE_BYTES}-byte cap "
+                        f"({total} bytes so far)", "re-save the artifact")
 
 
 def _read_dir(root: Path) -> dict[str, bytes | None]:
@@ -166,8 +199,9 @@ def load(path: str | os.PathLike, *, expect: str | None = None, trust_code: bool
          verify: bool = False) -> "FittedTransform":
     """Load a saved :class:`FittedTransform`, checking every hash first.
 
-    ``expect="name@version#fingerprint"`` (any part may be left out, e.g. ``"churn@1.2.0"``)
-    refuses an artifact that is not the one the model was trained with. ``trust_code=True``
+    ``expect=fitted.pin`` (``"name@version#fingerprint"``) refuses an artifact whose spec or
+    fitted state is not the one the model was trained with; ``"name@version"`` checks the
+    spec's declared identity only (see :func:`check_pin`). ``trust_code=True``
     lets custom Python functions stored in the artifact be unpickled (see
     :mod:`featurekit.udf`). ``verify=True`` replays the golden vectors through the row path
     and raises :class:`~featurekit.errors.VerificationError` naming the first differing cell
@@ -304,18 +338,42 @@ def _register_unpickled(root: Path, wanted: dict[str, dict[str, str]], missing: 
                         identity=wanted[name]["code_sha256"])
 
 
+MIN_PIN_PREFIX = 12
+"""Fewest hex characters of a fingerprint a pin may give (48 bits; the full fingerprint has 64)."""
+
+
 def check_pin(fitted: "FittedTransform", expect: str, where: Any = "<transform>") -> None:
-    """Refuse ``fitted`` unless it matches ``name@version#fingerprint`` (parts optional)."""
+    """Refuse ``fitted`` unless it matches the pin ``expect``.
+
+    ``name@version#fingerprint`` (``fitted.pin``) pins the exact spec and fitted state;
+    ``#fingerprint`` alone does too, with at least :data:`MIN_PIN_PREFIX` hex characters.
+    ``name@version`` (or ``name``) pins only the spec's declared identity: any fitted state,
+    or logic edited without a version bump, passes.
+
+    >>> check_pin(fitted, fitted.pin)  # passes
+    >>> check_pin(fitted, "churn_features@1.0.0#ab1")
+    Traceback (most recent call last):
+    ArtifactError: ... at least 12 hex characters are needed ...
+    """
     name, _, rest = expect.partition("@")
     version, _, fingerprint = rest.partition("#")
     if "#" in name:
         name, _, fingerprint = name.partition("#")
+    fix = (f"  Fix: pin the full fitted.pin, name@version#<fingerprint> (`featurekit describe ARTIFACT` "
+           f"prints it; {MIN_PIN_PREFIX}+ hex characters of the fingerprint)")
+    if "#" in expect and (len(fingerprint) < MIN_PIN_PREFIX or len(fingerprint) > 64
+                          or any(c not in "0123456789abcdef" for c in fingerprint.lower())):
+        raise ArtifactError(f"load {str(where)!r}: the pin {expect!r} does not pin a fingerprint: the fingerprint "
+                            f"in it is {len(fingerprint)} character(s) {fingerprint!r}; at least {MIN_PIN_PREFIX} "
+                            f"hex characters are needed (at most 64)\n{fix}", path=str(where))
+    if not (name or version or fingerprint):
+        raise ArtifactError(f"load {str(where)!r}: the pin {expect!r} names nothing\n{fix}", path=str(where))
     problems = []
     if name and name != fitted.spec.name:
         problems.append(f"name {fitted.spec.name!r} != expected {name!r}")
     if version and version != fitted.spec.version:
         problems.append(f"version {fitted.spec.version!r} != expected {version!r}")
-    if fingerprint and not fitted.fingerprint.startswith(fingerprint):
+    if fingerprint and not fitted.fingerprint.startswith(fingerprint.lower()):
         problems.append(f"fingerprint {fitted.fingerprint[:16]}... != expected {fingerprint[:16]}...")
     if problems:
         raise ArtifactError(f"load {str(where)!r}: this is not the expected transform: {'; '.join(problems)}\n"

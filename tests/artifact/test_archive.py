@@ -151,9 +151,97 @@ def test_a_symlink_entry_is_refused_naming_it(saved, tmp_path):
         fk.load(bad)
 
 
-def test_a_deflated_archive_with_the_right_files_loads(saved, tmp_path):
-    ok = _write(tmp_path / "deflated.fkit", _named(saved), compression=zipfile.ZIP_DEFLATED)
-    assert fk.load(ok).fingerprint == saved[0].fingerprint
+@pytest.fixture
+def reads(monkeypatch):
+    """Counts every read of entry data (``ZipFile.read`` goes through ``ZipFile.open``)."""
+    calls: list[str] = []
+    real = zipfile.ZipFile.open
+
+    def counting_open(self, name, *args, **kwargs):
+        calls.append(getattr(name, "filename", name))
+        return real(self, name, *args, **kwargs)
+
+    monkeypatch.setattr(zipfile.ZipFile, "open", counting_open)
+    return calls
+
+
+def _refused_unread(path: Path, reads: list[str], match: str) -> str:
+    reads.clear()  # the test's own set-up may have read entries
+    with pytest.raises(fk.ArtifactError, match=match) as info:
+        fk.load(path)
+    assert reads == [], f"entry data was read before the refusal: {reads}"
+    assert "Fix:" in str(info.value)
+    return str(info.value)
+
+
+@pytest.mark.parametrize("method", [zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA])
+def test_a_compressed_archive_is_refused_before_any_entry_is_read(saved, tmp_path, reads, method):
+    """eb81d53 inflated every entry first (a 3 MB archive cost 4.2 GiB of RSS): only stored entries load."""
+    bad = _write(tmp_path / "compressed.fkit", _named(saved), compression=method)
+    _refused_unread(bad, reads, rf"archive entry 'manifest\.json' is compressed \(zip method {method}\)")
+
+
+def test_a_compression_bomb_entry_is_refused_unread(saved, tmp_path, reads):
+    """A 64 MiB state.json deflated to ~64 KiB, after the real entries."""
+    entries = [(n, d) for n, d in _named(saved) if n != "state.json"]
+    bad = _write(tmp_path / "bomb.fkit", entries)
+    with zipfile.ZipFile(bad, "a") as zf:
+        zf.writestr(zipfile.ZipInfo("state.json"), bytes(64 << 20), compress_type=zipfile.ZIP_DEFLATED)
+    assert bad.stat().st_size < 1 << 20
+    _refused_unread(bad, reads, r"archive entry 'state\.json' is compressed")
+
+
+@pytest.mark.parametrize("method", [zipfile.ZIP_DEFLATED, zipfile.ZIP_LZMA])
+def test_a_corrupt_compressed_entry_is_an_artifact_error(saved, tmp_path, method):
+    """eb81d53 let a raw zlib.error / LZMAError escape."""
+    good = _write(tmp_path / "good.fkit", _named(saved), compression=method)
+    data = bytearray(good.read_bytes())
+    with zipfile.ZipFile(good) as zf:
+        info = zf.getinfo("state.json")
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    data[start:start + 64] = bytes(range(64))  # garbage where the compressed stream starts
+    bad = tmp_path / "bad.fkit"
+    bad.write_bytes(bytes(data))
+    with pytest.raises(fk.ArtifactError, match="is compressed"):
+        fk.load(bad)
+
+
+def test_an_unknown_entry_is_refused_before_the_others_are_read(saved, tmp_path, reads):
+    bad = _write(tmp_path / "bad.fkit", _named(saved) + [("payload.bin", bytes(1000))])
+    _refused_unread(bad, reads, r"archive entry 'payload\.bin' is an unexpected file")
+
+
+def test_declared_sizes_over_the_total_cap_are_refused_unread(saved, tmp_path, reads, monkeypatch):
+    """The cap is on all entries together: each one under it is not enough."""
+    from featurekit.artifact import load as load_mod
+
+    sizes = {n: len(d) for n, d in _named(saved)}
+    monkeypatch.setattr(load_mod, "MAX_ARCHIVE_BYTES", sum(sizes.values()) - 1)
+    assert max(sizes.values()) < load_mod.MAX_ARCHIVE_BYTES
+    message = _refused_unread(saved[1], reads, "over the .*-byte cap")
+    assert repr(list(sizes)[-1]) in message
+
+
+def _patch_central_record(path: Path, name: str, offset: int, value: bytes) -> Path:
+    """Overwrite bytes of ``name``'s central-directory record (the listing checked before reading)."""
+    data = bytearray(path.read_bytes())
+    at = data.index(b"PK\x01\x02")
+    while data[at + 46:at + 46 + len(name)] != name.encode():
+        at = data.index(b"PK\x01\x02", at + 4)
+    data[at + offset:at + offset + len(value)] = value
+    out = path.with_name(f"patched-{offset}.fkit")
+    out.write_bytes(bytes(data))
+    return out
+
+
+def test_a_size_mismatch_or_an_encrypted_entry_is_refused_unread(saved, tmp_path, reads):
+    good = _write(tmp_path / "good.fkit", _named(saved))
+    with zipfile.ZipFile(good) as zf:
+        size = zf.getinfo("state.json").file_size
+    bigger = _patch_central_record(good, "state.json", 24, (size + 10 ** 9).to_bytes(4, "little"))
+    _refused_unread(bigger, reads, rf"archive entry 'state\.json' declares {size + 10 ** 9} bytes but stores {size}")
+    encrypted = _patch_central_record(good, "spec.json", 8, b"\x01")
+    _refused_unread(encrypted, reads, r"archive entry 'spec\.json' is encrypted")
 
 
 def test_not_a_zip_is_refused(tmp_path):

@@ -78,7 +78,7 @@ def test_pin_refuses_another_version_or_fingerprint(artifact):
     with pytest.raises(fk.ArtifactError, match="version '1.0.0' != expected '2.0.0'"):
         fk.load(path, expect="churn_features@2.0.0")
     with pytest.raises(fk.ArtifactError, match="fingerprint"):
-        fk.load(path, expect="churn_features@1.0.0#deadbeef")
+        fk.load(path, expect="churn_features@1.0.0#deadbeefdead")
 
 
 def test_generated_row_source_is_readable_and_in_tracebacks(artifact):
