@@ -47,7 +47,7 @@ REFERRAL_BUCKETS = 1000
 CUSTOMER_BUCKETS = 1024
 CROSS_BUCKETS = 2048
 
-_UTC = datetime.timezone.utc
+_UTC = datetime.UTC
 AS_OF = datetime.datetime(2026, 1, 1, tzinfo=_UTC)
 _AS_OF_NAIVE = datetime.datetime(2026, 1, 1)
 _US_PER_S = 1_000_000
@@ -92,9 +92,19 @@ OUTPUT_COLUMNS: list[str] = [
 
 _INT_COLUMNS = frozenset(
     [
-        "spend_missing", "spend_bucket", "signup_dow", "signup_hour", "login_hour",
-        "country_idx", "device_idx", "device_missing", "referral_hash",
-        "customer_hash", "plan_country_cross", "desc_token_count", "desc_char_len",
+        "spend_missing",
+        "spend_bucket",
+        "signup_dow",
+        "signup_hour",
+        "login_hour",
+        "country_idx",
+        "device_idx",
+        "device_missing",
+        "referral_hash",
+        "customer_hash",
+        "plan_country_cross",
+        "desc_token_count",
+        "desc_char_len",
         "is_promo_int",
     ]
 )
@@ -108,8 +118,16 @@ _ASCII_WS[[ord(ch) for ch in _WHITESPACE if ord(ch) < 0x80]] = True
 # The multi-byte ones, as UTF-8: C2 85, C2 A0 (2 bytes); E1 9A 80, E2 80 80..8A,
 # E2 80 A8, E2 80 A9, E2 80 AF, E2 81 9F, E3 80 80 (3 bytes).
 assert {ch.encode("utf-8") for ch in _WHITESPACE if ord(ch) >= 0x80} == (
-    {b"\xc2\x85", b"\xc2\xa0", b"\xe1\x9a\x80", b"\xe2\x80\xa8", b"\xe2\x80\xa9",
-     b"\xe2\x80\xaf", b"\xe2\x81\x9f", b"\xe3\x80\x80"}
+    {
+        b"\xc2\x85",
+        b"\xc2\xa0",
+        b"\xe1\x9a\x80",
+        b"\xe2\x80\xa8",
+        b"\xe2\x80\xa9",
+        b"\xe2\x80\xaf",
+        b"\xe2\x81\x9f",
+        b"\xe3\x80\x80",
+    }
     | {bytes([0xE2, 0x80, b]) for b in range(0x80, 0x8B)}
 )
 
@@ -392,8 +410,25 @@ def transform_row_handwritten(row: dict[str, Any], c: dict[str, Any]) -> dict[st
     30
     """
     lk = c.get("_lookups") or _build_lookups(c)
-    (med, p01, p99, cmean, cstd, bounds, tmin, trange, smean, sstd, lrec,
-     template, plan_col, country_index, device_index, dmode_idx, n_dev) = lk
+    (
+        med,
+        p01,
+        p99,
+        cmean,
+        cstd,
+        bounds,
+        tmin,
+        trange,
+        smean,
+        sstd,
+        lrec,
+        template,
+        plan_col,
+        country_index,
+        device_index,
+        dmode_idx,
+        n_dev,
+    ) = lk
 
     ms = row["monthly_spend"]
     if ms is None or ms != ms:
@@ -558,9 +593,9 @@ def transform_batch_handwritten(df: pd.DataFrame, c: dict[str, Any]) -> pd.DataF
     out["spend_clipped"] = sc
     out["spend_log1p"] = np.log1p(sc)
     out["spend_z"] = (sc - c["spend_clip_mean"]) / c["spend_clip_std"]
-    out["spend_bucket"] = np.searchsorted(
-        np.asarray(c["spend_bounds"], dtype=np.float64), si, side="right"
-    ).astype(np.int64)
+    out["spend_bucket"] = np.searchsorted(np.asarray(c["spend_bounds"], dtype=np.float64), si, side="right").astype(
+        np.int64
+    )
 
     tn = _int_values(df["tenure_days"])
     tk = _int_values(df["num_support_tickets"])
@@ -586,9 +621,7 @@ def transform_batch_handwritten(df: pd.DataFrame, c: dict[str, Any]) -> pd.DataF
     diff = np.where(both, l_us - s_us, 0)
     out["days_signup_to_login"] = np.where(both, (diff / 1e6) / 86400.0, -1.0)
     since = np.where(l_miss, 0, _AS_OF_US - l_us)
-    out["days_since_last_login"] = np.where(
-        l_miss, c["login_recency_median"], (since / 1e6) / 86400.0
-    )
+    out["days_since_last_login"] = np.where(l_miss, c["login_recency_median"], (since / 1e6) / 86400.0)
 
     plan = df["plan"]
     plan_vocab = c["plan_vocab"]

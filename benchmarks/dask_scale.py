@@ -67,15 +67,19 @@ def with_approx(spec, eps: float):
         if not isinstance(expr, Call):
             return expr
         params = dict(expr.params)
-        if (expr.op == "robust_scale" or (expr.op == "clip" and {"lower_pct", "upper_pct"} & set(params))
-                or (expr.op == "bucketize" and "quantiles" in params)
-                or (expr.op == "impute" and params.get("strategy") == "median")):
+        if (
+            expr.op == "robust_scale"
+            or (expr.op == "clip" and {"lower_pct", "upper_pct"} & set(params))
+            or (expr.op == "bucketize" and "quantiles" in params)
+            or (expr.op == "impute" and params.get("strategy") == "median")
+        ):
             params["approx"] = eps
         return Call(expr.op, tuple(declare(a) for a in expr.args), tuple(sorted(params.items())))
 
     data = spec.to_dict()
-    data["features"] = {name: to_source(declare(parse(f if isinstance(f, str) else f["expr"])))
-                        for name, f in data["features"].items()}
+    data["features"] = {
+        name: to_source(declare(parse(f if isinstance(f, str) else f["expr"]))) for name, f in data["features"].items()
+    }
     return fk.spec_from_dict(data)
 
 
@@ -87,8 +91,14 @@ def run_pandas_chunked(spec, data: Path) -> dict:
     fitted = spec.fit(lambda: (pd.read_parquet(f) for f in files), baseline=False)
     t_fit = time.perf_counter() - t0
     rows = fitted.fit_info_["rows"]
-    return {"engine": "pandas-chunked", "rows": rows, "fit_s": t_fit, "fit_rows_per_s": rows / t_fit,
-            "peak_rss_mb": {"driver": _peak_rss_mb()}, "fingerprint": fitted.fingerprint}
+    return {
+        "engine": "pandas-chunked",
+        "rows": rows,
+        "fit_s": t_fit,
+        "fit_rows_per_s": rows / t_fit,
+        "peak_rss_mb": {"driver": _peak_rss_mb()},
+        "fingerprint": fitted.fingerprint,
+    }
 
 
 def run_pandas(spec, data: Path, out_dir: Path) -> dict:
@@ -106,9 +116,17 @@ def run_pandas(spec, data: Path, out_dir: Path) -> dict:
     out_dir.mkdir(parents=True, exist_ok=True)
     out.to_parquet(out_dir / "out.parquet", index=False)
     rows = len(df)
-    return {"engine": "pandas", "rows": rows, "read_s": t_read, "fit_s": t_fit, "transform_s": t_tr,
-            "fit_rows_per_s": rows / t_fit, "transform_rows_per_s": rows / t_tr,
-            "peak_rss_mb": {"driver": _peak_rss_mb()}, "fingerprint": fitted.fingerprint}
+    return {
+        "engine": "pandas",
+        "rows": rows,
+        "read_s": t_read,
+        "fit_s": t_fit,
+        "transform_s": t_tr,
+        "fit_rows_per_s": rows / t_fit,
+        "transform_rows_per_s": rows / t_tr,
+        "peak_rss_mb": {"driver": _peak_rss_mb()},
+        "fingerprint": fitted.fingerprint,
+    }
 
 
 def run_dask(spec, data: Path, out_dir: Path, workers: int, memory_limit: str) -> dict:
@@ -117,8 +135,12 @@ def run_dask(spec, data: Path, out_dir: Path, workers: int, memory_limit: str) -
 
     from featurekit.engines.dask import fit_dask, transform_dask
 
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, memory_limit=memory_limit,
-                      dashboard_address=None) as cluster, Client(cluster) as client:
+    with (
+        LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, memory_limit=memory_limit, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         client.run(lambda: __import__("featurekit.engines.dask"))  # warm imports outside the timings
         ddf = dd.read_parquet(str(data))
         t0 = time.perf_counter()
@@ -129,11 +151,19 @@ def run_dask(spec, data: Path, out_dir: Path, workers: int, memory_limit: str) -
         transform_dask(fitted, ddf).to_parquet(str(out_dir), write_index=False)
         t_tr = time.perf_counter() - t0
         peaks = client.run(_peak_rss_mb)
-    return {"engine": "dask", "workers": workers, "memory_limit": memory_limit, "partitions": ddf.npartitions,
-            "rows": rows, "fit_s": t_fit, "transform_s": t_tr, "fit_rows_per_s": rows / t_fit,
-            "transform_rows_per_s": rows / t_tr,
-            "peak_rss_mb": {f"worker{i}": v for i, v in enumerate(peaks.values())} | {"driver": _peak_rss_mb()},
-            "fingerprint": fitted.fingerprint}
+    return {
+        "engine": "dask",
+        "workers": workers,
+        "memory_limit": memory_limit,
+        "partitions": ddf.npartitions,
+        "rows": rows,
+        "fit_s": t_fit,
+        "transform_s": t_tr,
+        "fit_rows_per_s": rows / t_fit,
+        "transform_rows_per_s": rows / t_tr,
+        "peak_rss_mb": {f"worker{i}": v for i, v in enumerate(peaks.values())} | {"driver": _peak_rss_mb()},
+        "fingerprint": fitted.fingerprint,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -161,8 +191,10 @@ def main(argv: list[str] | None = None) -> int:
         if not any(data.glob("*.parquet")):
             t0 = time.perf_counter()
             generate(data, args.rows, args.files, args.seed)
-            print(f"generated {args.rows:,} rows in {args.files} files in {time.perf_counter() - t0:.1f}s",
-                  file=sys.stderr)
+            print(
+                f"generated {args.rows:,} rows in {args.files} files in {time.perf_counter() - t0:.1f}s",
+                file=sys.stderr,
+            )
         results = []
         # Dask first, so the driver's peak RSS is not inflated by the in-memory pandas run.
         results.append(run_dask(spec, data, tmp / "out_dask", args.workers, args.memory_limit))
@@ -173,14 +205,27 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     fps = {r["fingerprint"] for r in results}
-    report = {"rows": args.rows, "files": args.files, "approx": args.approx, "memory_limit": args.memory_limit,
-              "cpus": os.cpu_count(), "python": platform.python_version(),
-              "load_avg_at_end": os.getloadavg(), "same_fingerprint": len(fps) == 1, "results": results}
-    print(f"\n{'engine':14s} {'rows':>11s} {'fit s':>8s} {'fit rows/s':>12s} {'tr s':>8s} {'tr rows/s':>12s}  peak RSS MB")
+    report = {
+        "rows": args.rows,
+        "files": args.files,
+        "approx": args.approx,
+        "memory_limit": args.memory_limit,
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "load_avg_at_end": os.getloadavg(),
+        "same_fingerprint": len(fps) == 1,
+        "results": results,
+    }
+    print(
+        f"\n{'engine':14s} {'rows':>11s} {'fit s':>8s} {'fit rows/s':>12s} {'tr s':>8s} {'tr rows/s':>12s}  peak RSS MB"
+    )
     for r in results:
         peaks = ", ".join(f"{k}={v:,.0f}" for k, v in r["peak_rss_mb"].items())
-        tr = (f"{r['transform_s']:>8.1f} {r['transform_rows_per_s']:>12,.0f}" if "transform_s" in r
-              else f"{'-':>8s} {'-':>12s}")
+        tr = (
+            f"{r['transform_s']:>8.1f} {r['transform_rows_per_s']:>12,.0f}"
+            if "transform_s" in r
+            else f"{'-':>8s} {'-':>12s}"
+        )
         print(f"{r['engine']:14s} {r['rows']:>11,} {r['fit_s']:>8.1f} {r['fit_rows_per_s']:>12,.0f} {tr}  {peaks}")
     print(f"same fingerprint: {report['same_fingerprint']}")
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

@@ -61,7 +61,7 @@ def fit_chunked(an, x: np.ndarray, chunk: int) -> tuple[dict, object, float, int
     t0 = time.perf_counter()
     acc = an.create()
     for i in range(0, len(x), chunk):
-        acc = an.merge([acc, an.update(an.create(), x[i:i + chunk])])
+        acc = an.merge([acc, an.update(an.create(), x[i : i + chunk])])
     state = an.finalize(acc)
     seconds = time.perf_counter() - t0
     peak = tracemalloc.get_traced_memory()[1]
@@ -124,30 +124,53 @@ def main(argv: list[str] | None = None) -> int:
         ref = np.percentile(x_sorted, PERCENTILES).tolist()
         state, acc, seconds, peak = fit_chunked(Quantiles(PERCENTILES), x, args.chunk)
         assert state["values"] == ref, "exact analyzer differs from numpy.percentile"
-        row = {"family": family, "rows": args.rows, "distinct": int(acc.values.size),
-               "exact": {"fit_s": seconds, "acc_mb": acc_bytes(acc) / 2**20, "peak_alloc_mb": peak / 2**20},
-               "approx": []}
+        row = {
+            "family": family,
+            "rows": args.rows,
+            "distinct": int(acc.values.size),
+            "exact": {"fit_s": seconds, "acc_mb": acc_bytes(acc) / 2**20, "peak_alloc_mb": peak / 2**20},
+            "approx": [],
+        }
         for eps in args.eps:
             state, acc, seconds, peak = fit_chunked(ApproxQuantiles(PERCENTILES, eps), x, args.chunk)
             err = errors(x_sorted, ref, state["values"], eps)
             ok &= err["max_fraction_of_bound"] <= 1.0 and state["error_floor"] == 0.0
-            row["approx"].append({"eps": eps, "buckets": int(acc.ordinals.size), "fit_s": seconds,
-                                  "acc_kb": acc_bytes(acc) / 2**10, "peak_alloc_mb": peak / 2**20, **err})
+            row["approx"].append(
+                {
+                    "eps": eps,
+                    "buckets": int(acc.ordinals.size),
+                    "fit_s": seconds,
+                    "acc_kb": acc_bytes(acc) / 2**10,
+                    "peak_alloc_mb": peak / 2**20,
+                    **err,
+                }
+            )
         results.append(row)
-        print(f"{family:13s} distinct {row['distinct']:>10,}  exact: acc {row['exact']['acc_mb']:8.1f} MB, "
-              f"peak {row['exact']['peak_alloc_mb']:8.1f} MB, {row['exact']['fit_s']:6.2f} s")
+        print(
+            f"{family:13s} distinct {row['distinct']:>10,}  exact: acc {row['exact']['acc_mb']:8.1f} MB, "
+            f"peak {row['exact']['peak_alloc_mb']:8.1f} MB, {row['exact']['fit_s']:6.2f} s"
+        )
         for a in row["approx"]:
-            print(f"{'':13s} eps {a['eps']:<7g} buckets {a['buckets']:>8,}  acc {a['acc_kb']:9.1f} KB, "
-                  f"peak {a['peak_alloc_mb']:7.1f} MB, {a['fit_s']:6.2f} s, max rel err {a['max_rel_error']:.2e}, "
-                  f"max err / bound {a['max_fraction_of_bound']:.3f}")
+            print(
+                f"{'':13s} eps {a['eps']:<7g} buckets {a['buckets']:>8,}  acc {a['acc_kb']:9.1f} KB, "
+                f"peak {a['peak_alloc_mb']:7.1f} MB, {a['fit_s']:6.2f} s, max rel err {a['max_rel_error']:.2e}, "
+                f"max err / bound {a['max_fraction_of_bound']:.3f}"
+            )
     x = column("lognormal", args.rows)
     spec_runs = [spec_fit_peak(x, None)] + [spec_fit_peak(x, eps) for eps in args.eps]
     for r in spec_runs:
-        print(f"spec fit clip(x, lower_pct=1, upper_pct=99{', approx=' + str(r['approx']) if r['approx'] else ''}) "
-              f"on {args.rows:,} lognormal rows: peak {r['peak_alloc_mb']:.1f} MB, {r['fit_s']:.2f} s")
-    doc = {"machine": {"platform": platform.platform(), "python": platform.python_version(),
-                       "numpy": np.__version__}, "percentiles": PERCENTILES, "chunk": args.chunk,
-           "families": results, "spec_fit": spec_runs, "within_bound": ok}
+        print(
+            f"spec fit clip(x, lower_pct=1, upper_pct=99{', approx=' + str(r['approx']) if r['approx'] else ''}) "
+            f"on {args.rows:,} lognormal rows: peak {r['peak_alloc_mb']:.1f} MB, {r['fit_s']:.2f} s"
+        )
+    doc = {
+        "machine": {"platform": platform.platform(), "python": platform.python_version(), "numpy": np.__version__},
+        "percentiles": PERCENTILES,
+        "chunk": args.chunk,
+        "families": results,
+        "spec_fit": spec_runs,
+        "within_bound": ok,
+    }
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")

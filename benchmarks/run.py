@@ -39,8 +39,8 @@ import subprocess
 import sys
 import tempfile
 import time
-import tracemalloc
 import traceback
+import tracemalloc
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -87,8 +87,14 @@ def parity_throughput(fitted, given) -> dict:
     t0 = time.perf_counter()
     report = check(fitted, given, fuzz=PARITY_FUZZ_ROWS, seed=0)
     seconds = time.perf_counter() - t0
-    return {"rows": report.rows, "given_rows": report.given_rows, "generated_rows": report.generated_rows,
-            "seconds": seconds, "rows_per_s": report.rows / seconds, "ok": report.ok}
+    return {
+        "rows": report.rows,
+        "given_rows": report.given_rows,
+        "generated_rows": report.generated_rows,
+        "seconds": seconds,
+        "rows_per_s": report.rows / seconds,
+        "ok": report.ok,
+    }
 
 
 def time_median(fn, repeats: int) -> tuple[float, list[float]]:
@@ -104,7 +110,7 @@ def time_alternating(fns, repeats: int) -> list[tuple[float, list[float]]]:
     times: list[list[float]] = [[] for _ in fns]
     order = list(enumerate(fns))
     for r in range(repeats):
-        for k, fn in (order[::-1] if r & 1 else order):
+        for k, fn in order[::-1] if r & 1 else order:
             t0 = time.perf_counter()
             fn()
             times[k].append(time.perf_counter() - t0)
@@ -136,7 +142,7 @@ def _timed(fns, items, calls: int, warmup: int, passes: int = 1) -> list[dict]:
             start = warmup + p * calls
             for i in range(calls):
                 it = items[(start + i) % n]
-                for k, fn in (backward if i & 1 else forward):
+                for k, fn in backward if i & 1 else forward:
                     t0 = pc()
                     fn(it)
                     samples[k][p][i] = pc() - t0
@@ -147,10 +153,18 @@ def _timed(fns, items, calls: int, warmup: int, passes: int = 1) -> list[dict]:
     for per_pass in samples:
         arr = np.asarray(per_pass, dtype=np.float64) / 1e3  # µs, one row per pass
         p50s, p99s = np.percentile(arr, 50, axis=1), np.percentile(arr, 99, axis=1)
-        out.append({"calls": calls * passes, "warmup": warmup, "passes": passes,
-                    "p50_us": float(np.median(p50s)), "p99_us": float(np.median(p99s)),
-                    "p99_us_per_pass": [round(float(v), 3) for v in p99s],
-                    "mean_us": float(arr.mean()), "interleaved": len(fns) > 1})
+        out.append(
+            {
+                "calls": calls * passes,
+                "warmup": warmup,
+                "passes": passes,
+                "p50_us": float(np.median(p50s)),
+                "p99_us": float(np.median(p99s)),
+                "p99_us_per_pass": [round(float(v), 3) for v in p99s],
+                "mean_us": float(arr.mean()),
+                "interleaved": len(fns) > 1,
+            }
+        )
     return out
 
 
@@ -175,8 +189,10 @@ def _proc_status_kb(key: str) -> int:
 
 def peak_memory(fn) -> dict:
     """RSS HWM delta (MiB) and tracemalloc peak (MiB) of one call of fn (two separate calls)."""
-    out: dict = {"rss_method": "VmHWM delta after /proc/self/clear_refs reset",
-                 "tracemalloc_method": "tracemalloc peak (Python + numpy allocations; not Arrow)"}
+    out: dict = {
+        "rss_method": "VmHWM delta after /proc/self/clear_refs reset",
+        "tracemalloc_method": "tracemalloc peak (Python + numpy allocations; not Arrow)",
+    }
     gc.collect()
     try:
         with open("/proc/self/clear_refs", "w") as fh:
@@ -238,8 +254,11 @@ def correctness(fitted, hw, c_hw, ev: pd.DataFrame) -> dict:
         else:
             rv = np.array(r, dtype=object)
             same = np.array([x == y for x, y in zip(b.tolist(), r)])
-            type_ok = all(isinstance(v, int) and not isinstance(v, bool) for v in r if v is not None) \
-                if b.dtype.kind in "iu" else True
+            type_ok = (
+                all(isinstance(v, int) and not isinstance(v, bool) for v in r if v is not None)
+                if b.dtype.kind in "iu"
+                else True
+            )
         batch_vs_row[col] = {"differing": int((~same).sum()), "row_types_ok": bool(type_ok)}
     batch_row_exact = all(v["differing"] == 0 and v["row_types_ok"] for v in batch_vs_row.values())
     # 2) featurekit (its own fit) vs hand-written (its own fit)
@@ -253,22 +272,29 @@ def correctness(fitted, hw, c_hw, ev: pd.DataFrame) -> dict:
         with np.errstate(invalid="ignore"):
             mad = float(np.nanmax(np.abs(a - b))) if diff.any() else 0.0
         scale = float(np.nanmax(np.abs(b))) if b.size else 0.0
-        per_col[col] = {"differing": int(diff.sum()), "max_abs_diff": mad,
-                        "max_ulps_elementwise": _ulps(a[diff], b[diff]) if diff.any() else 0.0,
-                        # |diff| in units of the spacing at the column's largest magnitude: a 1-ULP change
-                        # of a fitted mean shows up as ~1 here even where the output is close to 0
-                        "max_ulps_of_column_scale": mad / float(np.spacing(scale)) if scale else 0.0}
+        per_col[col] = {
+            "differing": int(diff.sum()),
+            "max_abs_diff": mad,
+            "max_ulps_elementwise": _ulps(a[diff], b[diff]) if diff.any() else 0.0,
+            # |diff| in units of the spacing at the column's largest magnitude: a 1-ULP change
+            # of a fitted mean shows up as ~1 here even where the output is close to 0
+            "max_ulps_of_column_scale": mad / float(np.spacing(scale)) if scale else 0.0,
+        }
     hw_row_vs_batch = 0
     for col in cols:
         bl = hwb[col].tolist()
         hw_row_vs_batch += sum(1 for d, y in zip(hw_rows, bl) if not (d[col] == y or (d[col] != d[col] and y != y)))
     differing_cols = sorted(c for c, v in per_col.items() if v["differing"])
     consts = _compare_state(fitted, c_hw)
-    const_ulps = [v["mean_ulps"] for v in consts.get("pairs", {}).values()] + \
-        [v["std_ulps"] for v in consts.get("pairs", {}).values()]
+    const_ulps = [v["mean_ulps"] for v in consts.get("pairs", {}).values()] + [
+        v["std_ulps"] for v in consts.get("pairs", {}).values()
+    ]
     consts_ok = len(consts.get("pairs", {})) == 2 and max(const_ulps) <= MAX_ULPS
-    unexpected = [c for c in differing_cols
-                  if c not in EXPECTED_ULP_COLUMNS or per_col[c]["max_ulps_of_column_scale"] > 4 * MAX_ULPS]
+    unexpected = [
+        c
+        for c in differing_cols
+        if c not in EXPECTED_ULP_COLUMNS or per_col[c]["max_ulps_of_column_scale"] > 4 * MAX_ULPS
+    ]
     fk_vs_hw_ok = not unexpected and list(hwb.columns) == cols and consts_ok
     return {
         "rows": len(ev),
@@ -289,16 +315,23 @@ def _compare_state(fitted, c_hw) -> dict:
     """featurekit's z-score mean/std vs the hand-written constants, in ULPs (the ~1 ULP story)."""
     out: dict = {"pairs": {}}
     try:
-        fk_ms = [(k, float(st["mean"]), float(st["std"])) for k, st in fitted.state_.items()
-                 if isinstance(st, dict) and "mean" in st and "std" in st]
+        fk_ms = [
+            (k, float(st["mean"]), float(st["std"]))
+            for k, st in fitted.state_.items()
+            if isinstance(st, dict) and "mean" in st and "std" in st
+        ]
         for name in ("spend_clip", "session"):
             hm, hs = float(c_hw[f"{name}_mean"]), float(c_hw[f"{name}_std"])
             key, fm, fs = min(fk_ms, key=lambda t: abs(t[1] - hm))
             out["pairs"][name] = {
-                "featurekit_state_key": key[:12], "featurekit_mean": repr(fm), "handwritten_mean": repr(hm),
+                "featurekit_state_key": key[:12],
+                "featurekit_mean": repr(fm),
+                "handwritten_mean": repr(hm),
                 "mean_ulps": abs(fm - hm) / float(np.spacing(abs(hm))) if hm else abs(fm),
-                "featurekit_std": repr(fs), "handwritten_std": repr(hs),
-                "std_ulps": abs(fs - hs) / float(np.spacing(abs(hs))) if hs else abs(fs)}
+                "featurekit_std": repr(fs),
+                "handwritten_std": repr(hs),
+                "std_ulps": abs(fs - hs) / float(np.spacing(abs(hs))) if hs else abs(fs),
+            }
     except Exception as exc:  # pragma: no cover
         out["error"] = repr(exc)
     return out
@@ -314,8 +347,12 @@ def ensure_onnx() -> tuple[bool, str]:
         reason = f"not importable ({exc}); trying pip install onnxruntime skl2onnx"
         log(reason)
     try:
-        proc = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "onnxruntime", "skl2onnx"],
-                              capture_output=True, text=True, timeout=600)
+        proc = subprocess.run(
+            [sys.executable, "-m", "pip", "install", "--quiet", "onnxruntime", "skl2onnx"],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         if proc.returncode != 0:
             return False, f"pip install failed (rc={proc.returncode}): {proc.stderr.strip()[-500:]}"
         importlib.invalidate_caches()
@@ -328,10 +365,9 @@ def ensure_onnx() -> tuple[bool, str]:
 
 def bench_onnx(train, ev_rows, repeats) -> dict:
     import onnxruntime as ort
+    import sklearn_baseline as sb
     from skl2onnx import to_onnx
     from skl2onnx.common.data_types import FloatTensorType
-
-    import sklearn_baseline as sb
 
     pipe = sb.build_onnx_pipeline()
     Xtr = sb.onnx_matrix(train)
@@ -354,9 +390,16 @@ def bench_onnx(train, ev_rows, repeats) -> dict:
         return sess.run(None, {in_name: x})
 
     lat = latency(one, ev_rows, ONNX_ROW_CALLS, WARMUP_CALLS)
-    return {"status": "ok", "columns": sb.ONNX_OUTPUT_COLUMNS, "n_columns": len(sb.ONNX_OUTPUT_COLUMNS),
-            "dtype": "float32", "batch_s": med, "batch_rows_per_s": len(train) / med, "row": lat,
-            "note": "numeric subset only; row time includes dict -> float32 array; 1 intra-op thread"}
+    return {
+        "status": "ok",
+        "columns": sb.ONNX_OUTPUT_COLUMNS,
+        "n_columns": len(sb.ONNX_OUTPUT_COLUMNS),
+        "dtype": "float32",
+        "batch_s": med,
+        "batch_rows_per_s": len(train) / med,
+        "row": lat,
+        "note": "numeric subset only; row time includes dict -> float32 array; 1 intra-op thread",
+    }
 
 
 # ----------------------------------------------------------------------------- per size
@@ -383,20 +426,28 @@ def bench_size(n: int, args, hw, spec, onnx_ok: bool, onnx_reason: str) -> dict:
         c_box["c"] = hw.fit_handwritten(train)
 
     (fit_s, fit_all), (fit_nb_s, _), (hfit_s, _) = time_alternating(
-        [do_fit, lambda: spec.fit(train, baseline=False), hw_fit], repeats)
+        [do_fit, lambda: spec.fit(train, baseline=False), hw_fit], repeats
+    )
     fitted, c_hw = fitted_box["f"], c_box["c"]
     log(f"size {n:,}: batch transform x{repeats} (featurekit, hand-written)")
     fitted.transform(train.iloc[:1000])  # warm any lazy imports
     hw.transform_batch_handwritten(train.iloc[:1000], c_hw)
     (tr_s, tr_all), (htr_s, htr_all) = time_alternating(
-        [lambda: fitted.transform(train), lambda: hw.transform_batch_handwritten(train, c_hw)], repeats)
+        [lambda: fitted.transform(train), lambda: hw.transform_batch_handwritten(train, c_hw)], repeats
+    )
     log(f"size {n:,}: batch memory (featurekit, hand-written)")
     mem = peak_memory(lambda: fitted.transform(train))
     hmem = peak_memory(lambda: hw.transform_batch_handwritten(train, c_hw))
     log(f"size {n:,}: row latency (featurekit and hand-written alternately)")
-    row_fk, hrow = latency_pair(fitted.transform_row, lambda r: hw.transform_row_handwritten(r, c_hw),
-                                ev_rows, max(ROW_CALLS, 5_000), WARMUP_CALLS, ROW_PASSES)
-    batches = [ev_rows[i:i + BATCH32] for i in range(0, len(ev_rows) - BATCH32 + 1, BATCH32)]
+    row_fk, hrow = latency_pair(
+        fitted.transform_row,
+        lambda r: hw.transform_row_handwritten(r, c_hw),
+        ev_rows,
+        max(ROW_CALLS, 5_000),
+        WARMUP_CALLS,
+        ROW_PASSES,
+    )
+    batches = [ev_rows[i : i + BATCH32] for i in range(0, len(ev_rows) - BATCH32 + 1, BATCH32)]
     b32 = latency(fitted.transform_rows, batches, N_BATCH32, 30)
     b32["per_row_p50_us"] = b32["p50_us"] / BATCH32
     b32["per_row_mean_us"] = b32["mean_us"] / BATCH32
@@ -411,11 +462,27 @@ def bench_size(n: int, args, hw, spec, onnx_ok: bool, onnx_reason: str) -> dict:
         load = {"status": "n/a", "reason": f"{type(exc).__name__}: {exc}"}
     log(f"size {n:,}: parity fuzz (both paths)")
     parity = parity_throughput(fitted, ev.iloc[:PARITY_GIVEN_ROWS])
-    res["featurekit"] = {"fit_s": fit_s, "fit_all_s": fit_all, "fit_no_baseline_s": fit_nb_s, "batch_s": tr_s,
-                         "batch_all_s": tr_all, "batch_rows_per_s": n / tr_s, "batch_memory": mem, "row": row_fk,
-                         "transform_rows_32": b32, "artifact_load": load, "parity": parity}
-    res["handwritten"] = {"fit_s": hfit_s, "batch_s": htr_s, "batch_all_s": htr_all,
-                          "batch_rows_per_s": n / htr_s, "batch_memory": hmem, "row": hrow}
+    res["featurekit"] = {
+        "fit_s": fit_s,
+        "fit_all_s": fit_all,
+        "fit_no_baseline_s": fit_nb_s,
+        "batch_s": tr_s,
+        "batch_all_s": tr_all,
+        "batch_rows_per_s": n / tr_s,
+        "batch_memory": mem,
+        "row": row_fk,
+        "transform_rows_32": b32,
+        "artifact_load": load,
+        "parity": parity,
+    }
+    res["handwritten"] = {
+        "fit_s": hfit_s,
+        "batch_s": htr_s,
+        "batch_all_s": htr_all,
+        "batch_rows_per_s": n / htr_s,
+        "batch_memory": hmem,
+        "row": hrow,
+    }
 
     # ---- scikit-learn
     if args.no_sklearn:
@@ -432,16 +499,28 @@ def bench_size(n: int, args, hw, spec, onnx_ok: bool, onnx_reason: str) -> dict:
             pipe = p_box["p"]
             str_s, _ = time_median(lambda: pipe.transform(train), repeats)
             dtypes = train.dtypes
-            srow = latency(lambda r: pipe.transform(sb.one_row_frame(r, dtypes)), ev_rows,
-                           args.sklearn_row_calls, SKLEARN_ROW_WARMUP)
+            srow = latency(
+                lambda r: pipe.transform(sb.one_row_frame(r, dtypes)),
+                ev_rows,
+                args.sklearn_row_calls,
+                SKLEARN_ROW_WARMUP,
+            )
             # agreement with featurekit on the evaluation rows (informational)
             sk_out = pipe.transform(ev.iloc[:10_000])
             fk_out = fitted.transform(ev.iloc[:10_000]).to_numpy(dtype=np.float64)
-            agree = {c: int((~((sk_out[:, i] == fk_out[:, i]) | (np.isnan(sk_out[:, i]) & np.isnan(fk_out[:, i])))).sum())
-                     for i, c in enumerate(sb.OUTPUT_COLUMNS)}
-            res["sklearn"] = {"status": "ok", "fit_s": sfit_s, "batch_s": str_s, "batch_rows_per_s": n / str_s,
-                              "row": srow, "row_method": "one-row DataFrame cast to training dtypes per call",
-                              "differing_vs_featurekit": agree}
+            agree = {
+                c: int((~((sk_out[:, i] == fk_out[:, i]) | (np.isnan(sk_out[:, i]) & np.isnan(fk_out[:, i])))).sum())
+                for i, c in enumerate(sb.OUTPUT_COLUMNS)
+            }
+            res["sklearn"] = {
+                "status": "ok",
+                "fit_s": sfit_s,
+                "batch_s": str_s,
+                "batch_rows_per_s": n / str_s,
+                "row": srow,
+                "row_method": "one-row DataFrame cast to training dtypes per call",
+                "differing_vs_featurekit": agree,
+            }
         except Exception as exc:
             log(f"sklearn failed: {exc!r}")
             res["sklearn"] = {"status": "error", "reason": traceback.format_exc()[-1500:]}
@@ -472,16 +551,18 @@ def bench_size(n: int, args, hw, spec, onnx_ok: bool, onnx_reason: str) -> dict:
         "fk_over_hw_batch_throughput": safe_ratio(f["batch_rows_per_s"], h["batch_rows_per_s"]),
         "fk_over_hw_fit_time": safe_ratio(f["fit_s"], h["fit_s"]),
         "fk_over_hw_fit_time_without_baseline_stats": safe_ratio(f["fit_no_baseline_s"], h["fit_s"]),
-        "fk_over_hw_batch_memory_rss": safe_ratio(f["batch_memory"]["rss_delta_mib"], h["batch_memory"]["rss_delta_mib"]),
-        "fk_over_hw_batch_memory_tracemalloc": safe_ratio(f["batch_memory"]["tracemalloc_peak_mib"],
-                                                          h["batch_memory"]["tracemalloc_peak_mib"]),
+        "fk_over_hw_batch_memory_rss": safe_ratio(
+            f["batch_memory"]["rss_delta_mib"], h["batch_memory"]["rss_delta_mib"]
+        ),
+        "fk_over_hw_batch_memory_tracemalloc": safe_ratio(
+            f["batch_memory"]["tracemalloc_peak_mib"], h["batch_memory"]["tracemalloc_peak_mib"]
+        ),
         "sklearn_over_fk_row_p50": safe_ratio(sk.get("row", {}).get("p50_us"), f["row"]["p50_us"]),
         "sklearn_over_fk_row_p99": safe_ratio(sk.get("row", {}).get("p99_us"), f["row"]["p99_us"]),
         "fk_over_sklearn_batch_throughput": safe_ratio(f["batch_rows_per_s"], sk.get("batch_rows_per_s")),
         "onnx_over_fk_row_p50": safe_ratio(ox.get("row", {}).get("p50_us"), f["row"]["p50_us"]),
         "onnx_over_fk_row_p99": safe_ratio(ox.get("row", {}).get("p99_us"), f["row"]["p99_us"]),
     }
-    del train, ev, ev_rows
     gc.collect()
     return res
 
@@ -496,11 +577,19 @@ def fmt(v, spec="{:.3g}", na="n/a"):
 def table(results: list[dict]) -> str:
     lines = []
     for r in results:
-        f, h, sk, ox, ra, co = (r["featurekit"], r["handwritten"], r["sklearn"], r["onnx"], r["ratios"],
-                                r["correctness"])
+        f, h, sk, ox, ra, co = (
+            r["featurekit"],
+            r["handwritten"],
+            r["sklearn"],
+            r["onnx"],
+            r["ratios"],
+            r["correctness"],
+        )
         n = r["n"]
-        lines.append(f"\n=== n = {n:,} training rows (batch on {n:,} rows; rows from {r['eval_rows']:,} eval rows; "
-                     f"median of {r['repeats']}) ===")
+        lines.append(
+            f"\n=== n = {n:,} training rows (batch on {n:,} rows; rows from {r['eval_rows']:,} eval rows; "
+            f"median of {r['repeats']}) ==="
+        )
         hdr = f"{'':<26}{'featurekit':>14}{'hand-written':>14}{'sklearn':>14}{'onnx(5 cols)':>14}"
         lines.append(hdr)
         lines.append("-" * len(hdr))
@@ -511,24 +600,53 @@ def table(results: list[dict]) -> str:
         g = lambda d, *ks: _get(d, *ks)  # noqa: E731
         row("fit (s)", fmt(f["fit_s"], "{:.4f}"), fmt(h["fit_s"], "{:.4f}"), fmt(g(sk, "fit_s"), "{:.4f}"), "-")
         row("fit without baseline stats (s)", fmt(f.get("fit_no_baseline_s"), "{:.4f}"), "-", "-", "-")
-        row("batch transform (s)", fmt(f["batch_s"], "{:.4f}"), fmt(h["batch_s"], "{:.4f}"),
-            fmt(g(sk, "batch_s"), "{:.4f}"), fmt(g(ox, "batch_s"), "{:.4f}"))
-        row("batch rows/s", fmt(f["batch_rows_per_s"], "{:,.0f}"), fmt(h["batch_rows_per_s"], "{:,.0f}"),
-            fmt(g(sk, "batch_rows_per_s"), "{:,.0f}"), fmt(g(ox, "batch_rows_per_s"), "{:,.0f}"))
-        row("batch peak RSS delta MiB", fmt(f["batch_memory"]["rss_delta_mib"], "{:.1f}"),
-            fmt(h["batch_memory"]["rss_delta_mib"], "{:.1f}"), "-", "-")
-        row("batch tracemalloc MiB", fmt(f["batch_memory"]["tracemalloc_peak_mib"], "{:.1f}"),
-            fmt(h["batch_memory"]["tracemalloc_peak_mib"], "{:.1f}"), "-", "-")
-        row("row p50 (µs)", fmt(f["row"]["p50_us"], "{:.2f}"), fmt(h["row"]["p50_us"], "{:.2f}"),
-            fmt(g(sk, "row", "p50_us"), "{:.1f}"), fmt(g(ox, "row", "p50_us"), "{:.2f}"))
-        row("row p99 (µs)", fmt(f["row"]["p99_us"], "{:.2f}"), fmt(h["row"]["p99_us"], "{:.2f}"),
-            fmt(g(sk, "row", "p99_us"), "{:.1f}"), fmt(g(ox, "row", "p99_us"), "{:.2f}"))
+        row(
+            "batch transform (s)",
+            fmt(f["batch_s"], "{:.4f}"),
+            fmt(h["batch_s"], "{:.4f}"),
+            fmt(g(sk, "batch_s"), "{:.4f}"),
+            fmt(g(ox, "batch_s"), "{:.4f}"),
+        )
+        row(
+            "batch rows/s",
+            fmt(f["batch_rows_per_s"], "{:,.0f}"),
+            fmt(h["batch_rows_per_s"], "{:,.0f}"),
+            fmt(g(sk, "batch_rows_per_s"), "{:,.0f}"),
+            fmt(g(ox, "batch_rows_per_s"), "{:,.0f}"),
+        )
+        row(
+            "batch peak RSS delta MiB",
+            fmt(f["batch_memory"]["rss_delta_mib"], "{:.1f}"),
+            fmt(h["batch_memory"]["rss_delta_mib"], "{:.1f}"),
+            "-",
+            "-",
+        )
+        row(
+            "batch tracemalloc MiB",
+            fmt(f["batch_memory"]["tracemalloc_peak_mib"], "{:.1f}"),
+            fmt(h["batch_memory"]["tracemalloc_peak_mib"], "{:.1f}"),
+            "-",
+            "-",
+        )
+        row(
+            "row p50 (µs)",
+            fmt(f["row"]["p50_us"], "{:.2f}"),
+            fmt(h["row"]["p50_us"], "{:.2f}"),
+            fmt(g(sk, "row", "p50_us"), "{:.1f}"),
+            fmt(g(ox, "row", "p50_us"), "{:.2f}"),
+        )
+        row(
+            "row p99 (µs)",
+            fmt(f["row"]["p99_us"], "{:.2f}"),
+            fmt(h["row"]["p99_us"], "{:.2f}"),
+            fmt(g(sk, "row", "p99_us"), "{:.1f}"),
+            fmt(g(ox, "row", "p99_us"), "{:.2f}"),
+        )
         row("transform_rows/32 µs/row", fmt(f["transform_rows_32"]["per_row_p50_us"], "{:.2f}"), "-", "-", "-")
         load = f["artifact_load"]
         row("artifact load (s)", fmt(load.get("load_s"), "{:.4f}"), "-", "-", "-")
         par = f["parity"]
-        row("parity fuzz rows/s", fmt(par["rows_per_s"], "{:,.0f}") + ("" if par["ok"] else " MISMATCH"),
-            "-", "-", "-")
+        row("parity fuzz rows/s", fmt(par["rows_per_s"], "{:,.0f}") + ("" if par["ok"] else " MISMATCH"), "-", "-", "-")
         lines.append("ratios (same run):")
         for k, v in ra.items():
             lines.append(f"  {k:<40}{fmt(v, '{:.2f}')}")
@@ -539,17 +657,26 @@ def table(results: list[dict]) -> str:
         if sk.get("status") == "ok":
             d = {k: v for k, v in sk["differing_vs_featurekit"].items() if v}
             lines.append(f"  sklearn columns differing from featurekit (of 10k eval rows): {d}")
-        lines.append(f"correctness on {co['rows']:,} eval rows: batch == row bit-exact: "
-                     f"{co['batch_equals_row_bit_exact']}; featurekit vs hand-written (own fits) differing columns: "
-                     + (", ".join(f"{c} ({co['fk_vs_handwritten'][c]['differing']} values, max |d| "
-                                  f"{co['fk_vs_handwritten'][c]['max_abs_diff']:.3g}, "
-                                  f"{co['fk_vs_handwritten'][c]['max_ulps_of_column_scale']:.2g} ULP of column scale)"
-                                  for c in co["fk_vs_handwritten_differing_columns"]) or "none")
-                     + f"; unexpected: {co['fk_vs_handwritten_unexpected'] or 'none'}; PASSED={co['passed']}")
+        lines.append(
+            f"correctness on {co['rows']:,} eval rows: batch == row bit-exact: "
+            f"{co['batch_equals_row_bit_exact']}; featurekit vs hand-written (own fits) differing columns: "
+            + (
+                ", ".join(
+                    f"{c} ({co['fk_vs_handwritten'][c]['differing']} values, max |d| "
+                    f"{co['fk_vs_handwritten'][c]['max_abs_diff']:.3g}, "
+                    f"{co['fk_vs_handwritten'][c]['max_ulps_of_column_scale']:.2g} ULP of column scale)"
+                    for c in co["fk_vs_handwritten_differing_columns"]
+                )
+                or "none"
+            )
+            + f"; unexpected: {co['fk_vs_handwritten_unexpected'] or 'none'}; PASSED={co['passed']}"
+        )
         for name, pr in co["fitted_constants_compare"].get("pairs", {}).items():
-            lines.append(f"  fitted {name}: mean fk {pr['featurekit_mean']} vs hw {pr['handwritten_mean']} "
-                         f"({pr['mean_ulps']:.0f} ULP); std fk {pr['featurekit_std']} vs hw {pr['handwritten_std']} "
-                         f"({pr['std_ulps']:.0f} ULP)")
+            lines.append(
+                f"  fitted {name}: mean fk {pr['featurekit_mean']} vs hw {pr['handwritten_mean']} "
+                f"({pr['mean_ulps']:.0f} ULP); std fk {pr['featurekit_std']} vs hw {pr['handwritten_std']} "
+                f"({pr['std_ulps']:.0f} ULP)"
+            )
     return "\n".join(lines)
 
 
@@ -564,9 +691,17 @@ def _get(d, *ks):
 def machine_info() -> dict:
     import sklearn
 
-    info = {"platform": platform.platform(), "machine": platform.machine(), "processor": platform.processor(),
-            "cpu_count": os.cpu_count(), "python": sys.version.split()[0], "numpy": np.__version__,
-            "pandas": pd.__version__, "sklearn": sklearn.__version__, "featurekit": fk.__version__}
+    info = {
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "processor": platform.processor(),
+        "cpu_count": os.cpu_count(),
+        "python": sys.version.split()[0],
+        "numpy": np.__version__,
+        "pandas": pd.__version__,
+        "sklearn": sklearn.__version__,
+        "featurekit": fk.__version__,
+    }
     try:
         import pyarrow
 
@@ -591,8 +726,12 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=str(HERE / "results" / "latest.json"))
     ap.add_argument("--no-onnx", action="store_true", help="skip onnxruntime (no install attempt)")
     ap.add_argument("--no-sklearn", action="store_true", help="skip the scikit-learn baseline")
-    ap.add_argument("--sklearn-row-calls", type=int, default=SKLEARN_ROW_CALLS,
-                    help=f"timed one-row sklearn calls (default {SKLEARN_ROW_CALLS}; each takes ~0.1 s)")
+    ap.add_argument(
+        "--sklearn-row-calls",
+        type=int,
+        default=SKLEARN_ROW_CALLS,
+        help=f"timed one-row sklearn calls (default {SKLEARN_ROW_CALLS}; each takes ~0.1 s)",
+    )
     ap.add_argument("--repeats", type=int, default=5, help="timing repetitions below 1M rows (default 5)")
     args = ap.parse_args(argv)
     if args.sizes:
@@ -617,14 +756,16 @@ def main(argv=None) -> int:
         results.append(bench_size(n, args, hw, spec, onnx_ok, onnx_reason))
     doc = {
         "schema": 1,
-        "created_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "created_utc": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "argv": sys.argv[1:],
         "machine": machine_info(),
         "method": {
             "timings": "median of repeats (5, or 3 at >= 1M rows); batch on the n training rows",
-            "row_latency": (f"perf_counter_ns per call, gc disabled, {WARMUP_CALLS} warm-up calls; featurekit "
-                            f"and hand-written alternate call by call over {ROW_PASSES} passes of {ROW_CALLS} "
-                            "calls each; p50/p99 are medians of the per-pass figures"),
+            "row_latency": (
+                f"perf_counter_ns per call, gc disabled, {WARMUP_CALLS} warm-up calls; featurekit "
+                f"and hand-written alternate call by call over {ROW_PASSES} passes of {ROW_CALLS} "
+                "calls each; p50/p99 are medians of the per-pass figures"
+            ),
             "sklearn_row_latency": f"{args.sklearn_row_calls} calls after {SKLEARN_ROW_WARMUP} warm-up, one-row DataFrame",
             "memory": "RSS VmHWM delta (clear_refs reset) and tracemalloc peak, separate runs",
             "onnx": onnx_reason,
@@ -639,12 +780,16 @@ def main(argv=None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(doc, indent=2, default=str, allow_nan=True))
     m = doc["machine"]
-    print(f"featurekit benchmark — {m['platform']}, {m['cpu_count']} CPUs, Python {m['python']}, numpy {m['numpy']}, "
-          f"pandas {m['pandas']}, sklearn {m['sklearn']}; load average start {doc['loadavg_start'][0]:.1f}, "
-          f"end {doc['loadavg_end'][0]:.1f}")
+    print(
+        f"featurekit benchmark — {m['platform']}, {m['cpu_count']} CPUs, Python {m['python']}, numpy {m['numpy']}, "
+        f"pandas {m['pandas']}, sklearn {m['sklearn']}; load average start {doc['loadavg_start'][0]:.1f}, "
+        f"end {doc['loadavg_end'][0]:.1f}"
+    )
     print(table(results))
-    print(f"\ncorrectness passed (all sizes): {doc['correctness_passed']}; wrote {out}; "
-          f"total {doc['total_seconds']:.0f} s")
+    print(
+        f"\ncorrectness passed (all sizes): {doc['correctness_passed']}; wrote {out}; "
+        f"total {doc['total_seconds']:.0f} s"
+    )
     return 0
 
 

@@ -102,8 +102,10 @@ def main() -> None:
         t0 = time.perf_counter()
         report = skew_report(fitted, path)
         secs = time.perf_counter() - t0
-        print(f"skew_report on {report.records:,} records: {secs:.1f}s "
-              f"({report.transformation['sampled']:,} recomputed); ok={report.ok}, findings={len(report.findings)}")
+        print(
+            f"skew_report on {report.records:,} records: {secs:.1f}s "
+            f"({report.transformation['sampled']:,} recomputed); ok={report.ok}, findings={len(report.findings)}"
+        )
 
 
 if __name__ == "__main__":

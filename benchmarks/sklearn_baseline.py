@@ -66,18 +66,49 @@ from sklearn.preprocessing import (
     StandardScaler,
 )
 
-__all__ = ["OUTPUT_COLUMNS", "build_pipeline", "build_onnx_pipeline", "ONNX_INPUT_COLUMNS",
-           "ONNX_OUTPUT_COLUMNS", "one_row_frame", "prepare_frame"]
+__all__ = [
+    "OUTPUT_COLUMNS",
+    "build_pipeline",
+    "build_onnx_pipeline",
+    "ONNX_INPUT_COLUMNS",
+    "ONNX_OUTPUT_COLUMNS",
+    "one_row_frame",
+    "prepare_frame",
+]
 
 AS_OF = pd.Timestamp("2026-01-01", tz="UTC")
 
 OUTPUT_COLUMNS = [
-    "spend_imputed", "spend_missing", "spend_clipped", "spend_log1p", "spend_z", "spend_bucket",
-    "tenure_minmax", "session_z", "tickets_log1p", "spend_per_tenure_day", "tickets_per_tenure_month",
-    "signup_dow", "signup_hour", "login_hour", "days_signup_to_login", "days_since_last_login",
-    "plan_basic", "plan_enterprise", "plan_free", "plan_premium", "plan_standard",
-    "country_idx", "device_idx", "device_missing", "referral_hash", "customer_hash",
-    "plan_country_cross", "desc_token_count", "desc_char_len", "is_promo_int",
+    "spend_imputed",
+    "spend_missing",
+    "spend_clipped",
+    "spend_log1p",
+    "spend_z",
+    "spend_bucket",
+    "tenure_minmax",
+    "session_z",
+    "tickets_log1p",
+    "spend_per_tenure_day",
+    "tickets_per_tenure_month",
+    "signup_dow",
+    "signup_hour",
+    "login_hour",
+    "days_signup_to_login",
+    "days_since_last_login",
+    "plan_basic",
+    "plan_enterprise",
+    "plan_free",
+    "plan_premium",
+    "plan_standard",
+    "country_idx",
+    "device_idx",
+    "device_missing",
+    "referral_hash",
+    "customer_hash",
+    "plan_country_cross",
+    "desc_token_count",
+    "desc_char_len",
+    "is_promo_int",
 ]
 
 
@@ -129,7 +160,9 @@ def _days_since_login(X: pd.DataFrame):
     login = X["last_login_ts"]
     if login.dt.tz is None:
         login = login.dt.tz_localize("UTC")
-    return (((AS_OF - login) / pd.Timedelta(microseconds=1)).astype("float64") / 1e6 / 86400.0).to_numpy().reshape(-1, 1)
+    return (
+        (((AS_OF - login) / pd.Timedelta(microseconds=1)).astype("float64") / 1e6 / 86400.0).to_numpy().reshape(-1, 1)
+    )
 
 
 def _crc(values, mod):
@@ -142,7 +175,7 @@ def _hashes(X: pd.DataFrame):
     cust_h = _crc(X["customer_id"].fillna("").astype(object).to_numpy(), 1024)
     plan = X["plan"].fillna("").astype(object).to_numpy()
     country = X["country"].fillna("").astype(object).to_numpy()
-    cross = np.array([zlib.crc32(f"{p}|{c}".encode("utf-8")) % 2048 for p, c in zip(plan, country)], dtype=np.int64)
+    cross = np.array([zlib.crc32(f"{p}|{c}".encode()) % 2048 for p, c in zip(plan, country)], dtype=np.int64)
     return np.column_stack([ref_h, cust_h, cross])
 
 
@@ -171,23 +204,49 @@ def build_pipeline() -> ColumnTransformer:
             ("spend_clip", make_pipeline(spend_imp(), PercentileClipper(1, 99)), ["monthly_spend"]),
             ("spend_log", make_pipeline(spend_imp(), PercentileClipper(1, 99), ft(np.log1p)), ["monthly_spend"]),
             ("spend_z", make_pipeline(spend_imp(), PercentileClipper(1, 99), StandardScaler()), ["monthly_spend"]),
-            ("spend_bucket", make_pipeline(spend_imp(), KBinsDiscretizer(
-                n_bins=10, encode="ordinal", strategy="quantile", quantile_method="linear", subsample=None)),
-             ["monthly_spend"]),
+            (
+                "spend_bucket",
+                make_pipeline(
+                    spend_imp(),
+                    KBinsDiscretizer(
+                        n_bins=10, encode="ordinal", strategy="quantile", quantile_method="linear", subsample=None
+                    ),
+                ),
+                ["monthly_spend"],
+            ),
             ("tenure_minmax", MinMaxScaler(), ["tenure_days"]),
-            ("session_z", make_pipeline(StandardScaler(), SimpleImputer(strategy="constant", fill_value=0.0)),
-             ["avg_session_minutes"]),
+            (
+                "session_z",
+                make_pipeline(StandardScaler(), SimpleImputer(strategy="constant", fill_value=0.0)),
+                ["avg_session_minutes"],
+            ),
             ("tickets_log", ft(np.log1p), ["num_support_tickets"]),
             ("spend_per_day", make_pipeline(spend_imp(), ft(_safe_ratio)), ["monthly_spend", "tenure_days"]),
             ("tickets_per_month", ft(_tickets_per_month), ["num_support_tickets", "tenure_days"]),
             ("time", ft(_time_features), ["signup_ts", "last_login_ts"]),
             ("days_since_login", make_pipeline(ft(_days_since_login), spend_imp()), ["last_login_ts"]),
-            ("plan", make_pipeline(ft(_to_object), OneHotEncoder(handle_unknown="ignore", sparse_output=False)),
-             ["plan"]),
-            ("country", make_pipeline(ft(_to_object), OrdinalEncoder(
-                handle_unknown="use_encoded_value", unknown_value=-1, max_categories=51)), ["country"]),
-            ("device", make_pipeline(ft(_to_object), SimpleImputer(strategy="most_frequent"), OrdinalEncoder(
-                handle_unknown="use_encoded_value", unknown_value=-1)), ["device"]),
+            (
+                "plan",
+                make_pipeline(ft(_to_object), OneHotEncoder(handle_unknown="ignore", sparse_output=False)),
+                ["plan"],
+            ),
+            (
+                "country",
+                make_pipeline(
+                    ft(_to_object),
+                    OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1, max_categories=51),
+                ),
+                ["country"],
+            ),
+            (
+                "device",
+                make_pipeline(
+                    ft(_to_object),
+                    SimpleImputer(strategy="most_frequent"),
+                    OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1),
+                ),
+                ["device"],
+            ),
             ("device_missing", MissingIndicator(features="all"), ["device"]),
             ("hashes", ft(_hashes), ["referral_code", "customer_id", "plan", "country"]),
             ("desc", ft(_desc), ["description"]),
@@ -224,8 +283,25 @@ def build_onnx_pipeline() -> ColumnTransformer:
     return ColumnTransformer(
         [
             ("spend_impute", SimpleImputer(strategy="median", add_indicator=True), [0]),
-            ("spend_bucket", Pipeline([("imp", SimpleImputer(strategy="median")), ("kb", KBinsDiscretizer(
-                n_bins=10, encode="ordinal", strategy="quantile", quantile_method="linear", subsample=None))]), [0]),
+            (
+                "spend_bucket",
+                Pipeline(
+                    [
+                        ("imp", SimpleImputer(strategy="median")),
+                        (
+                            "kb",
+                            KBinsDiscretizer(
+                                n_bins=10,
+                                encode="ordinal",
+                                strategy="quantile",
+                                quantile_method="linear",
+                                subsample=None,
+                            ),
+                        ),
+                    ]
+                ),
+                [0],
+            ),
             ("tenure_minmax", MinMaxScaler(), [1]),
             ("session_z", StandardScaler(), [2]),
         ],

@@ -61,8 +61,10 @@ def main(argv: list[str] | None = None) -> int:
     growth = series[-1][1] - series[0][1]
     peak = max(m for _, m in series) - series[0][1]
     print(f"calls: {args.calls}  time: {elapsed:.1f} s  ({elapsed / args.calls * 1e6:.2f} us/call)")
-    print(f"rss first: {series[0][1]:.2f} MiB  last: {series[-1][1]:.2f} MiB  growth: {growth:+.2f} MiB  "
-          f"peak over first: {peak:+.2f} MiB  (bound {args.max_growth_mib} MiB)")
+    print(
+        f"rss first: {series[0][1]:.2f} MiB  last: {series[-1][1]:.2f} MiB  growth: {growth:+.2f} MiB  "
+        f"peak over first: {peak:+.2f} MiB  (bound {args.max_growth_mib} MiB)"
+    )
     return 0 if growth <= args.max_growth_mib else 1
 
 

@@ -57,18 +57,38 @@ def main() -> int:
     section("4. row path: save, load (no pandas needed), serve")
     artifact = fitted.save(WORK / "churn_features")
     served = fk.load(artifact, expect=f"churn_features@1.0.0#{fitted.fingerprint[:16]}")
-    request = {"customer_id": "CUST-000000042", "signup_ts": dt.datetime(2024, 5, 1, 9, 30, tzinfo=dt.timezone.utc),
-               "last_login_ts": dt.datetime(2025, 12, 30, 22, 5), "plan": "trial", "country": "XA",
-               "device": None, "monthly_spend": 12.5, "tenure_days": 610, "num_support_tickets": 2,
-               "avg_session_minutes": 9.0, "referral_code": "", "is_promo": True,
-               "description": "great\u00a0app  naïve café"}
+    request = {
+        "customer_id": "CUST-000000042",
+        "signup_ts": dt.datetime(2024, 5, 1, 9, 30, tzinfo=dt.UTC),
+        "last_login_ts": dt.datetime(2025, 12, 30, 22, 5),
+        "plan": "trial",
+        "country": "XA",
+        "device": None,
+        "monthly_spend": 12.5,
+        "tenure_days": 610,
+        "num_support_tickets": 2,
+        "avg_session_minutes": 9.0,
+        "referral_code": "",
+        "is_promo": True,
+        "description": "great\u00a0app  naïve café",
+    }
     result = served.transform_row(request)
     print(f"loaded {served}")
     print("a request with an unseen plan and country and a missing device:")
     print("  " + ", ".join(f"{k}={v!r}" for k, v in list(result.items())[:8]) + ", ...")
-    print("  " + ", ".join(f"{k}={result[k]!r}" for k in ("plan_trial" if "plan_trial" in result else "plan_free",
-                                                           "country_idx", "device_idx", "device_missing",
-                                                           "desc_token_count")))
+    print(
+        "  "
+        + ", ".join(
+            f"{k}={result[k]!r}"
+            for k in (
+                "plan_trial" if "plan_trial" in result else "plan_free",
+                "country_idx",
+                "device_idx",
+                "device_missing",
+                "desc_token_count",
+            )
+        )
+    )
 
     section("5. parity: every evaluation row through both paths")
     rows = to_rows(evaluation)
@@ -79,10 +99,18 @@ def main() -> int:
 
     section("6. the same through the CLI")
     cli = [sys.executable, "-m", "featurekit.cli", "--quiet"]
-    for args in (["validate", "specs/churn.yaml"],
-                 ["fit", "specs/churn.yaml", "--data", str(WORK / "train.parquet"), "--out", str(WORK / "cli_artifact")],
-                 ["transform", str(WORK / "cli_artifact"), "--data", str(WORK / "eval.parquet"),
-                  "--out", str(WORK / "features.parquet")]):
+    for args in (
+        ["validate", "specs/churn.yaml"],
+        ["fit", "specs/churn.yaml", "--data", str(WORK / "train.parquet"), "--out", str(WORK / "cli_artifact")],
+        [
+            "transform",
+            str(WORK / "cli_artifact"),
+            "--data",
+            str(WORK / "eval.parquet"),
+            "--out",
+            str(WORK / "features.parquet"),
+        ],
+    ):
         print("$ featurekit " + " ".join(args))
         done = subprocess.run(cli + args, cwd=ROOT, capture_output=True, text=True)
         print("  " + (done.stdout.strip() or done.stderr.strip()))

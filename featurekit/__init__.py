@@ -52,7 +52,7 @@ __all__ = sorted([*_EXPORTS, "udf"]) + ["__version__", "dsl"]
 # ``featurekit.udf`` names both a submodule and the decorator. Bound lazily, the decorator would
 # be shadowed by the module object as soon as any featurekit module imports the submodule, and
 # ``@fk.udf(...)`` would fail depending on import order; binding it here settles it.
-from featurekit.udf import udf  # noqa: E402
+from featurekit.udf import udf  # noqa: E402, F401
 
 
 def __getattr__(name: str) -> Any:

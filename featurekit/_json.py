@@ -62,8 +62,12 @@ def dumps(value: Any, *, indent: int | None = None, ascii: bool = False) -> str:
     """
     separators = (",", ":") if indent is None else (",", ": ")
     return json.dumps(
-        to_jsonable(value), allow_nan=False, sort_keys=True, indent=indent,
-        separators=separators, ensure_ascii=ascii,
+        to_jsonable(value),
+        allow_nan=False,
+        sort_keys=True,
+        indent=indent,
+        separators=separators,
+        ensure_ascii=ascii,
     )
 
 

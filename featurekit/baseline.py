@@ -38,7 +38,8 @@ from __future__ import annotations
 import datetime as _dt
 import heapq
 import math
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
 
 BASELINE_VERSION = 1
 TOP_K = 50
@@ -54,8 +55,7 @@ _ZERO = 1e-9
 
 
 def _kind_of_type(type_name: str) -> str:
-    return {"int": "num", "float": "num", "bool": "bool", "str": "str", "category": "str",
-            "timestamp": "ts"}[type_name]
+    return {"int": "num", "float": "num", "bool": "bool", "str": "str", "category": "str", "timestamp": "ts"}[type_name]
 
 
 def _empty(kind: str) -> dict[str, Any]:
@@ -124,7 +124,7 @@ def _lengths(arr: Any) -> Any:
 
     if pa.types.is_large_string(arr.type) or pa.types.is_string(arr.type):
         dtype = np.int64 if pa.types.is_large_string(arr.type) else np.int32
-        offsets = np.frombuffer(arr.buffers()[1], dtype=dtype)[arr.offset: arr.offset + len(arr) + 1]
+        offsets = np.frombuffer(arr.buffers()[1], dtype=dtype)[arr.offset : arr.offset + len(arr) + 1]
         return np.diff(offsets)
     return np.asarray(pc.binary_length(arr).fill_null(1).to_numpy(zero_copy_only=False))
 
@@ -244,8 +244,12 @@ def _merge_col(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
         if len(values) > VALUE_CAP:
             capped = True
             values = dict(sorted(values.items(), key=lambda kv: (-kv[1], kv[0]))[:VALUE_CAP])
-        out.update(values=values, empty=a["empty"] + b["empty"], capped=capped,
-                   distinct_lb=max(a["distinct_lb"], b["distinct_lb"], len(values)))
+        out.update(
+            values=values,
+            empty=a["empty"] + b["empty"],
+            capped=capped,
+            distinct_lb=max(a["distinct_lb"], b["distinct_lb"], len(values)),
+        )
     return out
 
 
@@ -274,13 +278,24 @@ def _output_columns(spec: Any, state: Mapping[str, dict]) -> list[tuple[str, str
 
 def baseline_create(spec: Any, fitted_state: Mapping[str, dict]) -> dict[str, Any]:
     """The empty baseline accumulator (statistics of no rows)."""
-    return {"rows": 0, "sampled": 0, "stride": None,
-            "inputs": {i.name: _empty(_kind_of_type(i.type)) for i in spec.inputs},
-            "outputs": {c: _empty(k) for c, k in _output_columns(spec, fitted_state)}}
+    return {
+        "rows": 0,
+        "sampled": 0,
+        "stride": None,
+        "inputs": {i.name: _empty(_kind_of_type(i.type)) for i in spec.inputs},
+        "outputs": {c: _empty(k) for c, k in _output_columns(spec, fitted_state)},
+    }
 
 
-def baseline_accumulate(spec: Any, fitted_state: Mapping[str, dict], chunk: Any, *, offset: int = 0,
-                        stride: int = 1, inputs: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def baseline_accumulate(
+    spec: Any,
+    fitted_state: Mapping[str, dict],
+    chunk: Any,
+    *,
+    offset: int = 0,
+    stride: int = 1,
+    inputs: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
     """One chunk's baseline accumulator.
 
     ``offset`` is the global position of the chunk's first row and ``stride`` the output
@@ -306,8 +321,7 @@ def baseline_accumulate(spec: Any, fitted_state: Mapping[str, dict], chunk: Any,
     m = len(idx)
     for inp in spec.inputs:
         col = inputs[inp.name]
-        acc["inputs"][inp.name] = _col_acc(_kind_of_type(inp.type), col.values, col.null, n,
-                                           None if m == n else idx)
+        acc["inputs"][inp.name] = _col_acc(_kind_of_type(inp.type), col.values, col.null, n, None if m == n else idx)
     acc["sampled"] = m
     if m == 0:
         for col in acc["outputs"].values():
@@ -316,8 +330,11 @@ def baseline_accumulate(spec: Any, fitted_state: Mapping[str, dict], chunk: Any,
     if m < n:
         sampled = {}
         for name, col in inputs.items():
-            values = col.values.take(idx) if hasattr(col.values, "take") and not isinstance(
-                col.values, np.ndarray) else col.values[idx]
+            values = (
+                col.values.take(idx)
+                if hasattr(col.values, "take") and not isinstance(col.values, np.ndarray)
+                else col.values[idx]
+            )
             sampled[name] = Column(values, None if col.null is None else col.null[idx])
         inputs = sampled
     graph = spec.graph
@@ -368,13 +385,13 @@ def baseline_merge(accs: Sequence[dict[str, Any]]) -> dict[str, Any]:
 def _ts_iso(micros: int | None) -> str | None:
     if micros is None:
         return None
-    epoch = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
+    epoch = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
     return (epoch + _dt.timedelta(microseconds=micros)).isoformat()
 
 
 def _gpow(k: int) -> float:
     try:
-        return _GAMMA ** k
+        return _GAMMA**k
     except OverflowError:
         return math.inf
 
@@ -384,11 +401,11 @@ def _histogram(acc: dict[str, Any]) -> dict[str, list]:
     lo, hi = acc["min"], acc["max"]
     # buckets in ascending value order as (upper bound, count)
     buckets: list[tuple[float, int]] = []
-    for k in sorted(acc["neg"], reverse=True):      # -gamma**k <= x < -gamma**(k-1)
+    for k in sorted(acc["neg"], reverse=True):  # -gamma**k <= x < -gamma**(k-1)
         buckets.append((-_gpow(k - 1), acc["neg"][k]))
     if acc["zero"]:
         buckets.append((_ZERO, acc["zero"]))
-    for k in sorted(acc["pos"]):                   # gamma**(k-1) < x <= gamma**k
+    for k in sorted(acc["pos"]):  # gamma**(k-1) < x <= gamma**k
         buckets.append((_gpow(k), acc["pos"][k]))
     if isinstance(lo, int):  # integer data: an integer upper bound is just as exact
         buckets = [(math.floor(u), c) for u, c in buckets]
@@ -427,19 +444,26 @@ def _finalize_col(acc: dict[str, Any]) -> dict[str, Any]:
     present = n - nulls
     if kind == "num":
         m = acc["m"]
-        out.update(min=acc["min"], max=acc["max"], mean=acc["mean"] if m else None,
-                   std=math.sqrt(max(acc["m2"], 0.0) / m) if m else None, inf_count=acc["inf"],
-                   histogram=_histogram(acc))
+        out.update(
+            min=acc["min"],
+            max=acc["max"],
+            mean=acc["mean"] if m else None,
+            std=math.sqrt(max(acc["m2"], 0.0) / m) if m else None,
+            inf_count=acc["inf"],
+            histogram=_histogram(acc),
+        )
     elif kind == "bool":
         out.update(true_count=acc["trues"], true_rate=acc["trues"] / present if present else None)
     elif kind == "ts":
         out.update(min=_ts_iso(acc["min"]), max=_ts_iso(acc["max"]))
     else:
         top = heapq.nsmallest(TOP_K, ((-c, v) for v, c in acc["values"].items()))  # most frequent, then by value
-        out.update(top=[[v, -c] for c, v in top],
-                   distinct=len(acc["values"]) if not acc["capped"] else acc["distinct_lb"],
-                   distinct_capped=acc["capped"],
-                   empty_rate=acc["empty"] / present if present else None)
+        out.update(
+            top=[[v, -c] for c, v in top],
+            distinct=len(acc["values"]) if not acc["capped"] else acc["distinct_lb"],
+            distinct_capped=acc["capped"],
+            empty_rate=acc["empty"] / present if present else None,
+        )
     return out
 
 
@@ -459,8 +483,13 @@ def output_stride(rows: int) -> int:
     return max(1, -(-rows // OUTPUT_SAMPLE_ROWS))
 
 
-def compute_baseline(spec: Any, fitted_state: Mapping[str, dict], source: Callable[[], Iterator[Any]],
-                     rows: int | None = None, inputs: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def compute_baseline(
+    spec: Any,
+    fitted_state: Mapping[str, dict],
+    source: Callable[[], Iterator[Any]],
+    rows: int | None = None,
+    inputs: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
     """One extra pass over ``source`` (a re-iterable of DataFrame chunks): the finalized baseline.
 
     ``inputs``: every input column, already read, when ``source`` is one frame.

@@ -13,7 +13,8 @@ import json
 import os
 import sys
 import time
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from featurekit.errors import FeaturekitError
 
@@ -49,11 +50,23 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     spec = fk.load_spec(args.spec)
     if args.format == "json":
-        print(json.dumps({"ok": True, "name": spec.name, "version": spec.version,
-                          "fingerprint": spec.fingerprint, "features": spec.feature_fingerprints}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "ok": True,
+                    "name": spec.name,
+                    "version": spec.version,
+                    "fingerprint": spec.fingerprint,
+                    "features": spec.feature_fingerprints,
+                },
+                indent=2,
+            )
+        )
     else:
-        print(f"ok: {spec.name}@{spec.version}: {len(spec.inputs)} inputs, {len(spec.features)} features "
-              f"(fingerprint {spec.fingerprint[:12]})")
+        print(
+            f"ok: {spec.name}@{spec.version}: {len(spec.inputs)} inputs, {len(spec.features)} features "
+            f"(fingerprint {spec.fingerprint[:12]})"
+        )
     return 0
 
 
@@ -76,8 +89,9 @@ def _dask_session(args: argparse.Namespace) -> Any:
         if args.scheduler:
             stack.enter_context(Client(args.scheduler))
         else:
-            cluster = stack.enter_context(LocalCluster(n_workers=args.workers, threads_per_worker=1,
-                                                       processes=True, dashboard_address=None))
+            cluster = stack.enter_context(
+                LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True, dashboard_address=None)
+            )
             stack.enter_context(Client(cluster))
     return stack
 
@@ -101,6 +115,7 @@ def _read_dask(path: str, spec: Any) -> Any:
 
 def _warnings_to_stderr(command: Any) -> Any:
     """Run ``command`` printing featurekit's warnings as ``warning: ...`` on stderr (even with -q)."""
+
     def run(args: argparse.Namespace) -> int:
         import warnings
 
@@ -117,6 +132,7 @@ def _warnings_to_stderr(command: Any) -> Any:
                     _stderr(f"warning: {w.message}")
                 else:
                     warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+
     return run
 
 
@@ -132,10 +148,10 @@ def cmd_fit(args: argparse.Namespace) -> int:
             from featurekit.engines.dask import fit_dask
 
             ddf = _read_dask(args.data, spec)
-            _stderr(f"fitting {spec.name}@{spec.version} on {ddf.npartitions} partition(s) with dask ...",
-                    args.quiet)
-            fitted = fit_dask(spec, ddf, progress=None if args.quiet else _stderr,
-                              progress_bar=not args.quiet and sys.stderr.isatty())
+            _stderr(f"fitting {spec.name}@{spec.version} on {ddf.npartitions} partition(s) with dask ...", args.quiet)
+            fitted = fit_dask(
+                spec, ddf, progress=None if args.quiet else _stderr, progress_bar=not args.quiet and sys.stderr.isatty()
+            )
     else:
         from featurekit.io import read_table
 
@@ -144,8 +160,9 @@ def cmd_fit(args: argparse.Namespace) -> int:
         fitted = spec.fit(df, progress=None if args.quiet else _stderr)
     path = fitted.save(args.out)
     _stderr(f"done in {time.perf_counter() - started:.2f}s", args.quiet)
-    print(f"saved {path} ({fitted.pin[:len(spec.name) + len(spec.version) + 14]}, "
-          f"{len(fitted.output_columns)} columns)")
+    print(
+        f"saved {path} ({fitted.pin[: len(spec.name) + len(spec.version) + 14]}, {len(fitted.output_columns)} columns)"
+    )
     return 0
 
 
@@ -161,8 +178,10 @@ def cmd_transform(args: argparse.Namespace) -> int:
             ddf = _read_dask(args.data, fitted.spec)
             _stderr(f"transforming {ddf.npartitions} partition(s) with dask into {args.out}/ ...", args.quiet)
             out = transform_dask(fitted, ddf, keep=args.keep or ())
-            _compute(out.to_parquet(args.out, write_index=False, compute=False),
-                     progress_bar=not args.quiet and sys.stderr.isatty())
+            _compute(
+                out.to_parquet(args.out, write_index=False, compute=False),
+                progress_bar=not args.quiet and sys.stderr.isatty(),
+            )
             print(f"wrote {len(out.columns)} columns x {ddf.npartitions} partition(s) of parquet to {args.out}")
         return 0
     df = read_table(args.data, fitted.spec)
@@ -184,15 +203,19 @@ def _import_callable(target: str) -> Any:
 
     module_name, _, attr = target.partition(":")
     if not module_name or not attr:
-        raise FeaturekitError(f"--serving {target!r}: expected module:function\n  Fix: e.g. --serving app.serving:features")
+        raise FeaturekitError(
+            f"--serving {target!r}: expected module:function\n  Fix: e.g. --serving app.serving:features"
+        )
     sys.path.insert(0, os.getcwd())
     try:
         obj: Any = importlib.import_module(module_name)
         for part in attr.split("."):
             obj = getattr(obj, part)
     except (ImportError, AttributeError) as exc:
-        raise FeaturekitError(f"--serving {target!r}: cannot import it ({exc})\n  Fix: check the module path "
-                              "and run from the directory that contains it") from None
+        raise FeaturekitError(
+            f"--serving {target!r}: cannot import it ({exc})\n  Fix: check the module path "
+            "and run from the directory that contains it"
+        ) from None
     return obj
 
 
@@ -206,8 +229,10 @@ def _import_modules(names: list[str]) -> None:
         try:
             importlib.import_module(name)
         except ImportError as exc:
-            raise FeaturekitError(f"--import {name!r}: cannot import it ({exc})\n  Fix: check the module name "
-                                  "and run from the directory that contains it") from None
+            raise FeaturekitError(
+                f"--import {name!r}: cannot import it ({exc})\n  Fix: check the module name "
+                "and run from the directory that contains it"
+            ) from None
 
 
 def cmd_parity(args: argparse.Namespace) -> int:
@@ -220,16 +245,27 @@ def cmd_parity(args: argparse.Namespace) -> int:
     if fitted is None:
         fit_path = args.fit_data or args.data
         if not fit_path:
-            raise fk.FeaturekitError("parity on a spec needs training data\n  Fix: pass --fit-data FILE (or an "
-                                     "artifact directory instead of the spec)")
+            raise fk.FeaturekitError(
+                "parity on a spec needs training data\n  Fix: pass --fit-data FILE (or an "
+                "artifact directory instead of the spec)"
+            )
         fitted = spec.fit(read_table(fit_path, spec))
     tol = dict(rtol=args.rtol, atol=args.atol, ulps=args.ulps, max_examples=args.max_examples)
     if args.log:
         report = parity.replay(fitted, args.log, **tol)
     elif args.serving:
         row_fn = _import_callable(args.serving)
-        report = parity.compare(fitted.transform, row_fn, data, contract=fitted, fuzz=args.fuzz, seed=args.seed,
-                                columns=fitted.output_columns, label=f"batch path vs {args.serving}", **tol)
+        report = parity.compare(
+            fitted.transform,
+            row_fn,
+            data,
+            contract=fitted,
+            fuzz=args.fuzz,
+            seed=args.seed,
+            columns=fitted.output_columns,
+            label=f"batch path vs {args.serving}",
+            **tol,
+        )
     else:
         report = parity.check(fitted, data, fuzz=args.fuzz, seed=args.seed, **tol)
     text = report.render(args.format)
@@ -324,8 +360,12 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def _engine_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--engine", choices=("pandas", "dask"), default="pandas",
-                   help="pandas (in memory, default) or dask (partitioned, out of core; featurekit[dask])")
+    p.add_argument(
+        "--engine",
+        choices=("pandas", "dask"),
+        default="pandas",
+        help="pandas (in memory, default) or dask (partitioned, out of core; featurekit[dask])",
+    )
     group = p.add_mutually_exclusive_group()
     group.add_argument("--workers", type=int, help="with --engine dask: start a local cluster of N worker processes")
     group.add_argument("--scheduler", metavar="ADDRESS", help="with --engine dask: connect to this Dask scheduler")
@@ -333,12 +373,20 @@ def _engine_options(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="featurekit", description="Declare features once; serve them without training-serving skew.",
-        epilog="exit codes: 0 ok, 1 findings, 2 bad usage/spec/data, 3 internal error")
+        prog="featurekit",
+        description="Declare features once; serve them without training-serving skew.",
+        epilog="exit codes: 0 ok, 1 findings, 2 bad usage/spec/data, 3 internal error",
+    )
     parser.add_argument("--debug", action="store_true", help="show Python tracebacks on errors")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress messages on stderr")
-    parser.add_argument("--import", dest="imports", action="append", default=[], metavar="MODULE",
-                        help="import MODULE first (repeatable), e.g. the module that registers a spec's UDFs")
+    parser.add_argument(
+        "--import",
+        dest="imports",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="import MODULE first (repeatable), e.g. the module that registers a spec's UDFs",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(name: str, help_: str) -> argparse.ArgumentParser:
@@ -360,8 +408,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("transform", "batch-transform a data file with a saved artifact")
     p.add_argument("artifact")
     p.add_argument("--data", required=True, help="CSV, parquet or JSONL file (or a glob)")
-    p.add_argument("--out", required=True,
-                   help="output file: .csv, .parquet or .jsonl (with --engine dask: a directory of parquet files)")
+    p.add_argument(
+        "--out",
+        required=True,
+        help="output file: .csv, .parquet or .jsonl (with --engine dask: a directory of parquet files)",
+    )
     p.add_argument("--expect", help="refuse unless the artifact is name@version#fingerprint")
     p.add_argument("--keep", nargs="*", help="input columns to copy into the output (e.g. an id)")
     _engine_options(p)
@@ -373,19 +424,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fuzz", type=int, default=2000, help="random edge-value rows to add (default 2000)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--serving", metavar="MODULE:FUNCTION", help="compare against this row function instead")
-    p.add_argument("--log", help="compare logged serving records (JSONL of input/output: file, directory or "
-                   "quoted glob) with the batch path; unparseable lines are skipped and counted")
+    p.add_argument(
+        "--log",
+        help="compare logged serving records (JSONL of input/output: file, directory or "
+        "quoted glob) with the batch path; unparseable lines are skipped and counted",
+    )
     p.add_argument("--format", choices=("text", "json", "junit", "github"), default="text")
     p.add_argument("--output", help="write the report to this file (the summary still goes to stderr)")
     p.add_argument("--rtol", type=float, default=0.0)
     p.add_argument("--atol", type=float, default=0.0)
-    p.add_argument("--ulps", type=int, default=None, help="float tolerance in ULPs (default: 0, bit-exact; a custom function may declare its own)")
+    p.add_argument(
+        "--ulps",
+        type=int,
+        default=None,
+        help="float tolerance in ULPs (default: 0, bit-exact; a custom function may declare its own)",
+    )
     p.add_argument("--max-examples", type=int, default=20, help="examples kept per column (default 20)")
     p.set_defaults(func=cmd_parity)
     p = add("skew", "compare logged serving records with the training baseline and the batch path")
     p.add_argument("artifact", help="artifact directory or .fkit archive (with baseline.json)")
-    p.add_argument("--log", required=True, help="JSONL serving log(s) written by featurekit.ServingLogger: file, "
-                   "directory or quoted glob")
+    p.add_argument(
+        "--log",
+        required=True,
+        help="JSONL serving log(s) written by featurekit.ServingLogger: file, directory or quoted glob",
+    )
     p.add_argument("--format", choices=("text", "json", "junit"), default="text")
     p.add_argument("--html", help="also write a self-contained HTML report to this file")
     p.add_argument("--thresholds", help="YAML file overriding the default thresholds (see docs/skew.md)")
@@ -396,10 +458,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("diff", "compare two specs or artifacts per feature: added/removed/logic changed/state changed")
     p.add_argument("old", help="spec file, artifact directory or .fkit archive")
     p.add_argument("new", help="spec file, artifact directory or .fkit archive")
-    p.add_argument("--check-version", action="store_true",
-                   help="exit 1 when features changed but the spec's semver was not bumped")
-    p.add_argument("--data", help="sample file (CSV/parquet/JSONL): change impact per output column "
-                   "(needs two artifacts)")
+    p.add_argument(
+        "--check-version", action="store_true", help="exit 1 when features changed but the spec's semver was not bumped"
+    )
+    p.add_argument(
+        "--data", help="sample file (CSV/parquet/JSONL): change impact per output column (needs two artifacts)"
+    )
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--all", action="store_true", help="also list unchanged features (text format)")
     p.set_defaults(func=cmd_diff)
@@ -440,8 +504,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug in featurekit: say so
         if args.debug:
             raise
-        _stderr(f"internal error: {type(exc).__name__}: {exc}\n  This is a featurekit bug; rerun with --debug "
-                "and report the traceback.")
+        _stderr(
+            f"internal error: {type(exc).__name__}: {exc}\n  This is a featurekit bug; rerun with --debug "
+            "and report the traceback."
+        )
         return 3
 
 

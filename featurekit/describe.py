@@ -17,7 +17,7 @@ def _short(value: object, limit: int = 70) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def describe_spec(spec: "Spec") -> str:
+def describe_spec(spec: Spec) -> str:
     graph = spec.graph
     lines = [f"{spec.name}@{spec.version}  fingerprint {spec.fingerprint[:16]}", "", "inputs:"]
     for inp in spec.inputs:
@@ -41,10 +41,16 @@ def describe_spec(spec: "Spec") -> str:
     return "\n".join(lines)
 
 
-def describe_fitted(fitted: "FittedTransform") -> str:
-    lines = [describe_spec(fitted.spec), "", f"fitted: {fitted.fit_info_}",
-             f"transform fingerprint {fitted.fingerprint[:16]}  (pin: {fitted.spec.name}@{fitted.spec.version}"
-             f"#{fitted.fingerprint[:16]})", "", "fitted state:"]
+def describe_fitted(fitted: FittedTransform) -> str:
+    lines = [
+        describe_spec(fitted.spec),
+        "",
+        f"fitted: {fitted.fit_info_}",
+        f"transform fingerprint {fitted.fingerprint[:16]}  (pin: {fitted.spec.name}@{fitted.spec.version}"
+        f"#{fitted.fingerprint[:16]})",
+        "",
+        "fitted state:",
+    ]
     for feature, items in fitted.state_by_feature().items():
         for item in items:
             state = {k: v for k, v in item["state"].items() if k != "count"}
@@ -52,8 +58,10 @@ def describe_fitted(fitted: "FittedTransform") -> str:
     lines += ["", "output columns: " + ", ".join(fitted.output_columns)]
     if fitted.golden_ is not None:
         counts = fitted.golden_.sources()
-        lines.append(f"golden vectors: {len(fitted.golden_)} ({counts['sample']} training sample, {counts['edge']} "
-                     "edge rows); `featurekit verify` replays them")
+        lines.append(
+            f"golden vectors: {len(fitted.golden_)} ({counts['sample']} training sample, {counts['edge']} "
+            "edge rows); `featurekit verify` replays them"
+        )
     elif fitted.sample_ is not None:
         lines.append(f"golden vectors: recorded at save (training sample of {len(fitted.sample_)} rows kept by fit)")
     return "\n".join(lines)

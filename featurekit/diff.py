@@ -125,8 +125,12 @@ def _source(spec: Any, feature: str) -> str | None:
 
 
 def _side_info(spec: Any, fitted: Any) -> dict[str, Any]:
-    out = {"name": spec.name, "version": spec.version, "kind": "artifact" if fitted is not None else "spec",
-           "spec_fingerprint": spec.fingerprint}
+    out = {
+        "name": spec.name,
+        "version": spec.version,
+        "kind": "artifact" if fitted is not None else "spec",
+        "spec_fingerprint": spec.fingerprint,
+    }
     if fitted is not None:
         out["fingerprint"] = fitted.fingerprint
     return out
@@ -144,15 +148,26 @@ def _check_version(old: str, new: str, rows: list[dict[str, Any]]) -> dict[str, 
     else:
         bumped = vn > vo
     if not bumped and logic:
-        problems.append(f"logic changed (features {logic}) but the version was not bumped ({old} -> {new}); "
-                        "bump it (a minor or major bump for logic changes is customary, any bump is accepted)")
+        problems.append(
+            f"logic changed (features {logic}) but the version was not bumped ({old} -> {new}); "
+            "bump it (a minor or major bump for logic changes is customary, any bump is accepted)"
+        )
     if not bumped and state and not logic:
-        problems.append(f"fitted state changed (features {state}) but the version was not bumped "
-                        f"({old} -> {new}); a patch bump is enough")
+        problems.append(
+            f"fitted state changed (features {state}) but the version was not bumped "
+            f"({old} -> {new}); a patch bump is enough"
+        )
     if vo is not None and vn is not None and vn < vo:
         problems.append(f"the version went down ({old} -> {new})")
-    return {"old_version": old, "new_version": new, "bumped": bumped, "logic_changed": logic,
-            "state_changed": state, "ok": not problems, "problems": problems}
+    return {
+        "old_version": old,
+        "new_version": new,
+        "bumped": bumped,
+        "logic_changed": logic,
+        "state_changed": state,
+        "ok": not problems,
+        "problems": problems,
+    }
 
 
 # ------------------------------------------------------------------------------ change impact
@@ -176,21 +191,29 @@ def impact(old_fit: Any, new_fit: Any, frame: Any, *, examples: int = 3) -> dict
     for col in columns:
         entry: dict[str, Any] = {"column": col, "feature": col_feature.get(col)}
         if col not in a.columns or col not in b.columns:
-            entry.update(status="added" if col not in a.columns else "removed", changed_rows=n,
-                         changed_share=1.0 if n else 0.0, worst_abs_change=None, examples=[])
+            entry.update(
+                status="added" if col not in a.columns else "removed",
+                changed_rows=n,
+                changed_share=1.0 if n else 0.0,
+                worst_abs_change=None,
+                examples=[],
+            )
             out.append(entry)
             continue
         sa, sb = a[col], b[col]
         na_a, na_b = sa.isna().to_numpy(), sb.isna().to_numpy()
-        numeric = pd.api.types.is_numeric_dtype(sa.dtype) and pd.api.types.is_numeric_dtype(sb.dtype) \
+        numeric = (
+            pd.api.types.is_numeric_dtype(sa.dtype)
+            and pd.api.types.is_numeric_dtype(sb.dtype)
             and not pd.api.types.is_bool_dtype(sa.dtype)
+        )
         if numeric:
             va = sa.astype("float64").to_numpy(dtype=np.float64, na_value=np.nan)
             vb = sb.astype("float64").to_numpy(dtype=np.float64, na_value=np.nan)
             with np.errstate(invalid="ignore"):
                 same = (va == vb) | (na_a & na_b)
         else:
-            eq = (sa.astype(object).to_numpy() == sb.astype(object).to_numpy())
+            eq = sa.astype(object).to_numpy() == sb.astype(object).to_numpy()
             same = np.asarray(eq, dtype=bool) | (na_a & na_b)
             same &= ~(na_a ^ na_b)
         changed = ~same
@@ -203,8 +226,14 @@ def impact(old_fit: Any, new_fit: Any, frame: Any, *, examples: int = 3) -> dict
                     worst = float(np.nanmax(np.abs(vb[both] - va[both])))
         idx = np.flatnonzero(changed)[:examples]
         ex = [{"row": _plain(frame.index[i]), "old": _plain(sa.iloc[i]), "new": _plain(sb.iloc[i])} for i in idx]
-        entry.update(status="changed" if k else "unchanged", changed_rows=k, changed_share=k / n if n else 0.0,
-                     worst_abs_change=worst, null_flips=int((na_a ^ na_b).sum()), examples=ex)
+        entry.update(
+            status="changed" if k else "unchanged",
+            changed_rows=k,
+            changed_share=k / n if n else 0.0,
+            worst_abs_change=worst,
+            null_flips=int((na_a ^ na_b).sum()),
+            examples=ex,
+        )
         out.append(entry)
     return {"rows": n, "columns": out}
 
@@ -231,16 +260,17 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def diff_paths(old_path: str, new_path: str, *, check_version: bool = False,
-               data: str | None = None) -> dict[str, Any]:
+def diff_paths(old_path: str, new_path: str, *, check_version: bool = False, data: str | None = None) -> dict[str, Any]:
     """Everything ``featurekit diff`` reports, as JSON-able data."""
     old, new = load_side(old_path), load_side(new_path)
     report = diff(old, new, check_version=check_version)
     if data is not None:
         if old[1] is None or new[1] is None:
             which = [p for p, side in ((old_path, old), (new_path, new)) if side[1] is None]
-            raise DiffError(f"diff --data: change impact needs two fitted artifacts; {which} "
-                            "is a spec file\n  Fix: pass artifact directories or .fkit archives")
+            raise DiffError(
+                f"diff --data: change impact needs two fitted artifacts; {which} "
+                "is a spec file\n  Fix: pass artifact directories or .fkit archives"
+            )
         from featurekit.io import read_table
 
         frame = read_table(data, new[0])
@@ -253,8 +283,13 @@ def exit_code(report: dict[str, Any]) -> int:
     return 1 if check is not None and not check["ok"] else 0
 
 
-_LABEL = {"added": "added", "removed": "removed", "logic_changed": "logic changed",
-          "state_changed": "state changed", "unchanged": "unchanged"}
+_LABEL = {
+    "added": "added",
+    "removed": "removed",
+    "logic_changed": "logic changed",
+    "state_changed": "state changed",
+    "unchanged": "unchanged",
+}
 
 
 def format_text(report: dict[str, Any], *, show_unchanged: bool = False) -> str:

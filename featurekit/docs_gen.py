@@ -24,11 +24,17 @@ def _params(op: registry.Op) -> str:
 
 def op_reference() -> str:
     """The markdown op reference."""
-    lines = ["# Op reference", "",
-             "Generated from the op registry by `python -m featurekit.docs_gen`; do not edit by hand.", "",
-             "Every op gives bit-identical results on the batch and the row path, on every CPU: library",
-             "math runs through the same CPython `math` call in both paths.", "",
-             "| op | kind | arguments | parameters |", "|---|---|---|---|"]
+    lines = [
+        "# Op reference",
+        "",
+        "Generated from the op registry by `python -m featurekit.docs_gen`; do not edit by hand.",
+        "",
+        "Every op gives bit-identical results on the batch and the row path, on every CPU: library",
+        "math runs through the same CPython `math` call in both paths.",
+        "",
+        "| op | kind | arguments | parameters |",
+        "|---|---|---|---|",
+    ]
     for op in registry.all_ops():
         args = ", ".join("/".join(sorted(t.value for t in a)) for a in op.args) + (", ..." if op.variadic else "")
         name = f"`{op.name}`" + (f" (`{op.symbol}`)" if op.symbol else "")

@@ -18,7 +18,8 @@ s.yaml:3: feature 'x' uses an unknown op 'lgo'
 from __future__ import annotations
 
 import difflib
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 
 class FeaturekitError(Exception):
@@ -66,13 +67,14 @@ class SpecError(FeaturekitError, ValueError):
         value: Any = None,
         fix: str | None = None,
         hint: str | None = None,
-    ) -> "SpecError":
+    ) -> SpecError:
         """Build an error located at ``path:line`` (either may be unknown for DSL specs)."""
         where = None
         if path is not None:
             where = f"{path}:{line}" if line is not None else str(path)
-        return cls(_compose(where, what, fix, hint), spec_path=path, line=line,
-                   feature=feature, op=op, value=value, fix=fix)
+        return cls(
+            _compose(where, what, fix, hint), spec_path=path, line=line, feature=feature, op=op, value=value, fix=fix
+        )
 
 
 class ContractError(FeaturekitError, ValueError):
@@ -80,9 +82,16 @@ class ContractError(FeaturekitError, ValueError):
 
     @classmethod
     def violation(
-        cls, *, input: str, rule: str, value: Any, where: str, fix: str, rows: list[int] | None = None,
+        cls,
+        *,
+        input: str,
+        rule: str,
+        value: Any,
+        where: str,
+        fix: str,
+        rows: list[int] | None = None,
         count: int | None = None,
-    ) -> "ContractError":
+    ) -> ContractError:
         """One message shape for every contract violation, in both paths.
 
         ``rows``/``count`` are given by the batch path (row positions and total count).
@@ -90,26 +99,36 @@ class ContractError(FeaturekitError, ValueError):
         got = f"{value!r} ({type(value).__name__})"
         if rows is not None:
             shown = ", ".join(str(r) for r in rows)
-            what = (f"input {input!r} violates {rule} in {count} row(s) (positions {shown}); "
-                    f"first value {got}")
+            what = f"input {input!r} violates {rule} in {count} row(s) (positions {shown}); first value {got}"
         else:
             what = f"input {input!r} = {got} violates {rule}"
         return cls(_compose(where, what, fix, None), input=input, rule=rule, value=value, rows=rows)
 
     @classmethod
-    def timestamp_output(cls, *, feature: str, value: str, where: str, rows: list[int] | None = None,
-                         count: int | None = None) -> "ContractError":
+    def timestamp_output(
+        cls, *, feature: str, value: str, where: str, rows: list[int] | None = None, count: int | None = None
+    ) -> ContractError:
         """A timestamp output outside years 1-9999 UTC (what a ``datetime`` holds), in both paths.
 
         ``value`` is the instant as ISO text; ``rows``/``count`` come from the batch path.
         """
         at = "" if rows is None else f" in {count} row(s) (positions {', '.join(str(r) for r in rows)}); first"
-        what = (f"feature {feature!r} is a timestamp outside years 1-9999 UTC{at}: {value}, which a datetime "
-                "output cannot hold")
-        fix = ("clean the input upstream (an offset such as -23:59 moves 9999-12-31 into year 10000), or output "
-               "a calendar field of it (year, month...), which works for any instant")
-        return cls(_compose(where, what, fix, None), feature=feature, input=None,
-                   rule="timestamp output in years 1-9999 UTC", value=value, rows=rows)
+        what = (
+            f"feature {feature!r} is a timestamp outside years 1-9999 UTC{at}: {value}, which a datetime "
+            "output cannot hold"
+        )
+        fix = (
+            "clean the input upstream (an offset such as -23:59 moves 9999-12-31 into year 10000), or output "
+            "a calendar field of it (year, month...), which works for any instant"
+        )
+        return cls(
+            _compose(where, what, fix, None),
+            feature=feature,
+            input=None,
+            rule="timestamp output in years 1-9999 UTC",
+            value=value,
+            rows=rows,
+        )
 
 
 class FitError(FeaturekitError, ValueError):

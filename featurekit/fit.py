@@ -32,7 +32,8 @@ import os
 import sys
 import time
 import warnings
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -78,9 +79,11 @@ def as_chunk_source(data: Any, spec: Spec) -> Callable[[], Iterator[pd.DataFrame
         return data
     if isinstance(data, (list, tuple)) and all(isinstance(d, pd.DataFrame) for d in data):
         return lambda: iter(data)
-    raise FitError(f"fit: cannot read training data of type {type(data).__name__}\n  Fix: pass a pandas "
-                   "DataFrame, a list of row dicts, a list of DataFrame chunks, a function returning an "
-                   "iterator of chunks, or a Dask DataFrame (featurekit[dask])")
+    raise FitError(
+        f"fit: cannot read training data of type {type(data).__name__}\n  Fix: pass a pandas "
+        "DataFrame, a list of row dicts, a list of DataFrame chunks, a function returning an "
+        "iterator of chunks, or a Dask DataFrame (featurekit[dask])"
+    )
 
 
 def rows_to_frame(rows: Iterable[Mapping[str, Any]], columns: list[str]) -> pd.DataFrame:
@@ -98,8 +101,14 @@ MAX_VIOLATION_RATE = 0.1
 replaced as declared) before ``fit`` warns with the counts."""
 
 
-def fit(spec: Spec, data: Any, *, progress: Callable[[str], None] | None = None, baseline: bool = True,
-        max_violation_rate: float = MAX_VIOLATION_RATE) -> Any:
+def fit(
+    spec: Spec,
+    data: Any,
+    *,
+    progress: Callable[[str], None] | None = None,
+    baseline: bool = True,
+    max_violation_rate: float = MAX_VIOLATION_RATE,
+) -> Any:
     """Fit ``spec`` on ``data``; see :meth:`featurekit.spec.model.Spec.fit`.
 
     ``baseline=False`` skips the training statistics the skew report compares serving traffic
@@ -131,8 +140,15 @@ def fit(spec: Spec, data: Any, *, progress: Callable[[str], None] | None = None,
             for chunk in source():
                 if first:
                     sample.add(chunk)
-                part = accumulate(spec, pending, state, chunk, inputs=read, analyzers=analyzers,
-                                  tally=tally if first and read is None else None)
+                part = accumulate(
+                    spec,
+                    pending,
+                    state,
+                    chunk,
+                    inputs=read,
+                    analyzers=analyzers,
+                    tally=tally if first and read is None else None,
+                )
                 accs = part if accs is None else merge(spec, pending, [accs, part], analyzers)
                 rows += len(chunk)
             if accs is None:
@@ -186,21 +202,26 @@ def create(spec: Spec, nodes: list[CallNode], analyzers: Mapping[str, Any] | Non
     return {n.key: (analyzers[n.key] if analyzers else _analyzer(n)).create() for n in nodes}
 
 
-def _read_all_inputs(spec: Spec, frame: pd.DataFrame, tally: dict[str, dict[str, int]] | None = None
-                     ) -> dict[str, Column]:
+def _read_all_inputs(
+    spec: Spec, frame: pd.DataFrame, tally: dict[str, dict[str, int]] | None = None
+) -> dict[str, Column]:
     """The inputs the features use, read from ``frame`` with the contract applied (as
     :func:`accumulate` would, pass after pass)."""
     used = {n.name for n in walk(graph_roots(spec)) if isinstance(n, InputNode)}
     names = [i.name for i in spec.inputs if i.name in used]
     _check_columns(frame, spec)
-    return read_inputs(frame, {i.name: Coercer(i, where="fit") for i in spec.inputs}, names, where="fit",
-                       tally=tally)
+    return read_inputs(frame, {i.name: Coercer(i, where="fit") for i in spec.inputs}, names, where="fit", tally=tally)
 
 
-def accumulate(spec: Spec, nodes: list[CallNode], state: Mapping[str, dict], chunk: pd.DataFrame,
-               inputs: Mapping[str, Column] | None = None,
-               analyzers: Mapping[str, Any] | None = None,
-               tally: dict[str, dict[str, int]] | None = None) -> dict[str, Any]:
+def accumulate(
+    spec: Spec,
+    nodes: list[CallNode],
+    state: Mapping[str, dict],
+    chunk: pd.DataFrame,
+    inputs: Mapping[str, Column] | None = None,
+    analyzers: Mapping[str, Any] | None = None,
+    tally: dict[str, dict[str, int]] | None = None,
+) -> dict[str, Any]:
     """One chunk's accumulators for one fit pass (``state`` holds earlier passes' results).
 
     This is the unit of distributed fitting: engines run it per partition and :func:`merge`
@@ -222,15 +243,16 @@ def accumulate(spec: Spec, nodes: list[CallNode], state: Mapping[str, dict], chu
     return out
 
 
-def merge(spec: Spec, nodes: list[CallNode], parts: list[dict[str, Any]],
-          analyzers: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def merge(
+    spec: Spec, nodes: list[CallNode], parts: list[dict[str, Any]], analyzers: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """Merge accumulators of the same pass (exact for every built-in analyzer)."""
-    return {n.key: (analyzers[n.key] if analyzers else _analyzer(n)).merge([p[n.key] for p in parts])
-            for n in nodes}
+    return {n.key: (analyzers[n.key] if analyzers else _analyzer(n)).merge([p[n.key] for p in parts]) for n in nodes}
 
 
-def finish_pass(spec: Spec, nodes: list[CallNode], analyzers: Mapping[str, Any], accs: Mapping[str, Any],
-                state: dict[str, dict]) -> dict[str, Any]:
+def finish_pass(
+    spec: Spec, nodes: list[CallNode], analyzers: Mapping[str, Any], accs: Mapping[str, Any], state: dict[str, dict]
+) -> dict[str, Any]:
     """Finalize one pass: freeze the state of the nodes whose analysis is complete into
     ``state`` (warning where :mod:`featurekit.fit` says), and return the next pass's analyzers
     of the others, by node key (empty when the nodes are done)."""
@@ -280,30 +302,41 @@ def _warn_exact_quantile_memory(spec: Spec, node: CallNode, analyzer: Any, acc: 
         return
     distinct = int(acc.values.size)
     held = distinct * _EXACT_BYTES_PER_VALUE
-    buckets = min(int(np.unique(bucket_ordinals(acc.values.astype(np.float64),
-                                                mantissa_bits(_SUGGESTED_APPROX))).size), 2 * MAX_BUCKETS)
-    _warn(FitMemoryWarning(
-        f"fit: {_where(spec, node)}: the exact quantile accumulator held {distinct:,} distinct values "
-        f"(~{held / 2**20:,.1f} MB per copy; every partition's accumulator and each merge of a Dask fit "
-        f"hold their own copies, up to 9 in a merge of fan-in 8)\n"
-        f"  Fix: add approx={_SUGGESTED_APPROX} to {node.op}(...) for quantiles within 0.1% of the exact "
-        f"value in bounded memory (~{buckets * _EXACT_BYTES_PER_VALUE / 2**10:,.0f} KB on this data; "
-        "see docs/scale.md)"))
+    buckets = min(
+        int(np.unique(bucket_ordinals(acc.values.astype(np.float64), mantissa_bits(_SUGGESTED_APPROX))).size),
+        2 * MAX_BUCKETS,
+    )
+    _warn(
+        FitMemoryWarning(
+            f"fit: {_where(spec, node)}: the exact quantile accumulator held {distinct:,} distinct values "
+            f"(~{held / 2**20:,.1f} MB per copy; every partition's accumulator and each merge of a Dask fit "
+            f"hold their own copies, up to 9 in a merge of fan-in 8)\n"
+            f"  Fix: add approx={_SUGGESTED_APPROX} to {node.op}(...) for quantiles within 0.1% of the exact "
+            f"value in bounded memory (~{buckets * _EXACT_BYTES_PER_VALUE / 2**10:,.0f} KB on this data; "
+            "see docs/scale.md)"
+        )
+    )
 
 
 def _warn_approximation(spec: Spec, node: CallNode, result: dict, frozen: dict) -> None:
     floor = result.get("error_floor")
     if floor:
-        _warn(ApproximationWarning(
-            f"fit: {_where(spec, node)}: the quantile sketch reached its bucket cap; values below "
-            f"{2 * floor:.6g} in magnitude share one bucket, so the fitted quantiles are within "
-            f"approx·|q| + {floor:.6g} (not approx·|q|)\n  Fix: use a larger approx= (fewer buckets per "
-            "factor of two), or transform the column (e.g. log1p) so it spans fewer powers of two"))
+        _warn(
+            ApproximationWarning(
+                f"fit: {_where(spec, node)}: the quantile sketch reached its bucket cap; values below "
+                f"{2 * floor:.6g} in magnitude share one bucket, so the fitted quantiles are within "
+                f"approx·|q| + {floor:.6g} (not approx·|q|)\n  Fix: use a larger approx= (fewer buckets per "
+                "factor of two), or transform the column (e.g. log1p) so it spans fewer powers of two"
+            )
+        )
     if frozen.get("certain") is False:
-        _warn(ApproximationWarning(
-            f"fit: {_where(spec, node)}: the bounded vocabulary is not certainly the exact top "
-            f"{dict(node.params).get('top_k')}: values left out of the bounded table occurred up to "
-            f"{frozen['count_bound']:,} time(s)\n  Fix: raise bounded= (values tracked exactly) or lower top_k"))
+        _warn(
+            ApproximationWarning(
+                f"fit: {_where(spec, node)}: the bounded vocabulary is not certainly the exact top "
+                f"{dict(node.params).get('top_k')}: values left out of the bounded table occurred up to "
+                f"{frozen['count_bound']:,} time(s)\n  Fix: raise bounded= (values tracked exactly) or lower top_k"
+            )
+        )
 
 
 def _check_columns(chunk: pd.DataFrame, spec: Spec) -> None:
@@ -318,9 +351,12 @@ def _check_columns(chunk: pd.DataFrame, spec: Spec) -> None:
         raise FitError(exc.message, input=exc.input) from None
     if missing:
         hints = "; ".join(f"{name!r}: {hint}" for name, hint in missing if hint)
-        raise FitError(f"fit: the training data lacks input column(s) {[m for m, _ in missing]}; it has "
-                       f"{[str(c) for c in chunk.columns][:20]}\n  Fix: add the columns or rename them to "
-                       "the spec's input names" + (f"\n  Hint: {hints}" if hints else ""), input=missing[0][0])
+        raise FitError(
+            f"fit: the training data lacks input column(s) {[m for m, _ in missing]}; it has "
+            f"{[str(c) for c in chunk.columns][:20]}\n  Fix: add the columns or rename them to "
+            "the spec's input names" + (f"\n  Hint: {hints}" if hints else ""),
+            input=missing[0][0],
+        )
 
 
 def check_analyzers_saw_values(spec: Spec, state: Mapping[str, dict], rows: int) -> None:
@@ -332,8 +368,7 @@ def check_analyzers_saw_values(spec: Spec, state: Mapping[str, dict], rows: int)
     if not empty:
         return
     graph = spec.graph
-    allowed = {n.key for f in spec.features if f.on_empty_fit == "fallback"
-               for n in walk([graph.features[f.name]])}
+    allowed = {n.key for f in spec.features if f.on_empty_fit == "fallback" for n in walk([graph.features[f.name]])}
     refused = [key for key in empty if key not in allowed]
     if not refused:
         return
@@ -342,13 +377,17 @@ def check_analyzers_saw_values(spec: Spec, state: Mapping[str, dict], rows: int)
     inputs = sorted({n.name for n in walk([node]) if isinstance(n, InputNode)})
     owners = [f.name for f in spec.features if any(n.key == node.key for n in walk([graph.features[f.name]]))]
     params = ", ".join(f"{k}={v!r}" for k, v in node.params if v is not None)
-    raise FitError(f"fit: feature {owners[0]!r}: op {node.op!r}{f' ({params})' if params else ''} saw no non-null "
-                   f"value of {', '.join(repr(i) for i in inputs) or 'its argument'} in {rows:,} training row(s) "
-                   f"(all null, or all replaced by null as contract violations)"
-                   + (f"; {len(refused) - 1} more analyzer(s) too" if len(refused) > 1 else "") +
-                   f"\n  Fix: check the training column; or declare the feature as {{expr: ..., on_empty_fit: "
-                   "fallback} to use the op's documented empty-fit state", feature=owners[0], op=node.op,
-                   input=inputs[0] if inputs else None)
+    raise FitError(
+        f"fit: feature {owners[0]!r}: op {node.op!r}{f' ({params})' if params else ''} saw no non-null "
+        f"value of {', '.join(repr(i) for i in inputs) or 'its argument'} in {rows:,} training row(s) "
+        f"(all null, or all replaced by null as contract violations)"
+        + (f"; {len(refused) - 1} more analyzer(s) too" if len(refused) > 1 else "")
+        + "\n  Fix: check the training column; or declare the feature as {expr: ..., on_empty_fit: "
+        "fallback} to use the op's documented empty-fit state",
+        feature=owners[0],
+        op=node.op,
+        input=inputs[0] if inputs else None,
+    )
 
 
 def report_violations(tally: Mapping[str, Mapping[str, int]], rows: int, max_rate: float) -> None:
@@ -358,11 +397,14 @@ def report_violations(tally: Mapping[str, Mapping[str, int]], rows: int, max_rat
         total = sum(kinds.values())
         if rows and total / rows > max_rate:
             detail = ", ".join(f"{kind}: {n:,}" for kind, n in sorted(kinds.items()))
-            warnings.warn(FitWarning(
-                f"fit: input {name!r}: {total:,} of {rows:,} training value(s) ({total / rows:.1%}) broke the "
-                f"contract and were replaced as declared ({detail})\n  Fix: check the column (a unit, type or "
-                "schema change?) or the contract; fit(..., max_violation_rate=...) sets this threshold"),
-                stacklevel=3)
+            warnings.warn(
+                FitWarning(
+                    f"fit: input {name!r}: {total:,} of {rows:,} training value(s) ({total / rows:.1%}) broke the "
+                    f"contract and were replaced as declared ({detail})\n  Fix: check the column (a unit, type or "
+                    "schema change?) or the contract; fit(..., max_violation_rate=...) sets this threshold"
+                ),
+                stacklevel=3,
+            )
 
 
 def _is_dask(data: Any) -> bool:

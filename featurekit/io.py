@@ -23,8 +23,9 @@ class DataFileError(FeaturekitError, ValueError):
 def _kind(path: str) -> str:
     suffix = Path(path).suffix.lower()
     if suffix not in SUFFIXES:
-        raise DataFileError(f"{path!r}: unknown data file type {suffix or '(none)'!r}\n"
-                            f"  Fix: use one of {', '.join(SUFFIXES)}")
+        raise DataFileError(
+            f"{path!r}: unknown data file type {suffix or '(none)'!r}\n  Fix: use one of {', '.join(SUFFIXES)}"
+        )
     return {".pq": ".parquet", ".ndjson": ".jsonl", ".json": ".jsonl"}.get(suffix, suffix)
 
 

@@ -59,7 +59,8 @@ import random
 import threading
 import time
 import warnings
-from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 try:
     import fcntl
@@ -68,7 +69,7 @@ except ImportError:  # pragma: no cover - Windows: appends are not locked betwee
 
 __all__ = ["LogSinkWarning", "ServingLogger", "encode_value", "encode_record", "sink_failures"]
 
-_UTC = _dt.timezone.utc
+_UTC = _dt.UTC
 OMITTED_NAMES = 32
 """At most this many undeclared field names are listed in a record's ``omitted``."""
 
@@ -96,26 +97,35 @@ def _default(v: Any) -> Any:
     return str(v)
 
 
-def encode_record(t: float, fingerprint: str, row: Mapping[str, Any], out: Mapping[str, Any],
-                  omitted: Sequence[str] = ()) -> dict[str, Any]:
+def encode_record(
+    t: float, fingerprint: str, row: Mapping[str, Any], out: Mapping[str, Any], omitted: Sequence[str] = ()
+) -> dict[str, Any]:
     """The record dict of one served row (all values JSON-able)."""
-    rec = {"time": _dt.datetime.fromtimestamp(t, _UTC).isoformat(), "fingerprint": fingerprint,
-           "input": {str(k): encode_value(v) for k, v in row.items()},
-           "output": {k: encode_value(v) for k, v in out.items()}}
+    rec = {
+        "time": _dt.datetime.fromtimestamp(t, _UTC).isoformat(),
+        "fingerprint": fingerprint,
+        "input": {str(k): encode_value(v) for k, v in row.items()},
+        "output": {k: encode_value(v) for k, v in out.items()},
+    }
     if omitted:
         rec["omitted"] = list(omitted)
     return rec
 
 
-def encode_line(t: float, fingerprint: str, row: Mapping[str, Any], out: Mapping[str, Any],
-                omitted: Sequence[str] = ()) -> bytes:
+def encode_line(
+    t: float, fingerprint: str, row: Mapping[str, Any], out: Mapping[str, Any], omitted: Sequence[str] = ()
+) -> bytes:
     """One record as a UTF-8 JSON line; raises when a value cannot be encoded.
 
     >>> encode_line(0.0, "fp", {"x": float("nan")}, {"y": 1})
     b'{"time": "1970-01-01T00:00:00+00:00", "fingerprint": "fp", "input": {"x": {"float": "nan"}}, "output": {"y": 1}}\\n'
     """
-    rec: dict[str, Any] = {"time": _dt.datetime.fromtimestamp(t, _UTC).isoformat(), "fingerprint": fingerprint,
-                           "input": row, "output": out}
+    rec: dict[str, Any] = {
+        "time": _dt.datetime.fromtimestamp(t, _UTC).isoformat(),
+        "fingerprint": fingerprint,
+        "input": row,
+        "output": out,
+    }
     if omitted:
         rec["omitted"] = list(omitted)
     try:  # fast path: no non-finite floats anywhere
@@ -166,7 +176,10 @@ def sink_failed(sink: Any, exc: BaseException) -> None:
             "record was not logged (the features were still returned). Further failures of this sink are "
             "counted in featurekit.logger.sink_failures() without a warning.\n  Fix: a log sink is called as "
             "sink(row, out, fingerprint, inputs) after each transform_row call; pass a featurekit.ServingLogger "
-            "or a function with that signature", LogSinkWarning, stacklevel=3)
+            "or a function with that signature",
+            LogSinkWarning,
+            stacklevel=3,
+        )
 
 
 def sink_failures() -> dict[str, int]:
@@ -246,15 +259,28 @@ class ServingLogger:
     :meth:`stats` returns them.
     """
 
-    def __init__(self, path: str | os.PathLike | Callable[[dict[str, Any]], Any], sample_rate: float = 1.0, *,
-                 extra_fields: Iterable[str] | str = (), max_bytes: int = 100 * 1024 * 1024, backups: int = 5,
-                 seed: int | None = None, flush_rows: int = 512, flush_interval: float = 1.0,
-                 max_buffer: int = 100_000, background: bool = True, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike | Callable[[dict[str, Any]], Any],
+        sample_rate: float = 1.0,
+        *,
+        extra_fields: Iterable[str] | str = (),
+        max_bytes: int = 100 * 1024 * 1024,
+        backups: int = 5,
+        seed: int | None = None,
+        flush_rows: int = 512,
+        flush_interval: float = 1.0,
+        max_buffer: int = 100_000,
+        background: bool = True,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         if not 0.0 <= float(sample_rate) <= 1.0:
             raise ValueError(f"sample_rate must be within [0, 1]; got {sample_rate!r}")
         if isinstance(extra_fields, str) and extra_fields != "*":
-            raise ValueError(f"extra_fields must be a list of field names or '*'; got {extra_fields!r}\n"
-                             f"  Fix: extra_fields=[{extra_fields!r}]")
+            raise ValueError(
+                f"extra_fields must be a list of field names or '*'; got {extra_fields!r}\n"
+                f"  Fix: extra_fields=[{extra_fields!r}]"
+            )
         self.sink: Callable[[dict[str, Any]], Any] | None = path if callable(path) else None
         self.path = None if self.sink is not None else os.fspath(path)  # type: ignore[arg-type]
         self.sample_rate = float(sample_rate)
@@ -266,15 +292,15 @@ class ServingLogger:
         self.max_buffer = int(max_buffer)
         self._rand = random.Random(seed).random
         self._clock = clock
-        self._lock = threading.Lock()          # guards the buffer and the counters
-        self._write_lock = threading.Lock()    # one writer at a time
+        self._lock = threading.Lock()  # guards the buffer and the counters
+        self._write_lock = threading.Lock()  # one writer at a time
         self._wake = threading.Event()
         self._buffer: list[tuple[float, str, dict, Any, Any]] = []
         self._allowed: dict[tuple, frozenset] = {}
         self._fd: int | None = None
-        self.seen = 0        # calls
-        self.logged = 0      # records written
-        self.dropped = 0     # records lost (unencodable, sink errors, full buffer, logged after close)
+        self.seen = 0  # calls
+        self.logged = 0  # records written
+        self.dropped = 0  # records lost (unencodable, sink errors, full buffer, logged after close)
         self.unencodable = 0  # records dropped because they could not be encoded
         self.last_error: BaseException | None = None
         self.closed = False
@@ -285,8 +311,9 @@ class ServingLogger:
 
     # -- the serving-thread side ------------------------------------------------------------
 
-    def __call__(self, row: Mapping[str, Any], out: Mapping[str, Any], fingerprint: str,
-                 inputs: Sequence[str] | None = None) -> None:
+    def __call__(
+        self, row: Mapping[str, Any], out: Mapping[str, Any], fingerprint: str, inputs: Sequence[str] | None = None
+    ) -> None:
         try:
             self.seen += 1  # approximate under threads; only informative
             if self.sample_rate < 1.0 and self._rand() >= self.sample_rate:
@@ -318,8 +345,9 @@ class ServingLogger:
             if self.closed:
                 return
 
-    def _count(self, *, logged: int = 0, dropped: int = 0, unencodable: int = 0,
-               error: BaseException | None = None) -> None:
+    def _count(
+        self, *, logged: int = 0, dropped: int = 0, unencodable: int = 0, error: BaseException | None = None
+    ) -> None:
         with self._lock:
             self.logged += logged
             self.dropped += dropped + unencodable
@@ -446,11 +474,16 @@ class ServingLogger:
 
     def stats(self) -> dict[str, Any]:
         with self._lock:
-            return {"seen": self.seen, "logged": self.logged, "dropped": self.dropped,
-                    "unencodable": self.unencodable, "buffered": len(self._buffer),
-                    "last_error": None if self.last_error is None else repr(self.last_error)}
+            return {
+                "seen": self.seen,
+                "logged": self.logged,
+                "dropped": self.dropped,
+                "unencodable": self.unencodable,
+                "buffered": len(self._buffer),
+                "last_error": None if self.last_error is None else repr(self.last_error),
+            }
 
-    def __enter__(self) -> "ServingLogger":
+    def __enter__(self) -> ServingLogger:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -458,5 +491,6 @@ class ServingLogger:
 
     def __repr__(self) -> str:
         target = self.path if self.path is not None else repr(self.sink)
-        return (f"ServingLogger({target!r}, sample_rate={self.sample_rate}, logged={self.logged}, "
-                f"dropped={self.dropped})")
+        return (
+            f"ServingLogger({target!r}, sample_rate={self.sample_rate}, logged={self.logged}, dropped={self.dropped})"
+        )

@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import os
 import tempfile
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import mlflow
 import mlflow.pyfunc
@@ -40,8 +41,14 @@ from featurekit.transform import FittedTransform
 
 __all__ = ["log_model", "load_model", "serving_frame", "input_schema", "output_schema", "FeaturekitModel"]
 
-_INPUT_TYPES = {"float": "double", "int": "long", "str": "string", "category": "string", "bool": "boolean",
-                "timestamp": "datetime"}
+_INPUT_TYPES = {
+    "float": "double",
+    "int": "long",
+    "str": "string",
+    "category": "string",
+    "bool": "boolean",
+    "timestamp": "datetime",
+}
 _OUTPUT_TYPES = {"float": "double", "int": "long", "str": "string", "bool": "boolean", "timestamp": "datetime"}
 
 
@@ -131,8 +138,11 @@ def serving_frame(data: Any, spec: Spec | None = None) -> Any:
     for col in out.columns:
         series = out[col]
         dtype = series.dtype
-        if isinstance(dtype, pd.CategoricalDtype) or isinstance(dtype, pd.BooleanDtype) or (
-                isinstance(dtype, pd.StringDtype)):
+        if (
+            isinstance(dtype, pd.CategoricalDtype)
+            or isinstance(dtype, pd.BooleanDtype)
+            or (isinstance(dtype, pd.StringDtype))
+        ):
             out[col] = series.astype(object).where(series.notna(), None)
         elif isinstance(dtype, pd.api.extensions.ExtensionDtype) and dtype.kind in "iuf":
             out[col] = series.astype("float64") if series.isna().any() else series.to_numpy(dtype.numpy_dtype)
@@ -150,8 +160,9 @@ def _split(fitted: Any, model: Any) -> tuple[FittedTransform, Any]:
     steps = getattr(fitted, "steps", None)
     if steps and isinstance(steps[0][1], FeatureTransformer):
         if model is not None:
-            raise TypeError("log_model: pass either a Pipeline(FeatureTransformer, model) or a transform plus "
-                            "model=, not both")
+            raise TypeError(
+                "log_model: pass either a Pipeline(FeatureTransformer, model) or a transform plus model=, not both"
+            )
         rest = fitted[1:] if len(steps) > 1 else None
         return fitted_transform_of(fitted), rest
     return fitted_transform_of(fitted), model
@@ -178,9 +189,16 @@ def _requirements(model: Any) -> list[str]:
     return [r for r in dict.fromkeys(reqs)]
 
 
-def log_model(fitted: Any, model: Any = None, artifact_path: str = "model", input_example: Any = None,
-              registered_model_name: str | None = None, *, method: str | None = None,
-              **kwargs: Any) -> Any:
+def log_model(
+    fitted: Any,
+    model: Any = None,
+    artifact_path: str = "model",
+    input_example: Any = None,
+    registered_model_name: str | None = None,
+    *,
+    method: str | None = None,
+    **kwargs: Any,
+) -> Any:
     """Log ``fitted`` (+ ``model``) as one pyfunc model in the active run (one is started if none is).
 
     ``fitted``: a :class:`FittedTransform`, a fitted ``FeatureTransformer``, or a fitted
@@ -222,9 +240,17 @@ def log_model(fitted: Any, model: Any = None, artifact_path: str = "model", inpu
         active = mlflow.active_run()
         run = mlflow.start_run() if active is None else None
         try:
-            return mlflow.pyfunc.log_model(name=artifact_path, python_model=code, artifacts=artifacts,
-                                           model_config=config, signature=signature, input_example=input_example,
-                                           registered_model_name=registered_model_name, metadata=meta, **kwargs)
+            return mlflow.pyfunc.log_model(
+                name=artifact_path,
+                python_model=code,
+                artifacts=artifacts,
+                model_config=config,
+                signature=signature,
+                input_example=input_example,
+                registered_model_name=registered_model_name,
+                metadata=meta,
+                **kwargs,
+            )
         finally:
             if run is not None:
                 mlflow.end_run()

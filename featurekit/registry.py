@@ -19,7 +19,8 @@ from __future__ import annotations
 import dataclasses
 import enum
 import math
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
 
 from featurekit.errors import did_you_mean
 from featurekit.types import INT64_MAX, INT64_MIN, DType, plain_value
@@ -84,10 +85,16 @@ class Param:
 
     def describe(self) -> str:
         """Human text for the constraint, used in messages and docs."""
-        text = {"number": "a number", "int": "an int", "str": "a string", "bool": "true or false",
-                "numbers": "a list of numbers", "strs": "a list of strings",
-                "scalar": "a string, number or true/false",
-                "scalars": "a list of strings or numbers"}[self.kind]
+        text = {
+            "number": "a number",
+            "int": "an int",
+            "str": "a string",
+            "bool": "true or false",
+            "numbers": "a list of numbers",
+            "strs": "a list of strings",
+            "scalar": "a string, number or true/false",
+            "scalars": "a list of strings or numbers",
+        }[self.kind]
         if self.choices is not None:
             text = "one of " + ", ".join(repr(c) for c in self.choices)
         elif self.min is not None and self.max is not None:
@@ -136,8 +143,10 @@ class Param:
                 raise ParamError(f"must be {self.describe()}; got {value!r}")
         if self.choices is not None and value not in self.choices:
             hint = did_you_mean(str(value), [str(c) for c in self.choices])
-            raise ParamError(f"must be {self.describe()}; got {value!r}",
-                             fix=f"use {hint[len('did you mean '):-1]}" if hint else None)
+            raise ParamError(
+                f"must be {self.describe()}; got {value!r}",
+                fix=f"use {hint[len('did you mean ') : -1]}" if hint else None,
+            )
         if self.min is not None and value < self.min or self.max is not None and value > self.max:
             raise ParamError(f"must be {self.describe()}; got {value!r}")
         return value
@@ -189,7 +198,7 @@ class AnalyzerRef(tuple):
     only when :meth:`build` is called (at fit time), so the serving path never imports numpy.
     """
 
-    def __new__(cls, name: str, *args: Any) -> "AnalyzerRef":
+    def __new__(cls, name: str, *args: Any) -> AnalyzerRef:
         return super().__new__(cls, (name, *args))
 
     def build(self) -> Any:
@@ -312,8 +321,10 @@ class Op:
                 except ParamError as exc:
                     raise ParamError(f"op {self.name!r} parameter {name!r} {exc}", exc.fix) from None
             elif param.required:
-                raise ParamError(f"op {self.name!r} needs parameter {name!r} ({param.describe()})",
-                                 fix=f"add {name}=<{param.describe()}>")
+                raise ParamError(
+                    f"op {self.name!r} needs parameter {name!r} ({param.describe()})",
+                    fix=f"add {name}=<{param.describe()}>",
+                )
             else:
                 bound[name] = param.default
         if self.check_params is not None:
@@ -325,8 +336,9 @@ class Op:
             bound.update(self.derived_params(Params(bound)))
         return bound
 
-    def result_nullable(self, arg_nullable: Sequence[bool], params: Params,
-                        arg_types: Sequence[DType], result_range: IntRange = None) -> bool:
+    def result_nullable(
+        self, arg_nullable: Sequence[bool], params: Params, arg_types: Sequence[DType], result_range: IntRange = None
+    ) -> bool:
         """Whether the output can be null, given which arguments can.
 
         ``result_range`` is the inferred range of an int result (None when unbounded); int
@@ -348,8 +360,10 @@ def register(op: Op) -> Op:
     if op.name in _REGISTRY:
         raise RuntimeError(f"op {op.name!r} is registered twice")
     if op.analyzer is not None and (op.state_schema is None or "count" not in op.state_schema.fields):
-        raise RuntimeError(f"op {op.name!r} has an analyzer but no state_schema with a 'count' field "
-                           "(featurekit.state_schema.StateSchema)")
+        raise RuntimeError(
+            f"op {op.name!r} has an analyzer but no state_schema with a 'count' field "
+            "(featurekit.state_schema.StateSchema)"
+        )
     _REGISTRY[op.name] = op
     return op
 

@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
-from typing import TYPE_CHECKING, Any, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -65,8 +66,15 @@ def python_value(value: Any) -> Any:
     if isinstance(value, bool):
         return bool(value)
     if isinstance(value, (int, float, str, bytes)):  # subclasses (np.float64 is a float): the plain value
-        return (int if isinstance(value, int) else float if isinstance(value, float) else
-                str if isinstance(value, str) else bytes)(value)
+        return (
+            int
+            if isinstance(value, int)
+            else float
+            if isinstance(value, float)
+            else str
+            if isinstance(value, str)
+            else bytes
+        )(value)
     if kind in ("bool_", "bool") or kind.startswith(("int", "uint", "float")):  # numpy scalars
         return python_value(value.item())
     raise Unencodable(f"{kind} value {value!r:.80}")
@@ -84,7 +92,7 @@ def step_for(n: int, limit: int) -> int:
     return step
 
 
-def frame_rows(frame: "pd.DataFrame", positions: Sequence[int], names: Sequence[str]) -> list[dict[str, Any] | None]:
+def frame_rows(frame: pd.DataFrame, positions: Sequence[int], names: Sequence[str]) -> list[dict[str, Any] | None]:
     """The rows at ``positions`` as dicts of the named columns (absent columns left out) with
     plain Python values; None for a row holding a value that cannot be stored exactly."""
     present = [n for n in names if n in frame.columns]
@@ -109,7 +117,7 @@ class SystematicSample:
         self.seen = 0
         self._kept: list[tuple[int, dict[str, Any]]] = []  # (global position, row)
 
-    def add(self, chunk: "pd.DataFrame") -> None:
+    def add(self, chunk: pd.DataFrame) -> None:
         """Take the chunk's rows that fall on the sample's positions."""
         start, self.seen = self.seen, self.seen + len(chunk)
         step = step_for(self.seen, self.limit)
@@ -123,8 +131,9 @@ class SystematicSample:
         return [row for _, row in self._kept]
 
 
-def partition_sample(frame: "pd.DataFrame", names: Sequence[str], partitions: int,
-                     limit: int = SAMPLE_ROWS) -> list[dict[str, Any]]:
+def partition_sample(
+    frame: pd.DataFrame, names: Sequence[str], partitions: int, limit: int = SAMPLE_ROWS
+) -> list[dict[str, Any]]:
     """One Dask partition's share of the sample: its systematic sample of ``ceil(limit / partitions)``."""
     sample = SystematicSample(names, max(1, math.ceil(limit / max(1, partitions))))
     sample.add(frame)

@@ -24,7 +24,7 @@ from featurekit.types import INPUT_TYPES
 
 SCHEMA_ID = "https://featurekit.dev/schema/spec-v1.json"
 _NAME = "^[A-Za-z_][A-Za-z0-9_]*$"
-_SEMVER = (r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")
+_SEMVER = r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$"
 
 
 def _expression(description: str) -> dict[str, Any]:
@@ -44,7 +44,8 @@ def spec_schema() -> dict[str, Any]:
         "A feature expression: Python-like syntax over inputs, constants, other features and registered ops, "
         "e.g. 'clip(impute(monthly_spend, strategy=\"median\"), lower_pct=1, upper_pct=99)'. "
         "Arithmetic, comparisons, and/or/not, 'a if c else b' and op calls; nothing is eval'ed. "
-        "See docs/ops.md for the ops.")
+        "See docs/ops.md for the ops."
+    )
     input_types = list(INPUT_TYPES)
     # identifiers, except words an expression reads as a literal or as syntax (true, nan, if...)
     names = {"pattern": _NAME, "not": {"enum": sorted(RESERVED_NAMES)}}
@@ -54,39 +55,65 @@ def spec_schema() -> dict[str, Any]:
         "additionalProperties": False,
         "required": ["type"],
         "properties": {
-            "type": {"type": "string", "enum": input_types,
-                     "description": "int (int64), float (float64), bool, str, category (text with a small "
-                                    "set of values; computed as str), timestamp (tz-aware or naive)."},
-            "nullable": {"type": "boolean", "default": True,
-                         "description": "Whether the value may be missing (None, NaN, NaT, pandas NA, an absent "
-                                        "key). false: a missing value is a contract violation."},
+            "type": {
+                "type": "string",
+                "enum": input_types,
+                "description": "int (int64), float (float64), bool, str, category (text with a small "
+                "set of values; computed as str), timestamp (tz-aware or naive).",
+            },
+            "nullable": {
+                "type": "boolean",
+                "default": True,
+                "description": "Whether the value may be missing (None, NaN, NaT, pandas NA, an absent "
+                "key). false: a missing value is a contract violation.",
+            },
             "min": {"type": "number", "description": "Smallest allowed value (int and float inputs only)."},
             "max": {"type": "number", "description": "Largest allowed value (int and float inputs only)."},
-            "values": {"type": "array", "items": {"type": "string"}, "uniqueItems": True,
-                       "description": "Allowed values (str and category inputs only); anything else is a "
-                                      "violation."},
-            "on_violation": {"type": ["string", "null"], "enum": list(POLICIES) + [None], "default": "raise",
-                             "description": "What a contract violation does: raise (ContractError naming input, "
-                                            "rule, value and fix), null (replace with null; needs nullable: "
-                                            "true), clip (to min/max; needs a bound), default (replace with "
-                                            "'default'). YAML reads a bare null as the null policy."},
-            "default": {"description": "The replacement value when on_violation is 'default'.",
-                        "type": ["number", "string", "boolean"]},
-            "timezone": {"type": "string", "default": "UTC",
-                         "description": "timestamp inputs: the IANA zone (e.g. Europe/Berlin) in which naive "
-                                        "(zone-less) times are read. Aware times are converted to UTC; all "
-                                        "timestamp ops compute in UTC."},
+            "values": {
+                "type": "array",
+                "items": {"type": "string"},
+                "uniqueItems": True,
+                "description": "Allowed values (str and category inputs only); anything else is a violation.",
+            },
+            "on_violation": {
+                "type": ["string", "null"],
+                "enum": list(POLICIES) + [None],
+                "default": "raise",
+                "description": "What a contract violation does: raise (ContractError naming input, "
+                "rule, value and fix), null (replace with null; needs nullable: "
+                "true), clip (to min/max; needs a bound), default (replace with "
+                "'default'). YAML reads a bare null as the null policy.",
+            },
+            "default": {
+                "description": "The replacement value when on_violation is 'default'.",
+                "type": ["number", "string", "boolean"],
+            },
+            "timezone": {
+                "type": "string",
+                "default": "UTC",
+                "description": "timestamp inputs: the IANA zone (e.g. Europe/Berlin) in which naive "
+                "(zone-less) times are read. Aware times are converted to UTC; all "
+                "timestamp ops compute in UTC.",
+            },
             "doc": {"type": "string", "description": "Free text shown by 'featurekit describe'."},
         },
         "allOf": [
-            {"if": {"properties": {"on_violation": {"const": "default"}}, "required": ["on_violation"]},
-             "then": {"required": ["default"]}},
-            {"if": {"properties": {"on_violation": {"const": "clip"}}, "required": ["on_violation"]},
-             "then": {"anyOf": [{"required": ["min"]}, {"required": ["max"]}]}},
-            {"if": {"properties": {"type": {"enum": ["str", "category", "bool", "timestamp"]}}},
-             "then": {"not": {"anyOf": [{"required": ["min"]}, {"required": ["max"]}]}}},
-            {"if": {"properties": {"type": {"enum": ["int", "float", "bool", "timestamp"]}}},
-             "then": {"not": {"required": ["values"]}}},
+            {
+                "if": {"properties": {"on_violation": {"const": "default"}}, "required": ["on_violation"]},
+                "then": {"required": ["default"]},
+            },
+            {
+                "if": {"properties": {"on_violation": {"const": "clip"}}, "required": ["on_violation"]},
+                "then": {"anyOf": [{"required": ["min"]}, {"required": ["max"]}]},
+            },
+            {
+                "if": {"properties": {"type": {"enum": ["str", "category", "bool", "timestamp"]}}},
+                "then": {"not": {"anyOf": [{"required": ["min"]}, {"required": ["max"]}]}},
+            },
+            {
+                "if": {"properties": {"type": {"enum": ["int", "float", "bool", "timestamp"]}}},
+                "then": {"not": {"required": ["values"]}},
+            },
         ],
     }
     return {
@@ -94,19 +121,27 @@ def spec_schema() -> dict[str, Any]:
         "$id": SCHEMA_ID,
         "title": "featurekit spec",
         "description": "A featurekit feature spec: inputs with contracts, and features as expressions. "
-                       "Generated by featurekit.schema; 'featurekit validate' checks everything the schema "
-                       "cannot (expressions, op parameters, types, cycles).",
+        "Generated by featurekit.schema; 'featurekit validate' checks everything the schema "
+        "cannot (expressions, op parameters, types, cycles).",
         "type": "object",
         "additionalProperties": False,
         "required": ["featurekit", "name", "version", "inputs", "features"],
         "properties": {
-            "featurekit": {"const": FORMAT_VERSION,
-                           "description": f"Spec format version; this featurekit reads {FORMAT_VERSION}."},
-            "name": {"type": "string", "pattern": _NAME,
-                     "description": "The spec's name (an identifier); part of the pin name@version#fingerprint."},
-            "version": {"type": "string", "pattern": _SEMVER,
-                        "description": "Semantic version MAJOR.MINOR.PATCH; 'featurekit diff --check-version' "
-                                       "requires a bump when features change."},
+            "featurekit": {
+                "const": FORMAT_VERSION,
+                "description": f"Spec format version; this featurekit reads {FORMAT_VERSION}.",
+            },
+            "name": {
+                "type": "string",
+                "pattern": _NAME,
+                "description": "The spec's name (an identifier); part of the pin name@version#fingerprint.",
+            },
+            "version": {
+                "type": "string",
+                "pattern": _SEMVER,
+                "description": "Semantic version MAJOR.MINOR.PATCH; 'featurekit diff --check-version' "
+                "requires a bump when features change.",
+            },
             "description": {"type": "string", "description": "Free text."},
             "constants": {
                 "type": "object",
@@ -115,23 +150,29 @@ def spec_schema() -> dict[str, Any]:
                 "additionalProperties": {
                     "description": "A number, text, true/false, or {timestamp: ISO 8601}.",
                     "oneOf": [
-                        {"type": "number"}, {"type": "string"}, {"type": "boolean"},
-                        {"type": "object", "additionalProperties": False, "required": ["timestamp"],
-                         "properties": {"timestamp": {"type": "string",
-                                                      "description": "ISO 8601, e.g. 2026-01-01T00:00:00Z"}}},
+                        {"type": "number"},
+                        {"type": "string"},
+                        {"type": "boolean"},
+                        {
+                            "type": "object",
+                            "additionalProperties": False,
+                            "required": ["timestamp"],
+                            "properties": {
+                                "timestamp": {"type": "string", "description": "ISO 8601, e.g. 2026-01-01T00:00:00Z"}
+                            },
+                        },
                     ],
                 },
             },
             "inputs": {
                 "type": "object",
                 "description": "The raw columns (batch) / keys (row) the features read, with their contracts. "
-                               "Declaration order is kept.",
+                "Declaration order is kept.",
                 "minProperties": 1,
                 "propertyNames": names,
                 "additionalProperties": {
                     "oneOf": [
-                        {"type": "string", "enum": input_types,
-                         "description": "Shorthand for {type: <this>}."},
+                        {"type": "string", "enum": input_types, "description": "Shorthand for {type: <this>}."},
                         input_object,
                     ],
                 },
@@ -139,29 +180,39 @@ def spec_schema() -> dict[str, Any]:
             "features": {
                 "type": "object",
                 "description": "Named features in declaration order (the default output order). A feature may "
-                               "use inputs, constants and other features.",
+                "use inputs, constants and other features.",
                 "minProperties": 1,
                 "propertyNames": names,
                 "additionalProperties": {
                     "oneOf": [
                         expr,
-                        {"type": "object", "additionalProperties": False, "required": ["expr"],
-                         "description": "A feature with documentation or a fit policy.",
-                         "properties": {"expr": expr,
-                                        "doc": {"type": "string", "description": "Free text."},
-                                        "on_empty_fit": {
-                                            "type": "string", "enum": list(EMPTY_FIT_POLICIES), "default": "raise",
-                                            "description": "When an analyzer in this feature sees no non-null "
-                                                           "training value (on data with rows): raise a FitError, "
-                                                           "or fallback to the op's documented empty-fit state."}}},
+                        {
+                            "type": "object",
+                            "additionalProperties": False,
+                            "required": ["expr"],
+                            "description": "A feature with documentation or a fit policy.",
+                            "properties": {
+                                "expr": expr,
+                                "doc": {"type": "string", "description": "Free text."},
+                                "on_empty_fit": {
+                                    "type": "string",
+                                    "enum": list(EMPTY_FIT_POLICIES),
+                                    "default": "raise",
+                                    "description": "When an analyzer in this feature sees no non-null "
+                                    "training value (on data with rows): raise a FitError, "
+                                    "or fallback to the op's documented empty-fit state.",
+                                },
+                            },
+                        },
                     ],
                 },
             },
             "outputs": {
-                "type": "array", "uniqueItems": True,
+                "type": "array",
+                "uniqueItems": True,
                 "items": {"type": "string", "pattern": _NAME},
                 "description": "Which features become output columns, in this order (default: all, in "
-                               "declaration order). Other features are intermediates.",
+                "declaration order). Other features are intermediates.",
             },
         },
     }

@@ -14,7 +14,8 @@ bools 0.0/1.0), or a DataFrame of the featurekit output after ``set_output(trans
 from __future__ import annotations
 
 import os
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -29,8 +30,6 @@ __all__ = ["FeatureTransformer", "serve_row", "resolve_spec", "fitted_transform_
 _NUMERIC_OUT = {"float", "int", "bool"}
 
 
-
-
 def resolve_spec(spec: Any) -> Spec:
     """A :class:`Spec` from a ``Spec``, a ``dict`` (``Spec.to_dict()``), a YAML path or YAML text."""
     from featurekit.spec.load_yaml import load_spec, spec_from_yaml
@@ -43,12 +42,12 @@ def resolve_spec(spec: Any) -> Spec:
     if isinstance(spec, os.PathLike):
         return load_spec(spec)
     if isinstance(spec, str):
-        if "\n" not in spec and spec.strip().endswith((".yaml", ".yml")) or (
-                "\n" not in spec and os.path.isfile(spec)):
+        if "\n" not in spec and spec.strip().endswith((".yaml", ".yml")) or ("\n" not in spec and os.path.isfile(spec)):
             return load_spec(spec)
         return spec_from_yaml(spec)
-    raise TypeError(f"FeatureTransformer: spec must be a featurekit Spec, a YAML path or YAML text; "
-                    f"got {type(spec).__name__}")
+    raise TypeError(
+        f"FeatureTransformer: spec must be a featurekit Spec, a YAML path or YAML text; got {type(spec).__name__}"
+    )
 
 
 def _output_config(estimator: Any) -> str:
@@ -107,8 +106,9 @@ class FeatureTransformer(TransformerMixin, BaseEstimator):
 
     def _spec(self) -> Spec:
         if self.spec is None:
-            raise ValueError("FeatureTransformer: spec is None\n  Fix: FeatureTransformer(spec=<Spec, YAML path "
-                             "or YAML text>)")
+            raise ValueError(
+                "FeatureTransformer: spec is None\n  Fix: FeatureTransformer(spec=<Spec, YAML path or YAML text>)"
+            )
         return resolve_spec(self.spec)
 
     def _as_frame(self, X: Any, spec: Spec, *, fitting: bool) -> Any:
@@ -116,49 +116,65 @@ class FeatureTransformer(TransformerMixin, BaseEstimator):
         names = [i.name for i in spec.inputs]
         if isinstance(X, pd.DataFrame):
             if X.shape[0] == 0:
-                raise ValueError(f"FeatureTransformer: Found array with 0 sample(s) (shape={X.shape}) while a "
-                                 "minimum of 1 is required.")
+                raise ValueError(
+                    f"FeatureTransformer: Found array with 0 sample(s) (shape={X.shape}) while a "
+                    "minimum of 1 is required."
+                )
             return X, None
         if isinstance(X, list) and X and all(isinstance(r, Mapping) for r in X):
             return X, None
         if hasattr(X, "toarray") or type(X).__module__.startswith("scipy.sparse"):
-            raise TypeError("FeatureTransformer: sparse input is not supported (sparse matrix or array); pass a "
-                            "dense DataFrame with the spec's input columns")
+            raise TypeError(
+                "FeatureTransformer: sparse input is not supported (sparse matrix or array); pass a "
+                "dense DataFrame with the spec's input columns"
+            )
         if isinstance(X, Mapping):
-            raise TypeError("FeatureTransformer: got one dict; pass a list of row dicts (or use serve_row / "
-                            "fitted_.transform_row for one row)")
+            raise TypeError(
+                "FeatureTransformer: got one dict; pass a list of row dicts (or use serve_row / "
+                "fitted_.transform_row for one row)"
+            )
         if not (hasattr(X, "__array__") or isinstance(X, (list, tuple))):
-            raise TypeError(f"FeatureTransformer: unsupported input type {type(X).__name__}; pass a DataFrame or "
-                            "a list of row dicts")
+            raise TypeError(
+                f"FeatureTransformer: unsupported input type {type(X).__name__}; pass a DataFrame or "
+                "a list of row dicts"
+            )
         arr = np.asarray(X)
         if arr.ndim != 2:
-            raise ValueError(f"FeatureTransformer: Expected 2D array, got {arr.ndim}D array instead. Reshape your data "
-                             "or pass named input.\n  Fix: pass a DataFrame (or a list of row dicts) with the spec's input columns, "
-                             "or reshape with array.reshape(-1, 1) / array.reshape(1, -1)")
+            raise ValueError(
+                f"FeatureTransformer: Expected 2D array, got {arr.ndim}D array instead. Reshape your data "
+                "or pass named input.\n  Fix: pass a DataFrame (or a list of row dicts) with the spec's input columns, "
+                "or reshape with array.reshape(-1, 1) / array.reshape(1, -1)"
+            )
         if arr.dtype.kind == "c":
             raise ValueError("FeatureTransformer: Complex data not supported")
         if arr.shape[0] == 0:
-            raise ValueError(f"FeatureTransformer: Found array with 0 sample(s) (shape={arr.shape}) while a "
-                             "minimum of 1 is required.")
+            raise ValueError(
+                f"FeatureTransformer: Found array with 0 sample(s) (shape={arr.shape}) while a "
+                "minimum of 1 is required."
+            )
         if arr.shape[1] == 0:
-            raise ValueError(f"FeatureTransformer: Found array with 0 feature(s) (shape={arr.shape}) while a "
-                             "minimum of 1 is required.")
+            raise ValueError(
+                f"FeatureTransformer: Found array with 0 feature(s) (shape={arr.shape}) while a "
+                "minimum of 1 is required."
+            )
         if not _positional_names(names):
             raise ValueError(
                 f"FeatureTransformer: got an array without column names; spec {spec.name!r} reads inputs "
-                f"{names} by name\n  Fix: pass a DataFrame (or a list of row dicts) with those columns")
+                f"{names} by name\n  Fix: pass a DataFrame (or a list of row dicts) with those columns"
+            )
         if not fitting and arr.shape[1] != self.n_features_in_:
-            raise ValueError(f"X has {arr.shape[1]} features, but FeatureTransformer is expecting "
-                             f"{self.n_features_in_} features as input.")
+            raise ValueError(
+                f"X has {arr.shape[1]} features, but FeatureTransformer is expecting "
+                f"{self.n_features_in_} features as input."
+            )
         # column i is input ``x{i}`` (scikit-learn's name for an unnamed column); columns the
         # spec does not read are ignored, and inputs past the array's width are explicit null
         # columns (positions, unlike names, cannot be misspelt: scikit-learn fits 1..n columns)
         n = arr.shape[0]
-        data = {name: arr[:, i] if i < arr.shape[1] else np.full(n, None, dtype=object)
-                for i, name in enumerate(names)}
+        data = {name: arr[:, i] if i < arr.shape[1] else np.full(n, None, dtype=object) for i, name in enumerate(names)}
         return pd.DataFrame(data, index=range(n)), arr.shape[1]
 
-    def fit(self, X: Any, y: Any = None, **fit_params: Any) -> "FeatureTransformer":
+    def fit(self, X: Any, y: Any = None, **fit_params: Any) -> FeatureTransformer:
         """Fit the spec's analyzers on ``X`` (``y`` is ignored); sets ``fitted_``.
 
         ``feature_names_in_``/``n_features_in_`` are the spec's inputs for named input (a
@@ -188,17 +204,19 @@ class FeatureTransformer(TransformerMixin, BaseEstimator):
         if config == "pandas":
             return out
         if config not in ("default", None):
-            raise ValueError(f"FeatureTransformer: set_output(transform={config!r}) is not supported; "
-                             "use 'default' or 'pandas'")
+            raise ValueError(
+                f"FeatureTransformer: set_output(transform={config!r}) is not supported; use 'default' or 'pandas'"
+            )
         return frame_to_float(out, self.fitted_)
 
-    def set_output(self, *, transform: str | None = None) -> "FeatureTransformer":
+    def set_output(self, *, transform: str | None = None) -> FeatureTransformer:
         """``transform="pandas"``: return the featurekit DataFrame; ``"default"``: float64 array."""
         if transform is None:
             return self
         if transform not in ("default", "pandas"):
-            raise ValueError(f"FeatureTransformer: set_output(transform={transform!r}) is not supported; "
-                             "use 'default' or 'pandas'")
+            raise ValueError(
+                f"FeatureTransformer: set_output(transform={transform!r}) is not supported; use 'default' or 'pandas'"
+            )
         if not hasattr(self, "_sklearn_output_config"):
             self._sklearn_output_config = {}
         self._sklearn_output_config["transform"] = transform
@@ -210,8 +228,9 @@ class FeatureTransformer(TransformerMixin, BaseEstimator):
         if input_features is not None and hasattr(self, "feature_names_in_"):
             given = [str(c) for c in input_features]
             if given != list(self.feature_names_in_):
-                raise ValueError(f"input_features {given} is not equal to feature_names_in_ "
-                                 f"{list(self.feature_names_in_)}")
+                raise ValueError(
+                    f"input_features {given} is not equal to feature_names_in_ {list(self.feature_names_in_)}"
+                )
         return np.asarray(self.fitted_.output_columns, dtype=object)
 
     # -- pickling: spec dict + state JSON, never generated code ------------------------------
@@ -225,10 +244,14 @@ class FeatureTransformer(TransformerMixin, BaseEstimator):
         if isinstance(fitted, FittedTransform):
             from featurekit import _json
 
-            state["fitted_"] = {"__featurekit_fitted__": {"spec": fitted.spec.to_dict(),
-                                                          "state": _json.dumps(fitted.state_),
-                                                          "fit_info": _json.dumps(fitted.fit_info_),
-                                                          "fingerprint": fitted.fingerprint}}
+            state["fitted_"] = {
+                "__featurekit_fitted__": {
+                    "spec": fitted.spec.to_dict(),
+                    "state": _json.dumps(fitted.state_),
+                    "fit_info": _json.dumps(fitted.fit_info_),
+                    "fingerprint": fitted.fingerprint,
+                }
+            }
         return state
 
     def __setstate__(self, state: dict) -> None:
@@ -244,12 +267,17 @@ class FeatureTransformer(TransformerMixin, BaseEstimator):
             from featurekit.errors import ArtifactError
 
             payload = fitted["__featurekit_fitted__"]
-            rebuilt = FittedTransform(spec_from_dict(payload["spec"]), _json.loads(payload["state"]),
-                                      fit_info=_json.loads(payload["fit_info"]))
+            rebuilt = FittedTransform(
+                spec_from_dict(payload["spec"]),
+                _json.loads(payload["state"]),
+                fit_info=_json.loads(payload["fit_info"]),
+            )
             if rebuilt.fingerprint != payload["fingerprint"]:
-                raise ArtifactError("FeatureTransformer: unpickled transform's fingerprint differs from the one "
-                                    "recorded when it was pickled\n  Fix: unpickle with the featurekit version "
-                                    "that pickled it, or refit")
+                raise ArtifactError(
+                    "FeatureTransformer: unpickled transform's fingerprint differs from the one "
+                    "recorded when it was pickled\n  Fix: unpickle with the featurekit version "
+                    "that pickled it, or refit"
+                )
             state["fitted_"] = rebuilt
         if hasattr(super(), "__setstate__"):
             super().__setstate__(state)
@@ -265,9 +293,11 @@ def frame_to_float(frame: pd.DataFrame, fitted: FittedTransform) -> np.ndarray:
     types = fitted.output_types
     bad = [c for c in frame.columns if types.get(c, "float").rstrip("?") not in _NUMERIC_OUT]
     if bad:
-        raise TypeError(f"FeatureTransformer: output column(s) {bad} are not numeric "
-                        f"({[types[c] for c in bad]}); a numeric array cannot hold them\n"
-                        "  Fix: encode them in the spec (vocab/one_hot/...) or use set_output(transform='pandas')")
+        raise TypeError(
+            f"FeatureTransformer: output column(s) {bad} are not numeric "
+            f"({[types[c] for c in bad]}); a numeric array cannot hold them\n"
+            "  Fix: encode them in the spec (vocab/one_hot/...) or use set_output(transform='pandas')"
+        )
     if frame.shape[1] == 0:
         return np.empty((len(frame), 0), dtype=np.float64)
     return frame.to_numpy(dtype=np.float64, na_value=np.nan)
@@ -298,8 +328,10 @@ def fitted_transform_of(obj: Any) -> FittedTransform:
     steps = getattr(obj, "steps", None)
     if steps and isinstance(steps[0][1], FeatureTransformer):
         return fitted_transform_of(steps[0][1])
-    raise TypeError(f"expected a FittedTransform, a fitted FeatureTransformer or a Pipeline whose first step is "
-                    f"one; got {type(obj).__name__}")
+    raise TypeError(
+        f"expected a FittedTransform, a fitted FeatureTransformer or a Pipeline whose first step is "
+        f"one; got {type(obj).__name__}"
+    )
 
 
 def _model_input(estimator: Any, matrix: np.ndarray, columns: list[str]) -> Any:

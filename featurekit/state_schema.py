@@ -22,7 +22,8 @@ Every schema has a ``count`` field: the number of non-null training values its a
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from featurekit.errors import ArtifactError
 from featurekit.types import INT64_MAX, INT64_MIN, DType
@@ -115,8 +116,9 @@ class StateSchema:
         """What is wrong with ``state`` (None when it fits the schema)."""
         if not isinstance(state, dict):
             return f"must be an object with fields {sorted(self.fields)}; got {type(state).__name__}"
-        fields = {name: f for name, f in self.fields.items()
-                  if f.only_with is None or params.get(f.only_with) is not None}
+        fields = {
+            name: f for name, f in self.fields.items() if f.only_with is None or params.get(f.only_with) is not None
+        }
         if set(state) != set(fields):
             return f"has fields {sorted(state)}; expected {sorted(fields)}"
         for name, field in fields.items():
@@ -141,11 +143,13 @@ def _count_problem(value: Any, most: int | None) -> str | None:
 
 def _value_problem(value: Any, dtype: DType) -> str | None:
     """Whether ``value`` is a value of ``dtype`` as both paths hold it."""
-    ok = {DType.FLOAT: isinstance(value, float),
-          DType.INT: isinstance(value, int) and not isinstance(value, bool) and INT64_MIN <= value <= INT64_MAX,
-          DType.TIMESTAMP: isinstance(value, int) and not isinstance(value, bool) and INT64_MIN <= value <= INT64_MAX,
-          DType.BOOL: isinstance(value, bool),
-          DType.STR: isinstance(value, str)}[dtype]
+    ok = {
+        DType.FLOAT: isinstance(value, float),
+        DType.INT: isinstance(value, int) and not isinstance(value, bool) and INT64_MIN <= value <= INT64_MAX,
+        DType.TIMESTAMP: isinstance(value, int) and not isinstance(value, bool) and INT64_MIN <= value <= INT64_MAX,
+        DType.BOOL: isinstance(value, bool),
+        DType.STR: isinstance(value, str),
+    }[dtype]
     if not ok:
         hint = " (write floats with a decimal point)" if dtype is DType.FLOAT and isinstance(value, int) else ""
         article = "an" if dtype is DType.INT else "a"
@@ -158,7 +162,7 @@ def _value_problem(value: Any, dtype: DType) -> str | None:
     return None
 
 
-def validate_state(spec: "Spec", state: Mapping[str, Any]) -> None:
+def validate_state(spec: Spec, state: Mapping[str, Any]) -> None:
     """Raise :class:`ArtifactError` unless ``state`` holds exactly the state of each analyzed
     node of ``spec``, each matching its op's declared schema."""
     from featurekit import registry
@@ -170,9 +174,12 @@ def validate_state(spec: "Spec", state: Mapping[str, Any]) -> None:
     nodes = analyzed_nodes(roots)
     extra = sorted(set(state) - {n.key for n in nodes})
     if extra:
-        raise ArtifactError(f"fitted state holds {len(extra)} entr{'y' if len(extra) == 1 else 'ies'} for "
-                            f"ops the spec does not have (first key {extra[0][:12]}...)\n  Fix: restore the "
-                            "artifact from its source, or refit and re-save", node=extra[0])
+        raise ArtifactError(
+            f"fitted state holds {len(extra)} entr{'y' if len(extra) == 1 else 'ies'} for "
+            f"ops the spec does not have (first key {extra[0][:12]}...)\n  Fix: restore the "
+            "artifact from its source, or refit and re-save",
+            node=extra[0],
+        )
     for node in nodes:
         op = registry.get(node.op)
         where = f"fitted state of op {node.op!r} in feature {_feature_of(spec, node.key)!r}"
@@ -181,12 +188,16 @@ def validate_state(spec: "Spec", state: Mapping[str, Any]) -> None:
         params = Params(dict(node.params))
         problem = op.state_schema.problem(state[node.key], params, node.args[0].dtype, node.dtype)
         if problem is not None:
-            raise ArtifactError(f"{where}: {problem}\n  Fix: restore the artifact from its source, or refit "
-                                "and re-save (fitted state is never edited by hand)",
-                                node=node.key, op=node.op, feature=_feature_of(spec, node.key))
+            raise ArtifactError(
+                f"{where}: {problem}\n  Fix: restore the artifact from its source, or refit "
+                "and re-save (fitted state is never edited by hand)",
+                node=node.key,
+                op=node.op,
+                feature=_feature_of(spec, node.key),
+            )
 
 
-def _feature_of(spec: "Spec", key: str) -> str:
+def _feature_of(spec: Spec, key: str) -> str:
     """The first feature (in declaration order) whose expression holds the node ``key``."""
     from featurekit.ir.nodes import walk
 

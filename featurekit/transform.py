@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import copy
 import hashlib
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from featurekit import registry
 from featurekit._json import dumps
@@ -95,8 +96,10 @@ class FittedTransform:
         return f"{self.spec.name}@{self.spec.version}#{self.fingerprint}"
 
     def __repr__(self) -> str:
-        return (f"FittedTransform({self.spec.name}@{self.spec.version}, {len(self.output_columns)} columns, "
-                f"fp={self.fingerprint[:12]})")
+        return (
+            f"FittedTransform({self.spec.name}@{self.spec.version}, {len(self.output_columns)} columns, "
+            f"fp={self.fingerprint[:12]})"
+        )
 
     # -- schema ---------------------------------------------------------------------------
 
@@ -118,10 +121,13 @@ class FittedTransform:
                     from featurekit.errors import SpecError
 
                     first = owner[col]
-                    raise SpecError.at(f"features {first!r} and {feature!r} both produce the output column {col!r}",
-                                       path=self.spec.path, feature=feature,
-                                       fix=f"rename one of them, or give a one_hot feature a prefix= that no "
-                                           "other output column starts with")
+                    raise SpecError.at(
+                        f"features {first!r} and {feature!r} both produce the output column {col!r}",
+                        path=self.spec.path,
+                        feature=feature,
+                        fix="rename one of them, or give a one_hot feature a prefix= that no "
+                        "other output column starts with",
+                    )
                 owner[col] = feature
 
     @property
@@ -141,7 +147,7 @@ class FittedTransform:
 
     # -- the two paths ----------------------------------------------------------------------
 
-    def transform(self, data: Any) -> "pd.DataFrame":
+    def transform(self, data: Any) -> pd.DataFrame:
         """Batch path: a DataFrame (or list of row dicts) in, a DataFrame of features out.
 
         The input is never mutated; the output keeps the input's index.
@@ -200,8 +206,9 @@ class FittedTransform:
         return out
 
 
-def _rebuild(spec: Spec, state: Mapping[str, dict], fit_info: Mapping[str, Any],
-             baseline: dict[str, Any] | None) -> FittedTransform:
+def _rebuild(
+    spec: Spec, state: Mapping[str, dict], fit_info: Mapping[str, Any], baseline: dict[str, Any] | None
+) -> FittedTransform:
     """A :class:`FittedTransform` from its parts (what pickle and ``copy.deepcopy`` store)."""
     fitted = FittedTransform(spec, state, fit_info=fit_info)
     if baseline is not None:

@@ -39,7 +39,8 @@ import inspect
 import sys
 import textwrap
 import warnings
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from featurekit.types import INPUT_TYPES, DType
 
@@ -89,22 +90,34 @@ def _function_source(fn: Callable[..., Any]) -> str | None:
         return text
     first = tree.body[0] if tree.body else None
     if isinstance(first, (ast.FunctionDef, ast.AsyncFunctionDef)) and first.decorator_list:
-        return "".join(text.splitlines(keepends=True)[first.lineno - 1:])
+        return "".join(text.splitlines(keepends=True)[first.lineno - 1 :])
     return text
 
 
 def _code_parts(code: Any) -> list[bytes]:
     """The parts of a code object that decide what it computes (not its file or line numbers)."""
-    parts = [code.co_code, repr((code.co_argcount, code.co_posonlyargcount, code.co_kwonlyargcount,
-                                 code.co_flags, code.co_names, code.co_varnames, code.co_freevars,
-                                 code.co_cellvars)).encode("utf-8")]
+    parts = [
+        code.co_code,
+        repr(
+            (
+                code.co_argcount,
+                code.co_posonlyargcount,
+                code.co_kwonlyargcount,
+                code.co_flags,
+                code.co_names,
+                code.co_varnames,
+                code.co_freevars,
+                code.co_cellvars,
+            )
+        ).encode("utf-8"),
+    ]
     for const in code.co_consts:
         if hasattr(const, "co_code"):
             parts += _code_parts(const)
         elif isinstance(const, frozenset):  # set order varies with the hash seed
             parts.append(repr(sorted(map(repr, const))).encode("utf-8"))
         else:
-            parts.append(f"{type(const).__name__}:{const!r}".encode("utf-8"))
+            parts.append(f"{type(const).__name__}:{const!r}".encode())
     return parts
 
 
@@ -118,7 +131,7 @@ def bytecode_digest(*fns: Callable[..., Any] | None) -> str:
     for fn in fns:
         code = getattr(fn, "__code__", None)
         if fn is None or code is None:
-            digest.update(b"<none>" if fn is None else f"<callable {type(fn).__qualname__}>".encode("utf-8"))
+            digest.update(b"<none>" if fn is None else f"<callable {type(fn).__qualname__}>".encode())
             continue
         for part in _code_parts(code):
             digest.update(len(part).to_bytes(8, "big") + part)
@@ -126,8 +139,9 @@ def bytecode_digest(*fns: Callable[..., Any] | None) -> str:
     return digest.hexdigest()
 
 
-def code_identity(fn: Callable[..., Any], vectorized: Callable[..., Any] | None, dtype: DType,
-                  arg_types: Sequence[DType]) -> tuple[str, str]:
+def code_identity(
+    fn: Callable[..., Any], vectorized: Callable[..., Any] | None, dtype: DType, arg_types: Sequence[DType]
+) -> tuple[str, str]:
     """``(identity, "source" | "bytecode")``: the SHA-256 a registered UDF is known by.
 
     Source text (see :func:`_function_source`) when Python can see it for both functions;
@@ -148,7 +162,7 @@ def code_identity(fn: Callable[..., Any], vectorized: Callable[..., Any] | None,
         return digest.hexdigest(), "source"
     if getattr(fn, "__code__", None) is None:
         raise TypeError(f"cannot read the source or bytecode of {fn!r}; register a Python function")
-    digest.update(f"\0bytecode {sys.version_info[0]}.{sys.version_info[1]}\0".encode("utf-8"))
+    digest.update(f"\0bytecode {sys.version_info[0]}.{sys.version_info[1]}\0".encode())
     digest.update(bytecode_digest(fn, vectorized).encode("utf-8"))
     return digest.hexdigest(), "bytecode"
 
@@ -159,8 +173,15 @@ def _dtype(name: str) -> DType:
     return INPUT_TYPES[name]
 
 
-def register_udf(fn: Callable[..., Any], *, dtype: str, args: Sequence[str], name: str | None = None,
-                 vectorized: Callable[..., Any] | None = None, ulps: int = 0) -> UDF:
+def register_udf(
+    fn: Callable[..., Any],
+    *,
+    dtype: str,
+    args: Sequence[str],
+    name: str | None = None,
+    vectorized: Callable[..., Any] | None = None,
+    ulps: int = 0,
+) -> UDF:
     """Register ``fn`` under ``name`` (default: its ``__name__``) and return the :class:`UDF`.
 
     ``vectorized`` receives numpy arrays (text as pyarrow arrays) of the non-null rows and
@@ -180,8 +201,15 @@ def register_udf(fn: Callable[..., Any], *, dtype: str, args: Sequence[str], nam
     return entry
 
 
-def register_loaded(name: str, fn: Callable[..., Any], *, dtype: str, args: Sequence[str],
-                    vectorized: Callable[..., Any] | None, identity: str) -> UDF:
+def register_loaded(
+    name: str,
+    fn: Callable[..., Any],
+    *,
+    dtype: str,
+    args: Sequence[str],
+    vectorized: Callable[..., Any] | None,
+    identity: str,
+) -> UDF:
     """Register a function unpickled from an artifact under the identity recorded at save.
 
     Its source is not visible here, so recomputing the identity would hash bytecode and give
@@ -194,12 +222,20 @@ def register_loaded(name: str, fn: Callable[..., Any], *, dtype: str, args: Sequ
     return entry
 
 
-def udf(*, dtype: str, args: Sequence[str], name: str | None = None,
-        vectorized: Callable[..., Any] | None = None, ulps: int = 0) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def udf(
+    *,
+    dtype: str,
+    args: Sequence[str],
+    name: str | None = None,
+    vectorized: Callable[..., Any] | None = None,
+    ulps: int = 0,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorator form of :func:`register_udf`; returns the function unchanged."""
+
     def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
         register_udf(fn, dtype=dtype, args=args, name=name, vectorized=vectorized, ulps=ulps)
         return fn
+
     return wrap
 
 
@@ -224,14 +260,17 @@ def batch_call(entry: UDF, columns: list[Any], null: Any) -> tuple[Any, Any]:
     n = len(columns[0])
     keep = np.ones(n, dtype=bool) if null is None else ~null
     idx = np.flatnonzero(keep)
-    picked = [c.filter(pa.array(keep)) if isinstance(c, (pa.Array, pa.ChunkedArray)) else c[keep]
-              for c in columns]
+    picked = [c.filter(pa.array(keep)) if isinstance(c, (pa.Array, pa.ChunkedArray)) else c[keep] for c in columns]
     if entry.vectorized is not None:
         result = entry.vectorized(*picked)
         result = result.to_pylist() if isinstance(result, (pa.Array, pa.ChunkedArray)) else result
     else:
-        warnings.warn(f"udf {entry.name!r} has no vectorized implementation: the batch path calls it once "
-                      "per row (slow); pass vectorized= to register_udf", SlowBatchWarning, stacklevel=4)
+        warnings.warn(
+            f"udf {entry.name!r} has no vectorized implementation: the batch path calls it once "
+            "per row (slow); pass vectorized= to register_udf",
+            SlowBatchWarning,
+            stacklevel=4,
+        )
         pylists = [c.to_pylist() if isinstance(c, (pa.Array, pa.ChunkedArray)) else c.tolist() for c in picked]
         result = [entry.row(*vals) for vals in zip(*pylists)]
     nulls = np.zeros(n, dtype=bool)

@@ -58,7 +58,8 @@ def test_churn_fingerprint_snapshot() -> None:
         CHURN_SNAPSHOT.write_text(fp + "\n", encoding="utf-8")
     assert CHURN_SNAPSHOT.read_text(encoding="utf-8").strip() == fp, (
         "the churn spec fingerprint changed: if intended, rerun with FEATUREKIT_UPDATE_SNAPSHOTS=1 "
-        "and commit the reviewed snapshot")
+        "and commit the reviewed snapshot"
+    )
 
 
 BASE = """\
@@ -120,17 +121,20 @@ def test_formatting_does_not_change_fingerprints() -> None:
     assert same == base
 
 
-@pytest.mark.parametrize("old,new", [
-    ("lower=0, upper=10", "upper=10, lower=0"),
-    ("lower=0, upper=10", "lower=0.0, upper=10.0"),
-    ("lower=0, upper=10", "lower=0, upper=1e1"),
-    # K only meets floats (log1p(a) + K), so it is promoted to 50.0 either way
-    ("K: 50", "K: 50.0"),
-    ("n * 2", "(n) * (2)"),
-    ("n * 2", "+n * 2"),
-    ("log1p(a) + K", "log1p(a)+K  # trailing comment"),
-    ("min: 0, max: 100", "max: 100, min: 0"),
-])
+@pytest.mark.parametrize(
+    "old,new",
+    [
+        ("lower=0, upper=10", "upper=10, lower=0"),
+        ("lower=0, upper=10", "lower=0.0, upper=10.0"),
+        ("lower=0, upper=10", "lower=0, upper=1e1"),
+        # K only meets floats (log1p(a) + K), so it is promoted to 50.0 either way
+        ("K: 50", "K: 50.0"),
+        ("n * 2", "(n) * (2)"),
+        ("n * 2", "+n * 2"),
+        ("log1p(a) + K", "log1p(a)+K  # trailing comment"),
+        ("min: 0, max: 100", "max: 100, min: 0"),
+    ],
+)
 def test_equivalent_edits_keep_fingerprints(old: str, new: str) -> None:
     base = spec_from_yaml(BASE)
     assert old in BASE

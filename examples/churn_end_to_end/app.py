@@ -23,7 +23,6 @@ from typing import Any
 
 from fastapi import FastAPI, HTTPException
 from pydantic import BaseModel
-
 from serving import Predictor, decode_request_row
 
 import featurekit as fk
@@ -55,8 +54,9 @@ def health() -> dict[str, Any]:
 def predict(request: PredictRequest) -> dict[str, Any]:
     predictor = STATE["predictor"]
     try:
-        probabilities = [predictor.predict_row(decode_request_row(row, predictor.features.spec))
-                         for row in request.rows]
+        probabilities = [
+            predictor.predict_row(decode_request_row(row, predictor.features.spec)) for row in request.rows
+        ]
     except (fk.FeaturekitError, ValueError, TypeError) as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from None
     return {"pin": predictor.pin, "churn_probability": probabilities}

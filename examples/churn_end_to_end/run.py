@@ -38,7 +38,6 @@ sys.path.insert(0, str(HERE))
 
 from serving import Predictor, encode_json_row  # noqa: E402
 
-import featurekit as fk  # noqa: E402
 from featurekit.datasets import make_churn, to_rows  # noqa: E402
 
 SPEC = ROOT / "specs" / "churn.yaml"
@@ -52,11 +51,19 @@ def churn_label(df: pd.DataFrame, seed: int) -> np.ndarray:
     """A synthetic churn label: more likely with few logins, support tickets, low tenure, free plan."""
     rng = np.random.default_rng(seed)
     as_of = pd.Timestamp("2026-01-01")
-    last = pd.to_datetime(df["last_login_ts"]).dt.tz_localize(None) if getattr(
-        pd.to_datetime(df["last_login_ts"]).dt, "tz", None) is None else pd.to_datetime(df["last_login_ts"]).dt.tz_convert(None)
+    last = (
+        pd.to_datetime(df["last_login_ts"]).dt.tz_localize(None)
+        if getattr(pd.to_datetime(df["last_login_ts"]).dt, "tz", None) is None
+        else pd.to_datetime(df["last_login_ts"]).dt.tz_convert(None)
+    )
     idle = ((as_of - last).dt.days.fillna(60)).to_numpy(dtype=float)
-    logit = (-1.0 + 0.03 * np.minimum(idle, 120) + 0.35 * df["num_support_tickets"].to_numpy()
-             - 0.002 * df["tenure_days"].to_numpy() + 0.8 * (df["plan"].astype(str) == "free").to_numpy())
+    logit = (
+        -1.0
+        + 0.03 * np.minimum(idle, 120)
+        + 0.35 * df["num_support_tickets"].to_numpy()
+        - 0.002 * df["tenure_days"].to_numpy()
+        + 0.8 * (df["plan"].astype(str) == "free").to_numpy()
+    )
     return (rng.random(len(df)) < 1.0 / (1.0 + np.exp(-logit))).astype(int)
 
 
@@ -98,9 +105,13 @@ def main(argv: list[str] | None = None) -> int:
 
     from featurekit.sklearn import FeatureTransformer, serve_row
 
-    pipe = Pipeline([("features", FeatureTransformer(str(SPEC))),
-                     ("scale", StandardScaler()),
-                     ("model", LogisticRegression(max_iter=2000))])
+    pipe = Pipeline(
+        [
+            ("features", FeatureTransformer(str(SPEC))),
+            ("scale", StandardScaler()),
+            ("model", LogisticRegression(max_iter=2000)),
+        ]
+    )
     pipe.fit(train, y)
     fitted = pipe.named_steps["features"].fitted_
     proba = pipe.predict_proba(holdout)[:, 1]
@@ -112,9 +123,10 @@ def main(argv: list[str] | None = None) -> int:
     model_dir = work / "model"
     model_dir.mkdir(exist_ok=True)
     fitted.save(model_dir / "features")
-    joblib.dump(Pipeline(pipe.steps[1:]), model_dir / "model.joblib")   # scaler + classifier
-    (model_dir / "meta.json").write_text(json.dumps({"pin": fitted.pin, "columns": fitted.output_columns},
-                                                    indent=1), encoding="utf-8")
+    joblib.dump(Pipeline(pipe.steps[1:]), model_dir / "model.joblib")  # scaler + classifier
+    (model_dir / "meta.json").write_text(
+        json.dumps({"pin": fitted.pin, "columns": fitted.output_columns}, indent=1), encoding="utf-8"
+    )
     print(f"plain directory: {model_dir} (features/ + model.joblib + meta.json)")
     if not args.no_mlflow:
         os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
@@ -137,21 +149,34 @@ def main(argv: list[str] | None = None) -> int:
     served = np.array([predictor.predict_row(r) for r in rows])
     via_serve_row = np.array([serve_row(pipe, r)[1] for r in rows])
     worst = float(np.max(np.abs(served - proba[:200])))
-    print(f"200 rows: max |served - batch| = {worst:.2e}; equal to featurekit.sklearn.serve_row: "
-          f"{bool(np.array_equal(served, via_serve_row))}")
+    print(
+        f"200 rows: max |served - batch| = {worst:.2e}; equal to featurekit.sklearn.serve_row: "
+        f"{bool(np.array_equal(served, via_serve_row))}"
+    )
     if worst > 1e-12 or not np.array_equal(served, via_serve_row):
         return 1
     # a request file for the HTTP test and a curl example
     requests = [encode_json_row(r) for r in rows[:20]]
-    (work / "requests.json").write_text(json.dumps({"rows": requests, "expected": served[:20].tolist()}, indent=1),
-                                        encoding="utf-8")
+    (work / "requests.json").write_text(
+        json.dumps({"rows": requests, "expected": served[:20].tolist()}, indent=1), encoding="utf-8"
+    )
 
     section("5. the CI gate: featurekit parity --format junit")
     sample = work / "parity_sample.parquet"
     holdout.to_parquet(sample)
-    gate = cli + ["parity", str(model_dir / "features"), "--data", str(sample), "--fuzz", "1000",
-                  "--format", "junit", "--output", str(work / "parity.xml")]
-    print("$ featurekit " + " ".join(gate[len(cli):]))
+    gate = cli + [
+        "parity",
+        str(model_dir / "features"),
+        "--data",
+        str(sample),
+        "--fuzz",
+        "1000",
+        "--format",
+        "junit",
+        "--output",
+        str(work / "parity.xml"),
+    ]
+    print("$ featurekit " + " ".join(gate[len(cli) :]))
     done = subprocess.run(gate, capture_output=True, text=True)
     print(f"  exit {done.returncode}; {(work / 'parity.xml').read_text().splitlines()[1][:100]}...")
     if done.returncode != 0:
@@ -194,9 +219,11 @@ def main(argv: list[str] | None = None) -> int:
         report = work / "skew.html"
         cmd = cli + ["skew", str(model_dir / "features"), "--log", str(log_path), "--html", str(report)]
         done = subprocess.run(cmd, capture_output=True, text=True)
-        print("$ featurekit " + " ".join(cmd[len(cli):]))
-        print(f"  exit {done.returncode}" + (f"; wrote {report}" if report.exists() else
-                                             f" (not fatal here): {done.stderr.strip()[:300]}"))
+        print("$ featurekit " + " ".join(cmd[len(cli) :]))
+        print(
+            f"  exit {done.returncode}"
+            + (f"; wrote {report}" if report.exists() else f" (not fatal here): {done.stderr.strip()[:300]}")
+        )
     print(f"\nend to end finished; files in {work}")
     return 0
 

@@ -12,8 +12,9 @@ import json
 import math
 import os
 import threading
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import featurekit as fk
 
@@ -56,8 +57,12 @@ class _JsonlLog:
                 return {"float": "nan" if v != v else ("inf" if v > 0 else "-inf")}
             return v
 
-        record = {"time": dt.datetime.now(dt.timezone.utc).isoformat(), "fingerprint": fingerprint,
-                  "input": {k: enc(v) for k, v in row.items()}, "output": {k: enc(v) for k, v in out.items()}}
+        record = {
+            "time": dt.datetime.now(dt.UTC).isoformat(),
+            "fingerprint": fingerprint,
+            "input": {k: enc(v) for k, v in row.items()},
+            "output": {k: enc(v) for k, v in out.items()},
+        }
         with self._lock:
             self._fh.write(json.dumps(record) + "\n")
             self._fh.flush()

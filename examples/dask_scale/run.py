@@ -48,17 +48,23 @@ def main(argv: list[str] | None = None) -> int:
     full = make_churn(args.rows, seed=0)
     per_file = -(-len(full) // args.files)
     for i in range(args.files):
-        full.iloc[i * per_file:(i + 1) * per_file].to_parquet(data_dir / f"part-{i:03d}.parquet")
+        full.iloc[i * per_file : (i + 1) * per_file].to_parquet(data_dir / f"part-{i:03d}.parquet")
     print(f"wrote {args.rows:,} rows as {args.files} parquet files in {data_dir}")
 
     spec = fk.load_spec(ROOT / "specs" / "churn.yaml")
-    with LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                      memory_limit="1GB") as cluster, Client(cluster):
+    with (
+        LocalCluster(
+            n_workers=args.workers, threads_per_worker=1, processes=True, dashboard_address=None, memory_limit="1GB"
+        ) as cluster,
+        Client(cluster),
+    ):
         ddf = dd.read_parquet(str(data_dir))
         started = time.perf_counter()
         fitted = spec.fit(ddf, progress=print)
-        print(f"dask fit: {ddf.npartitions} partitions, {args.workers} workers, "
-              f"{time.perf_counter() - started:.1f}s, fingerprint {fitted.fingerprint[:16]}")
+        print(
+            f"dask fit: {ddf.npartitions} partitions, {args.workers} workers, "
+            f"{time.perf_counter() - started:.1f}s, fingerprint {fitted.fingerprint[:16]}"
+        )
         reference = spec.fit(pd.read_parquet(data_dir))
         same = reference.fingerprint == fitted.fingerprint
         print(f"pandas fit of the same rows: fingerprint {reference.fingerprint[:16]} -> identical: {same}")

@@ -15,7 +15,8 @@ export job did, so the state itself is right: only the logic drifts.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 
 def make_legacy_features(fitted: Any) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
@@ -25,7 +26,7 @@ def make_legacy_features(fitted: Any) -> Callable[[Mapping[str, Any]], dict[str,
 
     def legacy_features(row: Mapping[str, Any]) -> dict[str, Any]:
         spend = row.get("monthly_spend")
-        if spend is None:                                   # bug 1: NaN is missing too
+        if spend is None:  # bug 1: NaN is missing too
             spend = median
         tenure = row["tenure_days"]
         ts = row.get("last_login_ts")
@@ -34,8 +35,8 @@ def make_legacy_features(fitted: Any) -> Callable[[Mapping[str, Any]], dict[str,
             "spend_imputed": float(spend),
             "spend_log1p": math.log1p(spend),
             "spend_per_day": spend / tenure if tenure > 0 else 0.0,
-            "country_idx": vocab.get(row.get("country"), 0),   # bug 2: OOV must be len(vocab)
-            "login_hour": ts.hour if ts is not None else -1,   # bug 3: not converted to UTC
+            "country_idx": vocab.get(row.get("country"), 0),  # bug 2: OOV must be len(vocab)
+            "login_hour": ts.hour if ts is not None else -1,  # bug 3: not converted to UTC
             "desc_tokens": len(desc.split(" ")) if desc is not None else 0,  # bug 4: split(" ")
         }
 

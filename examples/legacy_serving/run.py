@@ -38,13 +38,31 @@ def main(argv: list[str] | None = None) -> int:
     legacy_features = make_legacy_features(fitted)
 
     # 1) what most teams do: replay a sample of traffic
-    replayed = parity.compare(fitted.transform, legacy_features, traffic, contract=fitted, edges=False,
-                              label="replay only: batch path vs legacy_features")
-    print(replayed.to_text(color=False).splitlines()[-1] if replayed.ok else
-          f"replay only: {len(replayed.failing)} column(s) disagree: {[c.column for c in replayed.failing]}")
+    replayed = parity.compare(
+        fitted.transform,
+        legacy_features,
+        traffic,
+        contract=fitted,
+        edges=False,
+        label="replay only: batch path vs legacy_features",
+    )
+    print(
+        replayed.to_text(color=False).splitlines()[-1]
+        if replayed.ok
+        else f"replay only: {len(replayed.failing)} column(s) disagree: {[c.column for c in replayed.failing]}"
+    )
     # 2) featurekit: the same traffic plus edge rows generated from the contract and fitted state
-    report = parity.compare(fitted.transform, legacy_features, traffic, contract=fitted, invalid=False,
-                            fuzz=args.fuzz, seed=0, max_examples=3, label="batch path vs legacy_features")
+    report = parity.compare(
+        fitted.transform,
+        legacy_features,
+        traffic,
+        contract=fitted,
+        invalid=False,
+        fuzz=args.fuzz,
+        seed=0,
+        max_examples=3,
+        label="batch path vs legacy_features",
+    )
     print()
     print(report.to_text(color=False))
     if args.json:

@@ -10,8 +10,24 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-MCCS = ["grocery", "fuel", "restaurants", "travel", "electronics", "fashion", "gaming", "pharmacy",
-        "gift_cards", "crypto", "telecom", "utilities", "hotels", "airlines", "marketplace", "jewelry"]
+MCCS = [
+    "grocery",
+    "fuel",
+    "restaurants",
+    "travel",
+    "electronics",
+    "fashion",
+    "gaming",
+    "pharmacy",
+    "gift_cards",
+    "crypto",
+    "telecom",
+    "utilities",
+    "hotels",
+    "airlines",
+    "marketplace",
+    "jewelry",
+]
 COUNTRIES = ["US", "GB", "DE", "FR", "NL", "SE", "NO", "ES", "IT", "BR", "IN", "NG"]
 
 
@@ -48,35 +64,67 @@ def make_fraud(n: int, seed: int = 0) -> pd.DataFrame:
     age_days = rng.exponential(400, n)
     account_created = (txn_utc - pd.to_timedelta(age_days, unit="D")).tz_convert("America/New_York")
     account_created = account_created.tz_localize(None).floor("s")
-    df = pd.DataFrame({
-        "transaction_id": [f"TX{seed:02d}{i:09d}" for i in range(n)],
-        "amount": amount,
-        "currency": pd.Categorical(rng.choice(["USD", "EUR", "GBP", "JPY", "CHF"], size=n,
-                                              p=[0.45, 0.3, 0.15, 0.08, 0.02])),
-        "merchant_id": [f"M{x:05d}" for x in rng.zipf(1.5, n) % 50_000],
-        "merchant_category": pd.Categorical(_zipf_choice(rng, MCCS, n)),
-        "card_country": pd.Categorical(card_country),
-        "ip_country": pd.Categorical(np.where(_mask(rng, n, 0.03), None, ip_country)),
-        "txn_ts": txn_ts,
-        "merchant_local_ts": pd.Series(merchant_local),
-        "account_created_ts": pd.Series(account_created),
-        "txn_count_1h": count_1h.astype("int64"),
-        "txn_count_24h": count_24h.astype("int64"),
-        "amount_sum_24h": np.round(amount * count_24h * rng.uniform(0.5, 1.5, n), 2),
-        "avg_amount_30d": np.where(_mask(rng, n, 0.1), np.nan, np.round(rng.lognormal(3.5, 0.8, n), 2)),
-        "is_card_present": pd.array(np.where(_mask(rng, n, 0.02), None, rng.random(n) < 0.3), dtype="boolean"),
-    })
+    df = pd.DataFrame(
+        {
+            "transaction_id": [f"TX{seed:02d}{i:09d}" for i in range(n)],
+            "amount": amount,
+            "currency": pd.Categorical(
+                rng.choice(["USD", "EUR", "GBP", "JPY", "CHF"], size=n, p=[0.45, 0.3, 0.15, 0.08, 0.02])
+            ),
+            "merchant_id": [f"M{x:05d}" for x in rng.zipf(1.5, n) % 50_000],
+            "merchant_category": pd.Categorical(_zipf_choice(rng, MCCS, n)),
+            "card_country": pd.Categorical(card_country),
+            "ip_country": pd.Categorical(np.where(_mask(rng, n, 0.03), None, ip_country)),
+            "txn_ts": txn_ts,
+            "merchant_local_ts": pd.Series(merchant_local),
+            "account_created_ts": pd.Series(account_created),
+            "txn_count_1h": count_1h.astype("int64"),
+            "txn_count_24h": count_24h.astype("int64"),
+            "amount_sum_24h": np.round(amount * count_24h * rng.uniform(0.5, 1.5, n), 2),
+            "avg_amount_30d": np.where(_mask(rng, n, 0.1), np.nan, np.round(rng.lognormal(3.5, 0.8, n), 2)),
+            "is_card_present": pd.array(np.where(_mask(rng, n, 0.02), None, rng.random(n) < 0.3), dtype="boolean"),
+        }
+    )
     df.loc[_mask(rng, n, 0.02), "amount"] = np.nan
     df.loc[_mask(rng, n, 0.05), "merchant_local_ts"] = pd.NaT
     return df
 
 
 CITIES = ["Berlin", "Paris", "Madrid", "Rome", "Amsterdam", "Lisbon", "Vienna", "Prague", "Stockholm", "Oslo"]
-CITY_GEO = {"Berlin": (52.52, 13.40), "Paris": (48.86, 2.35), "Madrid": (40.42, -3.70), "Rome": (41.90, 12.50),
-            "Amsterdam": (52.37, 4.90), "Lisbon": (38.72, -9.14), "Vienna": (48.21, 16.37),
-            "Prague": (50.08, 14.44), "Stockholm": (59.33, 18.07), "Oslo": (59.91, 10.75)}
-WORDS = ["cosy", "bright", "luxury", "Luxury", "quiet", "central", "studio", "loft", "garden", "view", "café",
-         "naïve", "old\u00a0town", "near", "metro", "balcony", "spacious", "modern", "charming", "🌞"]
+CITY_GEO = {
+    "Berlin": (52.52, 13.40),
+    "Paris": (48.86, 2.35),
+    "Madrid": (40.42, -3.70),
+    "Rome": (41.90, 12.50),
+    "Amsterdam": (52.37, 4.90),
+    "Lisbon": (38.72, -9.14),
+    "Vienna": (48.21, 16.37),
+    "Prague": (50.08, 14.44),
+    "Stockholm": (59.33, 18.07),
+    "Oslo": (59.91, 10.75),
+}
+WORDS = [
+    "cosy",
+    "bright",
+    "luxury",
+    "Luxury",
+    "quiet",
+    "central",
+    "studio",
+    "loft",
+    "garden",
+    "view",
+    "café",
+    "naïve",
+    "old\u00a0town",
+    "near",
+    "metro",
+    "balcony",
+    "spacious",
+    "modern",
+    "charming",
+    "🌞",
+]
 AMENITIES = ["wifi", "kitchen", "parking", "washer", "ac", "heating", "tv", "pool", "gym", "elevator"]
 
 
@@ -97,29 +145,36 @@ def make_listings(n: int, seed: int = 0) -> pd.DataFrame:
     area = np.round(18 + 22 * bedrooms + rng.gamma(2.0, 10.0, n), 1)
     price = np.round(area * rng.lognormal(1.0, 0.35, n), 0)
     neighbourhood = [f"{c[:3].lower()}-{k}" for c, k in zip(city, rng.zipf(1.6, n) % 400)]
-    df = pd.DataFrame({
-        "listing_id": [f"L{seed:02d}{i:08d}" for i in range(n)],
-        "title": _texts(rng, n, 2, 8),
-        "description": _texts(rng, n, 5, 40),
-        "amenities": [" ".join(rng.choice(AMENITIES, size=k, replace=False)) for k in rng.integers(0, 8, n)],
-        "price": price,
-        "area_sqm": area,
-        "bedrooms": bedrooms.astype("int64"),
-        "lat": lat,
-        "lon": lon,
-        "city": pd.Categorical(city),
-        "neighbourhood": pd.Categorical(neighbourhood),
-        "property_type": pd.Categorical(rng.choice(["apartment", "house", "studio", "loft", "villa", "room",
-                                                    "boat"], size=n,
-                                                   p=[0.55, 0.12, 0.15, 0.06, 0.03, 0.08, 0.01])),
-        "room_type": pd.Categorical(rng.choice(["entire", "private", "shared", "hotel"], size=n,
-                                               p=[0.6, 0.3, 0.07, 0.03])),
-        "cancellation_policy": pd.Categorical(rng.choice(["flexible", "moderate", "strict"], size=n)),
-        "host_id": [f"H{x:06d}" for x in rng.integers(0, max(n // 3, 1), n)],
-        "listed_ts": pd.Timestamp("2024-01-01T00:00:00Z")
-        + pd.to_timedelta(rng.integers(0, 730 * 86400, n), unit="s"),
-        "instant_bookable": pd.array(rng.random(n) < 0.4, dtype="boolean"),
-    })
+    df = pd.DataFrame(
+        {
+            "listing_id": [f"L{seed:02d}{i:08d}" for i in range(n)],
+            "title": _texts(rng, n, 2, 8),
+            "description": _texts(rng, n, 5, 40),
+            "amenities": [" ".join(rng.choice(AMENITIES, size=k, replace=False)) for k in rng.integers(0, 8, n)],
+            "price": price,
+            "area_sqm": area,
+            "bedrooms": bedrooms.astype("int64"),
+            "lat": lat,
+            "lon": lon,
+            "city": pd.Categorical(city),
+            "neighbourhood": pd.Categorical(neighbourhood),
+            "property_type": pd.Categorical(
+                rng.choice(
+                    ["apartment", "house", "studio", "loft", "villa", "room", "boat"],
+                    size=n,
+                    p=[0.55, 0.12, 0.15, 0.06, 0.03, 0.08, 0.01],
+                )
+            ),
+            "room_type": pd.Categorical(
+                rng.choice(["entire", "private", "shared", "hotel"], size=n, p=[0.6, 0.3, 0.07, 0.03])
+            ),
+            "cancellation_policy": pd.Categorical(rng.choice(["flexible", "moderate", "strict"], size=n)),
+            "host_id": [f"H{x:06d}" for x in rng.integers(0, max(n // 3, 1), n)],
+            "listed_ts": pd.Timestamp("2024-01-01T00:00:00Z")
+            + pd.to_timedelta(rng.integers(0, 730 * 86400, n), unit="s"),
+            "instant_bookable": pd.array(rng.random(n) < 0.4, dtype="boolean"),
+        }
+    )
     df["description"] = df["description"].where(~_mask(rng, n, 0.1), None)
     df.loc[_mask(rng, n, 0.03), "price"] = np.nan
     df.loc[_mask(rng, n, 0.05), ["lat", "lon"]] = np.nan

@@ -37,8 +37,10 @@ def main(argv: list[str] | None = None) -> int:
         fresh = make(max(args.rows // 10, 50), seed=1)
         fitted = spec.fit(train)
         out = fitted.transform(fresh)
-        print(f"{spec.name}@{spec.version}: fitted on {len(train):,} rows -> {out.shape[1]} columns "
-              f"(fingerprint {fitted.fingerprint[:12]})")
+        print(
+            f"{spec.name}@{spec.version}: fitted on {len(train):,} rows -> {out.shape[1]} columns "
+            f"(fingerprint {fitted.fingerprint[:12]})"
+        )
         report = parity.check(fitted, fresh, fuzz=args.fuzz, seed=0)
         print("  " + report.to_text(color=False).replace("\n", "\n  "))
         ok &= report.ok

@@ -188,9 +188,7 @@ def _raise_first_non_str(values: np.ndarray) -> None:
     for i, v in enumerate(values):
         if isinstance(v, str):
             if not _utf8_ok(v):
-                raise ValueError(
-                    f"string at position {i} cannot be encoded as UTF-8 (lone surrogate): {v!r}"
-                )
+                raise ValueError(f"string at position {i} cannot be encoded as UTF-8 (lone surrogate): {v!r}")
             continue
         if not _is_missing(v):
             raise NonStringValueError(i, v)
@@ -253,9 +251,7 @@ def to_string_array(x: Any) -> pa.Array:
             return _large(_check(x))
         if pa.types.is_null(t):
             return pa.nulls(len(x), _LARGE)
-        if pa.types.is_dictionary(t) and (
-            pa.types.is_string(t.value_type) or pa.types.is_large_string(t.value_type)
-        ):
+        if pa.types.is_dictionary(t) and (pa.types.is_string(t.value_type) or pa.types.is_large_string(t.value_type)):
             return _large(x.cast(t.value_type))
         x = np.asarray(x.to_pylist(), dtype=object) if len(x) else np.zeros(0, object)
         return _from_object(x)
@@ -576,9 +572,7 @@ def _nonascii_codepoints(d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         j4 = np.flatnonzero(b3 >= 0xF0)
         if len(j4):
             c3 = np.take(d, p3[j4] + 3, mode="clip").astype(np.int32) & 0x3F
-            cp[i3[j4]] = (
-                ((b3[j4] & 0x07).astype(np.int32) << 18) | (c13[j4] << 12) | (c2[j4] << 6) | c3
-            )
+            cp[i3[j4]] = ((b3[j4] & 0x07).astype(np.int32) << 18) | (c13[j4] << 12) | (c2[j4] << 6) | c3
     return pos, cp
 
 
@@ -586,18 +580,14 @@ _VERDICTS: dict[str, dict[int, bool]] = {}
 _VERDICT_LOCK = threading.Lock()
 
 
-def _bad_positions(
-    op: str, cps: np.ndarray, check: Callable[[list[int]], list[bool]]
-) -> np.ndarray:
+def _bad_positions(op: str, cps: np.ndarray, check: Callable[[list[int]], list[bool]]) -> np.ndarray:
     """Bool mask over ``cps``: True where the fast path is not verified to be exact
     for that code point.  ``check(cps)`` returns, per code point, whether the fast
     path is exact for it in every context; verdicts are cached per ``op``."""
     present = np.flatnonzero(np.bincount(np.minimum(cps, 0x110000)))
     with _VERDICT_LOCK:
         cache = _VERDICTS.setdefault(op, {})
-        unknown = [
-            int(c) for c in present if int(c) not in cache and c < 0x110000 and not 0xD800 <= c <= 0xDFFF
-        ]
+        unknown = [int(c) for c in present if int(c) not in cache and c < 0x110000 and not 0xD800 <= c <= 0xDFFF]
         if unknown:
             cache.update(zip(unknown, check(unknown)))
         bad = [int(c) for c in present if not cache.get(int(c), False)]
@@ -615,9 +605,7 @@ def _rows_mask(off: np.ndarray, abs_pos: np.ndarray) -> np.ndarray:
     return mask
 
 
-def _patch_rows(
-    result: pa.Array, arr: pa.Array, mask: np.ndarray, func: Callable[[str], str]
-) -> pa.Array:
+def _patch_rows(result: pa.Array, arr: pa.Array, mask: np.ndarray, func: Callable[[str], str]) -> pa.Array:
     """Replace ``result[mask]`` by ``func(arr[mask])``, calling ``func`` once per
     distinct value."""
     if arr.null_count:

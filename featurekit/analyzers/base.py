@@ -65,7 +65,8 @@ tagged form or the output of ``featurekit._json.loads``.
 from __future__ import annotations
 
 import abc
-from typing import Any, ClassVar, Generic, Sequence, TypeVar
+from collections.abc import Sequence
+from typing import Any, ClassVar, Generic, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -131,7 +132,7 @@ class Analyzer(abc.ABC, Generic[Acc]):
     def acc_from_json(self, data: Any) -> Acc:
         """Invert :meth:`acc_to_json` (accepts tagged or ``_json.loads``-decoded data)."""
 
-    def next_stage(self, result: dict) -> "Analyzer | None":
+    def next_stage(self, result: dict) -> Analyzer | None:
         """The analyzer of the next pass over the data, given this pass's finalized ``result``;
         ``None`` (the default) when ``result`` is the fitted state."""
         return None

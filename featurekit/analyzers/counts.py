@@ -30,8 +30,9 @@ from __future__ import annotations
 
 import contextlib
 import gc
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal, Sequence
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pyarrow as pa
@@ -171,10 +172,14 @@ class ValueCounts(Analyzer[ValueCountsAcc]):
 
     def acc_to_json(self, acc: ValueCountsAcc) -> Any:
         values = _values_list(acc) if acc.kind is not None else []
-        return to_json({
-            "kind": acc.kind, "values": values, "counts": acc.counts.tolist(),
-            "nan_count": acc.nan_count,
-        })
+        return to_json(
+            {
+                "kind": acc.kind,
+                "values": values,
+                "counts": acc.counts.tolist(),
+                "nan_count": acc.nan_count,
+            }
+        )
 
     def acc_from_json(self, data: Any) -> ValueCountsAcc:
         data = from_json(data)

@@ -25,8 +25,9 @@ State: ``{"count": int, "min": value | None, "max": value | None}`` (``None`` wh
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 import pyarrow.compute as pc
@@ -131,10 +132,15 @@ class MinMax(Analyzer[MinMaxAcc]):
         return {"count": acc.count, "min": acc.min, "max": acc.max}
 
     def acc_to_json(self, acc: MinMaxAcc) -> Any:
-        return to_json({
-            "kind": acc.kind, "count": acc.count, "min": acc.min, "max": acc.max,
-            "nan_count": acc.nan_count,
-        })
+        return to_json(
+            {
+                "kind": acc.kind,
+                "count": acc.count,
+                "min": acc.min,
+                "max": acc.max,
+                "nan_count": acc.nan_count,
+            }
+        )
 
     def acc_from_json(self, data: Any) -> MinMaxAcc:
         data = from_json(data)

@@ -50,8 +50,9 @@ input is converted to float64 exactly as ``numpy`` does (``astype(float64)``: va
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -120,7 +121,7 @@ def exact_sums(x: np.ndarray) -> tuple[int, int]:
     s1_acc = np.zeros((2, _N_EXP), dtype=np.int64)
     s2_acc = np.zeros((4, 2 * _N_EXP), dtype=np.int64)
     for i, start in enumerate(range(0, x.size, _SLICE)):
-        part = x[start:start + _SLICE]  # small slices stay in cache: ~3x faster
+        part = x[start : start + _SLICE]  # small slices stay in cache: ~3x faster
         m, e = np.frexp(part)
         mant = (m * _TWO53).astype(np.int64)  # exact: |mant| < 2**53
         exp = (e + 1073).astype(np.intp)  # value = mant * 2**(exp - 1126), exp in [0, 2097]

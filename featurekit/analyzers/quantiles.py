@@ -49,8 +49,9 @@ States: ``Quantiles(p).finalize`` -> ``{"count": int, "values": [float, ...] | N
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -128,12 +129,14 @@ def _merge(accs: Sequence[SortedCountsAcc]) -> SortedCountsAcc:
 
 
 def _acc_to_json(acc: SortedCountsAcc) -> Any:
-    return to_json({
-        "kind": acc.kind,
-        "values": acc.values.tolist(),
-        "counts": acc.counts.tolist(),
-        "nan_count": acc.nan_count,
-    })
+    return to_json(
+        {
+            "kind": acc.kind,
+            "values": acc.values.tolist(),
+            "counts": acc.counts.tolist(),
+            "nan_count": acc.nan_count,
+        }
+    )
 
 
 def _acc_from_json(data: Any) -> SortedCountsAcc:
@@ -183,8 +186,7 @@ def _numpy_linear_percentiles(acc: SortedCountsAcc, q: np.ndarray) -> np.ndarray
     with np.errstate(all="ignore"):
         diff_b_a = nxt - previous
         lerp = np.add(previous, diff_b_a * gamma)
-        np.subtract(nxt, diff_b_a * (1 - gamma), out=lerp, where=gamma >= 0.5,
-                    casting="unsafe", dtype=type(lerp.dtype))
+        np.subtract(nxt, diff_b_a * (1 - gamma), out=lerp, where=gamma >= 0.5, casting="unsafe", dtype=type(lerp.dtype))
     return lerp
 
 

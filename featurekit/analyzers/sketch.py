@@ -69,8 +69,9 @@ States: ``ApproxQuantiles(p, ε).finalize`` -> ``{"count", "values", "error_floo
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -83,8 +84,7 @@ from featurekit.analyzers.quantiles import (
     _order_statistics,
 )
 
-__all__ = ["ApproxQuantiles", "ApproxMedian", "SketchAcc", "MAX_BUCKETS", "EPS_MIN", "EPS_MAX",
-           "mantissa_bits"]
+__all__ = ["ApproxQuantiles", "ApproxMedian", "SketchAcc", "MAX_BUCKETS", "EPS_MIN", "EPS_MAX", "mantissa_bits"]
 
 #: Smallest and largest accepted ``approx=ε``.
 EPS_MIN, EPS_MAX = 1e-4, 0.5
@@ -97,7 +97,7 @@ _INF_ORD = 1 << 62  # ordinal of +inf (-inf: its negative); finite ordinals stay
 _COLLAPSED = 1  # ordinal of the positive values below the cap threshold (negatives: -1)
 _SUBNORMAL_BITS = 1 << 52  # bit patterns below this are zero or subnormal
 _INF_BITS = 0x7FF0_0000_0000_0000
-_SCALE = 2.0 ** 64  # makes every subnormal a normal float, exactly
+_SCALE = 2.0**64  # makes every subnormal a normal float, exactly
 _SCALE_BUCKETS = 64  # binades that scaling shifts: subnormal keys lie below the normal ones
 _BLOCK = 1 << 20  # values mapped at a time
 
@@ -108,7 +108,7 @@ def mantissa_bits(eps: float) -> int:
     >>> mantissa_bits(0.001), mantissa_bits(0.01), mantissa_bits(0.5)
     (9, 6, 1)
     """
-    target = eps * (1.0 - 2.0 ** -20)
+    target = eps * (1.0 - 2.0**-20)
     b = 0
     while 2.0 ** -(b + 1) > target:
         b += 1
@@ -196,7 +196,7 @@ def _representatives(ords: np.ndarray, b: int, floor_key: int | None) -> tuple[n
         half = tau / 2
         # the slack covers the interpolation's rounding relative to tau/2; tau/2 itself rounds
         # only for a subnormal threshold
-        floor = (half if half * 2 == tau else tau) * (1 + 2.0 ** -20)
+        floor = (half if half * 2 == tau else tau) * (1 + 2.0**-20)
         reps[mag == _COLLAPSED] = half
     return np.where(ords < 0, -reps, reps), floor
 
@@ -253,7 +253,7 @@ def _batch_acc(values: Any, b: int, cap: int) -> SketchAcc:
     # blocks bound the temporary memory (a few int64 arrays of one block) for any batch size
     blocks = []
     for start in range(0, arr.size, _BLOCK):
-        ords, counts = np.unique(bucket_ordinals(arr[start:start + _BLOCK], b), return_counts=True)
+        ords, counts = np.unique(bucket_ordinals(arr[start : start + _BLOCK], b), return_counts=True)
         blocks.append(_capped(ords, counts.astype(np.int64), None, cap))
     acc = _merge(blocks, cap)
     return SketchAcc(acc.ordinals, acc.counts, acc.floor_key, n_nan)
@@ -267,8 +267,9 @@ def _merge(accs: Sequence[SketchAcc], cap: int) -> SketchAcc:
     if len(parts) == 1:
         p = parts[0]
         return SketchAcc(p.ordinals, p.counts, p.floor_key, nan_count)
-    ords, counts = aggregate_sorted(np.concatenate([p.ordinals for p in parts]),
-                                    np.concatenate([p.counts for p in parts]))
+    ords, counts = aggregate_sorted(
+        np.concatenate([p.ordinals for p in parts]), np.concatenate([p.counts for p in parts])
+    )
     floors = [p.floor_key for p in parts if p.floor_key is not None]
     acc = _capped(ords, counts, max(floors) if floors else None, cap)
     return SketchAcc(acc.ordinals, acc.counts, acc.floor_key, nan_count)
@@ -299,15 +300,24 @@ class _SketchAnalyzer(Analyzer[SketchAcc]):
         return _merge(list(accs), self.cap)
 
     def acc_to_json(self, acc: SketchAcc) -> Any:
-        return to_json({"ordinals": acc.ordinals.tolist(), "counts": acc.counts.tolist(),
-                        "floor_key": acc.floor_key, "nan_count": acc.nan_count})
+        return to_json(
+            {
+                "ordinals": acc.ordinals.tolist(),
+                "counts": acc.counts.tolist(),
+                "floor_key": acc.floor_key,
+                "nan_count": acc.nan_count,
+            }
+        )
 
     def acc_from_json(self, data: Any) -> SketchAcc:
         data = from_json(data)
         floor = data["floor_key"]
-        return SketchAcc(np.asarray(data["ordinals"], dtype=np.int64).reshape(-1),
-                         np.asarray(data["counts"], dtype=np.int64).reshape(-1),
-                         None if floor is None else int(floor), int(data["nan_count"]))
+        return SketchAcc(
+            np.asarray(data["ordinals"], dtype=np.int64).reshape(-1),
+            np.asarray(data["counts"], dtype=np.int64).reshape(-1),
+            None if floor is None else int(floor),
+            int(data["nan_count"]),
+        )
 
     def histogram(self, acc: SketchAcc) -> tuple[SortedCountsAcc, float]:
         """The representatives with their exact counts, as the exact analyzers' accumulator,

@@ -34,8 +34,9 @@ by value (the :class:`~featurekit.analyzers.counts.ValueCounts` form).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 import pyarrow as pa
@@ -165,7 +166,7 @@ class BoundedValueCounts(Analyzer[CountSketchAcc]):
         """Pass 1's result (not a fitted state: it feeds :meth:`next_stage`)."""
         return {"kind": acc.kind, "count": acc.n, "table": acc.table}
 
-    def next_stage(self, result: dict) -> "TopCounts":
+    def next_stage(self, result: dict) -> TopCounts:
         return TopCounts(self.capacity, result["kind"], result["count"], result["table"])
 
     def acc_to_json(self, acc: CountSketchAcc) -> Any:
@@ -213,12 +214,13 @@ class TopCounts(Analyzer[TopCountsAcc]):
         n = len(counts)
         if n > self.capacity:
             if self.kind == "str":
-                order = pc.sort_indices(pa.table({"e": estimates, "v": values}),
-                                        [("e", "descending"), ("v", "ascending")])[:self.capacity]
+                order = pc.sort_indices(
+                    pa.table({"e": estimates, "v": values}), [("e", "descending"), ("v", "ascending")]
+                )[: self.capacity]
                 values = values.take(order)
                 order = order.to_numpy()
             else:
-                order = np.lexsort((values, -estimates))[:self.capacity]
+                order = np.lexsort((values, -estimates))[: self.capacity]
                 values = values[order]
             counts, estimates, pruned = counts[order], estimates[order], True
         return TopCountsAcc(values, counts, estimates, pruned)
@@ -246,8 +248,11 @@ class TopCounts(Analyzer[TopCountsAcc]):
         counts = np.concatenate([p.counts for p in parts])
         estimates = np.concatenate([p.estimates for p in parts])
         if self.kind == "str":
-            grouped = pa.table({"v": pa.concat_arrays([p.values for p in parts]), "c": counts,
-                                "e": estimates}).group_by("v").aggregate([("c", "sum"), ("e", "max")])
+            grouped = (
+                pa.table({"v": pa.concat_arrays([p.values for p in parts]), "c": counts, "e": estimates})
+                .group_by("v")
+                .aggregate([("c", "sum"), ("e", "max")])
+            )
             values = grouped.column("v").combine_chunks()
             counts = grouped.column("c_sum").to_numpy().astype(np.int64)
             estimates = grouped.column("e_max").to_numpy().astype(np.int64)
@@ -273,8 +278,9 @@ class TopCounts(Analyzer[TopCountsAcc]):
 
     def acc_to_json(self, acc: TopCountsAcc) -> Any:
         values = [] if acc.values is None else (acc.values.to_pylist() if self.kind == "str" else acc.values.tolist())
-        return to_json({"values": values, "counts": acc.counts.tolist(), "estimates": acc.estimates.tolist(),
-                        "pruned": acc.pruned})
+        return to_json(
+            {"values": values, "counts": acc.counts.tolist(), "estimates": acc.estimates.tolist(), "pruned": acc.pruned}
+        )
 
     def acc_from_json(self, data: Any) -> TopCountsAcc:
         data = from_json(data)
@@ -284,5 +290,9 @@ class TopCounts(Analyzer[TopCountsAcc]):
             values = pa.array(data["values"], type=pa.large_string())
         else:
             values = np.asarray(data["values"], dtype={"float": np.float64, "bool": np.bool_}.get(self.kind, np.int64))
-        return TopCountsAcc(values, np.asarray(data["counts"], dtype=np.int64),
-                            np.asarray(data["estimates"], dtype=np.int64), bool(data["pruned"]))
+        return TopCountsAcc(
+            values,
+            np.asarray(data["counts"], dtype=np.int64),
+            np.asarray(data["estimates"], dtype=np.int64),
+            bool(data["pruned"]),
+        )

@@ -16,7 +16,8 @@ from __future__ import annotations
 import functools
 import platform
 import sys
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 FIELDS = ("python", "implementation", "platform", "machine", "libc", "cpu", "cpu_flags", "featurekit", "numpy")
 """What is recorded, in the order it is shown."""
@@ -56,7 +57,7 @@ def _version_of(distribution: str) -> str:
     if spec is None or not spec.origin:
         return "not installed"
     for info in sorted(Path(spec.origin).parent.parent.glob(f"{distribution}-*.dist-info")):
-        return info.name[len(distribution) + 1:-len(".dist-info")]
+        return info.name[len(distribution) + 1 : -len(".dist-info")]
     return "unknown"
 
 
@@ -98,6 +99,8 @@ def describe(env: Mapping[str, Any] | None) -> str:
     if not env:
         return "not recorded (the artifact was saved by a featurekit without golden vectors)"
     get = lambda k: _show(env.get(k, "?"))  # noqa: E731
-    return (f"Python {get('python')} {get('implementation')} | {get('platform')} | {get('libc')} | "
-            f"{get('machine')} {get('cpu')} | cpu flags: {get('cpu_flags')} | featurekit {get('featurekit')} | "
-            f"numpy {get('numpy')}")
+    return (
+        f"Python {get('python')} {get('implementation')} | {get('platform')} | {get('libc')} | "
+        f"{get('machine')} {get('cpu')} | cpu flags: {get('cpu_flags')} | featurekit {get('featurekit')} | "
+        f"numpy {get('numpy')}"
+    )

@@ -75,7 +75,7 @@ def _from_golden(encoded: Any) -> Any:
     return portable(decode_value(encoded))
 
 
-def header(fitted: "FittedTransform", count: int, environment: Any) -> dict[str, Any]:
+def header(fitted: FittedTransform, count: int, environment: Any) -> dict[str, Any]:
     inputs = {}
     for i in fitted.spec.inputs:
         contract: dict[str, Any] = {"type": i.type, "nullable": i.nullable, "on_violation": i.on_violation}
@@ -87,19 +87,32 @@ def header(fitted: "FittedTransform", count: int, environment: Any) -> dict[str,
         if i.type == "timestamp":
             contract["timezone"] = i.timezone
         inputs[i.name] = contract
-    return {"kind": "header", "format": FORMAT, "format_version": FORMAT_VERSION, "name": fitted.spec.name,
-            "version": fitted.spec.version, "pin": fitted.pin, "inputs": inputs, "outputs": fitted.output_types,
-            "vectors": count, "environment": environment}
+    return {
+        "kind": "header",
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "name": fitted.spec.name,
+        "version": fitted.spec.version,
+        "pin": fitted.pin,
+        "inputs": inputs,
+        "outputs": fitted.output_types,
+        "vectors": count,
+        "environment": environment,
+    }
 
 
-def export_vectors(fitted: "FittedTransform", out: IO[str]) -> int:
+def export_vectors(fitted: FittedTransform, out: IO[str]) -> int:
     """Write the golden vectors ``fitted`` was loaded with to ``out``; returns how many."""
     golden = fitted.golden_
     columns = golden.columns
     out.write(_line(header(fitted, len(golden), golden.environment)))
     for i, vector in enumerate(golden.vectors):
-        line: dict[str, Any] = {"kind": "vector", "id": i, "source": vector["source"],
-                                "input": {k: _from_golden(v) for k, v in vector["input"].items()}}
+        line: dict[str, Any] = {
+            "kind": "vector",
+            "id": i,
+            "source": vector["source"],
+            "input": {k: _from_golden(v) for k, v in vector["input"].items()},
+        }
         if "error" in vector:
             line["error"] = vector["error"]
         else:

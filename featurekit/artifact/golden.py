@@ -54,7 +54,8 @@ import dataclasses
 import datetime as _dt
 import functools
 import math
-from typing import TYPE_CHECKING, Any, Mapping
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from featurekit import _json
 from featurekit.errors import ArtifactError
@@ -123,7 +124,7 @@ def error_record(exc: BaseException) -> dict[str, Any]:
 # ------------------------------------------------------------------------------ recording
 
 
-def _training_rows(fitted: "FittedTransform") -> list[dict[str, Any]]:
+def _training_rows(fitted: FittedTransform) -> list[dict[str, Any]]:
     if fitted.sample_ is not None:
         return list(fitted.sample_)
     golden = fitted.golden_
@@ -134,8 +135,9 @@ def _is_null_form(value: Any) -> bool:
     return value is None or (type(value) is float and value != value)
 
 
-def golden_inputs(fitted: "FittedTransform", n: int = DEFAULT_VECTORS,
-                  sample: bool = True) -> list[tuple[str, dict[str, Any]]]:
+def golden_inputs(
+    fitted: FittedTransform, n: int = DEFAULT_VECTORS, sample: bool = True
+) -> list[tuple[str, dict[str, Any]]]:
     """The ``(source, row)`` pairs :func:`record` runs: see the module docstring."""
     from featurekit.parity.edge_rows import input_edge_values
 
@@ -173,7 +175,7 @@ def golden_inputs(fitted: "FittedTransform", n: int = DEFAULT_VECTORS,
     return [("sample", r) for r in picked] + [("edge", r) for r in fixed + edges]
 
 
-def record(fitted: "FittedTransform", n: int = DEFAULT_VECTORS, sample: bool = True) -> bytes:
+def record(fitted: FittedTransform, n: int = DEFAULT_VECTORS, sample: bool = True) -> bytes:
     """``golden.json`` for ``fitted``: :func:`golden_inputs` with the row path's outputs."""
     columns = fitted.output_columns
     lines = []
@@ -217,16 +219,26 @@ class GoldenVectors:
         if not isinstance(doc, dict) or doc.get("format") != FORMAT:
             raise self._bad("is not a featurekit golden-vector file")
         if doc.get("format_version") != FORMAT_VERSION:
-            raise ArtifactError(f"load {self.where!r}: golden.json has format version {doc.get('format_version')!r}; "
-                                f"this featurekit reads {FORMAT_VERSION}\n  Fix: upgrade featurekit", path=self.where)
+            raise ArtifactError(
+                f"load {self.where!r}: golden.json has format version {doc.get('format_version')!r}; "
+                f"this featurekit reads {FORMAT_VERSION}\n  Fix: upgrade featurekit",
+                path=self.where,
+            )
         columns, vectors = doc.get("columns"), doc.get("vectors")
         if not (isinstance(columns, list) and all(isinstance(c, str) for c in columns) and isinstance(vectors, list)):
             raise self._bad("lacks its column list or vector list")
         for i, v in enumerate(vectors):
-            if not (isinstance(v, dict) and v.get("source") in ("sample", "edge") and isinstance(v.get("input"), dict)
-                    and (isinstance(v.get("output"), list) and len(v["output"]) == len(columns)) !=
-                    (isinstance(v.get("error"), dict) and isinstance(v["error"].get("type"), str)
-                     and isinstance(v["error"].get("message"), str))):
+            if not (
+                isinstance(v, dict)
+                and v.get("source") in ("sample", "edge")
+                and isinstance(v.get("input"), dict)
+                and (isinstance(v.get("output"), list) and len(v["output"]) == len(columns))
+                != (
+                    isinstance(v.get("error"), dict)
+                    and isinstance(v["error"].get("type"), str)
+                    and isinstance(v["error"].get("message"), str)
+                )
+            ):
                 raise self._bad(f"vector {i} is malformed (needs source, input, and an output per column or an error)")
         return doc
 
@@ -277,12 +289,15 @@ class Difference:
     input: dict[str, Any]
 
 
-def replay(fitted: "FittedTransform", golden: GoldenVectors) -> list[Difference]:
+def replay(fitted: FittedTransform, golden: GoldenVectors) -> list[Difference]:
     """Run every golden vector through ``fitted``'s row path; the cells that differ."""
     columns = fitted.output_columns
     if golden.columns != columns:
-        raise ArtifactError(f"load {golden.where!r}: golden.json records columns {golden.columns[:5]}...; the "
-                            f"transform has {columns[:5]}...\n  Fix: re-save the artifact", path=golden.where)
+        raise ArtifactError(
+            f"load {golden.where!r}: golden.json records columns {golden.columns[:5]}...; the "
+            f"transform has {columns[:5]}...\n  Fix: re-save the artifact",
+            path=golden.where,
+        )
     out: list[Difference] = []
     for i, vector in enumerate(golden.vectors):
         diff = functools.partial(Difference, i, vector["source"], input=vector["input"])

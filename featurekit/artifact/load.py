@@ -23,8 +23,17 @@ from typing import TYPE_CHECKING, Any
 
 from featurekit import _json
 from featurekit.artifact.golden import GoldenVectors
-from featurekit.artifact.manifest import (ARCHIVE_SUFFIX, BASELINE_FILE, CODE_FILE, FILES, FORMAT, FORMAT_VERSION,
-                                         GOLDEN_FILE, manifest_digest, sha256_bytes)
+from featurekit.artifact.manifest import (
+    ARCHIVE_SUFFIX,
+    BASELINE_FILE,
+    CODE_FILE,
+    FILES,
+    FORMAT,
+    FORMAT_VERSION,
+    GOLDEN_FILE,
+    manifest_digest,
+    sha256_bytes,
+)
 from featurekit.errors import ArtifactError, SpecError, UntrustedCodeError
 
 if TYPE_CHECKING:
@@ -47,8 +56,11 @@ def _read_archive(root: Path) -> dict[str, bytes]:
     import zipfile
 
     if root.stat().st_size > MAX_ARCHIVE_BYTES + (1 << 20):
-        raise _fail(root, f"the archive is too large ({root.stat().st_size} bytes; the cap is "
-                    f"{MAX_ARCHIVE_BYTES} bytes)", "pass the file written by fitted.save()")
+        raise _fail(
+            root,
+            f"the archive is too large ({root.stat().st_size} bytes; the cap is {MAX_ARCHIVE_BYTES} bytes)",
+            "pass the file written by fitted.save()",
+        )
     try:
         zf = zipfile.ZipFile(root)
     except (OSError, zipfile.BadZipFile) as exc:
@@ -61,8 +73,11 @@ def _read_archive(root: Path) -> dict[str, bytes]:
             try:
                 out[info.filename] = zf.read(info)
             except (zipfile.BadZipFile, OSError, RuntimeError) as exc:
-                raise _fail(root, f"archive entry {info.filename!r} cannot be read ({exc})",
-                            "restore the artifact from its source or re-save it") from None
+                raise _fail(
+                    root,
+                    f"archive entry {info.filename!r} cannot be read ({exc})",
+                    "restore the artifact from its source or re-save it",
+                ) from None
     return out
 
 
@@ -76,32 +91,61 @@ def _check_entries(root: Path, infos: list) -> None:
     total = 0
     for info in infos:
         name = info.filename
-        if (not name or "/" in name or "\\" in name or name in (".", "..") or ":" in name
-                or name.startswith("~") or info.is_dir()):
-            raise _fail(root, f"archive entry {name!r} has a path (folders, '..' and absolute names "
-                        "are refused)", "re-save the artifact; an archive holds flat files only")
+        if (
+            not name
+            or "/" in name
+            or "\\" in name
+            or name in (".", "..")
+            or ":" in name
+            or name.startswith("~")
+            or info.is_dir()
+        ):
+            raise _fail(
+                root,
+                f"archive entry {name!r} has a path (folders, '..' and absolute names are refused)",
+                "re-save the artifact; an archive holds flat files only",
+            )
         if name in seen:
-            raise _fail(root, f"archive entry {name!r} appears more than once",
-                        "re-save the artifact; duplicate entries are refused")
+            raise _fail(
+                root,
+                f"archive entry {name!r} appears more than once",
+                "re-save the artifact; duplicate entries are refused",
+            )
         seen.add(name)
         if name not in ARCHIVE_NAMES:
-            raise _fail(root, f"archive entry {name!r} is an unexpected file",
-                        f"remove it; an archive holds only {', '.join(sorted(ARCHIVE_NAMES))}")
+            raise _fail(
+                root,
+                f"archive entry {name!r} is an unexpected file",
+                f"remove it; an archive holds only {', '.join(sorted(ARCHIVE_NAMES))}",
+            )
         kind = stat.S_IFMT(info.external_attr >> 16)  # 0 when the writer recorded no file type
         if kind and kind != stat.S_IFREG:
-            raise _fail(root, f"archive entry {name!r} is a link or special file",
-                        "re-save the artifact; an archive holds regular files only")
+            raise _fail(
+                root,
+                f"archive entry {name!r} is a link or special file",
+                "re-save the artifact; an archive holds regular files only",
+            )
         if info.compress_type != zipfile.ZIP_STORED or info.flag_bits & 0x1:
             how = "encrypted" if info.flag_bits & 0x1 else f"compressed (zip method {info.compress_type})"
-            raise _fail(root, f"archive entry {name!r} is {how}; featurekit reads stored (uncompressed) "
-                        "entries only", "re-save the artifact with fitted.save(); do not re-zip it")
+            raise _fail(
+                root,
+                f"archive entry {name!r} is {how}; featurekit reads stored (uncompressed) entries only",
+                "re-save the artifact with fitted.save(); do not re-zip it",
+            )
         if info.compress_size != info.file_size:
-            raise _fail(root, f"archive entry {name!r} declares {info.file_size} bytes but stores "
-                        f"{info.compress_size}", "restore the artifact from its source or re-save it")
+            raise _fail(
+                root,
+                f"archive entry {name!r} declares {info.file_size} bytes but stores {info.compress_size}",
+                "restore the artifact from its source or re-save it",
+            )
         total += info.file_size
         if total > MAX_ARCHIVE_BYTES:
-            raise _fail(root, f"archive entry {name!r} takes the entries over the {MAX_ARCHIVE_BYTES}-byte cap "
-                        f"({total} bytes so far)", "re-save the artifact")
+            raise _fail(
+                root,
+                f"archive entry {name!r} takes the entries over the {MAX_ARCHIVE_BYTES}-byte cap "
+                f"({total} bytes so far)",
+                "re-save the artifact",
+            )
 
 
 def _read_dir(root: Path) -> dict[str, bytes | None]:
@@ -154,18 +198,27 @@ def _read_manifest(root: Path, source: _Source | None = None) -> dict[str, Any]:
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise _fail(root, "manifest.json is not a featurekit artifact manifest", "re-save the artifact")
     if manifest.get("manifest_sha256") != manifest_digest(manifest):
-        raise _fail(root, "manifest.json was altered after saving (its own hash does not match)",
-                    "restore the artifact from its source or re-save it")
+        raise _fail(
+            root,
+            "manifest.json was altered after saving (its own hash does not match)",
+            "restore the artifact from its source or re-save it",
+        )
     fmt = manifest.get("format_version")
     if fmt != FORMAT_VERSION:
-        raise _fail(root, f"format version {fmt!r} is not supported by this featurekit (reads {FORMAT_VERSION})",
-                    "upgrade featurekit to a version that reads it, or re-save with this one")
+        raise _fail(
+            root,
+            f"format version {fmt!r} is not supported by this featurekit (reads {FORMAT_VERSION})",
+            "upgrade featurekit to a version that reads it, or re-save with this one",
+        )
     from featurekit import __version__
 
     saved = str((manifest.get("libraries") or {}).get("featurekit", "?"))
     if saved.split(".")[0] != __version__.split(".")[0]:
-        raise _fail(root, f"saved by featurekit {saved}; this is featurekit {__version__} (another major version)",
-                    f"load it with featurekit {saved.split('.')[0]}.x or refit and re-save")
+        raise _fail(
+            root,
+            f"saved by featurekit {saved}; this is featurekit {__version__} (another major version)",
+            f"load it with featurekit {saved.split('.')[0]}.x or refit and re-save",
+        )
     return manifest
 
 
@@ -177,26 +230,37 @@ def _verified_files(root: Path, manifest: dict[str, Any], source: _Source | None
         if isinstance(listed, dict) and optional in listed:
             expected.add(optional)
     if not isinstance(listed, dict) or set(listed) != expected:
-        raise _fail(root, f"manifest lists files {sorted(listed) if isinstance(listed, dict) else listed!r}; "
-                    f"expected {sorted(expected)}", "re-save the artifact")
+        raise _fail(
+            root,
+            f"manifest lists files {sorted(listed) if isinstance(listed, dict) else listed!r}; "
+            f"expected {sorted(expected)}",
+            "re-save the artifact",
+        )
     extra = sorted(source.names() - expected - {"manifest.json"})
     if extra:
-        raise _fail(root, f"unexpected file(s) {extra} in the artifact", "remove them; an artifact holds only "
-                    f"manifest.json and {', '.join(sorted(expected))}")
+        raise _fail(
+            root,
+            f"unexpected file(s) {extra} in the artifact",
+            f"remove them; an artifact holds only manifest.json and {', '.join(sorted(expected))}",
+        )
     out = {}
     for name in sorted(expected):
         data = source.read(name)
         if data is None:
             raise _fail(root, f"{name} is missing (or is a link)", "restore the artifact or re-save it")
         if sha256_bytes(data) != listed[name]:
-            raise _fail(root, f"{name} was altered after saving (SHA-256 mismatch)",
-                        "restore the artifact from its source or re-save it")
+            raise _fail(
+                root,
+                f"{name} was altered after saving (SHA-256 mismatch)",
+                "restore the artifact from its source or re-save it",
+            )
         out[name] = data
     return out
 
 
-def load(path: str | os.PathLike, *, expect: str | None = None, trust_code: bool = False,
-         verify: bool = False) -> "FittedTransform":
+def load(
+    path: str | os.PathLike, *, expect: str | None = None, trust_code: bool = False, verify: bool = False
+) -> FittedTransform:
     """Load a saved :class:`FittedTransform`, checking every hash first.
 
     ``expect=fitted.pin`` (``"name@version#fingerprint"``) refuses an artifact whose spec or
@@ -227,8 +291,11 @@ def load(path: str | os.PathLike, *, expect: str | None = None, trust_code: bool
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise _fail(root, f"state.json is not valid strict JSON ({exc})", "re-save the artifact") from None
     if spec.fingerprint != manifest.get("spec_fingerprint"):
-        raise _fail(root, "spec.json does not match the fingerprint in the manifest",
-                    "the artifact was produced by an incompatible featurekit; refit and re-save")
+        raise _fail(
+            root,
+            "spec.json does not match the fingerprint in the manifest",
+            "the artifact was produced by an incompatible featurekit; refit and re-save",
+        )
     if not isinstance(state, dict):
         raise _fail(root, "state.json must hold an object", "re-save the artifact")
     from featurekit.ir.analysis import analyzed_keys
@@ -241,8 +308,11 @@ def load(path: str | os.PathLike, *, expect: str | None = None, trust_code: bool
     try:
         validate_state(spec, state)  # each op's declared schema: an edited, re-hashed state is refused
     except ArtifactError as exc:
-        raise _fail(root, f"state.json does not match the ops' state schemas: {exc.message.splitlines()[0]}",
-                    "restore the artifact from its source, or refit and re-save") from None
+        raise _fail(
+            root,
+            f"state.json does not match the ops' state schemas: {exc.message.splitlines()[0]}",
+            "restore the artifact from its source, or refit and re-save",
+        ) from None
     fitted = FittedTransform(spec, state, fit_info=manifest.get("fit_info") or {})
     if fitted.fingerprint != manifest.get("fingerprint"):
         raise _fail(root, "the loaded transform's fingerprint differs from the manifest", "refit and re-save")
@@ -272,8 +342,9 @@ def _udf_records(root: Path, manifest: dict[str, Any]) -> dict[str, dict[str, st
     for name, rec in udfs.items():
         rec = {"code_sha256": rec} if isinstance(rec, str) else rec
         if not isinstance(rec, dict) or not isinstance(rec.get("code_sha256"), str):
-            raise _fail(root, f"manifest.json records no code identity for custom function {name!r}",
-                        "re-save the artifact")
+            raise _fail(
+                root, f"manifest.json records no code identity for custom function {name!r}", "re-save the artifact"
+            )
         out[name] = rec
     return out
 
@@ -292,13 +363,19 @@ def _provide_udfs(root: Path, manifest: dict[str, Any], files: dict[str, bytes],
     present = registered()
     clashes = sorted(n for n, rec in wanted.items() if n in present and present[n].code_sha256 != rec["code_sha256"])
     if clashes:
-        shown = "; ".join(f"{n!r}: registered here {present[n].code_sha256[:12]} (from its "
-                          f"{present[n].identity_from}), recorded {wanted[n]['code_sha256'][:12]}" for n in clashes)
+        shown = "; ".join(
+            f"{n!r}: registered here {present[n].code_sha256[:12]} (from its "
+            f"{present[n].identity_from}), recorded {wanted[n]['code_sha256'][:12]}"
+            for n in clashes
+        )
         raise ArtifactError(
             f"load {str(root)!r}: this process registered a different custom Python function under the name(s) "
             f"{clashes} than the artifact was saved with ({shown}); serving with it would compute other "
             "features\n  Fix: register the function(s) the artifact was saved with (the same source, "
-            "decorators aside), or refit and re-save with the new code", path=str(root), udfs=clashes)
+            "decorators aside), or refit and re-save with the new code",
+            path=str(root),
+            udfs=clashes,
+        )
     missing = sorted(n for n in wanted if n not in present)
     if not missing:
         return
@@ -307,7 +384,10 @@ def _provide_udfs(root: Path, manifest: dict[str, Any], files: dict[str, bytes],
             f"load {str(root)!r}: the spec calls custom Python function(s) {missing} whose code is stored in "
             f"{CODE_FILE}; loading it would run code from the artifact\n  Fix: register the same functions in "
             "this process before loading (featurekit.register_udf), or pass trust_code=True if you trust "
-            "where this artifact came from", path=str(root), udfs=missing)
+            "where this artifact came from",
+            path=str(root),
+            udfs=missing,
+        )
     _register_unpickled(root, wanted, missing, files[CODE_FILE])
 
 
@@ -322,9 +402,12 @@ def _register_unpickled(root: Path, wanted: dict[str, dict[str, str]], missing: 
     try:
         payload = cloudpickle.loads(data)
     except Exception as exc:  # noqa: BLE001 - any unpickling failure means the code cannot run here
-        raise _fail(root, f"{CODE_FILE} cannot be unpickled by Python {platform.python_version()} "
-                    f"({type(exc).__name__}: {exc})", "load it with the Python minor version that saved it, or "
-                    "register the same functions in this process before loading") from None
+        raise _fail(
+            root,
+            f"{CODE_FILE} cannot be unpickled by Python {platform.python_version()} ({type(exc).__name__}: {exc})",
+            "load it with the Python minor version that saved it, or "
+            "register the same functions in this process before loading",
+        ) from None
     for name in missing:
         entry = payload.get(name) if isinstance(payload, dict) else None
         if not (isinstance(entry, tuple) and len(entry) == 4 and callable(entry[0])):
@@ -332,17 +415,20 @@ def _register_unpickled(root: Path, wanted: dict[str, dict[str, str]], missing: 
         row, vectorized, dtype, args = entry
         recorded = wanted[name].get("bytecode_sha256")
         if recorded is not None and bytecode_digest(row, vectorized) != recorded:
-            raise _fail(root, f"the function {name!r} in {CODE_FILE} is not the code recorded in the manifest "
-                        "(bytecode digest differs)", "restore the artifact from its source or re-save it")
-        register_loaded(name, row, dtype=dtype, args=args, vectorized=vectorized,
-                        identity=wanted[name]["code_sha256"])
+            raise _fail(
+                root,
+                f"the function {name!r} in {CODE_FILE} is not the code recorded in the manifest "
+                "(bytecode digest differs)",
+                "restore the artifact from its source or re-save it",
+            )
+        register_loaded(name, row, dtype=dtype, args=args, vectorized=vectorized, identity=wanted[name]["code_sha256"])
 
 
 MIN_PIN_PREFIX = 12
 """Fewest hex characters of a fingerprint a pin may give (48 bits; the full fingerprint has 64)."""
 
 
-def check_pin(fitted: "FittedTransform", expect: str, where: Any = "<transform>") -> None:
+def check_pin(fitted: FittedTransform, expect: str, where: Any = "<transform>") -> None:
     """Refuse ``fitted`` unless it matches the pin ``expect``.
 
     ``name@version#fingerprint`` (``fitted.pin``) pins the exact spec and fitted state;
@@ -359,13 +445,21 @@ def check_pin(fitted: "FittedTransform", expect: str, where: Any = "<transform>"
     version, _, fingerprint = rest.partition("#")
     if "#" in name:
         name, _, fingerprint = name.partition("#")
-    fix = (f"  Fix: pin the full fitted.pin, name@version#<fingerprint> (`featurekit describe ARTIFACT` "
-           f"prints it; {MIN_PIN_PREFIX}+ hex characters of the fingerprint)")
-    if "#" in expect and (len(fingerprint) < MIN_PIN_PREFIX or len(fingerprint) > 64
-                          or any(c not in "0123456789abcdef" for c in fingerprint.lower())):
-        raise ArtifactError(f"load {str(where)!r}: the pin {expect!r} does not pin a fingerprint: the fingerprint "
-                            f"in it is {len(fingerprint)} character(s) {fingerprint!r}; at least {MIN_PIN_PREFIX} "
-                            f"hex characters are needed (at most 64)\n{fix}", path=str(where))
+    fix = (
+        f"  Fix: pin the full fitted.pin, name@version#<fingerprint> (`featurekit describe ARTIFACT` "
+        f"prints it; {MIN_PIN_PREFIX}+ hex characters of the fingerprint)"
+    )
+    if "#" in expect and (
+        len(fingerprint) < MIN_PIN_PREFIX
+        or len(fingerprint) > 64
+        or any(c not in "0123456789abcdef" for c in fingerprint.lower())
+    ):
+        raise ArtifactError(
+            f"load {str(where)!r}: the pin {expect!r} does not pin a fingerprint: the fingerprint "
+            f"in it is {len(fingerprint)} character(s) {fingerprint!r}; at least {MIN_PIN_PREFIX} "
+            f"hex characters are needed (at most 64)\n{fix}",
+            path=str(where),
+        )
     if not (name or version or fingerprint):
         raise ArtifactError(f"load {str(where)!r}: the pin {expect!r} names nothing\n{fix}", path=str(where))
     problems = []
@@ -376,6 +470,8 @@ def check_pin(fitted: "FittedTransform", expect: str, where: Any = "<transform>"
     if fingerprint and not fitted.fingerprint.startswith(fingerprint.lower()):
         problems.append(f"fingerprint {fitted.fingerprint[:16]}... != expected {fingerprint[:16]}...")
     if problems:
-        raise ArtifactError(f"load {str(where)!r}: this is not the expected transform: {'; '.join(problems)}\n"
-                            f"  Fix: deploy the artifact the model was trained with ({expect}), or retrain",
-                            path=str(where))
+        raise ArtifactError(
+            f"load {str(where)!r}: this is not the expected transform: {'; '.join(problems)}\n"
+            f"  Fix: deploy the artifact the model was trained with ({expect}), or retrain",
+            path=str(where),
+        )

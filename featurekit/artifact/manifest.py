@@ -69,6 +69,9 @@ def used_udfs(spec: Any) -> list[str]:
     from featurekit.ir.nodes import CallNode, walk
 
     graph = spec.graph
-    names = {dict(n.params)["fn"] for n in walk([graph.features[o] for o in graph.outputs])
-             if isinstance(n, CallNode) and n.op == "udf"}
+    names = {
+        dict(n.params)["fn"]
+        for n in walk([graph.features[o] for o in graph.outputs])
+        if isinstance(n, CallNode) and n.op == "udf"
+    }
     return sorted(names)

@@ -13,8 +13,18 @@ from typing import TYPE_CHECKING
 from featurekit import _json
 from featurekit.artifact.environment import current_environment
 from featurekit.artifact.golden import DEFAULT_VECTORS, record
-from featurekit.artifact.manifest import (ARCHIVE_SUFFIX, BASELINE_FILE, CODE_FILE, FORMAT, FORMAT_VERSION,
-                                         GOLDEN_FILE, library_versions, manifest_digest, sha256_bytes, used_udfs)
+from featurekit.artifact.manifest import (
+    ARCHIVE_SUFFIX,
+    BASELINE_FILE,
+    CODE_FILE,
+    FORMAT,
+    FORMAT_VERSION,
+    GOLDEN_FILE,
+    library_versions,
+    manifest_digest,
+    sha256_bytes,
+    used_udfs,
+)
 from featurekit.errors import ArtifactError
 
 if TYPE_CHECKING:
@@ -22,8 +32,9 @@ if TYPE_CHECKING:
     from featurekit.udf import UDF
 
 
-def save(fitted: "FittedTransform", path: str | os.PathLike, *, golden: int = DEFAULT_VECTORS,
-         golden_sample: bool = True) -> str:
+def save(
+    fitted: FittedTransform, path: str | os.PathLike, *, golden: int = DEFAULT_VECTORS, golden_sample: bool = True
+) -> str:
     """Write ``fitted`` to the directory ``path`` atomically; returns the path.
 
     An existing artifact at ``path`` (its ``manifest.json`` has featurekit's ``format``, and
@@ -33,14 +44,17 @@ def save(fitted: "FittedTransform", path: str | os.PathLike, *, golden: int = DE
     (:mod:`featurekit.artifact.golden`; ``golden_sample=False`` leaves training rows out).
     """
     if isinstance(golden, bool) or not isinstance(golden, int) or golden < 1:
-        raise ArtifactError(f"save: golden must be an int >= 1 (the number of golden vectors); got {golden!r}\n"
-                            f"  Fix: pass golden={DEFAULT_VECTORS} (the default) or another positive count")
+        raise ArtifactError(
+            f"save: golden must be an int >= 1 (the number of golden vectors); got {golden!r}\n"
+            f"  Fix: pass golden={DEFAULT_VECTORS} (the default) or another positive count"
+        )
     target = Path(path)
     archive = target.suffix == ARCHIVE_SUFFIX
     if archive:
         if target.is_dir() or (target.exists() and not _is_archive(target)):
-            raise ArtifactError(f"save: {str(target)!r} exists and is not a featurekit archive\n"
-                                "  Fix: choose a new file name")
+            raise ArtifactError(
+                f"save: {str(target)!r} exists and is not a featurekit archive\n  Fix: choose a new file name"
+            )
     else:
         _check_replaceable(target)
     spec = fitted.spec
@@ -55,13 +69,12 @@ def save(fitted: "FittedTransform", path: str | os.PathLike, *, golden: int = DE
     files[GOLDEN_FILE] = record(fitted, golden, golden_sample)
     udfs = used_udfs(spec)
     if udfs:
-        import cloudpickle
-
         from featurekit.udf import get_udf
 
         entries = {name: get_udf(name) for name in udfs}
-        files[CODE_FILE] = _pickle_by_value({name: (e.row, e.vectorized, e.dtype.value, [t.value for t in e.arg_types])
-                                             for name, e in entries.items()})
+        files[CODE_FILE] = _pickle_by_value(
+            {name: (e.row, e.vectorized, e.dtype.value, [t.value for t in e.arg_types]) for name, e in entries.items()}
+        )
     manifest = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -75,7 +88,7 @@ def save(fitted: "FittedTransform", path: str | os.PathLike, *, golden: int = DE
         "fit_info": fitted.fit_info_,
         "libraries": library_versions(),
         "environment": current_environment(),
-        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "files": {name: sha256_bytes(data) for name, data in files.items()},
         "udfs": {name: _udf_record(entries[name]) for name in udfs} if udfs else {},
     }
@@ -97,8 +110,10 @@ def _check_replaceable(target: Path) -> None:
     if not target.exists() and not target.is_symlink():
         return
     if target.is_symlink() or not target.is_dir():
-        raise ArtifactError(f"save: {str(target)!r} exists and is not a directory\n"
-                            "  Fix: choose a new directory name, or a name ending in .fkit for an archive")
+        raise ArtifactError(
+            f"save: {str(target)!r} exists and is not a directory\n"
+            "  Fix: choose a new directory name, or a name ending in .fkit for an archive"
+        )
     entries = sorted(p.name for p in target.iterdir())
     if not entries:
         return
@@ -111,15 +126,19 @@ def _check_replaceable(target: Path) -> None:
         pass  # not ours: refused below
     ours = isinstance(manifest, dict) and manifest.get("format") == FORMAT and isinstance(manifest.get("files"), dict)
     if not ours:
-        raise ArtifactError(f"save: {str(target)!r} is not empty and is not a featurekit artifact (it holds "
-                            f"{_shown(entries)}; no manifest.json with format {FORMAT!r})\n"
-                            "  Fix: choose an empty or new directory; featurekit replaces only its own artifacts")
+        raise ArtifactError(
+            f"save: {str(target)!r} is not empty and is not a featurekit artifact (it holds "
+            f"{_shown(entries)}; no manifest.json with format {FORMAT!r})\n"
+            "  Fix: choose an empty or new directory; featurekit replaces only its own artifacts"
+        )
     listed = {"manifest.json", *manifest["files"]}
     foreign = [n for n in entries if n not in listed or (target / n).is_symlink() or not (target / n).is_file()]
     if foreign:
-        raise ArtifactError(f"save: the artifact {str(target)!r} holds {_shown(foreign)}, which its manifest "
-                            "does not list as a file; re-saving would delete it\n"
-                            "  Fix: move it out of the artifact directory, or save to a new directory")
+        raise ArtifactError(
+            f"save: the artifact {str(target)!r} holds {_shown(foreign)}, which its manifest "
+            "does not list as a file; re-saving would delete it\n"
+            "  Fix: move it out of the artifact directory, or save to a new directory"
+        )
 
 
 def _shown(names: list[str]) -> str:
@@ -194,9 +213,11 @@ def _remove_artifact(path: Path) -> None:
     """Delete a replaced artifact: the regular files ``_check_replaceable`` allowed, then the folder."""
     for p in path.iterdir():
         if p.is_symlink() or not p.is_file():
-            raise ArtifactError(f"save: {str(p)!r} appeared in the replaced artifact while saving; it was kept "
-                                f"in {str(path)!r} (the new artifact is in place)\n  Fix: move it out and "
-                                "delete that folder")
+            raise ArtifactError(
+                f"save: {str(p)!r} appeared in the replaced artifact while saving; it was kept "
+                f"in {str(path)!r} (the new artifact is in place)\n  Fix: move it out and "
+                "delete that folder"
+            )
         p.unlink()
     path.rmdir()
 
@@ -235,11 +256,14 @@ def _write_archive(target: Path, files: dict[str, bytes]) -> str:
     return str(target)
 
 
-def _udf_record(entry: "UDF") -> dict[str, str]:
+def _udf_record(entry: UDF) -> dict[str, str]:
     """What the manifest records of a UDF: its identity (in the fingerprint) and the digest of
     its bytecode (checked when ``code.pkl`` is unpickled)."""
-    return {"code_sha256": entry.code_sha256, "bytecode_sha256": entry.bytecode_sha256,
-            "identity_from": entry.identity_from}
+    return {
+        "code_sha256": entry.code_sha256,
+        "bytecode_sha256": entry.bytecode_sha256,
+        "identity_from": entry.identity_from,
+    }
 
 
 def _pickle_by_value(payload: dict) -> bytes:

@@ -102,23 +102,29 @@ class VerifyReport:
 
     def environment_lines(self) -> list[str]:
         differs = env.differing(self.saved_environment, self.host_environment)
-        lines = [f"saved on:  {env.describe(self.saved_environment)}",
-                 f"this host: {env.describe(self.host_environment)}"]
+        lines = [
+            f"saved on:  {env.describe(self.saved_environment)}",
+            f"this host: {env.describe(self.host_environment)}",
+        ]
         if self.saved_environment:
             lines.append(f"differs:   {', '.join(differs)}" if differs else "differs:   nothing recorded differs")
         return lines
 
     def _difference_lines(self, d: Difference) -> list[str]:
         recorded, here = decode_value(d.recorded), decode_value(d.here)
-        return [f"  column {d.column!r}, vector {d.vector} ({_SOURCES[d.source]}):",
-                f"    recorded:  {show_value(d.recorded)}",
-                f"    this host: {show_value(d.here)}{_ulps(recorded, here)}",
-                f"    input:     {_short({k: decode_value(v) for k, v in d.input.items()})}"]
+        return [
+            f"  column {d.column!r}, vector {d.vector} ({_SOURCES[d.source]}):",
+            f"    recorded:  {show_value(d.recorded)}",
+            f"    this host: {show_value(d.here)}{_ulps(recorded, here)}",
+            f"    input:     {_short({k: decode_value(v) for k, v in d.input.items()})}",
+        ]
 
     def summary(self) -> str:
-        head = (f"verify {self.artifact!r} ({self.pin}): {self.vectors} golden vectors "
-                f"({self.sources.get('sample', 0)} training sample, {self.sources.get('edge', 0)} edge rows) "
-                f"x {self.columns} columns")
+        head = (
+            f"verify {self.artifact!r} ({self.pin}): {self.vectors} golden vectors "
+            f"({self.sources.get('sample', 0)} training sample, {self.sources.get('edge', 0)} edge rows) "
+            f"x {self.columns} columns"
+        )
         if self.ok:
             return f"{head}: all identical on this host"
         cols = ", ".join(f"{c} ({n})" for c, n in self.by_column().items())
@@ -133,8 +139,9 @@ class VerifyReport:
             lines.append(f"  ... and {len(self.differences) - len(shown)} more (--max-examples, --format json)")
         lines += self.environment_lines()
         if not self.ok:
-            lines.append(f"FAIL: this host computes other features than the host that saved the artifact\n  "
-                         f"Fix: {self.fix()}")
+            lines.append(
+                f"FAIL: this host computes other features than the host that saved the artifact\n  Fix: {self.fix()}"
+            )
         return "\n".join(lines)
 
     def fix(self) -> str:
@@ -142,26 +149,45 @@ class VerifyReport:
         if differs:
             where = f" (differing: {', '.join(differs)})"
         elif self.saved_environment:
-            where = (" (the recorded fields match, so look at what they do not show: a patched or rebuilt C "
-                     "library or Python, LD_PRELOAD, a helper a custom function calls)")
+            where = (
+                " (the recorded fields match, so look at what they do not show: a patched or rebuilt C "
+                "library or Python, LD_PRELOAD, a helper a custom function calls)"
+            )
         else:
             where = ""
-        return ("serve on a host that matches the saving one: same featurekit, Python, C library and numpy"
-                f"{where}; or, if this host's features are the right ones, retrain the model on features "
-                "computed like this, then refit and re-save")
+        return (
+            "serve on a host that matches the saving one: same featurekit, Python, C library and numpy"
+            f"{where}; or, if this host's features are the right ones, retrain the model on features "
+            "computed like this, then refit and re-save"
+        )
 
     def to_dict(self, max_examples: int | None = None) -> dict[str, Any]:
         shown = self.differences if max_examples is None else self.examples(max_examples)
         return {
-            "ok": self.ok, "artifact": self.artifact, "pin": self.pin, "vectors": self.vectors,
-            "columns": self.columns, "sources": self.sources, "differences": len(self.differences),
+            "ok": self.ok,
+            "artifact": self.artifact,
+            "pin": self.pin,
+            "vectors": self.vectors,
+            "columns": self.columns,
+            "sources": self.sources,
+            "differences": len(self.differences),
             "by_column": self.by_column(),
-            "examples": [{"vector": d.vector, "source": d.source, "column": d.column,
-                          "recorded": {"value": d.recorded, "text": show_value(d.recorded)},
-                          "here": {"value": d.here, "text": show_value(d.here)}, "input": d.input}
-                         for d in shown],
-            "environment": {"saved": self.saved_environment, "here": self.host_environment,
-                            "differs": env.differing(self.saved_environment, self.host_environment)},
+            "examples": [
+                {
+                    "vector": d.vector,
+                    "source": d.source,
+                    "column": d.column,
+                    "recorded": {"value": d.recorded, "text": show_value(d.recorded)},
+                    "here": {"value": d.here, "text": show_value(d.here)},
+                    "input": d.input,
+                }
+                for d in shown
+            ],
+            "environment": {
+                "saved": self.saved_environment,
+                "here": self.host_environment,
+                "differs": env.differing(self.saved_environment, self.host_environment),
+            },
         }
 
     def render(self, fmt: str = "text", max_examples: int = 20) -> str:
@@ -179,25 +205,40 @@ class VerifyReport:
             f"load {self.artifact!r}: this host computes other features than the host that saved the artifact: "
             f"{len(self.differences)} golden cell(s) differ, in column(s) {cols}; first: column {first.column!r}, "
             f"vector {first.vector} ({_SOURCES[first.source]}): recorded {show_value(first.recorded)}, this host "
-            f"{show_value(first.here)}\n  " + "\n  ".join(self.environment_lines())
+            f"{show_value(first.here)}\n  "
+            + "\n  ".join(self.environment_lines())
             + f"\n  Fix: {self.fix()}; `featurekit verify {self.artifact}` lists every difference",
-            path=self.artifact, column=first.column, vector=first.vector, recorded=decode_value(first.recorded),
-            here=decode_value(first.here), differences=len(self.differences), report=self)
+            path=self.artifact,
+            column=first.column,
+            vector=first.vector,
+            recorded=decode_value(first.recorded),
+            here=decode_value(first.here),
+            differences=len(self.differences),
+            report=self,
+        )
 
 
-def verify_fitted(fitted: "FittedTransform", where: str) -> VerifyReport:
+def verify_fitted(fitted: FittedTransform, where: str) -> VerifyReport:
     """Replay the golden vectors ``fitted`` was loaded with (see the module docstring)."""
     golden = fitted.golden_
     if golden is None:
-        raise ArtifactError(f"verify {where!r}: the artifact has no golden vectors (saved by a featurekit that did "
-                            "not record them)\n  Fix: re-save it with this featurekit on the host that fitted it "
-                            "(featurekit.load(path).save(path)), so the vectors hold that host's outputs",
-                            path=where)
+        raise ArtifactError(
+            f"verify {where!r}: the artifact has no golden vectors (saved by a featurekit that did "
+            "not record them)\n  Fix: re-save it with this featurekit on the host that fitted it "
+            "(featurekit.load(path).save(path)), so the vectors hold that host's outputs",
+            path=where,
+        )
     differences = replay(fitted, golden)
-    return VerifyReport(artifact=where, pin=f"{fitted.spec.name}@{fitted.spec.version}#{fitted.fingerprint[:12]}",
-                        vectors=len(golden), columns=len(golden.columns), sources=golden.sources(),
-                        differences=differences, saved_environment=golden.environment,
-                        host_environment=env.current_environment())
+    return VerifyReport(
+        artifact=where,
+        pin=f"{fitted.spec.name}@{fitted.spec.version}#{fitted.fingerprint[:12]}",
+        vectors=len(golden),
+        columns=len(golden.columns),
+        sources=golden.sources(),
+        differences=differences,
+        saved_environment=golden.environment,
+        host_environment=env.current_environment(),
+    )
 
 
 def verify(path: str | os.PathLike, *, trust_code: bool = False) -> VerifyReport:

@@ -17,7 +17,8 @@ graph (not by the data), so every batch of one transform has the same schema:
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -30,7 +31,6 @@ from featurekit.compile.contract import Coercer
 from featurekit.errors import ContractError, FitError, did_you_mean
 from featurekit.ir.nodes import CallNode, ConstNode, InputNode, Node, walk
 from featurekit.registry import NullRule, Params
-from featurekit.spec.normalize import Graph
 from featurekit.types import EXACT_FLOAT_INT, INT64_MAX, TIMESTAMP_MAX_US, TIMESTAMP_MIN_US, DType
 
 MAX_ROWS_IN_MESSAGE = 5
@@ -61,14 +61,20 @@ def missing_columns(df: pd.DataFrame, names: Iterable[str], where: str) -> list[
     columns and duplicate columns first (either would make ``df[name]`` a frame)."""
     columns = df.columns
     if isinstance(columns, pd.MultiIndex):
-        raise ContractError(f"{where}: the frame has MultiIndex columns ({columns.nlevels} levels, e.g. "
-                            f"{columns[0]!r:.80})\n  Fix: flatten them to the spec's input names, e.g. "
-                            "df.columns = ['_'.join(map(str, c)) for c in df.columns]", input=None,
-                            rule="flat column names")
+        raise ContractError(
+            f"{where}: the frame has MultiIndex columns ({columns.nlevels} levels, e.g. "
+            f"{columns[0]!r:.80})\n  Fix: flatten them to the spec's input names, e.g. "
+            "df.columns = ['_'.join(map(str, c)) for c in df.columns]",
+            input=None,
+            rule="flat column names",
+        )
     if columns.has_duplicates:
         dups = sorted({str(c) for c in columns[columns.duplicated()]})
-        raise ContractError(f"{where}: the frame has duplicate columns {dups}\n  Fix: drop or rename "
-                            "the duplicates before transforming", input=dups[0])
+        raise ContractError(
+            f"{where}: the frame has duplicate columns {dups}\n  Fix: drop or rename "
+            "the duplicates before transforming",
+            input=dups[0],
+        )
     present = [str(c) for c in columns]
 
     def hint(name: str) -> str | None:
@@ -78,9 +84,14 @@ def missing_columns(df: pd.DataFrame, names: Iterable[str], where: str) -> list[
     return [(name, hint(name)) for name in names if name not in columns]
 
 
-def read_inputs(df: pd.DataFrame, coercers: Mapping[str, Coercer], names: Iterable[str],
-                where: str = "transform", collect: Violations | None = None,
-                tally: dict[str, dict[str, int]] | None = None) -> dict[str, Column]:
+def read_inputs(
+    df: pd.DataFrame,
+    coercers: Mapping[str, Coercer],
+    names: Iterable[str],
+    where: str = "transform",
+    collect: Violations | None = None,
+    tally: dict[str, dict[str, int]] | None = None,
+) -> dict[str, Column]:
     """Read and validate the named input columns of ``df`` (never mutating it).
 
     Every named column must be present (a nullable input too: a missing column is a renamed
@@ -91,20 +102,30 @@ def read_inputs(df: pd.DataFrame, coercers: Mapping[str, Coercer], names: Iterab
     missing = missing_columns(df, names, where)
     if missing:
         name, hint = missing[0]
-        what = (f"input column {name!r} is missing" if len(missing) == 1 else
-                f"input columns {[m for m, _ in missing]} are missing")
-        raise ContractError(f"{where}: {what}; the frame has {[str(c) for c in df.columns][:20]}\n  Fix: add the "
-                            "column(s), or rename them to the spec's input names (a missing column is refused "
-                            "even for a nullable input: it is not a column of nulls)"
-                            + (f"\n  Hint: {hint}" if hint else ""), input=name, rule="required column")
+        what = (
+            f"input column {name!r} is missing"
+            if len(missing) == 1
+            else f"input columns {[m for m, _ in missing]} are missing"
+        )
+        raise ContractError(
+            f"{where}: {what}; the frame has {[str(c) for c in df.columns][:20]}\n  Fix: add the "
+            "column(s), or rename them to the spec's input names (a missing column is refused "
+            "even for a nullable input: it is not a column of nulls)" + (f"\n  Hint: {hint}" if hint else ""),
+            input=name,
+            rule="required column",
+        )
     out = {}
     for name in names:
         out[name] = read_column(df[name], coercers[name], collect, tally)
     return out
 
 
-def read_column(series: pd.Series, coercer: Coercer, collect: Violations | None = None,
-                tally: dict[str, dict[str, int]] | None = None) -> Column:
+def read_column(
+    series: pd.Series,
+    coercer: Coercer,
+    collect: Violations | None = None,
+    tally: dict[str, dict[str, int]] | None = None,
+) -> Column:
     """One input column in :class:`Column` form, with the contract applied."""
     kind = coercer.kind
     dtype = series.dtype
@@ -123,7 +144,6 @@ def _count(tally: dict[str, dict[str, int]] | None, name: str, kind: str, n: int
 
 def _read_typed(series: pd.Series, kind: str, dtype: Any, timezone: str):
     """Vectorized read for columns whose dtype already fits; None means 'use the object path'."""
-    n = len(series)
     no_bad = None
     if kind == "float":
         if dtype.kind == "f" and not isinstance(dtype, pd.api.extensions.ExtensionDtype):
@@ -163,10 +183,15 @@ def _read_typed(series: pd.Series, kind: str, dtype: Any, timezone: str):
             return series.to_numpy(dtype=bool, na_value=False), series.isna().to_numpy(), None
         return None
     if kind in ("str", "category"):
-        if dtype == object or isinstance(dtype, pd.StringDtype) or isinstance(dtype, pd.CategoricalDtype):
+        if (
+            pd.api.types.is_object_dtype(dtype)
+            or isinstance(dtype, pd.StringDtype)
+            or isinstance(dtype, pd.CategoricalDtype)
+        ):
             try:
-                arr = ks.to_string_array(series if not isinstance(dtype, pd.CategoricalDtype)
-                                         else series.astype(object))
+                arr = ks.to_string_array(
+                    series if not isinstance(dtype, pd.CategoricalDtype) else series.astype(object)
+                )
             except (TypeError, ValueError, pa.ArrowException):
                 return None
             null = arr.is_null().to_numpy(zero_copy_only=False)
@@ -193,8 +218,12 @@ def _datetimes(series: pd.Series):
     return np.where(null, 0, us), null, None
 
 
-def _read_objects(series: pd.Series, coercer: Coercer, collect: Violations | None = None,
-                  tally: dict[str, dict[str, int]] | None = None) -> Column:
+def _read_objects(
+    series: pd.Series,
+    coercer: Coercer,
+    collect: Violations | None = None,
+    tally: dict[str, dict[str, int]] | None = None,
+) -> Column:
     """The exact path for mixed Python values: the row path's coercer, value by value."""
     kind = coercer.kind
     raw = series.to_numpy(dtype=object)
@@ -210,12 +239,13 @@ def _read_objects(series: pd.Series, coercer: Coercer, collect: Violations | Non
     for kind_ in sorted({v[2] for v in violations}):
         if coercer.raises_on(kind_):
             same = [v for v in violations if v[2] == kind_]
-            error = coercer.error(same[0][1], kind_, same[0][3], rows=[v[0] for v in same[:MAX_ROWS_IN_MESSAGE]],
-                                  count=len(same))
+            error = coercer.error(
+                same[0][1], kind_, same[0][3], rows=[v[0] for v in same[:MAX_ROWS_IN_MESSAGE]], count=len(same)
+            )
             if collect is None:
                 raise error
             collect.add(np.array([v[0] for v in same], dtype=np.int64), error)
-    for i, value, vkind, rule in violations:
+    for i, _value, vkind, _rule in violations:
         typed[i] = None if coercer.raises_on(vkind) else coercer.replacement(typed[i], vkind)
         _count(tally, coercer.name, vkind, 0 if coercer.raises_on(vkind) else 1)
     null = np.fromiter((t is None for t in typed), dtype=bool, count=n)
@@ -226,9 +256,15 @@ def _read_objects(series: pd.Series, coercer: Coercer, collect: Violations | Non
     return Column(filled, null if null.any() else None)
 
 
-def _apply_contract(values: Any, null: np.ndarray | None, bad: np.ndarray | None, coercer: Coercer,
-                    series: pd.Series, collect: Violations | None = None,
-                    tally: dict[str, dict[str, int]] | None = None) -> Column:
+def _apply_contract(
+    values: Any,
+    null: np.ndarray | None,
+    bad: np.ndarray | None,
+    coercer: Coercer,
+    series: pd.Series,
+    collect: Violations | None = None,
+    tally: dict[str, dict[str, int]] | None = None,
+) -> Column:
     """Vectorized twin of ``Coercer.classify`` + policy for a typed column."""
     spec = coercer.spec
     n = len(series)
@@ -262,8 +298,9 @@ def _apply_contract(values: Any, null: np.ndarray | None, bad: np.ndarray | None
         first = positions[0]
         sample = series.iloc[first]
         if coercer.raises_on(kind):
-            error = coercer.error(sample, kind, rule, rows=[int(p) for p in positions[:MAX_ROWS_IN_MESSAGE]],
-                                  count=len(positions))
+            error = coercer.error(
+                sample, kind, rule, rows=[int(p) for p in positions[:MAX_ROWS_IN_MESSAGE]], count=len(positions)
+            )
             if collect is None:
                 raise error
             collect.add(positions, error)
@@ -285,6 +322,7 @@ def _replace(values: Any, null: np.ndarray | None, mask: np.ndarray, kind: str, 
     fill = coercer.default
     if isinstance(values, (pa.Array, pa.ChunkedArray)):
         import pyarrow.compute as pc
+
         values = pc.if_else(pa.array(mask), pa.scalar(fill, pa.large_string()), values)
     else:
         values = np.where(mask, np.asarray(fill, dtype=values.dtype), values)
@@ -330,8 +368,13 @@ def _as_dtype(values: np.ndarray, dtype: DType) -> np.ndarray:
     return values
 
 
-def evaluate(targets: list[Node], inputs: Mapping[str, Column], n: int, state: Mapping[str, dict],
-             cache: dict[str, Any] | None = None) -> dict[str, Any]:
+def evaluate(
+    targets: list[Node],
+    inputs: Mapping[str, Column],
+    n: int,
+    state: Mapping[str, dict],
+    cache: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Evaluate ``targets`` (and what they need); returns node key -> Column (or columns).
 
     Intermediate columns are released as soon as their last consumer has run, so peak memory
@@ -405,8 +448,9 @@ class _Gather:
         return Column(values, self.null if self.null is not None and self.null.any() else None)
 
 
-def evaluate_blocks(targets: list[Node], inputs: Mapping[str, Column], n: int, state: Mapping[str, dict],
-                    block_rows: int = BLOCK_ROWS) -> dict[str, Any]:
+def evaluate_blocks(
+    targets: list[Node], inputs: Mapping[str, Column], n: int, state: Mapping[str, dict], block_rows: int = BLOCK_ROWS
+) -> dict[str, Any]:
     """:func:`evaluate` block by block of ``block_rows`` rows; returns the targets' full columns.
 
     Every batch op is row-wise once fitted state is frozen, so evaluating row blocks and
@@ -439,15 +483,17 @@ def evaluate_blocks(targets: list[Node], inputs: Mapping[str, Column], n: int, s
                     sink.write(start, col)
             else:
                 gathers.setdefault(t.key, _Gather(n)).write(start, result)
-    return {key: [g.column() for g in sink] if isinstance(sink, list) else sink.column()
-            for key, sink in gathers.items()}
+    return {
+        key: [g.column() for g in sink] if isinstance(sink, list) else sink.column() for key, sink in gathers.items()
+    }
 
 
 # ------------------------------------------------------------------------------ outputs
 
 
-def check_timestamp_output(col: Column, feature: str, where: str = "transform",
-                           collect: Violations | None = None) -> Column:
+def check_timestamp_output(
+    col: Column, feature: str, where: str = "transform", collect: Violations | None = None
+) -> Column:
     """A timestamp output column, refusing instants outside years 1-9999 UTC as the row path
     does (pandas could hold year 10000; a ``datetime`` cannot). With ``collect`` the rows are
     recorded as refused and set to null instead of raising."""
@@ -460,17 +506,22 @@ def check_timestamp_output(col: Column, feature: str, where: str = "transform",
     from featurekit.compile.rowlib import format_us
 
     positions = np.flatnonzero(out)
-    error = ContractError.timestamp_output(feature=feature, value=format_us(int(values[positions[0]])),
-                                           where=where, rows=[int(p) for p in positions[:MAX_ROWS_IN_MESSAGE]],
-                                           count=len(positions))
+    error = ContractError.timestamp_output(
+        feature=feature,
+        value=format_us(int(values[positions[0]])),
+        where=where,
+        rows=[int(p) for p in positions[:MAX_ROWS_IN_MESSAGE]],
+        count=len(positions),
+    )
     if collect is None:
         raise error
     collect.add(positions, error)
     return Column(np.where(out, 0, values), union_null(col.null, out))
 
 
-def output_series(col: Column, dtype: DType, nullable: bool, index: pd.Index,
-                  taken: list[np.ndarray] | None = None) -> pd.Series:
+def output_series(
+    col: Column, dtype: DType, nullable: bool, index: pd.Index, taken: list[np.ndarray] | None = None
+) -> pd.Series:
     """A result column as a pandas Series with the graph's declared dtype (module table).
 
     The Series wraps the computed arrays without copying them, except where they may share

@@ -9,9 +9,7 @@ accept whatever is there without raising, and the mask decides.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import numpy as np

@@ -49,8 +49,7 @@ def is_missing(value: Any) -> bool:
     if isinstance(value, float):  # a float subclass (numpy.float64): its plain value, not its __ne__
         value = float.__float__(value)
         return value != value
-    return type(value).__name__ in _MISSING_TYPES or (
-        type(value).__name__ in ("float32", "float16") and value != value)
+    return type(value).__name__ in _MISSING_TYPES or (type(value).__name__ in ("float32", "float16") and value != value)
 
 
 class Coercer:
@@ -65,8 +64,9 @@ class Coercer:
         self.default = self._typed_default()
         # free text (no domain, no bounds): a valid str is accepted as is; the row path sends
         # every non-ASCII str here, so this common case skips the general classification
-        self._plain_text = self.kind in ("str", "category") and self.values is None and (
-            spec.min is None and spec.max is None)
+        self._plain_text = (
+            self.kind in ("str", "category") and self.values is None and (spec.min is None and spec.max is None)
+        )
 
     def _typed_default(self) -> Any:
         d = self.spec.default
@@ -138,8 +138,7 @@ class Coercer:
     def raises_on(self, kind: str) -> bool:
         """Whether the policy raises for a violation of this kind."""
         policy = self.spec.on_violation
-        return not (policy == "null" and kind != "null" or policy == "default"
-                    or policy == "clip" and kind == "range")
+        return not (policy == "null" and kind != "null" or policy == "default" or policy == "clip" and kind == "range")
 
     def resolve(self, value: Any, typed: Any, kind: str, rule: str | None) -> Any:
         """Apply the policy to one violating value: its replacement, or raise."""
@@ -148,14 +147,25 @@ class Coercer:
             raise self.error(value, kind, rule)
         return out
 
-    def error(self, value: Any, kind: str, rule: str | None, rows: list[int] | None = None,
-              count: int | None = None) -> ContractError:
+    def error(
+        self, value: Any, kind: str, rule: str | None, rows: list[int] | None = None, count: int | None = None
+    ) -> ContractError:
         policy = self.spec.on_violation
-        fix = (_FIX["raise"] if policy == "raise" else
-               f"on_violation {policy!r} does not cover a {kind} violation; declare on_violation: "
-               f"null|default, or clean the value upstream")
-        return ContractError.violation(input=self.name, rule=f"{rule} (on_violation: {policy})",
-                                       value=value, where=self.where, fix=fix, rows=rows, count=count)
+        fix = (
+            _FIX["raise"]
+            if policy == "raise"
+            else f"on_violation {policy!r} does not cover a {kind} violation; declare on_violation: "
+            f"null|default, or clean the value upstream"
+        )
+        return ContractError.violation(
+            input=self.name,
+            rule=f"{rule} (on_violation: {policy})",
+            value=value,
+            where=self.where,
+            fix=fix,
+            rows=rows,
+            count=count,
+        )
 
     def _typed(self, value: Any) -> Any:
         value = plain_value(value)

@@ -25,19 +25,20 @@ import warnings
 import weakref
 import zlib
 from collections import Counter
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from featurekit import registry
 from featurekit.compile import rowlib
 from featurekit.compile.contract import Coercer
 from featurekit.errors import ContractError
-from featurekit.ir.nodes import CallNode, ConstNode, InputNode, Node, walk
+from featurekit.ir.nodes import CallNode, ConstNode, InputNode, walk
 from featurekit.logger import sink_failed
 from featurekit.registry import NullRule, Params
 from featurekit.spec.normalize import Graph
 from featurekit.types import TIMESTAMP_MAX_US, TIMESTAMP_MIN_US, DType, plain_value
 
-_UTC = _dt.timezone.utc
+_UTC = _dt.UTC
 _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_UTC)
 _EPOCH_NAIVE = _dt.datetime(1970, 1, 1)
 _US = _dt.timedelta(microseconds=1)
@@ -83,22 +84,41 @@ def _input_reader(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
 
 
 def _not_a_mapping(row: Any) -> ContractError:
-    return ContractError(f"transform_row: expected a dict of input values; got {type(row).__name__} "
-                         f"{row!r:.80}\n  Fix: pass one row as a dict, e.g. {{'x': 1.0}}; use "
-                         "transform_rows for a list", input=None, rule="row is a mapping", value=row)
+    return ContractError(
+        f"transform_row: expected a dict of input values; got {type(row).__name__} "
+        f"{row!r:.80}\n  Fix: pass one row as a dict, e.g. {{'x': 1.0}}; use "
+        "transform_rows for a list",
+        input=None,
+        rule="row is a mapping",
+        value=row,
+    )
 
 
 class RowContext:
     """What an op's row builder may use: constants, literals and argument nullability."""
 
     def __init__(self) -> None:
-        self.namespace: dict[str, Any] = {k: v for k, v in vars(rowlib).items() if k.startswith("_") and
-                                          callable(v) or k in ("bisect_right", "datetime_to_us")}
-        self.namespace.update(_math=math, _NAN=math.nan, _INF=math.inf, _timestamp_output=_timestamp_output,
-                              _not_a_mapping=_not_a_mapping, _datetime_twin=_datetime_twin,
-                              _datetime=_dt.datetime, _UTC=_UTC,
-                              _EPOCH=_EPOCH, _EPOCH_NAIVE=_EPOCH_NAIVE, _US=_US, _zcrc=zlib.crc32,
-                              _mlog1p=math.log1p, _mlog=math.log)
+        self.namespace: dict[str, Any] = {
+            k: v
+            for k, v in vars(rowlib).items()
+            if k.startswith("_") and callable(v) or k in ("bisect_right", "datetime_to_us")
+        }
+        self.namespace.update(
+            _math=math,
+            _NAN=math.nan,
+            _INF=math.inf,
+            _timestamp_output=_timestamp_output,
+            _not_a_mapping=_not_a_mapping,
+            _datetime_twin=_datetime_twin,
+            _datetime=_dt.datetime,
+            _UTC=_UTC,
+            _EPOCH=_EPOCH,
+            _EPOCH_NAIVE=_EPOCH_NAIVE,
+            _US=_US,
+            _zcrc=zlib.crc32,
+            _mlog1p=math.log1p,
+            _mlog=math.log,
+        )
         self._consts: dict[tuple[str, str], str] = {}
         self._arg_nullable: tuple[bool, ...] = ()
         self._arg_consts: tuple[Any, ...] = ()
@@ -166,8 +186,9 @@ class RowContext:
         return self._arg_splits[i]
 
 
-def _input_lines(var: str, coercer_name: str, node: InputNode, spec: Any, lit: Callable[[Any], str],
-                 twin: str | None = None) -> list[str]:
+def _input_lines(
+    var: str, coercer_name: str, node: InputNode, spec: Any, lit: Callable[[Any], str], twin: str | None = None
+) -> list[str]:
     """Fast-path acceptance inlined; anything unusual goes to the shared coercer.
 
     The fast path accepts exactly what the coercer would accept unchanged (so both agree by
@@ -179,8 +200,10 @@ def _input_lines(var: str, coercer_name: str, node: InputNode, spec: Any, lit: C
     if t is DType.FLOAT:
         cond = f"type({var}) is not float or {var} != {var}"
     elif t is DType.INT:  # one-digit bounds first: small ints compare on the interpreter's fast path
-        cond = (f"type({var}) is not int or not (-1073741824 <= {var} <= 1073741823) "
-                f"and not (-9223372036854775808 <= {var} <= 9223372036854775807)")
+        cond = (
+            f"type({var}) is not int or not (-1073741824 <= {var} <= 1073741823) "
+            f"and not (-9223372036854775808 <= {var} <= 9223372036854775807)"
+        )
     elif t is DType.BOOL:
         cond = f"type({var}) is not bool"
     elif t is DType.STR:
@@ -193,9 +216,11 @@ def _input_lines(var: str, coercer_name: str, node: InputNode, spec: Any, lit: C
             lines += [f"    if type({var}) is _datetime and ((_tz := {var}.tzinfo) is None or _tz is _UTC):"]
             if twin:  # a naive value means UTC: its fields are the UTC fields
                 lines.append(f"        {twin} = {var}")
-            lines += [f"        {var} = ({var} - (_EPOCH_NAIVE if _tz is None else _EPOCH)) // _US",
-                      f"    elif {var} is not None:" if spec.nullable else "    else:",
-                      f"        {var} = {slow}"]
+            lines += [
+                f"        {var} = ({var} - (_EPOCH_NAIVE if _tz is None else _EPOCH)) // _US",
+                f"    elif {var} is not None:" if spec.nullable else "    else:",
+                f"        {var} = {slow}",
+            ]
             if twin:
                 lines.append(f"        {twin} = _datetime_twin({var})")
                 if spec.nullable:
@@ -213,8 +238,13 @@ def _input_lines(var: str, coercer_name: str, node: InputNode, spec: Any, lit: C
             lines += [f"        if {var} is not None:", f"            {var} = {slow}"]
         else:
             lines.append(f"        {var} = {slow}")
-        return lines + [f"    elif not {var}.isascii():", "        try:", f"            {var}.encode()",
-                        "        except UnicodeEncodeError:", f"            {var} = {slow}"]
+        return lines + [
+            f"    elif not {var}.isascii():",
+            "        try:",
+            f"            {var}.encode()",
+            "        except UnicodeEncodeError:",
+            f"            {var} = {slow}",
+        ]
     checks = []
     if spec.min is not None:
         checks.append(f"{var} < {lit(spec.min)}")
@@ -234,8 +264,15 @@ def _input_lines(var: str, coercer_name: str, node: InputNode, spec: Any, lit: C
     return lines
 
 
-def compile_row(graph: Graph, state: Mapping[str, dict], spec: Any, output_names: Mapping[str, list[str]],
-                label: str, *, trace: bool = False) -> tuple[Callable[[Mapping[str, Any]], dict[str, Any]], str]:
+def compile_row(
+    graph: Graph,
+    state: Mapping[str, dict],
+    spec: Any,
+    output_names: Mapping[str, list[str]],
+    label: str,
+    *,
+    trace: bool = False,
+) -> tuple[Callable[[Mapping[str, Any]], dict[str, Any]], str]:
     """Generate, compile and return ``(transform_row, source)`` for a fitted graph.
 
     With ``trace=True`` the function instead returns every intermediate value by node key
@@ -257,12 +294,19 @@ def compile_row(graph: Graph, state: Mapping[str, dict], spec: Any, output_names
         ctx.namespace["_read_inputs"] = _input_reader(tuple(inp.name for inp in read))
         body += ["    if type(row) is dict:", "        try:"]
         body += [f"            i_{k} = row[{inp.name!r}]" for k, inp in enumerate(read)]
-        body += ["        except KeyError:",
-                 f"            {targets} = _read_inputs(row)",
-                 "    else:",
-                 f"        {targets} = _read_inputs(row)"]
-    field_reads = {a.key for n in nodes if isinstance(n, CallNode) and registry.get(n.op).reads_datetime
-                   for a in n.args if isinstance(a, InputNode)}
+        body += [
+            "        except KeyError:",
+            f"            {targets} = _read_inputs(row)",
+            "    else:",
+            f"        {targets} = _read_inputs(row)",
+        ]
+    field_reads = {
+        a.key
+        for n in nodes
+        if isinstance(n, CallNode) and registry.get(n.op).reads_datetime
+        for a in n.args
+        if isinstance(a, InputNode)
+    }
     twins: dict[str, str] = {}
     for inp in read:
         node = graph.inputs[inp.name]
@@ -358,12 +402,14 @@ def compile_row(graph: Graph, state: Mapping[str, dict], spec: Any, output_names
         body += [f"    {var} = {expr}", f"    if {var} is not None:", f"        _out[{var}] = {value}"]
     # optional serving log: log(row, out, fingerprint, inputs), the sink protocol of
     # featurekit.logger; a sink that raises never breaks serving, but is warned about once
-    body += ["    if log is not None:",
-             "        try:",
-             "            log(row, _out, _FP, _INPUTS)",
-             "        except Exception as _exc:",
-             "            _log_failed(log, _exc)",
-             "    return _out"]
+    body += [
+        "    if log is not None:",
+        "        try:",
+        "            log(row, _out, _FP, _INPUTS)",
+        "        except Exception as _exc:",
+        "            _log_failed(log, _exc)",
+        "    return _out",
+    ]
     source = "\n".join(body) + "\n"
     filename = f"<featurekit row {label} #{next(_COMPILED)}>"
     with warnings.catch_warnings():
@@ -395,8 +441,10 @@ def _check_defined(source: str, filename: str, namespace: Mapping[str, Any]) -> 
     table = symtable.symtable(source, filename, "exec").get_children()[0]
     undefined = sorted(n for n in table.get_globals() if n not in namespace and not hasattr(builtins, n))
     if undefined:
-        raise RuntimeError(f"featurekit bug: the generated row code {filename} reads undefined name(s) "
-                           f"{undefined}; please report it with the spec")
+        raise RuntimeError(
+            f"featurekit bug: the generated row code {filename} reads undefined name(s) "
+            f"{undefined}; please report it with the spec"
+        )
 
 
 _TOKEN = re.compile(r"""'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"|(?<![\w.])([A-Za-z_]\w*)|([(\[{])|([)\]}])""")
@@ -426,8 +474,9 @@ def _scan(expr: str) -> tuple[list[tuple[int, int, str, int]], int]:
     return names, deepest
 
 
-def _inline_single_use(assigns: list[tuple[str, str, bool]], tails: list[str]
-                       ) -> tuple[list[tuple[str, str, bool]], list[str]]:
+def _inline_single_use(
+    assigns: list[tuple[str, str, bool]], tails: list[str]
+) -> tuple[list[tuple[str, str, bool]], list[str]]:
     """Move each value used exactly once into the expression that uses it; drop pure values
     used nowhere.
 
@@ -489,5 +538,3 @@ def transform_fingerprint(spec: Any, state: Mapping[str, dict]) -> str:
 
     state_fp = hashlib.sha256(dumps(dict(state)).encode()).hexdigest()
     return hashlib.sha256(f"{spec.fingerprint}:{state_fp}".encode()).hexdigest()
-
-

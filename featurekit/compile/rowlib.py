@@ -102,9 +102,9 @@ def _round(x: float, decimals: int) -> float:
     if decimals == 0:
         return _rint(x)
     if decimals > 0:
-        f = 10.0 ** decimals
+        f = 10.0**decimals
         return _rint(x * f) / f
-    f = 10.0 ** -decimals
+    f = 10.0**-decimals
     return _rint(x / f) * f
 
 
@@ -170,10 +170,10 @@ def datetime_to_us(value, tz: str = "UTC") -> int:
 
     global _EPOCH
     if _EPOCH is None:
-        _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
+        _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
     if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
         if tz == "UTC":
-            value = value.replace(tzinfo=_dt.timezone.utc)
+            value = value.replace(tzinfo=_dt.UTC)
         else:
             from zoneinfo import ZoneInfo
 
@@ -216,7 +216,7 @@ _FALSE = frozenset({"false", "0"})
 
 
 def _parse_bool(text: str) -> bool | None:
-    """"true"/"1" -> True, "false"/"0" -> False (case-insensitive, stripped), else None."""
+    """ "true"/"1" -> True, "false"/"0" -> False (case-insensitive, stripped), else None."""
     word = text.strip().lower()
     return True if word in _TRUE else (False if word in _FALSE else None)
 

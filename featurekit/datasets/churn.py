@@ -40,7 +40,7 @@ __all__ = [
 ]
 
 #: The snapshot instant of the dataset (tz-aware UTC).
-AS_OF: _dt.datetime = _dt.datetime(2026, 1, 1, tzinfo=_dt.timezone.utc)
+AS_OF: _dt.datetime = _dt.datetime(2026, 1, 1, tzinfo=_dt.UTC)
 
 #: The 13 raw columns, in order.
 COLUMNS: list[str] = [
@@ -84,12 +84,49 @@ UNSEEN_COUNTRIES: list[str] = [f"X{c}" for c in "ABCDEFGHIJ"]
 # (combining diaeresis), an astral emoji and a word with a zero-width space
 # (U+200B, which is *not* whitespace).
 _WORDS: list[str] = [
-    "account", "billing", "cancel", "upgrade", "support", "slow", "app",
-    "login", "error", "great", "price", "plan", "mobile", "renew", "refund",
-    "feature", "request", "the", "a", "to", "is", "not", "very", "with", "and",
-    "my", "please", "thanks", "issue", "broken",
-    "café", "naïve", "résumé", "crème", "brûlée", "façade", "jalapeño",
-    "über", "déjà", "vu", "nai\u0308ve", "\U0001f44d", "zero\u200bwidth",
+    "account",
+    "billing",
+    "cancel",
+    "upgrade",
+    "support",
+    "slow",
+    "app",
+    "login",
+    "error",
+    "great",
+    "price",
+    "plan",
+    "mobile",
+    "renew",
+    "refund",
+    "feature",
+    "request",
+    "the",
+    "a",
+    "to",
+    "is",
+    "not",
+    "very",
+    "with",
+    "and",
+    "my",
+    "please",
+    "thanks",
+    "issue",
+    "broken",
+    "café",
+    "naïve",
+    "résumé",
+    "crème",
+    "brûlée",
+    "façade",
+    "jalapeño",
+    "über",
+    "déjà",
+    "vu",
+    "nai\u0308ve",
+    "\U0001f44d",
+    "zero\u200bwidth",
 ]
 # Relative word frequencies: plain words 10, accented words 3, the odd ones 1.
 _WORD_WEIGHTS: list[int] = [10] * 30 + [3] * 10 + [1] * 3
@@ -97,8 +134,17 @@ assert len(_WORD_WEIGHTS) == len(_WORDS)
 # Separators between tokens.  U+001F, U+00A0, U+2003 and U+3000 are whitespace
 # for str.split(); U+200B is not (it glues its neighbours into one token).
 _SEPS: list[str] = [
-    " ", "  ", "\t", "\n", " \t", "\r\n", "\x1f",
-    "\u00a0", "\u3000", "\u2003", "\u200b",
+    " ",
+    "  ",
+    "\t",
+    "\n",
+    " \t",
+    "\r\n",
+    "\x1f",
+    "\u00a0",
+    "\u3000",
+    "\u2003",
+    "\u200b",
 ]
 _SEP_P = [0.86, 0.05, 0.03, 0.02, 0.01, 0.01, 0.002, 0.006, 0.003, 0.003, 0.006]
 # Leading / trailing padding of a description.
@@ -215,9 +261,7 @@ def make_churn(n_rows: int, seed: int = 0, *, evaluation: bool = False) -> pd.Da
     start = int(rng.integers(0, 10**9))
     ids = (np.arange(n, dtype=np.int64) * 387_420_489 + start) % 10**9
     lut3 = _DIGITS[(np.arange(1000)[:, None] // np.array([100, 10, 1])) % 10]
-    body = np.concatenate(
-        [lut3[ids // 1_000_000], lut3[(ids // 1000) % 1000], lut3[ids % 1000]], axis=1
-    )
+    body = np.concatenate([lut3[ids // 1_000_000], lut3[(ids // 1000) % 1000], lut3[ids % 1000]], axis=1)
     customer_id = _fixed_width(b"CUST-", body)
 
     # signup_ts: whole seconds before AS_OF; ~1% within the last day (tenure 0).
@@ -278,9 +322,7 @@ def make_churn(n_rows: int, seed: int = 0, *, evaluation: bool = False) -> pd.Da
     country = pa.array(COUNTRIES + UNSEEN_COUNTRIES, type=large).take(pa.array(country_idx))
     device = pa.array(DEVICES + ["watch"], type=large).take(pa.array(device_idx))
 
-    signup = pd.Series(
-        pd.DatetimeIndex((signup_s * _US_PER_S).astype("datetime64[us]")).tz_localize("UTC")
-    )
+    signup = pd.Series(pd.DatetimeIndex((signup_s * _US_PER_S).astype("datetime64[us]")).tz_localize("UTC"))
     login_arr = login_us.astype("datetime64[us]")
     login_arr[login_missing] = np.datetime64("NaT", "us")
 
@@ -306,9 +348,7 @@ def make_churn(n_rows: int, seed: int = 0, *, evaluation: bool = False) -> pd.Da
 def _column_values(s: pd.Series) -> list[Any]:
     """One column as plain Python values, missing -> None."""
     dtype = s.dtype
-    if isinstance(dtype, pd.DatetimeTZDtype) or (
-        isinstance(dtype, np.dtype) and dtype.kind == "M"
-    ):
+    if isinstance(dtype, pd.DatetimeTZDtype) or (isinstance(dtype, np.dtype) and dtype.kind == "M"):
         mask = s.isna().to_numpy()
         if isinstance(dtype, pd.DatetimeTZDtype):
             s = s.dt.tz_convert("UTC")
@@ -316,7 +356,7 @@ def _column_values(s: pd.Series) -> list[Any]:
         vals = np.array(vals, dtype=object)
         if isinstance(dtype, pd.DatetimeTZDtype):
             # A single, plain tzinfo object (datetime.timezone.utc) for every value.
-            utc = _dt.timezone.utc
+            utc = _dt.UTC
             if len(vals) and not mask.all():
                 first = vals[~mask][0]
                 if first.tzinfo is not utc:
@@ -343,9 +383,7 @@ def _column_values(s: pd.Series) -> list[Any]:
         obj = obj.copy()
         obj[mask] = None
     out = obj.tolist()
-    if isinstance(dtype, pd.api.extensions.ExtensionDtype) and not isinstance(
-        dtype, pd.StringDtype
-    ):
+    if isinstance(dtype, pd.api.extensions.ExtensionDtype) and not isinstance(dtype, pd.StringDtype):
         # Nullable ints/floats/bools give numpy scalars via to_numpy(object); unwrap.
         out = [v.item() if isinstance(v, np.generic) else v for v in out]
     return out
@@ -379,4 +417,3 @@ def to_rows(df: pd.DataFrame) -> list[dict[str, Any]]:
     cols = [str(c) for c in df.columns]
     values = [_column_values(df.iloc[:, i]) for i in range(df.shape[1])]
     return [dict(zip(cols, vals)) for vals in zip(*values)]
-

@@ -16,7 +16,8 @@ never imports Dask.
 from __future__ import annotations
 
 import importlib
-from typing import Any, Callable, Protocol, runtime_checkable
+from collections.abc import Callable
+from typing import Any, Protocol, runtime_checkable
 
 
 @runtime_checkable
@@ -50,5 +51,8 @@ def get_engine(name: str) -> Any:
 def is_dask_dataframe(data: Any) -> bool:
     """True for a Dask DataFrame, without importing Dask (narwhals ``dependencies.py`` style)."""
     module = type(data).__module__ or ""
-    return (module == "dask" or module.startswith("dask.")) and hasattr(data, "to_delayed") \
+    return (
+        (module == "dask" or module.startswith("dask."))
+        and hasattr(data, "to_delayed")
         and hasattr(data, "map_partitions")
+    )

@@ -23,14 +23,26 @@ import contextlib
 import sys
 import time
 import uuid
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import dask
 import pandas as pd
 
 from featurekit.engines._protocol import is_dask_dataframe
-from featurekit.fit import (MAX_VIOLATION_RATE, accumulate, analyzers_for, check_analyzers_saw_values, count_passes,
-                            create, finish_pass, fit_levels, graph_roots, merge, report_violations)
+from featurekit.fit import (
+    MAX_VIOLATION_RATE,
+    accumulate,
+    analyzers_for,
+    check_analyzers_saw_values,
+    count_passes,
+    create,
+    finish_pass,
+    fit_levels,
+    graph_roots,
+    merge,
+    report_violations,
+)
 from featurekit.sample import combine, partition_sample
 
 if TYPE_CHECKING:
@@ -50,7 +62,7 @@ def accepts(data: Any) -> bool:
 # -- fit -------------------------------------------------------------------------------------
 
 
-_SPEC_CACHE: dict[str, "Spec"] = {}
+_SPEC_CACHE: dict[str, Spec] = {}
 
 
 class _SpecRef:
@@ -60,7 +72,7 @@ class _SpecRef:
     and rebuilding it gives the same graph, checked by fingerprint. Nodes travel as their keys.
     """
 
-    def __init__(self, spec: "Spec") -> None:
+    def __init__(self, spec: Spec) -> None:
         self._spec: Spec | None = spec
         self.data = spec.to_dict()
         self.fingerprint = spec.fingerprint
@@ -75,7 +87,7 @@ class _SpecRef:
     def __dask_tokenize__(self) -> Any:
         return ("featurekit-spec", self.fingerprint)
 
-    def spec(self) -> "Spec":
+    def spec(self) -> Spec:
         if self._spec is None:
             spec = _SPEC_CACHE.get(self.fingerprint)
             if spec is None:
@@ -84,9 +96,11 @@ class _SpecRef:
 
                 spec = spec_from_dict(self.data)
                 if spec.fingerprint != self.fingerprint:  # e.g. a UDF registered differently here
-                    raise FitError(f"dask worker: the spec rebuilt on the worker has fingerprint "
-                                   f"{spec.fingerprint[:12]}, not {self.fingerprint[:12]}\n  Fix: register "
-                                   "the same UDFs on every worker (import the module that defines them)")
+                    raise FitError(
+                        f"dask worker: the spec rebuilt on the worker has fingerprint "
+                        f"{spec.fingerprint[:12]}, not {self.fingerprint[:12]}\n  Fix: register "
+                        "the same UDFs on every worker (import the module that defines them)"
+                    )
                 _SPEC_CACHE[self.fingerprint] = spec
             self._spec = spec
         return self._spec
@@ -110,13 +124,13 @@ Part = tuple[dict, int, list[list[dict]], dict[str, dict[str, int]]]
 """``(accumulators, rows, [sample rows], contract-violation tally)`` of one or more partitions."""
 
 
-def _accumulate_part(ref: _SpecRef, keys: list[str], state: dict, analyzers: dict, pdf: pd.DataFrame,
-                     sample_of: int = 0) -> Part:
+def _accumulate_part(
+    ref: _SpecRef, keys: list[str], state: dict, analyzers: dict, pdf: pd.DataFrame, sample_of: int = 0
+) -> Part:
     """One partition's :data:`Part`; ``sample_of`` partitions share the sample (0: none, as in
     every pass but the first)."""
     tally: dict[str, dict[str, int]] = {}
-    accs = accumulate(ref.spec(), ref.nodes(keys), state, pdf, analyzers=analyzers,
-                      tally=tally if sample_of else None)
+    accs = accumulate(ref.spec(), ref.nodes(keys), state, pdf, analyzers=analyzers, tally=tally if sample_of else None)
     return accs, len(pdf), [_sample_part(ref, pdf, sample_of)], tally
 
 
@@ -129,8 +143,12 @@ def _merge_parts(ref: _SpecRef, keys: list[str], analyzers: dict, parts: Sequenc
             counts = tally.setdefault(name, {})
             for kind, n in kinds.items():
                 counts[kind] = counts.get(kind, 0) + n
-    return (merge(ref.spec(), ref.nodes(keys), [p[0] for p in parts], analyzers), sum(p[1] for p in parts),
-            [s for p in parts for s in p[2]], tally)
+    return (
+        merge(ref.spec(), ref.nodes(keys), [p[0] for p in parts], analyzers),
+        sum(p[1] for p in parts),
+        [s for p in parts for s in p[2]],
+        tally,
+    )
 
 
 def _count_rows(ref: _SpecRef, pdf: pd.DataFrame, sample_of: int) -> tuple[int, list[list[dict]]]:
@@ -142,9 +160,12 @@ def _tree(func: Callable, leaves: list, split_every: int, *args: Any) -> Any:
     level = 0
     while len(leaves) > 1:
         level += 1
-        leaves = [dask.delayed(func, pure=True)(*args, leaves[i:i + split_every],
-                                                dask_key_name=f"featurekit-merge-{level}-{i}-{uuid.uuid4().hex}")
-                  for i in range(0, len(leaves), split_every)]
+        leaves = [
+            dask.delayed(func, pure=True)(
+                *args, leaves[i : i + split_every], dask_key_name=f"featurekit-merge-{level}-{i}-{uuid.uuid4().hex}"
+            )
+            for i in range(0, len(leaves), split_every)
+        ]
     return leaves[0]
 
 
@@ -184,9 +205,15 @@ def _named(obj: Any, kind: str) -> Any:
     return dask.delayed(obj, name=f"featurekit-{kind}-{uuid.uuid4().hex}")
 
 
-def fit_dask(spec: "Spec", ddf: Any, *, progress: Callable[[str], None] | None = None,
-             split_every: int = SPLIT_EVERY, progress_bar: bool = False,
-             max_violation_rate: float = MAX_VIOLATION_RATE) -> "FittedTransform":
+def fit_dask(
+    spec: Spec,
+    ddf: Any,
+    *,
+    progress: Callable[[str], None] | None = None,
+    split_every: int = SPLIT_EVERY,
+    progress_bar: bool = False,
+    max_violation_rate: float = MAX_VIOLATION_RATE,
+) -> FittedTransform:
     """Fit ``spec`` on a Dask DataFrame; same state as ``spec.fit(ddf.compute())``.
 
     Runs one Dask computation per fit pass (the number of passes is the depth of the spec's
@@ -219,13 +246,22 @@ def fit_dask(spec: "Spec", ddf: Any, *, progress: Callable[[str], None] | None =
             nodes_d = _named([n.key for n in pending], f"nodes{level}")
             state_d = _named(dict(state), f"state{level}")
             analyzers_d = _named(analyzers, f"analyzers{level}")
-            leaves = [dask.delayed(_accumulate_part, pure=True)(
-                          spec_d, nodes_d, state_d, analyzers_d, part, n_parts if level == 1 else 0,
-                          dask_key_name=f"featurekit-accumulate-{level}-{i}-{uuid.uuid4().hex}")
-                      for i, part in enumerate(partitions)]
+            leaves = [
+                dask.delayed(_accumulate_part, pure=True)(
+                    spec_d,
+                    nodes_d,
+                    state_d,
+                    analyzers_d,
+                    part,
+                    n_parts if level == 1 else 0,
+                    dask_key_name=f"featurekit-accumulate-{level}-{i}-{uuid.uuid4().hex}",
+                )
+                for i, part in enumerate(partitions)
+            ]
             if leaves:
                 accs, rows, part_samples, counted = _compute(
-                    _tree(_merge_parts, leaves, split_every, spec_d, nodes_d, analyzers_d), progress_bar)
+                    _tree(_merge_parts, leaves, split_every, spec_d, nodes_d, analyzers_d), progress_bar
+                )
                 if level == 1:
                     samples, tally = part_samples, counted
             else:
@@ -238,8 +274,12 @@ def fit_dask(spec: "Spec", ddf: Any, *, progress: Callable[[str], None] | None =
         rows, samples = _compute(_tree(_sum_counts, counts, split_every), progress_bar) if counts else (0, [])
     report_violations(tally, int(rows), max_violation_rate)
     check_analyzers_saw_values(spec, state, int(rows))
-    info: dict[str, Any] = {"rows": int(rows), "seconds": round(time.perf_counter() - started, 6), "engine": "dask",
-                            "partitions": n_parts}
+    info: dict[str, Any] = {
+        "rows": int(rows),
+        "seconds": round(time.perf_counter() - started, 6),
+        "engine": "dask",
+        "partitions": n_parts,
+    }
     if tally:
         info["violations"] = tally
     fitted = FittedTransform(spec, state, fit_info=info)
@@ -254,7 +294,7 @@ def _sum_counts(group: Sequence[tuple[int, list[list[dict]]]]) -> tuple[int, lis
 # -- transform -------------------------------------------------------------------------------
 
 
-_FITTED_CACHE: dict[str, "FittedTransform"] = {}
+_FITTED_CACHE: dict[str, FittedTransform] = {}
 
 
 class _PartitionTransformer:
@@ -265,7 +305,7 @@ class _PartitionTransformer:
     the fitted transform once.
     """
 
-    def __init__(self, fitted: "FittedTransform", keep: Sequence[str] = ()) -> None:
+    def __init__(self, fitted: FittedTransform, keep: Sequence[str] = ()) -> None:
         self._fitted: FittedTransform | None = fitted
         self.fingerprint = fitted.fingerprint
         self.spec = _SpecRef(fitted.spec)
@@ -281,14 +321,15 @@ class _PartitionTransformer:
     def __dask_tokenize__(self) -> Any:
         return ("featurekit-transform", self.fingerprint, self.keep)
 
-    def fitted(self) -> "FittedTransform":
+    def fitted(self) -> FittedTransform:
         if self._fitted is None:
             cached = _FITTED_CACHE.get(self.fingerprint)
             if cached is None:
                 from featurekit.transform import FittedTransform
 
-                cached = _FITTED_CACHE[self.fingerprint] = FittedTransform(self.spec.spec(), self.state,
-                                                                           fit_info=self.fit_info)
+                cached = _FITTED_CACHE[self.fingerprint] = FittedTransform(
+                    self.spec.spec(), self.state, fit_info=self.fit_info
+                )
             self._fitted = cached
         return self._fitted
 
@@ -302,7 +343,7 @@ class _PartitionTransformer:
         return out
 
 
-def transform_dask(fitted: "FittedTransform", ddf: Any, *, keep: Sequence[str] = ()) -> Any:
+def transform_dask(fitted: FittedTransform, ddf: Any, *, keep: Sequence[str] = ()) -> Any:
     """Lazy batch transform of a Dask DataFrame: same columns, dtypes and index as pandas.
 
     ``keep`` names input columns to copy in front of the features (e.g. an id).

@@ -21,8 +21,9 @@ if TYPE_CHECKING:
     from featurekit.transform import FittedTransform
 
 
-def transform_frame(fitted: "FittedTransform", data: Any, collect: Any = None,
-                    block_rows: int = BLOCK_ROWS) -> pd.DataFrame:
+def transform_frame(
+    fitted: FittedTransform, data: Any, collect: Any = None, block_rows: int = BLOCK_ROWS
+) -> pd.DataFrame:
     """Batch-transform a DataFrame (or a list of row dicts) with ``fitted``.
 
     The inputs are read and checked against the contract for the whole frame first (so an
@@ -37,8 +38,10 @@ def transform_frame(fitted: "FittedTransform", data: Any, collect: Any = None,
     if not isinstance(data, pd.DataFrame):
         from featurekit.errors import ContractError
 
-        raise ContractError(f"transform: expected a pandas DataFrame; got {type(data).__name__}\n"
-                            "  Fix: pass a DataFrame, a list of row dicts, or use transform_row for one dict")
+        raise ContractError(
+            f"transform: expected a pandas DataFrame; got {type(data).__name__}\n"
+            "  Fix: pass a DataFrame, a list of row dicts, or use transform_row for one dict"
+        )
     graph = spec.graph
     roots = [graph.features[o] for o in graph.outputs]
     coercers = {i.name: Coercer(i, where="transform") for i in spec.inputs}

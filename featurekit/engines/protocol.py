@@ -25,7 +25,8 @@ True
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence, runtime_checkable
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -38,7 +39,7 @@ class Aggregation(Protocol):
     def empty(self) -> Any:
         """The result of a pass over no chunk."""
 
-    def accumulate(self, chunk: "pd.DataFrame") -> Any:
+    def accumulate(self, chunk: pd.DataFrame) -> Any:
         """The state of one pandas chunk (small: it travels to the driver)."""
 
     def merge(self, parts: Sequence[Any]) -> Any:
@@ -58,6 +59,6 @@ class Engine(Protocol):
         """Run ``job`` over every chunk of ``data`` and return the merged state (``job.empty()``
         when ``data`` has no rows)."""
 
-    def map_frames(self, data: Any, fn: Callable[["pd.DataFrame"], "pd.DataFrame"], meta: "pd.DataFrame") -> Any:
+    def map_frames(self, data: Any, fn: Callable[[pd.DataFrame], pd.DataFrame], meta: pd.DataFrame) -> Any:
         """``fn`` applied to every chunk of ``data``, as this engine's frame type (lazy where the
         engine is lazy); ``meta`` is ``fn``'s output on zero rows (columns and dtypes)."""

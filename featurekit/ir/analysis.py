@@ -23,7 +23,7 @@ def analyzed_nodes(roots: list[Node]) -> list[CallNode]:
     return out
 
 
-def analyzed_keys(spec: "Spec") -> set[str]:
+def analyzed_keys(spec: Spec) -> set[str]:
     """Content keys of every node of ``spec`` that needs fitted state."""
     graph = spec.graph
     return {n.key for n in analyzed_nodes([graph.features[o] for o in graph.outputs])}
@@ -40,5 +40,3 @@ def fit_levels(roots: list[Node]) -> list[list[CallNode]]:
     for node in analyzed_nodes(roots):
         levels.setdefault(depth[node.key], []).append(node)
     return [levels[k] for k in sorted(levels)]
-
-

@@ -22,7 +22,7 @@ import dataclasses
 import hashlib
 import json
 import math
-from typing import Any, Union
+from typing import Any
 
 from featurekit.types import DType
 
@@ -43,8 +43,9 @@ class Const:
     value: Any
 
     def __eq__(self, other: object) -> bool:  # 1 == 1.0 == True must stay distinct literals
-        return (isinstance(other, Const) and type(self.value) is type(other.value)
-                and _same_value(self.value, other.value))
+        return (
+            isinstance(other, Const) and type(self.value) is type(other.value) and _same_value(self.value, other.value)
+        )
 
     def __hash__(self) -> int:
         return hash((type(self.value).__name__, repr(self.value)))
@@ -55,11 +56,11 @@ class Call:
     """An op applied to positional arguments with keyword parameters (sorted by name)."""
 
     op: str
-    args: tuple["Expr", ...]
+    args: tuple[Expr, ...]
     params: tuple[tuple[str, Any], ...]
 
 
-Expr = Union[Name, Const, Call]
+Expr = Name | Const | Call
 
 
 def _same_value(a: Any, b: Any) -> bool:
@@ -70,9 +71,19 @@ def _same_value(a: Any, b: Any) -> bool:
 
 # operator ops rendered with a symbol, by precedence (higher binds tighter)
 BINARY_SYMBOLS = {
-    "or_": ("or", 1), "and_": ("and", 2),
-    "eq": ("==", 4), "ne": ("!=", 4), "lt": ("<", 4), "le": ("<=", 4), "gt": (">", 4), "ge": (">=", 4),
-    "add": ("+", 6), "sub": ("-", 6), "mul": ("*", 7), "div": ("/", 7), "pow": ("**", 9),
+    "or_": ("or", 1),
+    "and_": ("and", 2),
+    "eq": ("==", 4),
+    "ne": ("!=", 4),
+    "lt": ("<", 4),
+    "le": ("<=", 4),
+    "gt": (">", 4),
+    "ge": (">=", 4),
+    "add": ("+", 6),
+    "sub": ("-", 6),
+    "mul": ("*", 7),
+    "div": ("/", 7),
+    "pow": ("**", 9),
 }
 UNARY_SYMBOLS = {"not_": ("not ", 3), "neg": ("-", 8)}
 
@@ -194,14 +205,20 @@ class CallNode(Node):
 
     __slots__ = ("op", "args", "params")
 
-    def __init__(self, op: str, args: tuple[Node, ...], params: tuple[tuple[str, Any], ...],
-                 dtype: DType, nullable: bool, unkeyed: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        op: str,
+        args: tuple[Node, ...],
+        params: tuple[tuple[str, Any], ...],
+        dtype: DType,
+        nullable: bool,
+        unkeyed: frozenset[str] = frozenset(),
+    ) -> None:
         object.__setattr__(self, "op", op)
         object.__setattr__(self, "args", args)
         object.__setattr__(self, "params", params)
         # ``unkeyed``: parameters at a default that is left out of the content key (Param.keyed_at_default)
-        payload = ["call", op, [a.key for a in args],
-                   [[k, canonical_scalar(v)] for k, v in params if k not in unkeyed]]
+        payload = ["call", op, [a.key for a in args], [[k, canonical_scalar(v)] for k, v in params if k not in unkeyed]]
         self._init(dtype, nullable, payload)
 
     def __repr__(self) -> str:

@@ -13,5 +13,16 @@ from featurekit.parity.compare import Mismatch, ParityResult, check_paths, colum
 from featurekit.parity.report import ParityReport
 from featurekit.parity.runner import Tolerance, assert_parity, check, compare, replay
 
-__all__ = ["Mismatch", "ParityReport", "ParityResult", "Tolerance", "assert_parity", "check", "check_paths",
-           "column_tolerances", "compare", "replay", "same_value"]
+__all__ = [
+    "Mismatch",
+    "ParityReport",
+    "ParityResult",
+    "Tolerance",
+    "assert_parity",
+    "check",
+    "check_paths",
+    "column_tolerances",
+    "compare",
+    "replay",
+    "same_value",
+]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import dataclasses
 import math
 import struct
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from featurekit.ir.nodes import CallNode, walk
 
@@ -76,8 +77,10 @@ class ParityResult:
             by_col[m.column] = by_col.get(m.column, 0) + 1
         worst = ", ".join(f"{c} ({n})" for c, n in sorted(by_col.items(), key=lambda kv: -kv[1])[:5])
         first = self.mismatches[0]
-        return (f"parity FAILED: {len(self.mismatches)} cell(s) differ in {worst}; first: row {first.row} "
-                f"{first.column}: batch {first.batch!r} vs row {first.served!r} ({first.kind})")
+        return (
+            f"parity FAILED: {len(self.mismatches)} cell(s) differ in {worst}; first: row {first.row} "
+            f"{first.column}: batch {first.batch!r} vs row {first.served!r} ({first.kind})"
+        )
 
 
 def node_tolerance(node: Any) -> int:
@@ -98,7 +101,7 @@ def node_tolerance(node: Any) -> int:
     return 0
 
 
-def column_tolerances(fitted: "FittedTransform") -> dict[str, int]:
+def column_tolerances(fitted: FittedTransform) -> dict[str, int]:
     """Allowed ULPs per output column: the largest a custom function of the feature declares."""
     graph = fitted.spec.graph
     out = {}
@@ -109,10 +112,9 @@ def column_tolerances(fitted: "FittedTransform") -> dict[str, int]:
     return out
 
 
-def batch_records(frame: "pd.DataFrame") -> list[dict[str, Any]]:
+def batch_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """A batch output as row dicts of plain Python values (NA -> None; NaN stays NaN)."""
     import numpy as np
-
     import pandas as pd
 
     columns = []
@@ -131,8 +133,9 @@ def batch_records(frame: "pd.DataFrame") -> list[dict[str, Any]]:
     return [dict(zip(names, values)) for values in zip(*columns)] if names else [{} for _ in range(len(frame))]
 
 
-def check_paths(fitted: "FittedTransform", frame: "pd.DataFrame", rows: Sequence[Mapping[str, Any]],
-                *, max_mismatches: int = 1000) -> ParityResult:
+def check_paths(
+    fitted: FittedTransform, frame: pd.DataFrame, rows: Sequence[Mapping[str, Any]], *, max_mismatches: int = 1000
+) -> ParityResult:
     """Run ``frame`` through the batch path and ``rows`` (the same data as dicts) through the row path."""
     batch = batch_records(fitted.transform(frame))
     served = fitted.transform_rows(rows)

@@ -9,7 +9,8 @@ amplifies is reported at ``log1p``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Mapping
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from featurekit.ir.nodes import CallNode, InputNode, walk
 
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
     from featurekit.transform import FittedTransform
 
 
-def _batch_values(fitted: "FittedTransform", row: Mapping[str, Any], nodes: list) -> dict[str, Any]:
+def _batch_values(fitted: FittedTransform, row: Mapping[str, Any], nodes: list) -> dict[str, Any]:
     import numpy as np
 
     from featurekit.compile.batch import evaluate, read_inputs
@@ -38,11 +39,13 @@ def _batch_values(fitted: "FittedTransform", row: Mapping[str, Any], nodes: list
             out[node.key] = None
             continue
         value = col.values[0]
-        out[node.key] = value.as_py() if hasattr(value, "as_py") else (value.item() if isinstance(value, np.generic) else value)
+        out[node.key] = (
+            value.as_py() if hasattr(value, "as_py") else (value.item() if isinstance(value, np.generic) else value)
+        )
     return out
 
 
-def first_divergent_op(fitted: "FittedTransform", row: Mapping[str, Any], column: str) -> str | None:
+def first_divergent_op(fitted: FittedTransform, row: Mapping[str, Any], column: str) -> str | None:
     """``"op(params) in feature F: batch X vs row Y"`` for the first differing node, or None."""
     from featurekit.parity.compare import node_tolerance, same_value
 
@@ -61,7 +64,10 @@ def first_divergent_op(fitted: "FittedTransform", row: Mapping[str, Any], column
             continue
         b, r = batch[node.key], traced[node.key]
         if same_value(b, r, node_tolerance(node)) is not None:
-            what = (f"{node.op}({', '.join(f'{k}={v!r}' for k, v in node.params)})" if isinstance(node, CallNode)
-                    else f"input {node.name!r}")
+            what = (
+                f"{node.op}({', '.join(f'{k}={v!r}' for k, v in node.params)})"
+                if isinstance(node, CallNode)
+                else f"input {node.name!r}"
+            )
             return f"{what} in feature {feature!r}: batch {b!r} vs row {r!r}"
     return None

@@ -16,26 +16,73 @@ import datetime as dt
 import math
 import random
 import unicodedata
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from featurekit.spec.model import InputSpec
     from featurekit.transform import FittedTransform
 
-UTC = dt.timezone.utc
-_FLOATS = (0.0, -0.0, 1.0, -1.0, 0.5, 2.5, -2.5, 1e-300, 5e-324, -5e-324, 1e308, -1e308, math.inf, -math.inf,
-           math.nan, 2.0**53, 2.0**53 + 2, -(2.0**53), 0.1, 1 / 3)
+UTC = dt.UTC
+_FLOATS = (
+    0.0,
+    -0.0,
+    1.0,
+    -1.0,
+    0.5,
+    2.5,
+    -2.5,
+    1e-300,
+    5e-324,
+    -5e-324,
+    1e308,
+    -1e308,
+    math.inf,
+    -math.inf,
+    math.nan,
+    2.0**53,
+    2.0**53 + 2,
+    -(2.0**53),
+    0.1,
+    1 / 3,
+)
 _INTS = (0, 1, -1, 2, 7, 2**31, -(2**31) - 1, 2**53, 2**53 + 1, -(2**53) - 1, 2**62, 2**63 - 1, -(2**63))
-_STRS = ("", " ", "a", "A", "ß", "SS", "İstanbul", "e\u0301", "\u00e9", "\u00a0", "\u200b", "\u3000x\u3000",
-         "tab\tsep", "line\nbreak", "\U0001f600", "zz_unseen_value", "x" * 10_000, "0", "true", "None")
+_STRS = (
+    "",
+    " ",
+    "a",
+    "A",
+    "ß",
+    "SS",
+    "İstanbul",
+    "e\u0301",
+    "\u00e9",
+    "\u00a0",
+    "\u200b",
+    "\u3000x\u3000",
+    "tab\tsep",
+    "line\nbreak",
+    "\U0001f600",
+    "zz_unseen_value",
+    "x" * 10_000,
+    "0",
+    "true",
+    "None",
+)
 _ZONES = (UTC, dt.timezone(dt.timedelta(hours=5, minutes=30)), dt.timezone(-dt.timedelta(hours=8)))
 _INSTANTS = (
-    dt.datetime(1970, 1, 1, tzinfo=UTC), dt.datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
-    dt.datetime(1900, 1, 1, tzinfo=UTC), dt.datetime(2200, 12, 31, 23, 59, 59, tzinfo=UTC),
-    dt.datetime(2024, 2, 29, 23, 59, 59, 999999, tzinfo=UTC), dt.datetime(2026, 1, 1, tzinfo=UTC),
-    dt.datetime(2026, 3, 29, 1, 0, tzinfo=UTC), dt.datetime(2026, 3, 29, 0, 59, 59, tzinfo=UTC),
-    dt.datetime(2026, 10, 25, 1, 0, tzinfo=UTC), dt.datetime(2026, 3, 8, 7, 0, tzinfo=UTC),
-    dt.datetime(2026, 11, 1, 6, 0, tzinfo=UTC), dt.datetime(2038, 1, 19, 3, 14, 8, tzinfo=UTC),
+    dt.datetime(1970, 1, 1, tzinfo=UTC),
+    dt.datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+    dt.datetime(1900, 1, 1, tzinfo=UTC),
+    dt.datetime(2200, 12, 31, 23, 59, 59, tzinfo=UTC),
+    dt.datetime(2024, 2, 29, 23, 59, 59, 999999, tzinfo=UTC),
+    dt.datetime(2026, 1, 1, tzinfo=UTC),
+    dt.datetime(2026, 3, 29, 1, 0, tzinfo=UTC),
+    dt.datetime(2026, 3, 29, 0, 59, 59, tzinfo=UTC),
+    dt.datetime(2026, 10, 25, 1, 0, tzinfo=UTC),
+    dt.datetime(2026, 3, 8, 7, 0, tzinfo=UTC),
+    dt.datetime(2026, 11, 1, 6, 0, tzinfo=UTC),
+    dt.datetime(2038, 1, 19, 3, 14, 8, tzinfo=UTC),
 )
 
 
@@ -77,7 +124,7 @@ def _spec_literals(spec: Any) -> Iterable[Any]:
             yield float(node.value) if isinstance(node.value, int) else node.value
         elif isinstance(node, CallNode):
             for _, value in node.params:
-                for v in (value if isinstance(value, tuple) else (value,)):
+                for v in value if isinstance(value, tuple) else (value,):
                     if isinstance(v, (int, float)) and not isinstance(v, bool):
                         yield float(v)
                     elif isinstance(v, str) and node.op not in ("udf",):
@@ -85,8 +132,17 @@ def _spec_literals(spec: Any) -> Iterable[Any]:
 
 
 def _variants(s: str) -> list[str]:
-    out = [s, s.upper(), s.lower(), s.title(), f" {s}", f"{s} ", f"{s}\u00a0", unicodedata.normalize("NFD", s),
-           unicodedata.normalize("NFKC", s)]
+    out = [
+        s,
+        s.upper(),
+        s.lower(),
+        s.title(),
+        f" {s}",
+        f"{s} ",
+        f"{s}\u00a0",
+        unicodedata.normalize("NFD", s),
+        unicodedata.normalize("NFKC", s),
+    ]
     return out
 
 
@@ -101,8 +157,9 @@ def _dedupe(values: Iterable[Any]) -> list[Any]:
     return out
 
 
-def edge_values(spec: "InputSpec", state_numbers: Sequence[float] = (), state_strings: Sequence[str] = (),
-                *, cap: int = 120) -> list[Any]:
+def edge_values(
+    spec: InputSpec, state_numbers: Sequence[float] = (), state_strings: Sequence[str] = (), *, cap: int = 120
+) -> list[Any]:
     """Edge values for one input (see the module docstring); at most ``cap``, most telling first."""
     kind = spec.type
     out: list[Any] = [None]
@@ -133,7 +190,7 @@ def edge_values(spec: "InputSpec", state_numbers: Sequence[float] = (), state_st
     return _dedupe(out)[:cap]
 
 
-def _accepted(spec: "InputSpec", values: list[Any]) -> list[Any]:
+def _accepted(spec: InputSpec, values: list[Any]) -> list[Any]:
     """The values the input contract accepts without raising (after its declared policy)."""
     from featurekit.compile.contract import Coercer
 
@@ -146,23 +203,29 @@ def _accepted(spec: "InputSpec", values: list[Any]) -> list[Any]:
     return out
 
 
-def input_edge_values(fitted: "FittedTransform", *, invalid: bool = True) -> dict[str, list[Any]]:
+def input_edge_values(fitted: FittedTransform, *, invalid: bool = True) -> dict[str, list[Any]]:
     """Input name -> its :func:`edge_values` for this fitted state and the spec's literals
     (``invalid=False``: only the values the input contract accepts)."""
     spec = fitted.spec
     literals = list(_spec_literals(spec))
-    numbers = [x for x in list(_numbers_in(fitted.state_)) + [v for v in literals if isinstance(v, float)]
-               if math.isfinite(x)]
+    numbers = [
+        x for x in list(_numbers_in(fitted.state_)) + [v for v in literals if isinstance(v, float)] if math.isfinite(x)
+    ]
     strings = list(dict.fromkeys(list(_strings_in(fitted.state_)) + [v for v in literals if isinstance(v, str)]))[:200]
-    per_input = {i.name: edge_values(i, numbers if i.type in ("float", "int") else (), strings)
-                 for i in spec.inputs}
+    per_input = {i.name: edge_values(i, numbers if i.type in ("float", "int") else (), strings) for i in spec.inputs}
     if not invalid:
         per_input = {i.name: _accepted(i, per_input[i.name]) for i in spec.inputs}
     return per_input
 
 
-def edge_rows(fitted: "FittedTransform", base_rows: Sequence[Mapping[str, Any]] = (), *, fuzz: int = 0,
-              seed: int = 0, invalid: bool = True) -> list[dict[str, Any]]:
+def edge_rows(
+    fitted: FittedTransform,
+    base_rows: Sequence[Mapping[str, Any]] = (),
+    *,
+    fuzz: int = 0,
+    seed: int = 0,
+    invalid: bool = True,
+) -> list[dict[str, Any]]:
     """Rows for a parity run: each edge value in a base row, key removal/extra keys, random mixes.
 
     ``base_rows`` are real rows (the first few are used as backgrounds); without them an

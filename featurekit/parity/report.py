@@ -67,10 +67,18 @@ class ParityReport:
         return [c for c in self.columns if c.mismatches]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"schema_version": SCHEMA_VERSION, "label": self.label, "ok": self.ok, "rows": self.rows,
-                "given_rows": self.given_rows, "generated_rows": self.generated_rows,
-                "mismatches": self.mismatches, "seconds": round(self.seconds, 4), "notes": list(self.notes),
-                "columns": [dataclasses.asdict(c) | {"rate": c.mismatches / max(self.rows, 1)} for c in self.columns]}
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "label": self.label,
+            "ok": self.ok,
+            "rows": self.rows,
+            "given_rows": self.given_rows,
+            "generated_rows": self.generated_rows,
+            "mismatches": self.mismatches,
+            "seconds": round(self.seconds, 4),
+            "notes": list(self.notes),
+            "columns": [dataclasses.asdict(c) | {"rate": c.mismatches / max(self.rows, 1)} for c in self.columns],
+        }
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent, default=repr, allow_nan=True)
@@ -78,16 +86,24 @@ class ParityReport:
     def to_text(self, color: bool | None = None) -> str:
         color = _use_color() if color is None else color
         red, green, dim, reset = ("\x1b[31m", "\x1b[32m", "\x1b[2m", "\x1b[0m") if color else ("", "", "", "")
-        head = (f"{self.label}\n{self.rows:,} rows ({self.given_rows:,} given, {self.generated_rows:,} generated) "
-                f"x {len(self.columns)} columns in {self.seconds:.2f}s") + "".join(f"\nnote: {n}" for n in self.notes)
+        head = (
+            f"{self.label}\n{self.rows:,} rows ({self.given_rows:,} given, {self.generated_rows:,} generated) "
+            f"x {len(self.columns)} columns in {self.seconds:.2f}s"
+        ) + "".join(f"\nnote: {n}" for n in self.notes)
         if self.ok:
             return f"{head}\n{green}parity ok: every cell agrees{reset}"
         lines = [head, f"{red}{self.mismatches:,} mismatching cell(s) in {len(self.failing)} column(s){reset}"]
         for col in sorted(self.failing, key=lambda c: -c.mismatches):
             kinds = ", ".join(f"{k} {n}" for k, n in sorted(col.kinds.items()))
-            worst = f", worst difference {col.worst_difference:.3g}" if col.worst_difference not in (0.0, float("inf")) else ""
-            lines.append(f"\n{red}{col.column}{reset}: {col.mismatches:,} ({col.mismatches / max(self.rows, 1):.2%}) "
-                         f"[{kinds}]{worst}")
+            worst = (
+                f", worst difference {col.worst_difference:.3g}"
+                if col.worst_difference not in (0.0, float("inf"))
+                else ""
+            )
+            lines.append(
+                f"\n{red}{col.column}{reset}: {col.mismatches:,} ({col.mismatches / max(self.rows, 1):.2%}) "
+                f"[{kinds}]{worst}"
+            )
             for ex in col.examples[:3]:
                 origin = "given" if ex.given else "generated"
                 lines.append(f"  row {ex.row} ({origin}, {ex.kind}): batch {ex.batch!r} | served {ex.served!r}")
@@ -103,16 +119,26 @@ class ParityReport:
             name = quoteattr(col.column)
             if col.mismatches:
                 ex = col.examples[0] if col.examples else None
-                detail = "" if ex is None else (f"row {ex.row} ({ex.kind}): batch {ex.batch!r} vs served {ex.served!r}; "
-                                                f"input {_short(ex.reproducer or ex.input)}")
+                detail = (
+                    ""
+                    if ex is None
+                    else (
+                        f"row {ex.row} ({ex.kind}): batch {ex.batch!r} vs served {ex.served!r}; "
+                        f"input {_short(ex.reproducer or ex.input)}"
+                    )
+                )
                 message = quoteattr(f"{col.mismatches} mismatching rows ({', '.join(col.kinds)})")
-                cases.append(f'  <testcase classname="featurekit.parity" name={name}>'
-                             f'<failure message={message}>{escape(detail)}</failure></testcase>')
+                cases.append(
+                    f'  <testcase classname="featurekit.parity" name={name}>'
+                    f"<failure message={message}>{escape(detail)}</failure></testcase>"
+                )
             else:
                 cases.append(f'  <testcase classname="featurekit.parity" name={name}/>')
-        return ('<?xml version="1.0" encoding="utf-8"?>\n'
-                f'<testsuite name={quoteattr(self.label)} tests="{len(self.columns)}" '
-                f'failures="{len(self.failing)}" time="{self.seconds:.3f}">\n' + "\n".join(cases) + "\n</testsuite>\n")
+        return (
+            '<?xml version="1.0" encoding="utf-8"?>\n'
+            f'<testsuite name={quoteattr(self.label)} tests="{len(self.columns)}" '
+            f'failures="{len(self.failing)}" time="{self.seconds:.3f}">\n' + "\n".join(cases) + "\n</testsuite>\n"
+        )
 
     def to_github(self) -> str:
         if self.ok:

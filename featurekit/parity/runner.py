@@ -18,7 +18,8 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from featurekit.errors import FeaturekitError
 from featurekit.parity.compare import column_tolerances, ulp_distance
@@ -108,7 +109,7 @@ def _difference(a: Any, b: Any) -> float:
 # ------------------------------------------------------------------------------ running sides
 
 
-def frame_for(rows: Sequence[Mapping[str, Any]], spec: Any) -> "pd.DataFrame":
+def frame_for(rows: Sequence[Mapping[str, Any]], spec: Any) -> pd.DataFrame:
     """A DataFrame of ``rows`` with columns typed by the contract where the values allow it.
 
     A column whose values are all of the contract's type (or missing) gets the native dtype
@@ -148,13 +149,13 @@ def frame_for(rows: Sequence[Mapping[str, Any]], spec: Any) -> "pd.DataFrame":
 UTC_ = __import__("datetime").timezone.utc
 
 
-def _batch_records(frame: "pd.DataFrame") -> list[dict[str, Any]]:
+def _batch_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     from featurekit.parity.compare import batch_records
 
     return batch_records(frame)
 
 
-def run_fitted_batch(fitted: "FittedTransform", rows: Sequence[Mapping[str, Any]]) -> list[Any]:
+def run_fitted_batch(fitted: FittedTransform, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
     """Per row: featurekit's batch output, or the input error it reports for that row.
 
     One call: contract violations are collected per row (:class:`Violations`) rather than
@@ -238,8 +239,13 @@ def run_rows(row_fn: RowFn, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
 # ------------------------------------------------------------------------------ core
 
 
-def _compare_rows(rows: Sequence[Mapping[str, Any]], batch: list[Any], served: list[Any], columns: Sequence[str],
-                  tolerances: Mapping[str, Tolerance]) -> dict[str, list[tuple[int, str, Any, Any]]]:
+def _compare_rows(
+    rows: Sequence[Mapping[str, Any]],
+    batch: list[Any],
+    served: list[Any],
+    columns: Sequence[str],
+    tolerances: Mapping[str, Tolerance],
+) -> dict[str, list[tuple[int, str, Any, Any]]]:
     found: dict[str, list[tuple[int, str, Any, Any]]] = {}
     for i, (b, s) in enumerate(zip(batch, served)):
         b_raised, s_raised = isinstance(b, _Raised), isinstance(s, _Raised)
@@ -275,7 +281,9 @@ def _simplify_candidates(value: Any) -> list[Any]:
     return simple
 
 
-def shrink(row: Mapping[str, Any], still_fails: Callable[[dict[str, Any]], bool], *, budget: int = 200) -> dict[str, Any]:
+def shrink(
+    row: Mapping[str, Any], still_fails: Callable[[dict[str, Any]], bool], *, budget: int = 200
+) -> dict[str, Any]:
     """Greedily simplify ``row`` (drop keys, then simpler values) while the mismatch persists."""
     current = dict(row)
     tries = 0
@@ -284,8 +292,9 @@ def shrink(row: Mapping[str, Any], still_fails: Callable[[dict[str, Any]], bool]
         changed = False
         for key in list(current):
             for candidate in _simplify_candidates(current[key]):
-                if key not in current or (candidate is not _MISSING and current[key] == candidate
-                                          and type(current[key]) is type(candidate)):
+                if key not in current or (
+                    candidate is not _MISSING and current[key] == candidate and type(current[key]) is type(candidate)
+                ):
                     continue
                 trial = dict(current)
                 if candidate is _MISSING:
@@ -302,10 +311,21 @@ def shrink(row: Mapping[str, Any], still_fails: Callable[[dict[str, Any]], bool]
     return current
 
 
-def _run(batch_fn: BatchFn, row_fn: RowFn, spec: Any, rows: list[dict[str, Any]], columns: Sequence[str],
-         tolerances: Mapping[str, Tolerance], *, n_given: int, max_examples: int, shrink_examples: bool,
-         divergence: Callable[[Mapping[str, Any], str], str | None] | None, label: str,
-         batch_runner: Callable[[Sequence[Mapping[str, Any]]], list[Any]] | None = None) -> ParityReport:
+def _run(
+    batch_fn: BatchFn,
+    row_fn: RowFn,
+    spec: Any,
+    rows: list[dict[str, Any]],
+    columns: Sequence[str],
+    tolerances: Mapping[str, Tolerance],
+    *,
+    n_given: int,
+    max_examples: int,
+    shrink_examples: bool,
+    divergence: Callable[[Mapping[str, Any], str], str | None] | None,
+    label: str,
+    batch_runner: Callable[[Sequence[Mapping[str, Any]]], list[Any]] | None = None,
+) -> ParityReport:
     started = time.perf_counter()
     runner = batch_runner or (lambda rs: run_batch(batch_fn, rs, spec))
     batch = runner(rows)
@@ -315,17 +335,34 @@ def _run(batch_fn: BatchFn, row_fn: RowFn, spec: Any, rows: list[dict[str, Any]]
     for col in columns:
         still = None
         if shrink_examples:
+
             def still(trial: dict[str, Any], kind: str, signature: tuple, col: str = col) -> bool:
                 tb = runner([trial])[0]
                 ts = run_rows(row_fn, [trial])[0]
                 bv = tb if isinstance(tb, _Raised) else tb.get(col, _MISSING)
                 sv = ts if isinstance(ts, _Raised) else ts.get(col, _MISSING)
                 return classify(bv, sv, tolerances[col]) == kind and _signature(bv, sv) == signature
-        reports.append(_column_report(col, found.get(col, []), rows, tolerances[col], max_examples,
-                                      n_given=n_given, still_fails=still,
-                                      divergence=(lambda r, c=col: divergence(r, c)) if divergence else None))
-    return ParityReport(label=label, rows=len(rows), given_rows=n_given, generated_rows=len(rows) - n_given,
-                        columns=reports, seconds=time.perf_counter() - started)
+
+        reports.append(
+            _column_report(
+                col,
+                found.get(col, []),
+                rows,
+                tolerances[col],
+                max_examples,
+                n_given=n_given,
+                still_fails=still,
+                divergence=(lambda r, c=col: divergence(r, c)) if divergence else None,
+            )
+        )
+    return ParityReport(
+        label=label,
+        rows=len(rows),
+        given_rows=n_given,
+        generated_rows=len(rows) - n_given,
+        columns=reports,
+        seconds=time.perf_counter() - started,
+    )
 
 
 def _signature(batch: Any, served: Any) -> tuple:
@@ -333,10 +370,17 @@ def _signature(batch: Any, served: Any) -> tuple:
     return tuple(type(v.exc).__name__ if isinstance(v, _Raised) else None for v in (batch, served))
 
 
-def _column_report(col: str, items: list[tuple[int, str, Any, Any]], rows: Sequence[Mapping[str, Any]],
-                   tol: Tolerance, max_examples: int, *, n_given: int | None = None,
-                   still_fails: Callable[[dict[str, Any], str, tuple], bool] | None = None,
-                   divergence: Callable[[Mapping[str, Any]], str | None] | None = None) -> ColumnReport:
+def _column_report(
+    col: str,
+    items: list[tuple[int, str, Any, Any]],
+    rows: Sequence[Mapping[str, Any]],
+    tol: Tolerance,
+    max_examples: int,
+    *,
+    n_given: int | None = None,
+    still_fails: Callable[[dict[str, Any], str, tuple], bool] | None = None,
+    divergence: Callable[[Mapping[str, Any]], str | None] | None = None,
+) -> ColumnReport:
     """Summarize one column's mismatches; shrink the first few to minimal reproducers."""
     kinds: dict[str, int] = {}
     for _, kind, _, _ in items:
@@ -349,12 +393,26 @@ def _column_report(col: str, items: list[tuple[int, str, Any, Any]], rows: Seque
             sig = _signature(b, s)
             reproducer = shrink(rows[i], lambda trial, kind=kind, sig=sig: still_fails(trial, kind, sig))
             first_op = divergence(reproducer) if divergence is not None else None
-        examples.append(Example(row=i, given=n_given is None or i < n_given, input=_jsonable_row(rows[i]), kind=kind,
-                                batch=_show(b), served=_show(s),
-                                reproducer=_jsonable_row(reproducer) if reproducer is not None else None,
-                                first_divergent_op=first_op))
-    return ColumnReport(column=col, mismatches=len(items), kinds=kinds, worst_difference=worst,
-                        examples=examples, tolerance=dataclasses.asdict(tol))
+        examples.append(
+            Example(
+                row=i,
+                given=n_given is None or i < n_given,
+                input=_jsonable_row(rows[i]),
+                kind=kind,
+                batch=_show(b),
+                served=_show(s),
+                reproducer=_jsonable_row(reproducer) if reproducer is not None else None,
+                first_divergent_op=first_op,
+            )
+        )
+    return ColumnReport(
+        column=col,
+        mismatches=len(items),
+        kinds=kinds,
+        worst_difference=worst,
+        examples=examples,
+        tolerance=dataclasses.asdict(tol),
+    )
 
 
 def _jsonable_row(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -387,14 +445,27 @@ def _given_rows(data: Any, spec: Any, limit: int | None) -> list[dict[str, Any]]
     return rows[:limit] if limit else rows
 
 
-def _tolerances(columns: Sequence[str], base: Mapping[str, int], rtol: float, atol: float, ulps: int | None) -> dict[str, Tolerance]:
+def _tolerances(
+    columns: Sequence[str], base: Mapping[str, int], rtol: float, atol: float, ulps: int | None
+) -> dict[str, Tolerance]:
     return {c: Tolerance(ulps=ulps if ulps is not None else base.get(c, 0), rtol=rtol, atol=atol) for c in columns}
 
 
-def check(fitted: "FittedTransform", data: Any = None, *, fuzz: int = 2000, seed: int = 0, edges: bool = True,
-          invalid: bool = True,
-          rtol: float = 0.0, atol: float = 0.0, ulps: int | None = None, max_examples: int = 20,
-          shrink: bool = True, limit: int | None = None) -> ParityReport:
+def check(
+    fitted: FittedTransform,
+    data: Any = None,
+    *,
+    fuzz: int = 2000,
+    seed: int = 0,
+    edges: bool = True,
+    invalid: bool = True,
+    rtol: float = 0.0,
+    atol: float = 0.0,
+    ulps: int | None = None,
+    max_examples: int = 20,
+    shrink: bool = True,
+    limit: int | None = None,
+) -> ParityReport:
     """Both compiled paths of ``fitted`` on ``data`` (DataFrame or row dicts) plus generated rows."""
     given = _given_rows(data, fitted.spec, limit)
     generated = edge_rows(fitted, given, fuzz=fuzz, seed=seed, invalid=invalid) if edges else []
@@ -402,18 +473,42 @@ def check(fitted: "FittedTransform", data: Any = None, *, fuzz: int = 2000, seed
     tol = _tolerances(columns, column_tolerances(fitted), rtol, atol, ulps)
     from featurekit.parity.divergence import first_divergent_op
 
-    return _run(fitted.transform, fitted.transform_row, fitted.spec, given + generated, columns, tol,
-                n_given=len(given), max_examples=max_examples, shrink_examples=shrink,
-                divergence=lambda row, col: first_divergent_op(fitted, row, col),
-                batch_runner=lambda rs: run_fitted_batch(fitted, rs),
-                label=f"{fitted.spec.name}@{fitted.spec.version}: batch path vs row path")
+    return _run(
+        fitted.transform,
+        fitted.transform_row,
+        fitted.spec,
+        given + generated,
+        columns,
+        tol,
+        n_given=len(given),
+        max_examples=max_examples,
+        shrink_examples=shrink,
+        divergence=lambda row, col: first_divergent_op(fitted, row, col),
+        batch_runner=lambda rs: run_fitted_batch(fitted, rs),
+        label=f"{fitted.spec.name}@{fitted.spec.version}: batch path vs row path",
+    )
 
 
-def compare(batch_fn: BatchFn, row_fn: RowFn, data: Any = None, *, contract: Any, fitted: "FittedTransform | None" = None,
-            columns: Sequence[str] | None = None, fuzz: int = 2000, seed: int = 0, edges: bool = True,
-            invalid: bool = True,
-            rtol: float = 0.0, atol: float = 0.0, ulps: int | None = None, max_examples: int = 20,
-            shrink: bool = True, limit: int | None = None, label: str | None = None) -> ParityReport:
+def compare(
+    batch_fn: BatchFn,
+    row_fn: RowFn,
+    data: Any = None,
+    *,
+    contract: Any,
+    fitted: FittedTransform | None = None,
+    columns: Sequence[str] | None = None,
+    fuzz: int = 2000,
+    seed: int = 0,
+    edges: bool = True,
+    invalid: bool = True,
+    rtol: float = 0.0,
+    atol: float = 0.0,
+    ulps: int | None = None,
+    max_examples: int = 20,
+    shrink: bool = True,
+    limit: int | None = None,
+    label: str | None = None,
+) -> ParityReport:
     """Any batch callable against any row callable, on ``data`` plus edge rows from ``contract``.
 
     ``invalid=False`` generates only rows the input contract accepts: use it when the serving
@@ -437,9 +532,19 @@ def compare(batch_fn: BatchFn, row_fn: RowFn, data: Any = None, *, contract: Any
         probe = run_batch(batch_fn, rows[:1] or [{}], spec)[0]
         columns = list(probe) if not isinstance(probe, _Raised) else (fitted.output_columns if fitted else [])
     base = column_tolerances(fitted) if fitted is not None else {}
-    return _run(batch_fn, row_fn, spec, rows, list(columns), _tolerances(columns, base, rtol, atol, ulps),
-                n_given=len(given), max_examples=max_examples, shrink_examples=shrink, divergence=None,
-                label=label or "batch callable vs row callable")
+    return _run(
+        batch_fn,
+        row_fn,
+        spec,
+        rows,
+        list(columns),
+        _tolerances(columns, base, rtol, atol, ulps),
+        n_given=len(given),
+        max_examples=max_examples,
+        shrink_examples=shrink,
+        divergence=None,
+        label=label or "batch callable vs row callable",
+    )
 
 
 class _StatelessView:
@@ -450,8 +555,16 @@ class _StatelessView:
         self.state_: dict = {}
 
 
-def replay(fitted: "FittedTransform", log: Any, *, rtol: float = 0.0, atol: float = 0.0,
-           ulps: int | None = None, max_examples: int = 20, limit: int | None = None) -> ParityReport:
+def replay(
+    fitted: FittedTransform,
+    log: Any,
+    *,
+    rtol: float = 0.0,
+    atol: float = 0.0,
+    ulps: int | None = None,
+    max_examples: int = 20,
+    limit: int | None = None,
+) -> ParityReport:
     """Logged serving records (``{"input": ..., "output": ...}``) against the batch path.
 
     ``log``: a JSONL file, a directory of them, a glob, a list of those, or an iterable of
@@ -478,12 +591,18 @@ def replay(fitted: "FittedTransform", log: Any, *, rtol: float = 0.0, atol: floa
     batch = run_fitted_batch(fitted, inputs)
     found = _compare_rows(inputs, batch, served, columns, tol)
     reports = [_column_report(col, found.get(col, []), inputs, tol[col], max_examples) for col in columns]
-    return ParityReport(label=f"{fitted.spec.name}@{fitted.spec.version}: batch path vs logged serving outputs",
-                        rows=len(inputs), given_rows=len(inputs), generated_rows=0, columns=reports,
-                        seconds=time.perf_counter() - started, notes=(read.summary(),) if read.unparseable else ())
+    return ParityReport(
+        label=f"{fitted.spec.name}@{fitted.spec.version}: batch path vs logged serving outputs",
+        rows=len(inputs),
+        given_rows=len(inputs),
+        generated_rows=0,
+        columns=reports,
+        seconds=time.perf_counter() - started,
+        notes=(read.summary(),) if read.unparseable else (),
+    )
 
 
-def assert_parity(fitted: "FittedTransform", data: Any = None, **options: Any) -> ParityReport:
+def assert_parity(fitted: FittedTransform, data: Any = None, **options: Any) -> ParityReport:
     """Raise ``AssertionError`` with the text report when the two paths disagree (for pytest)."""
     report = check(fitted, data, **options)
     if not report.ok:

@@ -11,5 +11,13 @@ from __future__ import annotations
 from featurekit.skew.checks import DEFAULT_THRESHOLDS, SkewInputError, load_thresholds, read_log, skew_report
 from featurekit.skew.report import SCHEMA_VERSION, Finding, SkewReport
 
-__all__ = ["DEFAULT_THRESHOLDS", "SCHEMA_VERSION", "Finding", "SkewInputError", "SkewReport", "load_thresholds",
-           "read_log", "skew_report"]
+__all__ = [
+    "DEFAULT_THRESHOLDS",
+    "SCHEMA_VERSION",
+    "Finding",
+    "SkewInputError",
+    "SkewReport",
+    "load_thresholds",
+    "read_log",
+    "skew_report",
+]

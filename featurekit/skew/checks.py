@@ -15,29 +15,42 @@ import os
 import re
 import time
 from collections import Counter
-from typing import Any, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
 
 from featurekit.skew import stats
-from featurekit.skew.records import (CHUNK, LogStats, SkewInputError, _is_paths, decode_row, decode_value, iter_records,
-                                     log_paths, no_records, parse_lines, parse_record, read_blocks)
+from featurekit.skew.records import (
+    CHUNK,
+    LogStats,
+    SkewInputError,
+    _is_paths,
+    decode_row,
+    decode_value,
+    iter_records,
+    log_paths,
+    no_records,
+    parse_lines,
+    parse_record,
+    read_blocks,
+)
 from featurekit.skew.report import Finding, SkewReport
 
 DEFAULT_THRESHOLDS: dict[str, Any] = {
-    "z": 4.0,                 # normal score of the noise bounds (per metric, per column)
-    "null_rate": 0.02,        # min |change| of the null rate
-    "out_of_range": 0.01,     # min increase of the share outside the training [min, max]
-    "unseen_rate": 0.01,      # min increase of the share of values outside a fitted vocabulary
-    "psi": 0.2,               # min population stability index (numbers, training histogram bins)
-    "js": 0.1,                # min Jensen-Shannon distance (base 2)
-    "linf": 0.05,             # min L-infinity distance of category shares (and bool true rate)
-    "missing_field": 0.01,    # share of records without a declared input field
+    "z": 4.0,  # normal score of the noise bounds (per metric, per column)
+    "null_rate": 0.02,  # min |change| of the null rate
+    "out_of_range": 0.01,  # min increase of the share outside the training [min, max]
+    "unseen_rate": 0.01,  # min increase of the share of values outside a fitted vocabulary
+    "psi": 0.2,  # min population stability index (numbers, training histogram bins)
+    "js": 0.1,  # min Jensen-Shannon distance (base 2)
+    "linf": 0.05,  # min L-infinity distance of category shares (and bool true rate)
+    "missing_field": 0.01,  # share of records without a declared input field
     "unexpected_field": 0.01,  # share of records with an undeclared input field
-    "type_change": 0.001,     # share of values of a type the contract does not take
+    "type_change": 0.001,  # share of values of a type the contract does not take
     "fingerprint_mismatch": 0.0,  # share of records served by another artifact fingerprint
-    "mismatch_rate": 0.0,     # share of recomputed records whose served output differs
+    "mismatch_rate": 0.0,  # share of recomputed records whose served output differs
     "transform_sample": 20_000,  # records recomputed through the batch path (0: all)
     "max_examples": 5,
-    "columns": {},            # per-column overrides: {column: {metric: value}}
+    "columns": {},  # per-column overrides: {column: {metric: value}}
 }
 
 _VALUE_CAP = 200_000
@@ -65,8 +78,9 @@ def load_thresholds(source: str | Mapping[str, Any] | None) -> dict[str, Any]:
             with open(source, encoding="utf-8") as fh:
                 data = yaml.safe_load(fh) or {}
         except (OSError, yaml.YAMLError) as exc:
-            raise SkewInputError(f"thresholds {os.fspath(source)!r}: {exc}\n  Fix: pass a YAML mapping such as "
-                                 "'psi: 0.25'") from None
+            raise SkewInputError(
+                f"thresholds {os.fspath(source)!r}: {exc}\n  Fix: pass a YAML mapping such as 'psi: 0.25'"
+            ) from None
     else:
         data = dict(source)
     if isinstance(data, Mapping) and isinstance(data.get("monitoring"), Mapping):
@@ -110,8 +124,12 @@ def _arrow_table(block: bytes) -> Any:
         return None
     # the record rules of featurekit.skew.records; a block breaking any of them is read line by line
     schema, names = table.schema, set(table.column_names)
-    if not {"input", "output", "fingerprint"} <= names or not pa.types.is_struct(schema.field("input").type) \
-            or not pa.types.is_struct(schema.field("output").type) or table.column("input").null_count:
+    if (
+        not {"input", "output", "fingerprint"} <= names
+        or not pa.types.is_struct(schema.field("input").type)
+        or not pa.types.is_struct(schema.field("output").type)
+        or table.column("input").null_count
+    ):
         return None
     text_types = (pa.types.is_string, pa.types.is_large_string, pa.types.is_null)
     if not any(t(schema.field("fingerprint").type) for t in text_types):
@@ -196,13 +214,16 @@ def _utf8(block: bytes) -> bool:
 
 
 _ARROW_OK = {
-    "float": ("double", "int64", "null"), "int": ("int64", "null"), "bool": ("bool", "null"),
-    "str": ("string", "large_string", "null"), "category": ("string", "large_string", "null"),
+    "float": ("double", "int64", "null"),
+    "int": ("int64", "null"),
+    "bool": ("bool", "null"),
+    "str": ("string", "large_string", "null"),
+    "category": ("string", "large_string", "null"),
     "timestamp": ("string", "large_string", "null", "timestamp"),
 }
 
 
-def _arrow_fits(table: Any, accs: Mapping[tuple[str, str], "_ColAcc"]) -> bool:
+def _arrow_fits(table: Any, accs: Mapping[tuple[str, str], _ColAcc]) -> bool:
     for role in ("input", "output"):
         st = table.schema.field(role).type
         for i in range(st.num_fields):
@@ -216,17 +237,25 @@ def _arrow_fits(table: Any, accs: Mapping[tuple[str, str], "_ColAcc"]) -> bool:
     return True
 
 
-def _fold_arrow(table: Any, block: bytes, accs: Mapping[tuple[str, str], "_ColAcc"], spec_inputs: Any,
-                out_cols: Any) -> tuple[Any, Counter]:
+def _fold_arrow(
+    table: Any, block: bytes, accs: Mapping[tuple[str, str], _ColAcc], spec_inputs: Any, out_cols: Any
+) -> tuple[Any, Counter]:
     """Fold one Arrow block into the accumulators; returns (fingerprint counts, extra field counts)."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
     n = table.num_rows
-    fps = Counter({str(k): int(v) for k, v in zip(*(lambda vc: (vc.field("values").to_pylist(),
-                                                              vc.field("counts").to_pylist()))(
-        pc.value_counts(table.column("fingerprint"))))})
+    fps = Counter(
+        {
+            str(k): int(v)
+            for k, v in zip(
+                *(lambda vc: (vc.field("values").to_pylist(), vc.field("counts").to_pylist()))(
+                    pc.value_counts(table.column("fingerprint"))
+                )
+            )
+        }
+    )
     extra: Counter = Counter()
     if "omitted" in table.column_names and pa.types.is_list(table.schema.field("omitted").type):
         vc = pc.value_counts(pc.list_flatten(table.column("omitted")))
@@ -252,9 +281,15 @@ def _fold_arrow(table: Any, block: bytes, accs: Mapping[tuple[str, str], "_ColAc
             if role == "input":
                 present_keys = block.count(b'"' + name.encode() + b'": ')
                 if name in out_cols:
-                    present_keys -= n - table.column("output").combine_chunks().field(name).null_count \
-                        if name in {table.schema.field("output").type.field(j).name
-                                    for j in range(table.schema.field("output").type.num_fields)} else 0
+                    present_keys -= (
+                        n - table.column("output").combine_chunks().field(name).null_count
+                        if name
+                        in {
+                            table.schema.field("output").type.field(j).name
+                            for j in range(table.schema.field("output").type.num_fields)
+                        }
+                        else 0
+                    )
                 acc.missing += max(n - present_keys, 0)
             acc.nulls += arr.null_count
             valid = arr.drop_null()
@@ -265,8 +300,9 @@ def _fold_arrow(table: Any, block: bytes, accs: Mapping[tuple[str, str], "_ColAc
                 acc.trues += int(pc.sum(valid).as_py() or 0)
             elif acc.kind == "str":
                 vc = pc.value_counts(valid)
-                acc.add_counts(Counter(dict(zip(vc.field("values").to_pylist(), vc.field("counts").to_pylist()))),
-                               len(valid))
+                acc.add_counts(
+                    Counter(dict(zip(vc.field("values").to_pylist(), vc.field("counts").to_pylist()))), len(valid)
+                )
             else:
                 if pa.types.is_timestamp(valid.type):
                     import pandas as pd
@@ -297,16 +333,27 @@ def _lineage(fitted: Any) -> dict[str, Any]:
                 continue
             sub = {n.name for n in walk(list(node.args)) if isinstance(n, InputNode)}
             for name in sub:
-                consumers.setdefault(name, []).append({"feature": feature, "op": node.op,
-                                                       "params": dict(node.params),
-                                                       "state": fitted.state_.get(node.key)})
+                consumers.setdefault(name, []).append(
+                    {
+                        "feature": feature,
+                        "op": node.op,
+                        "params": dict(node.params),
+                        "state": fitted.state_.get(node.key),
+                    }
+                )
     return {"upstream": upstream, "consumers": consumers}
 
 
 # ------------------------------------------------------------------------------ accumulators
 
-_ACCEPT = {"float": (float, int), "int": (int,), "bool": (bool,), "str": (str,), "category": (str,),
-           "timestamp": (str,)}
+_ACCEPT = {
+    "float": (float, int),
+    "int": (int,),
+    "bool": (bool,),
+    "str": (str,),
+    "category": (str,),
+    "timestamp": (str,),
+}
 
 
 def _kind(type_name: str) -> str:
@@ -321,8 +368,9 @@ def _as_float(v: int | float) -> float:
 
 
 class _ColAcc:
-    def __init__(self, name: str, role: str, type_name: str, base: Mapping[str, Any] | None,
-                 vocabs: list[tuple[str, frozenset]]) -> None:
+    def __init__(
+        self, name: str, role: str, type_name: str, base: Mapping[str, Any] | None, vocabs: list[tuple[str, frozenset]]
+    ) -> None:
         self.name, self.role, self.type, self.base = name, role, type_name, base or {}
         self.kind = _kind(type_name)
         self.n = self.missing = self.nulls = 0
@@ -349,8 +397,10 @@ class _ColAcc:
         self.n += len(values)
         if any(type(v) is dict for v in values):  # tagged values; an untagged object stays a bad type
             if self.kind == "ts":  # keep the ISO text (checked when the record was read)
-                values = [v["datetime"] if type(v) is dict and len(v) == 1 and type(v.get("datetime")) is str
-                          else v for v in values]
+                values = [
+                    v["datetime"] if type(v) is dict and len(v) == 1 and type(v.get("datetime")) is str else v
+                    for v in values
+                ]
             else:
                 values = [decode_value(v) if type(v) is dict else v for v in values]
         types = Counter(map(type, values))
@@ -363,7 +413,7 @@ class _ColAcc:
             if t not in accept:
                 self.bad[t.__name__] += c
                 if len(self.bad_examples) < 5:
-                    self.bad_examples += [v for v in values if type(v) is t][:5 - len(self.bad_examples)]
+                    self.bad_examples += [v for v in values if type(v) is t][: 5 - len(self.bad_examples)]
         if self.kind == "num":
             nums = [v for v in values if type(v) in accept]
             try:
@@ -453,8 +503,9 @@ def _thr(t: Mapping[str, Any], col: str, metric: str) -> float:
     return float(t.get("columns", {}).get(col, {}).get(metric, t[metric]))
 
 
-def skew_report(fitted: Any, records: Any, thresholds: str | Mapping[str, Any] | None = None, *,
-                label: str | None = None) -> SkewReport:
+def skew_report(
+    fitted: Any, records: Any, thresholds: str | Mapping[str, Any] | None = None, *, label: str | None = None
+) -> SkewReport:
     """Compare logged serving ``records`` (JSONL path/glob, list of paths or iterable of dicts)
     with ``fitted.baseline_`` and with the batch path. See docs/skew.md."""
     from featurekit.parity.compare import column_tolerances
@@ -465,8 +516,10 @@ def skew_report(fitted: Any, records: Any, thresholds: str | Mapping[str, Any] |
     z = float(t["z"])
     baseline = getattr(fitted, "baseline_", None)
     if not baseline:
-        raise SkewInputError("the artifact has no training baseline (baseline.json)\n  Fix: refit with this "
-                             "featurekit version and save the artifact again")
+        raise SkewInputError(
+            "the artifact has no training baseline (baseline.json)\n  Fix: refit with this "
+            "featurekit version and save the artifact again"
+        )
     lineage = _lineage(fitted)
     spec_inputs = {i.name: i for i in fitted.spec.inputs}
     out_types = {c: ty.rstrip("?") for c, ty in fitted.output_types.items()}
@@ -490,6 +543,7 @@ def skew_report(fitted: Any, records: Any, thresholds: str | Mapping[str, Any] |
     stride, sample = 1, []  # systematic sample of (record index, record) with matching fingerprint
     fp = fitted.fingerprint
     times: list[str] = []
+
     def _fold_records(chunk: list[dict[str, Any]]) -> None:
         nonlocal n, stride, sample
         base_n = n
@@ -545,7 +599,7 @@ def skew_report(fitted: Any, records: Any, thresholds: str | Mapping[str, Any] |
                     i += (-(base_n + i)) % stride
                 continue
             recs = list(parse_lines(block, read, path, first))
-            chunks = [recs[k:k + CHUNK] for k in range(0, len(recs), CHUNK)]
+            chunks = [recs[k : k + CHUNK] for k in range(0, len(recs), CHUNK)]
         else:
             chunks = [payload]
         for chunk in chunks:
@@ -556,35 +610,83 @@ def skew_report(fitted: Any, records: Any, thresholds: str | Mapping[str, Any] |
     findings: list[Finding] = []
     columns: dict[str, dict[str, Any]] = {}
 
-    def add(severity: str, kind: str, col: str, role: str, metric: str, value: float, threshold: float,
-            message: str, remedy_kind: str, remedy: str) -> None:
-        findings.append(Finding(severity=severity, kind=kind, column=col, role=role, metric=metric, value=value,
-                                threshold=threshold, message=message, remedy_kind=remedy_kind, remedy=remedy))
+    def add(
+        severity: str,
+        kind: str,
+        col: str,
+        role: str,
+        metric: str,
+        value: float,
+        threshold: float,
+        message: str,
+        remedy_kind: str,
+        remedy: str,
+    ) -> None:
+        findings.append(
+            Finding(
+                severity=severity,
+                kind=kind,
+                column=col,
+                role=role,
+                metric=metric,
+                value=value,
+                threshold=threshold,
+                message=message,
+                remedy_kind=remedy_kind,
+                remedy=remedy,
+            )
+        )
 
     # -- record level: fingerprints, corrupt lines, unexpected fields ----------------------------
     fp_share = sum(other_fp.values()) / n
     thr = float(t["fingerprint_mismatch"])
     if fp_share > thr:
         shown = ", ".join(f"{f[:12]} ({c:,})" for f, c in other_fp.most_common(3))
-        add("critical", "state", "<records>", "record", "fingerprint_mismatch", fp_share, thr,
+        add(
+            "critical",
+            "state",
+            "<records>",
+            "record",
+            "fingerprint_mismatch",
+            fp_share,
+            thr,
             f"{fp_share:.1%} of records were served by another artifact: {shown}",
-            "close", f"deploy this artifact ({fitted.pin[:len(fitted.spec.name) + len(fitted.spec.version) + 14]}) "
-            "everywhere, or report on the logs of the artifact that served them")
+            "close",
+            f"deploy this artifact ({fitted.pin[: len(fitted.spec.name) + len(fitted.spec.version) + 14]}) "
+            "everywhere, or report on the logs of the artifact that served them",
+        )
     if read.unparseable:
         share = read.unparseable / (n + read.unparseable)
-        add("warning", "schema", "<records>", "record", "unparseable_records", share, 0.0,
+        add(
+            "warning",
+            "schema",
+            "<records>",
+            "record",
+            "unparseable_records",
+            share,
+            0.0,
             f"{read.unparseable:,} log line(s) are not valid records and were skipped, e.g. "
             + "; ".join(read.examples[:3]),
-            "close", "fix the logging sink (truncated writes? a hand-written logger?) and keep using "
-            "featurekit.ServingLogger")
+            "close",
+            "fix the logging sink (truncated writes? a hand-written logger?) and keep using featurekit.ServingLogger",
+        )
     for field, c in sorted(extra_fields.items()):
         share = c / n
         thr = _thr(t, field, "unexpected_field")
         if share > thr:
-            add("warning", "schema", field, "input", "unexpected_field", share, thr,
+            add(
+                "warning",
+                "schema",
+                field,
+                "input",
+                "unexpected_field",
+                share,
+                thr,
                 f"input field {field!r} is not declared by the spec ({share:.1%} of records)",
-                "restrict", f"declare {field} under inputs: (if a feature needs it) or stop sending it; "
-                "undeclared fields are ignored by transform_row")
+                "restrict",
+                f"declare {field} under inputs: (if a feature needs it) or stop sending it; "
+                "undeclared fields are ignored by transform_row",
+            )
 
     # -- per column -----------------------------------------------------------------------------
     failing_inputs: set[str] = set()
@@ -598,7 +700,7 @@ def skew_report(fitted: Any, records: Any, thresholds: str | Mapping[str, Any] |
 
         def metric(key: str, value: float, threshold: float, **extra: Any) -> bool:
             failed = value > threshold
-            metrics[key] = {"value": value, "threshold": threshold, "failed": failed, **extra}
+            metrics[key] = {"value": value, "threshold": threshold, "failed": failed, **extra}  # noqa: B023 (called only in this iteration)
             return failed
 
         # schema: missing fields, types
@@ -608,13 +710,24 @@ def skew_report(fitted: Any, records: Any, thresholds: str | Mapping[str, Any] |
             if metric("missing_field", share, thr):
                 failing_inputs.add(name)
                 nullable = spec_inputs[name].nullable
-                add("warning", "schema", name, role, "missing_field", share, thr,
+                add(
+                    "warning",
+                    "schema",
+                    name,
+                    role,
+                    "missing_field",
+                    share,
+                    thr,
                     f"input {name} is missing from {share:.1%} of records",
                     "close" if not nullable else "restrict",
-                    f"fix the caller to send {name}" + (" (the contract declares it nullable: false, so these "
-                                                        "rows are rejected)" if not nullable else
-                                                        f"; or declare nullable: false so transform_row rejects "
-                                                        f"such rows (used by {', '.join(feats) or 'no feature'})"))
+                    f"fix the caller to send {name}"
+                    + (
+                        " (the contract declares it nullable: false, so these rows are rejected)"
+                        if not nullable
+                        else f"; or declare nullable: false so transform_row rejects "
+                        f"such rows (used by {', '.join(feats) or 'no feature'})"
+                    ),
+                )
         bad = sum(acc.bad.values())
         if bad:
             share = bad / acc.n
@@ -623,13 +736,24 @@ def skew_report(fitted: Any, records: Any, thresholds: str | Mapping[str, Any] |
                 if role == "input":
                     failing_inputs.add(name)
                 got = ", ".join(f"{k} ({c:,})" for k, c in acc.bad.most_common())
-                add("critical" if role == "output" else "warning", "schema", name, role, "type_change", share, thr,
+                add(
+                    "critical" if role == "output" else "warning",
+                    "schema",
+                    name,
+                    role,
+                    "type_change",
+                    share,
+                    thr,
                     f"{role} {name}: {share:.2%} of values are {got}, not {acc.type} "
                     f"(e.g. {', '.join(repr(v)[:40] for v in acc.bad_examples[:3])})",
                     "restrict" if role == "input" else "close",
-                    (f"the contract declares {name}: {{type: {acc.type}}}; fix the caller's encoding (close) or "
-                     "keep strict coercion so bad values are rejected (restrict)") if role == "input" else
-                    f"serving emits {name} with the wrong type: serve with this artifact's transform_row")
+                    (
+                        f"the contract declares {name}: {{type: {acc.type}}}; fix the caller's encoding (close) or "
+                        "keep strict coercion so bad values are rejected (restrict)"
+                    )
+                    if role == "input"
+                    else f"serving emits {name} with the wrong type: serve with this artifact's transform_row",
+                )
         if not b:
             continue
         # data: null rate
@@ -644,39 +768,83 @@ def skew_report(fitted: Any, records: Any, thresholds: str | Mapping[str, Any] |
                 failing_inputs.add(name)
             imputes = [c for c in cons if c["op"] in ("impute", "coalesce")]
             if imputes:
-                fills = ", ".join(f"{c['feature']} ({c['op']}"
-                                  + (f" fill={c['state'].get('fill')!r}" if isinstance(c["state"], Mapping) else "")
-                                  + ")" for c in imputes[:3])
-                remedy = (f"nulls are handled by {fills}; the imputed value now stands for {p_s:.1%} of rows: find "
-                          f"why the upstream source stopped sending {name} (close) or refit")
+                fills = ", ".join(
+                    f"{c['feature']} ({c['op']}"
+                    + (f" fill={c['state'].get('fill')!r}" if isinstance(c["state"], Mapping) else "")
+                    + ")"
+                    for c in imputes[:3]
+                )
+                remedy = (
+                    f"nulls are handled by {fills}; the imputed value now stands for {p_s:.1%} of rows: find "
+                    f"why the upstream source stopped sending {name} (close) or refit"
+                )
                 rk = "close"
             else:
-                remedy = (f"add impute({name}, strategy=\"median\") or coalesce(...) where {name} is used "
-                          f"({', '.join(feats) or 'outputs'}) (robustify), or declare nullable: false (restrict)")
+                remedy = (
+                    f'add impute({name}, strategy="median") or coalesce(...) where {name} is used '
+                    f"({', '.join(feats) or 'outputs'}) (robustify), or declare nullable: false (restrict)"
+                )
                 rk = "robustify"
-            add("warning", "data", name, role, "null_rate", abs(p_s - p_t), thr,
-                f"{role} {name}: null rate {p_s:.1%} in serving vs {p_t:.1%} in training", rk, remedy)
+            add(
+                "warning",
+                "data",
+                name,
+                role,
+                "null_rate",
+                abs(p_s - p_t),
+                thr,
+                f"{role} {name}: null rate {p_s:.1%} in serving vs {p_t:.1%} in training",
+                rk,
+                remedy,
+            )
         nn_t = max(int(round(n_t * (1 - p_t))), 1)
         if acc.kind in ("num", "ts") and acc.present:
             share = acc.out_of_range / acc.present
             bound = stats.rate_bound(0.0, share, acc.present, nn_t, z)
             thr = _thr(t, name, "out_of_range") + bound
-            if metric("out_of_range", share, thr, training_min=b.get("min"), training_max=b.get("max"),
-                      serving_min=acc.min, serving_max=acc.max):
+            if metric(
+                "out_of_range",
+                share,
+                thr,
+                training_min=b.get("min"),
+                training_max=b.get("max"),
+                serving_min=acc.min,
+                serving_max=acc.max,
+            ):
                 if role == "input":
                     failing_inputs.add(name)
                 clips = [c for c in cons if c["op"] in ("clip", "bucketize")]
                 scaled = [c for c in cons if c["op"] in ("minmax", "zscore")]
                 if clips:
-                    rk, remedy = "close", (f"{', '.join(sorted({c['feature'] for c in clips}))} bound it with fitted "
-                                           "edges, so extreme values saturate; refit on recent data (close)")
+                    rk, remedy = (
+                        "close",
+                        (
+                            f"{', '.join(sorted({c['feature'] for c in clips}))} bound it with fitted "
+                            "edges, so extreme values saturate; refit on recent data (close)"
+                        ),
+                    )
                 else:
-                    rk, remedy = "robustify", (f"add clip({name}, lower_pct=1, upper_pct=99) before "
-                                               f"{', '.join(sorted({c['feature'] for c in scaled}) or feats) or 'use'}"
-                                               f" (robustify) or min/max in the input contract (restrict)")
-                add("warning", "data", name, role, "out_of_range", share, thr,
+                    rk, remedy = (
+                        "robustify",
+                        (
+                            f"add clip({name}, lower_pct=1, upper_pct=99) before "
+                            f"{', '.join(sorted({c['feature'] for c in scaled}) or feats) or 'use'}"
+                            f" (robustify) or min/max in the input contract (restrict)"
+                        ),
+                    )
+                add(
+                    "warning",
+                    "data",
+                    name,
+                    role,
+                    "out_of_range",
+                    share,
+                    thr,
                     f"{role} {name}: {share:.1%} of values outside the training range "
-                    f"[{b.get('min')}, {b.get('max')}] (serving [{acc.min}, {acc.max}])", rk, remedy)
+                    f"[{b.get('min')}, {b.get('max')}] (serving [{acc.min}, {acc.max}])",
+                    rk,
+                    remedy,
+                )
         if acc.kind == "num" and acc.edges and acc.present:
             train = [0] + list(b["histogram"]["counts"]) + [0]
             serve = acc.bins
@@ -697,24 +865,54 @@ def skew_report(fitted: Any, records: Any, thresholds: str | Mapping[str, Any] |
                     failing_inputs.add(name)
                 stateful = sorted({c["feature"] for c in cons if c["state"]})
                 if stateful:
-                    rk, remedy = "close", (f"the distribution moved away from what {', '.join(stateful)} were fitted "
-                                           "on (fitted statistics: " + ", ".join(sorted({c['op'] for c in cons if c['state']}))
-                                           + "); refit on recent data and retrain the model (close)")
+                    rk, remedy = (
+                        "close",
+                        (
+                            f"the distribution moved away from what {', '.join(stateful)} were fitted "
+                            "on (fitted statistics: "
+                            + ", ".join(sorted({c["op"] for c in cons if c["state"]}))
+                            + "); refit on recent data and retrain the model (close)"
+                        ),
+                    )
                 else:
-                    rk, remedy = "monitor", (f"no fitted state depends on {name}; keep watching and retrain the model "
-                                             "if its quality drops")
-                add("warning", "data", name, role, "psi" if f1 else "js", psi if f1 else js, thr_p if f1 else thr_j,
+                    rk, remedy = (
+                        "monitor",
+                        (
+                            f"no fitted state depends on {name}; keep watching and retrain the model "
+                            "if its quality drops"
+                        ),
+                    )
+                add(
+                    "warning",
+                    "data",
+                    name,
+                    role,
+                    "psi" if f1 else "js",
+                    psi if f1 else js,
+                    thr_p if f1 else thr_j,
                     f"{role} {name}: distribution shift, PSI {psi:.3f} (threshold {thr_p:.3f}), JS distance "
-                    f"{js:.3f} (threshold {thr_j:.3f})", rk, remedy)
+                    f"{js:.3f} (threshold {thr_j:.3f})",
+                    rk,
+                    remedy,
+                )
         if acc.kind == "bool" and acc.present and b.get("true_rate") is not None:
             r_s, r_t = acc.trues / acc.present, b["true_rate"]
             thr = _thr(t, name, "linf") + stats.rate_bound(r_t, r_s, acc.present, nn_t, z)
             if metric("linf", abs(r_s - r_t), thr, training=r_t, serving=r_s):
                 if role == "input":
                     failing_inputs.add(name)
-                add("warning", "data", name, role, "linf", abs(r_s - r_t), thr,
-                    f"{role} {name}: true rate {r_s:.1%} vs {r_t:.1%} in training", "monitor",
-                    "keep watching; retrain the model if the share of true values keeps moving")
+                add(
+                    "warning",
+                    "data",
+                    name,
+                    role,
+                    "linf",
+                    abs(r_s - r_t),
+                    thr,
+                    f"{role} {name}: true rate {r_s:.1%} vs {r_t:.1%} in training",
+                    "monitor",
+                    "keep watching; retrain the model if the share of true values keeps moving",
+                )
         if acc.kind == "str" and acc.present:
             top = b.get("top") or []
             sample_nn = max(int(round((baseline.get("sample", {}).get("rows") or n_t) * (1 - p_t))), 1)
@@ -739,8 +937,12 @@ def skew_report(fitted: Any, records: Any, thresholds: str | Mapping[str, Any] |
                 if v not in acc.values:
                     rows.append([v, tr, 0.0])
             info["top"] = sorted(rows, key=lambda r: -max(r[1] or 0.0, r[2]))[:30]
-            info["top_training"] = {"rows": sample_nn, "sampled": (baseline.get("sample", {}).get("stride") or 1) > 1,
-                                    "complete": complete, "bound": None if complete else bound}
+            info["top_training"] = {
+                "rows": sample_nn,
+                "sampled": (baseline.get("sample", {}).get("stride") or 1) > 1,
+                "complete": complete,
+                "bound": None if complete else bound,
+            }
             thr = _thr(t, name, "linf") + stats.linf_bound(acc.present, sample_nn, z)
             linf_failed = metric("linf", worst, thr, value_of=worst_v)
             unseen_failed = False
@@ -759,27 +961,60 @@ def skew_report(fitted: Any, records: Any, thresholds: str | Mapping[str, Any] |
                     examples = ", ".join(repr(v)[:40] for v, _ in acc.unseen_values.most_common(5))
                     oov = params.get("num_oov_buckets")
                     if c["op"] == "one_hot":
-                        rk, remedy = "close", (f"one_hot in {feature} encodes unseen values as all zeros: refit on recent "
-                                               f"data (close) or list the allowed values in the contract (restrict)")
+                        rk, remedy = (
+                            "close",
+                            (
+                                f"one_hot in {feature} encodes unseen values as all zeros: refit on recent "
+                                f"data (close) or list the allowed values in the contract (restrict)"
+                            ),
+                        )
                     elif oov:
-                        rk, remedy = "close", (f"vocabulary of {feature} ({len(vocab)} values, top_k="
-                                               f"{params.get('top_k')}) sends them all to its {oov} OOV bucket(s): "
-                                               f"refit on recent data (close) or raise top_k / num_oov_buckets "
-                                               "(robustify)")
+                        rk, remedy = (
+                            "close",
+                            (
+                                f"vocabulary of {feature} ({len(vocab)} values, top_k="
+                                f"{params.get('top_k')}) sends them all to its {oov} OOV bucket(s): "
+                                f"refit on recent data (close) or raise top_k / num_oov_buckets "
+                                "(robustify)"
+                            ),
+                        )
                     else:
-                        rk, remedy = "robustify", (f"vocabulary has no OOV bucket → add num_oov_buckets: 1 to "
-                                                   f"{feature} or refit")
-                    add("warning", "data", name, role, "unseen_rate", u_s - u_t, thr_u,
+                        rk, remedy = (
+                            "robustify",
+                            (f"vocabulary has no OOV bucket → add num_oov_buckets: 1 to {feature} or refit"),
+                        )
+                    add(
+                        "warning",
+                        "data",
+                        name,
+                        role,
+                        "unseen_rate",
+                        u_s - u_t,
+                        thr_u,
                         f"feature {feature}: {u_s:.1%} unseen categories of {name} (training {u_t:.1%}; "
-                        f"e.g. {examples})", rk, remedy)
+                        f"e.g. {examples})",
+                        rk,
+                        remedy,
+                    )
             if linf_failed and not unseen_failed:
                 failing_inputs.add(name) if role == "input" else None
                 stateful = sorted({c["feature"] for c in cons if c["state"]})
-                add("warning", "data", name, role, "linf", worst, thr,
+                add(
+                    "warning",
+                    "data",
+                    name,
+                    role,
+                    "linf",
+                    worst,
+                    thr,
                     f"{role} {name}: category shares moved, largest change {worst:.1%} for {worst_v!r}",
                     "close" if stateful else "monitor",
-                    (f"refit {', '.join(stateful)} on recent data (close)" if stateful else
-                     "no fitted state depends on it; keep watching (monitor)"))
+                    (
+                        f"refit {', '.join(stateful)} on recent data (close)"
+                        if stateful
+                        else "no fitted state depends on it; keep watching (monitor)"
+                    ),
+                )
 
     # -- transformation: recompute through the batch path ---------------------------------------
     mismatched: set[str] = set()
@@ -796,22 +1031,46 @@ def skew_report(fitted: Any, records: Any, thresholds: str | Mapping[str, Any] |
             items = found.get(col, [])
             rate = len(items) / len(sample)
             kinds = Counter(k for _, k, _, _ in items)
-            ex = [{"input": _jsonable_row(inputs[i]), "kind": k, "batch": _show(bv), "served": _show(sv),
-                   "time": sample[i].get("time")} for i, k, bv, sv in items[:int(t["max_examples"])]]
-            transformation["columns"][col] = {"mismatches": len(items), "rate": rate, "kinds": dict(kinds),
-                                              "examples": _jsonable_examples(ex)}
+            ex = [
+                {
+                    "input": _jsonable_row(inputs[i]),
+                    "kind": k,
+                    "batch": _show(bv),
+                    "served": _show(sv),
+                    "time": sample[i].get("time"),
+                }
+                for i, k, bv, sv in items[: int(t["max_examples"])]
+            ]
+            transformation["columns"][col] = {
+                "mismatches": len(items),
+                "rate": rate,
+                "kinds": dict(kinds),
+                "examples": _jsonable_examples(ex),
+            }
             columns.setdefault(f"output:{col}", {"role": "output", "metrics": {}})
-            columns[f"output:{col}"]["metrics"]["mismatch_rate"] = {"value": rate, "threshold": thr,
-                                                                   "failed": rate > _thr(t, col, "mismatch_rate")}
+            columns[f"output:{col}"]["metrics"]["mismatch_rate"] = {
+                "value": rate,
+                "threshold": thr,
+                "failed": rate > _thr(t, col, "mismatch_rate"),
+            }
             if rate > _thr(t, col, "mismatch_rate"):
                 mismatched.add(col)
                 first = ex[0]
-                add("critical", "transformation", col, "output", "mismatch_rate", rate, thr,
+                add(
+                    "critical",
+                    "transformation",
+                    col,
+                    "output",
+                    "mismatch_rate",
+                    rate,
+                    thr,
                     f"feature {col}: {rate:.1%} of {len(sample):,} recomputed records differ from the served value "
                     f"({', '.join(f'{k} {c}' for k, c in kinds.items())}; e.g. batch {first['batch']!r} vs served "
-                    f"{first['served']!r})", "close",
+                    f"{first['served']!r})",
+                    "close",
                     f"serving code for {col} no longer matches this spec (patched code or a stale artifact): serve "
-                    f"with this artifact's transform_row (fp {fp[:12]}) and rerun featurekit parity")
+                    f"with this artifact's transform_row (fp {fp[:12]}) and rerun featurekit parity",
+                )
 
     # -- diagnosis: output findings explained by an input or transformation finding -------------
     for f in findings:
@@ -826,11 +1085,20 @@ def skew_report(fitted: Any, records: Any, thresholds: str | Mapping[str, Any] |
             f.remedy_kind = "monitor"
             f.remedy = f"follows from {', '.join(causes)}; fix that first"
     times = [x for x in times if x and x != "None"]
-    return SkewReport(label=label or f"{fitted.spec.name}@{fitted.spec.version}: serving log vs training baseline",
-                      fingerprint=fp, records=n, files=read.files, seconds=time.perf_counter() - started,
-                      thresholds=t, findings=findings, columns=columns, transformation=transformation,
-                      period=[min(times), max(times)] if times else None,
-                      lineage=lineage["upstream"], unparseable=read.unparseable)
+    return SkewReport(
+        label=label or f"{fitted.spec.name}@{fitted.spec.version}: serving log vs training baseline",
+        fingerprint=fp,
+        records=n,
+        files=read.files,
+        seconds=time.perf_counter() - started,
+        thresholds=t,
+        findings=findings,
+        columns=columns,
+        transformation=transformation,
+        period=[min(times), max(times)] if times else None,
+        lineage=lineage["upstream"],
+        unparseable=read.unparseable,
+    )
 
 
 def _jsonable_examples(ex: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -842,6 +1110,7 @@ def _jsonable_examples(ex: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if hasattr(v, "isoformat"):
             return {"datetime": v.isoformat()}
         return v
+
     return [fix(e) for e in ex]
 
 

@@ -24,7 +24,8 @@ import datetime as _dt
 import glob
 import json
 import os
-from typing import Any, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
 
 from featurekit.errors import FeaturekitError
 
@@ -58,7 +59,7 @@ class LogStats:
         """One sentence on the skipped lines, with the first few places ("" when none)."""
         if not self.unparseable:
             return ""
-        return (f"{self.unparseable:,} unparseable log line(s) skipped, e.g. " + "; ".join(self.examples))
+        return f"{self.unparseable:,} unparseable log line(s) skipped, e.g. " + "; ".join(self.examples)
 
 
 # ------------------------------------------------------------------------------ files
@@ -72,8 +73,10 @@ def log_paths(source: str | os.PathLike | Iterable[str | os.PathLike]) -> list[s
             pattern = os.path.join(pattern, "*.jsonl")
         found = [pattern] if os.path.exists(pattern) else sorted(glob.glob(pattern))
         if not found:
-            raise SkewInputError(f"no log files match {pattern!r}\n  Fix: pass a JSONL file, a directory or a "
-                                 "quoted glob, e.g. --log 'logs/*.jsonl'")
+            raise SkewInputError(
+                f"no log files match {pattern!r}\n  Fix: pass a JSONL file, a directory or a "
+                "quoted glob, e.g. --log 'logs/*.jsonl'"
+            )
         return found
     return [path for item in source for path in log_paths(item)]
 
@@ -85,8 +88,9 @@ def read_blocks(path: str, stats: LogStats, size: int = BLOCK) -> Iterator[tuple
     try:
         fh = open(path, "rb")  # noqa: SIM115 - closed below
     except OSError as exc:
-        raise SkewInputError(f"cannot read log {path!r}: {exc.strerror or exc}\n  Fix: check the path and its "
-                             "permissions") from None
+        raise SkewInputError(
+            f"cannot read log {path!r}: {exc.strerror or exc}\n  Fix: check the path and its permissions"
+        ) from None
     with fh:
         line, rest, skipping = 1, b"", False
         while True:
@@ -102,10 +106,10 @@ def read_blocks(path: str, stats: LogStats, size: int = BLOCK) -> Iterator[tuple
                 cut = data.find(b"\n")
                 if cut < 0:
                     continue
-                data, skipping, line = data[cut + 1:], False, line + 1
+                data, skipping, line = data[cut + 1 :], False, line + 1
             data = rest + data
             cut = data.rfind(b"\n")
-            block, rest = (data[:cut + 1], data[cut + 1:]) if cut >= 0 else (b"", data)
+            block, rest = (data[: cut + 1], data[cut + 1 :]) if cut >= 0 else (b"", data)
             if block:
                 yield line, block
                 line += block.count(b"\n")
@@ -183,7 +187,8 @@ def parse_lines(block: bytes, stats: LogStats, path: str, first_line: int = 1) -
 
 def _is_paths(source: Any) -> bool:
     return isinstance(source, (str, os.PathLike)) or (
-        isinstance(source, (list, tuple)) and bool(source) and all(isinstance(x, (str, os.PathLike)) for x in source))
+        isinstance(source, (list, tuple)) and bool(source) and all(isinstance(x, (str, os.PathLike)) for x in source)
+    )
 
 
 def iter_records(source: Any, stats: LogStats, size: int = CHUNK) -> Iterator[list[dict[str, Any]]]:
@@ -216,8 +221,10 @@ def no_records(stats: LogStats) -> SkewInputError:
     """The error for a log without a single valid record."""
     where = f" in {', '.join(stats.files[:3])}" + (" ..." if len(stats.files) > 3 else "") if stats.files else ""
     found = f"; {stats.summary()}" if stats.unparseable else ""
-    return SkewInputError(f"no parseable log record{where}{found}\n  Fix: pass the JSONL written by "
-                          "featurekit.ServingLogger: one JSON object per line with 'input' and 'output' objects")
+    return SkewInputError(
+        f"no parseable log record{where}{found}\n  Fix: pass the JSONL written by "
+        "featurekit.ServingLogger: one JSON object per line with 'input' and 'output' objects"
+    )
 
 
 # ------------------------------------------------------------------------------ values

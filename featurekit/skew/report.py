@@ -19,15 +19,15 @@ SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 
 @dataclasses.dataclass
 class Finding:
-    severity: str          # critical | warning | info (info: explained by another finding; not failing)
-    kind: str              # schema | data | transformation | state
+    severity: str  # critical | warning | info (info: explained by another finding; not failing)
+    kind: str  # schema | data | transformation | state
     column: str
-    role: str              # input | output | record
+    role: str  # input | output | record
     metric: str
     value: float
     threshold: float
     message: str
-    remedy_kind: str       # close | restrict | robustify | monitor
+    remedy_kind: str  # close | restrict | robustify | monitor
     remedy: str
     derived_from: list[str] = dataclasses.field(default_factory=list)
 
@@ -70,7 +70,7 @@ class SkewReport:
     transformation: dict[str, Any]
     period: list[str] | None = None
     lineage: dict[str, list[str]] = dataclasses.field(default_factory=dict)
-    unparseable: int = 0   # log lines skipped (not valid records); the finding names a few
+    unparseable: int = 0  # log lines skipped (not valid records); the finding names a few
 
     @property
     def ok(self) -> bool:
@@ -86,18 +86,21 @@ class SkewReport:
     # -- text --------------------------------------------------------------------------------
 
     def to_text(self) -> str:
-        head = (f"{self.label}\n{self.records:,} records"
-                + (f" from {len(self.files)} file(s)" if self.files else "")
-                + (f", {self.period[0]} .. {self.period[1]}" if self.period else "")
-                + (f" ({self.unparseable:,} unparseable line(s) skipped)" if self.unparseable else "")
-                + f"; {self.transformation.get('sampled', 0):,} recomputed through the batch path; "
-                  f"{self.seconds:.1f}s")
+        head = (
+            f"{self.label}\n{self.records:,} records"
+            + (f" from {len(self.files)} file(s)" if self.files else "")
+            + (f", {self.period[0]} .. {self.period[1]}" if self.period else "")
+            + (f" ({self.unparseable:,} unparseable line(s) skipped)" if self.unparseable else "")
+            + f"; {self.transformation.get('sampled', 0):,} recomputed through the batch path; "
+            f"{self.seconds:.1f}s"
+        )
         if not self.findings:
             return printable(head + "\nok: every check is within its threshold")
         rows = [("SEVERITY", "KIND", "COLUMN", "METRIC", "VALUE", "THRESHOLD", "REMEDY")]
         for f in self.sorted_findings():
-            rows.append((f.severity, f.kind, f.column, f.metric, f"{f.value:.4g}", f"{f.threshold:.4g}",
-                         f"{f.remedy_kind}"))
+            rows.append(
+                (f.severity, f.kind, f.column, f.metric, f"{f.value:.4g}", f"{f.threshold:.4g}", f"{f.remedy_kind}")
+            )
         widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
         lines = [head, ""]
         lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
@@ -106,21 +109,33 @@ class SkewReport:
             lines.append(f"[{f.severity}] {f.message}\n    → {f.remedy_kind}: {f.remedy}")
         n_fail = len(self.failing)
         lines.append("")
-        lines.append(f"FAILED: {n_fail} finding(s) over threshold" if n_fail else
-                     "ok: every check is within its threshold (info findings only)")
+        lines.append(
+            f"FAILED: {n_fail} finding(s) over threshold"
+            if n_fail
+            else "ok: every check is within its threshold (info findings only)"
+        )
         return printable("\n".join(lines))
 
     # -- json ----------------------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        return _clean({
-            "schema_version": SCHEMA_VERSION, "label": self.label, "ok": self.ok, "fingerprint": self.fingerprint,
-            "records": self.records, "unparseable": self.unparseable, "files": self.files, "period": self.period,
-            "seconds": self.seconds,
-            "thresholds": self.thresholds,
-            "findings": [dataclasses.asdict(f) for f in self.sorted_findings()],
-            "columns": self.columns, "transformation": self.transformation,
-        })
+        return _clean(
+            {
+                "schema_version": SCHEMA_VERSION,
+                "label": self.label,
+                "ok": self.ok,
+                "fingerprint": self.fingerprint,
+                "records": self.records,
+                "unparseable": self.unparseable,
+                "files": self.files,
+                "period": self.period,
+                "seconds": self.seconds,
+                "thresholds": self.thresholds,
+                "findings": [dataclasses.asdict(f) for f in self.sorted_findings()],
+                "columns": self.columns,
+                "transformation": self.transformation,
+            }
+        )
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, allow_nan=False)
@@ -133,9 +148,11 @@ class SkewReport:
             by_col.setdefault(f"{f.role}:{f.column}", []).append(f)
         names = sorted(set(self.columns) | set(by_col))
         failures = sum(1 for c in names if any(f.failing for f in by_col.get(c, [])))
-        out = ['<?xml version="1.0" encoding="UTF-8"?>',
-               f'<testsuite name={quoteattr("featurekit skew: " + self.label)} tests="{len(names)}" '
-               f'failures="{failures}" time="{self.seconds:.3f}">']
+        out = [
+            '<?xml version="1.0" encoding="UTF-8"?>',
+            f'<testsuite name={quoteattr("featurekit skew: " + self.label)} tests="{len(names)}" '
+            f'failures="{failures}" time="{self.seconds:.3f}">',
+        ]
         for c in names:
             out.append(f'  <testcase classname="featurekit.skew" name={quoteattr(c)}>')
             bad = [f for f in by_col.get(c, []) if f.failing]
@@ -145,8 +162,11 @@ class SkewReport:
                 out.append(f'    <failure message={quoteattr(msg)} type="skew">{escape(body)}</failure>')
             info = [f for f in by_col.get(c, []) if not f.failing]
             if info:
-                out.append("    <system-out>" + escape("\n".join(f"[info] {f.message} ({f.remedy})" for f in info))
-                           + "</system-out>")
+                out.append(
+                    "    <system-out>"
+                    + escape("\n".join(f"[info] {f.message} ({f.remedy})" for f in info))
+                    + "</system-out>"
+                )
             out.append("  </testcase>")
         out.append("</testsuite>")
         return printable("\n".join(out))

@@ -14,7 +14,7 @@ sample also alarms on a larger one.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 LN2 = math.log(2.0)
 

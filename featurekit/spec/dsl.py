@@ -21,7 +21,8 @@ True
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from featurekit import registry
 from featurekit.ir.nodes import Call, Const, Expr, Name
@@ -37,31 +38,68 @@ class E:
     def __init__(self, node: Expr) -> None:
         self.node = node
 
-    def _bin(self, op: str, other: Any, reverse: bool = False) -> "E":
+    def _bin(self, op: str, other: Any, reverse: bool = False) -> E:
         a, b = self.node, _node(other)
         return E(Call(op, (b, a) if reverse else (a, b), ()))
 
-    def __add__(self, o: Any) -> "E": return self._bin("add", o)
-    def __radd__(self, o: Any) -> "E": return self._bin("add", o, True)
-    def __sub__(self, o: Any) -> "E": return self._bin("sub", o)
-    def __rsub__(self, o: Any) -> "E": return self._bin("sub", o, True)
-    def __mul__(self, o: Any) -> "E": return self._bin("mul", o)
-    def __rmul__(self, o: Any) -> "E": return self._bin("mul", o, True)
-    def __truediv__(self, o: Any) -> "E": return self._bin("div", o)
-    def __rtruediv__(self, o: Any) -> "E": return self._bin("div", o, True)
-    def __pow__(self, o: Any) -> "E": return self._bin("pow", o)
-    def __rpow__(self, o: Any) -> "E": return self._bin("pow", o, True)
-    def __eq__(self, o: Any) -> "E": return self._bin("eq", o)  # type: ignore[override]
-    def __ne__(self, o: Any) -> "E": return self._bin("ne", o)  # type: ignore[override]
-    def __lt__(self, o: Any) -> "E": return self._bin("lt", o)
-    def __le__(self, o: Any) -> "E": return self._bin("le", o)
-    def __gt__(self, o: Any) -> "E": return self._bin("gt", o)
-    def __ge__(self, o: Any) -> "E": return self._bin("ge", o)
-    def __and__(self, o: Any) -> "E": return self._bin("and_", o)
-    def __or__(self, o: Any) -> "E": return self._bin("or_", o)
-    def __invert__(self) -> "E": return E(Call("not_", (self.node,), ()))
+    def __add__(self, o: Any) -> E:
+        return self._bin("add", o)
 
-    def __neg__(self) -> "E":
+    def __radd__(self, o: Any) -> E:
+        return self._bin("add", o, True)
+
+    def __sub__(self, o: Any) -> E:
+        return self._bin("sub", o)
+
+    def __rsub__(self, o: Any) -> E:
+        return self._bin("sub", o, True)
+
+    def __mul__(self, o: Any) -> E:
+        return self._bin("mul", o)
+
+    def __rmul__(self, o: Any) -> E:
+        return self._bin("mul", o, True)
+
+    def __truediv__(self, o: Any) -> E:
+        return self._bin("div", o)
+
+    def __rtruediv__(self, o: Any) -> E:
+        return self._bin("div", o, True)
+
+    def __pow__(self, o: Any) -> E:
+        return self._bin("pow", o)
+
+    def __rpow__(self, o: Any) -> E:
+        return self._bin("pow", o, True)
+
+    def __eq__(self, o: Any) -> E:
+        return self._bin("eq", o)  # type: ignore[override]
+
+    def __ne__(self, o: Any) -> E:
+        return self._bin("ne", o)  # type: ignore[override]
+
+    def __lt__(self, o: Any) -> E:
+        return self._bin("lt", o)
+
+    def __le__(self, o: Any) -> E:
+        return self._bin("le", o)
+
+    def __gt__(self, o: Any) -> E:
+        return self._bin("gt", o)
+
+    def __ge__(self, o: Any) -> E:
+        return self._bin("ge", o)
+
+    def __and__(self, o: Any) -> E:
+        return self._bin("and_", o)
+
+    def __or__(self, o: Any) -> E:
+        return self._bin("or_", o)
+
+    def __invert__(self) -> E:
+        return E(Call("not_", (self.node,), ()))
+
+    def __neg__(self) -> E:
         if isinstance(self.node, Const) and type(self.node.value) in (int, float):
             return E(Const(-self.node.value))
         return E(Call("neg", (self.node,), ()))
@@ -69,8 +107,9 @@ class E:
     __hash__ = None  # type: ignore[assignment]
 
     def __bool__(self) -> bool:
-        raise TypeError("a DSL expression has no truth value; use & | ~ instead of and/or/not, "
-                        "and if_else(c, a, b) instead of if")
+        raise TypeError(
+            "a DSL expression has no truth value; use & | ~ instead of and/or/not, and if_else(c, a, b) instead of if"
+        )
 
     def __repr__(self) -> str:
         from featurekit.ir.nodes import to_source
@@ -107,8 +146,12 @@ def _op(name: str):
         names = list(op.params)
         given = dict(zip(names, extra))
         given.update(params)
-        items = tuple(sorted((k, [plain_value(x) for x in v] if isinstance(v, (list, tuple)) else plain_value(v))
-                             for k, v in given.items()))
+        items = tuple(
+            sorted(
+                (k, [plain_value(x) for x in v] if isinstance(v, (list, tuple)) else plain_value(v))
+                for k, v in given.items()
+            )
+        )
         return E(Call(name, exprs, items))
 
     build.__name__ = name
@@ -121,9 +164,16 @@ def input(type: str, **contract: Any) -> dict[str, Any]:  # noqa: A001 - mirrors
     return {"type": type, **contract}
 
 
-def spec(name: str, version: str, *, inputs: Mapping[str, Mapping[str, Any] | str],
-         features: Mapping[str, Any], constants: Mapping[str, Any] | None = None,
-         outputs: list[str] | None = None, description: str = "") -> Spec:
+def spec(
+    name: str,
+    version: str,
+    *,
+    inputs: Mapping[str, Mapping[str, Any] | str],
+    features: Mapping[str, Any],
+    constants: Mapping[str, Any] | None = None,
+    outputs: list[str] | None = None,
+    description: str = "",
+) -> Spec:
     """Build and validate a :class:`Spec` with the YAML loader's rules.
 
     Feature values may be DSL expressions, YAML-style text, or mappings
@@ -139,8 +189,13 @@ def spec(name: str, version: str, *, inputs: Mapping[str, Mapping[str, Any] | st
             return {**value, "expr": value["expr"].node}
         return value
 
-    data: dict[str, Any] = {"featurekit": FORMAT_VERSION, "name": name, "version": version,
-                            "inputs": dict(inputs), "features": {k: feature(v) for k, v in features.items()}}
+    data: dict[str, Any] = {
+        "featurekit": FORMAT_VERSION,
+        "name": name,
+        "version": version,
+        "inputs": dict(inputs),
+        "features": {k: feature(v) for k, v in features.items()},
+    }
     if constants:
         data["constants"] = dict(constants)
     if outputs is not None:

@@ -34,12 +34,13 @@ MAX_TREE_DEPTH = 100
 
 _BINARY = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow"}
 _COMPARE = {ast.Eq: "eq", ast.NotEq: "ne", ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt", ast.GtE: "ge"}
-_LITERAL_NAMES = {"true": True, "false": False, "True": True, "False": False,
-                  "nan": float("nan"), "inf": float("inf")}
+_LITERAL_NAMES = {"true": True, "false": False, "True": True, "False": False, "nan": float("nan"), "inf": float("inf")}
 RESERVED_NAMES = frozenset(_LITERAL_NAMES) | {"null", "None"} | frozenset(keyword.kwlist)
 """Words an expression reads as a literal or as syntax: never names of inputs, constants or features."""
-_ALLOWED_TEXT = ("allowed: arithmetic + - * / **, comparisons, and/or/not, 'a if c else b', "
-                 "op calls like log1p(x), names and literals")
+_ALLOWED_TEXT = (
+    "allowed: arithmetic + - * / **, comparisons, and/or/not, 'a if c else b', "
+    "op calls like log1p(x), names and literals"
+)
 
 
 class ExprError(ValueError):
@@ -52,16 +53,30 @@ class ExprError(ValueError):
 
 
 def _describe(node: ast.AST) -> str:
-    names = {ast.Attribute: "attribute access", ast.Subscript: "subscripting", ast.Lambda: "lambda",
-             ast.ListComp: "a comprehension", ast.SetComp: "a comprehension",
-             ast.DictComp: "a comprehension", ast.GeneratorExp: "a generator expression",
-             ast.JoinedStr: "an f-string", ast.Starred: "starred arguments",
-             ast.NamedExpr: "assignment (:=)", ast.Await: "await", ast.Yield: "yield",
-             ast.Dict: "a dict literal", ast.Set: "a set literal", ast.Tuple: "a tuple",
-             ast.List: "a list (lists are only allowed as op parameters)",
-             ast.UnaryOp: "a bitwise operator (~)", ast.BinOp: "a computed value",
-             ast.Call: "a call", ast.IfExp: "a conditional", ast.Compare: "a comparison",
-             ast.BoolOp: "a boolean expression"}
+    names = {
+        ast.Attribute: "attribute access",
+        ast.Subscript: "subscripting",
+        ast.Lambda: "lambda",
+        ast.ListComp: "a comprehension",
+        ast.SetComp: "a comprehension",
+        ast.DictComp: "a comprehension",
+        ast.GeneratorExp: "a generator expression",
+        ast.JoinedStr: "an f-string",
+        ast.Starred: "starred arguments",
+        ast.NamedExpr: "assignment (:=)",
+        ast.Await: "await",
+        ast.Yield: "yield",
+        ast.Dict: "a dict literal",
+        ast.Set: "a set literal",
+        ast.Tuple: "a tuple",
+        ast.List: "a list (lists are only allowed as op parameters)",
+        ast.UnaryOp: "a bitwise operator (~)",
+        ast.BinOp: "a computed value",
+        ast.Call: "a call",
+        ast.IfExp: "a conditional",
+        ast.Compare: "a comparison",
+        ast.BoolOp: "a boolean expression",
+    }
     return names.get(type(node), f"'{type(node).__name__}'")
 
 
@@ -90,39 +105,45 @@ def _paren_depth(text: str) -> int:
 def parse(text: str) -> Expr:
     """Parse one feature expression; raises :class:`ExprError` with a fix on any problem."""
     if not isinstance(text, str):
-        raise ExprError(f"an expression must be text; got {text!r} ({type(text).__name__})",
-                        fix="quote the expression or write it as a YAML string")
+        raise ExprError(
+            f"an expression must be text; got {text!r} ({type(text).__name__})",
+            fix="quote the expression or write it as a YAML string",
+        )
     if len(text) > MAX_LENGTH:
-        raise ExprError(f"expression is {len(text)} characters long; the limit is {MAX_LENGTH}",
-                        fix="split it into several features that reference each other")
+        raise ExprError(
+            f"expression is {len(text)} characters long; the limit is {MAX_LENGTH}",
+            fix="split it into several features that reference each other",
+        )
     if not text.strip():
         raise ExprError("expression is empty", fix="write an expression such as log1p(x)")
     depth = _paren_depth(text)
     if depth > MAX_DEPTH:
-        raise ExprError(f"expression nests brackets {depth} levels deep; the limit is {MAX_DEPTH}",
-                        fix="split it into several features that reference each other")
+        raise ExprError(
+            f"expression nests brackets {depth} levels deep; the limit is {MAX_DEPTH}",
+            fix="split it into several features that reference each other",
+        )
     try:
         with warnings.catch_warnings():  # e.g. "\d" in a regex literal: not the user's console's business
             warnings.simplefilter("ignore")
             tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
         col = f" at column {exc.offset}" if exc.offset else ""
-        raise ExprError(f"cannot parse expression {text.strip()!r}: {exc.msg}{col}",
-                        fix="check brackets, commas and quotes") from None
+        raise ExprError(
+            f"cannot parse expression {text.strip()!r}: {exc.msg}{col}", fix="check brackets, commas and quotes"
+        ) from None
     except (RecursionError, MemoryError, ValueError) as exc:
-        raise ExprError(f"cannot parse expression: {type(exc).__name__}",
-                        fix="simplify the expression") from None
+        raise ExprError(f"cannot parse expression: {type(exc).__name__}", fix="simplify the expression") from None
     count = sum(1 for _ in ast.walk(tree))
     if count > MAX_NODES:
-        raise ExprError(f"expression has {count} syntax nodes; the limit is {MAX_NODES}",
-                        fix="split it into several features")
+        raise ExprError(
+            f"expression has {count} syntax nodes; the limit is {MAX_NODES}", fix="split it into several features"
+        )
     try:
         expr = _Builder().build(tree.body, 0)
     except ExprError:
         raise
     except (RecursionError, MemoryError, ValueError) as exc:  # never let hostile input escape
-        raise ExprError(f"cannot parse expression: {type(exc).__name__}",
-                        fix="simplify the expression") from None
+        raise ExprError(f"cannot parse expression: {type(exc).__name__}", fix="simplify the expression") from None
     _check_tree(expr)
     return expr
 
@@ -136,17 +157,20 @@ def _check_tree(expr: Any) -> None:
         node, depth = stack.pop()
         count += 1
         if depth > MAX_TREE_DEPTH:
-            raise ExprError(f"expression nests deeper than {MAX_TREE_DEPTH} levels (each term of an "
-                            "and/or chain or a chained comparison counts as one level)",
-                            fix="split it into several features that reference each other")
+            raise ExprError(
+                f"expression nests deeper than {MAX_TREE_DEPTH} levels (each term of an "
+                "and/or chain or a chained comparison counts as one level)",
+                fix="split it into several features that reference each other",
+            )
         if count > MAX_NODES:
-            raise ExprError(f"expression has more than {MAX_NODES} nodes",
-                            fix="split it into several features")
+            raise ExprError(f"expression has more than {MAX_NODES} nodes", fix="split it into several features")
         if isinstance(node, Call):
             stack.extend((a, depth + 1) for a in node.args)
         elif not isinstance(node, (Name, Const)):
-            raise ExprError(f"{node!r:.80} ({type(node).__name__}) is not an expression",
-                            fix="build expressions with featurekit.dsl (col, lit, op functions)")
+            raise ExprError(
+                f"{node!r:.80} ({type(node).__name__}) is not an expression",
+                fix="build expressions with featurekit.dsl (col, lit, op functions)",
+            )
 
 
 def check_expr(expr: Expr) -> Expr:
@@ -162,8 +186,10 @@ def check_expr(expr: Expr) -> Expr:
     text = to_source(expr)
     parsed = parse(text)
     if not _same_expr(parsed, expr):
-        raise ExprError(f"expression {text[:80]!r} does not read back as the same expression",
-                        fix="use plain str, int, float and bool values in expressions and parameters")
+        raise ExprError(
+            f"expression {text[:80]!r} does not read back as the same expression",
+            fix="use plain str, int, float and bool values in expressions and parameters",
+        )
     return parsed
 
 
@@ -198,8 +224,7 @@ def _same_value(a: Any, b: Any) -> bool:
 class _Builder:
     def build(self, node: ast.AST, depth: int) -> Expr:
         if depth > MAX_DEPTH:
-            raise ExprError(f"expression nests deeper than {MAX_DEPTH} levels",
-                            fix="split it into several features")
+            raise ExprError(f"expression nests deeper than {MAX_DEPTH} levels", fix="split it into several features")
         d = depth + 1
         if isinstance(node, ast.Constant):
             return self._constant(node.value)
@@ -207,8 +232,9 @@ class _Builder:
             if node.id in _LITERAL_NAMES:
                 return Const(_LITERAL_NAMES[node.id])
             if node.id in ("null", "None"):
-                raise ExprError("null literals are not supported",
-                                fix="use is_null(x) to test, coalesce(x, value) to replace")
+                raise ExprError(
+                    "null literals are not supported", fix="use is_null(x) to test, coalesce(x, value) to replace"
+                )
             return Name(node.id)
         if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
             return Call(_BINARY[type(node.op)], (self.build(node.left, d), self.build(node.right, d)), ())
@@ -232,29 +258,30 @@ class _Builder:
         if isinstance(node, ast.Compare):
             return self._compare(node, d)
         if isinstance(node, ast.IfExp):
-            return Call("if_else", (self.build(node.test, d), self.build(node.body, d),
-                                    self.build(node.orelse, d)), ())
+            return Call("if_else", (self.build(node.test, d), self.build(node.body, d), self.build(node.orelse, d)), ())
         if isinstance(node, ast.Call):
             return self._call(node, d)
         if isinstance(node, ast.BinOp):
-            raise ExprError(f"operator {type(node.op).__name__} is not allowed in expressions",
-                            fix=_ALLOWED_TEXT)
+            raise ExprError(f"operator {type(node.op).__name__} is not allowed in expressions", fix=_ALLOWED_TEXT)
         if isinstance(node, ast.Attribute):
-            raise ExprError(f"attribute access '.{node.attr}' is not allowed in expressions",
-                            fix="call an op instead, e.g. lower(x) rather than x.lower()")
+            raise ExprError(
+                f"attribute access '.{node.attr}' is not allowed in expressions",
+                fix="call an op instead, e.g. lower(x) rather than x.lower()",
+            )
         raise ExprError(f"{_describe(node)}{_snippet(node)} is not allowed in expressions", fix=_ALLOWED_TEXT)
 
     def _constant(self, value: Any) -> Const:
         if value is None:
-            raise ExprError("null literals are not supported",
-                            fix="use is_null(x) to test, coalesce(x, value) to replace")
+            raise ExprError(
+                "null literals are not supported", fix="use is_null(x) to test, coalesce(x, value) to replace"
+            )
         if not isinstance(value, (bool, int, float, str)):
-            raise ExprError(f"literal {value!r} ({type(value).__name__}) is not allowed",
-                            fix="use numbers, strings, true or false")
+            raise ExprError(
+                f"literal {value!r} ({type(value).__name__}) is not allowed", fix="use numbers, strings, true or false"
+            )
         if isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**63:
             shown = str(value) if value.bit_length() <= 256 else f"with {value.bit_length()} bits"
-            raise ExprError(f"integer literal {shown} is outside the int64 range",
-                            fix="use a float literal, e.g. 1e20")
+            raise ExprError(f"integer literal {shown} is outside the int64 range", fix="use a float literal, e.g. 1e20")
         return Const(value)
 
     def _compare(self, node: ast.Compare, d: int) -> Expr:
@@ -262,8 +289,10 @@ class _Builder:
         left = self.build(node.left, d)
         for op, comparator in zip(node.ops, node.comparators):
             if type(op) not in _COMPARE:
-                raise ExprError(f"comparison {type(op).__name__} is not allowed",
-                                fix="use == != < <= > >= or in_set(x, values=[...])")
+                raise ExprError(
+                    f"comparison {type(op).__name__} is not allowed",
+                    fix="use == != < <= > >= or in_set(x, values=[...])",
+                )
             right = self.build(comparator, d)
             parts.append(Call(_COMPARE[type(op)], (left, right), ()))
             left = right
@@ -274,20 +303,24 @@ class _Builder:
 
     def _call(self, node: ast.Call, d: int) -> Expr:
         if isinstance(node.func, ast.Attribute):
-            raise ExprError(f"attribute access {ast.unparse(node.func)[:60] + '()'!r} is not allowed in "
-                            "expressions",
-                            fix=f"call an op instead, e.g. {node.func.attr}(x) rather than x.{node.func.attr}()"
-                            if registry.has(node.func.attr) else "call a registered op by name, e.g. log1p(x)")
+            raise ExprError(
+                f"attribute access {ast.unparse(node.func)[:60] + '()'!r} is not allowed in expressions",
+                fix=f"call an op instead, e.g. {node.func.attr}(x) rather than x.{node.func.attr}()"
+                if registry.has(node.func.attr)
+                else "call a registered op by name, e.g. log1p(x)",
+            )
         if not isinstance(node.func, ast.Name):
-            raise ExprError(f"calling {_describe(node.func)}{_snippet(node.func)} is not allowed; only "
-                            "registered ops can be called", fix="call an op by name, e.g. log1p(x)")
+            raise ExprError(
+                f"calling {_describe(node.func)}{_snippet(node.func)} is not allowed; only "
+                "registered ops can be called",
+                fix="call an op by name, e.g. log1p(x)",
+            )
         name = node.func.id
         if not registry.has(name):
             hint = _hint(name)
             if hint is None and name.startswith("_"):
                 hint = "Python builtins and private names are not available; only registered ops can be called"
-            raise ExprError(f"unknown op {name!r}", fix="see `featurekit ops` for the op list",
-                            hint=hint)
+            raise ExprError(f"unknown op {name!r}", fix="see `featurekit ops` for the op list", hint=hint)
         op = registry.get(name)
         args = [a for a in node.args]
         n_args = len(op.args) if not op.variadic else len(args)
@@ -297,35 +330,46 @@ class _Builder:
         param_names = list(op.params)
         for i, value in enumerate(positional_params):
             if i >= len(param_names):
-                raise ExprError(f"op {name!r} takes {n_args} argument(s) and {len(param_names)} "
-                                f"parameter(s); got {len(args)} positional values",
-                                fix=f"see the signature of {name} in `featurekit ops`")
+                raise ExprError(
+                    f"op {name!r} takes {n_args} argument(s) and {len(param_names)} "
+                    f"parameter(s); got {len(args)} positional values",
+                    fix=f"see the signature of {name} in `featurekit ops`",
+                )
             params[param_names[i]] = self._param_value(value, name, param_names[i])
         for kw in node.keywords:
             if kw.arg is None:
                 raise ExprError("**kwargs is not allowed in expressions", fix="name each parameter")
             if kw.arg in params:
-                raise ExprError(f"op {name!r} parameter {kw.arg!r} is given twice",
-                                fix="give each parameter once")
+                raise ExprError(f"op {name!r} parameter {kw.arg!r} is given twice", fix="give each parameter once")
             params[kw.arg] = self._param_value(kw.value, name, kw.arg)
         return Call(name, exprs, tuple(sorted(params.items())))
 
     def _param_value(self, node: ast.AST, op: str, param: str) -> Any:
         if isinstance(node, (ast.List, ast.Tuple)):
             return [self._param_value(e, op, param) for e in node.elts]
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant) \
-                and type(node.operand.value) in (int, float):
+        if (
+            isinstance(node, ast.UnaryOp)
+            and isinstance(node.op, ast.USub)
+            and isinstance(node.operand, ast.Constant)
+            and type(node.operand.value) in (int, float)
+        ):
             return -node.operand.value
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Name) \
-                and isinstance(_LITERAL_NAMES.get(node.operand.id), float):
+        if (
+            isinstance(node, ast.UnaryOp)
+            and isinstance(node.op, ast.USub)
+            and isinstance(node.operand, ast.Name)
+            and isinstance(_LITERAL_NAMES.get(node.operand.id), float)
+        ):
             return -_LITERAL_NAMES[node.operand.id]  # -inf: what to_source writes for a negative infinity
         if isinstance(node, ast.Constant) and node.value is not None:
             return node.value
         if isinstance(node, ast.Name) and node.id in _LITERAL_NAMES:
             return _LITERAL_NAMES[node.id]
-        raise ExprError(f"op {op!r} parameter {param!r} must be a literal (number, string, list); "
-                        f"got {node.id if isinstance(node, ast.Name) else _describe(node) + _snippet(node)}",
-                        fix="parameters are fixed at spec time; compute values as features instead")
+        raise ExprError(
+            f"op {op!r} parameter {param!r} must be a literal (number, string, list); "
+            f"got {node.id if isinstance(node, ast.Name) else _describe(node) + _snippet(node)}",
+            fix="parameters are fixed at spec time; compute values as features instead",
+        )
 
 
 def _hint(name: str) -> str | None:

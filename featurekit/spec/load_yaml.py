@@ -15,22 +15,29 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 
 from featurekit.errors import SpecError, did_you_mean
 from featurekit.ir.nodes import Call, Const, Expr, Name
-from featurekit.spec.model import (EMPTY_FIT_POLICIES, FORMAT_VERSION, POLICIES, ConstantSpec, FeatureSpec,
-                                   InputSpec, Spec)
+from featurekit.spec.model import (
+    EMPTY_FIT_POLICIES,
+    FORMAT_VERSION,
+    POLICIES,
+    ConstantSpec,
+    FeatureSpec,
+    InputSpec,
+    Spec,
+)
 from featurekit.types import EXACT_FLOAT_INT, INPUT_TYPES, INT64_MAX, INT64_MIN, plain_value
 
 SCHEMA_MODELINE = "# yaml-language-server: $schema=https://featurekit.dev/schema/spec-v1.json"
 _SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_TOP_KEYS = ("featurekit", "name", "version", "description", "constants", "inputs", "features",
-             "outputs")
+_TOP_KEYS = ("featurekit", "name", "version", "description", "constants", "inputs", "features", "outputs")
 _INPUT_KEYS = ("type", "nullable", "min", "max", "values", "on_violation", "default", "timezone", "doc")
 _YAML11_BOOLS = {"yes", "no", "on", "off", "y", "n", "Yes", "No", "On", "Off", "YES", "NO", "ON", "OFF"}
 _FEATURE_KEYS = ("expr", "doc", "on_empty_fit")
@@ -49,8 +56,11 @@ class _StrictLoader(yaml.SafeLoader):
     """SafeLoader with YAML 1.2 booleans and floats, no timestamps, no aliases, no duplicates."""
 
     yaml_implicit_resolvers = {
-        k: [(tag, rx) for tag, rx in v if tag not in (
-            "tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:float")]
+        k: [
+            (tag, rx)
+            for tag, rx in v
+            if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:float")
+        ]
         for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
     }
 
@@ -58,8 +68,12 @@ class _StrictLoader(yaml.SafeLoader):
         depth = getattr(self, "_depth", 0)
         if depth >= MAX_YAML_DEPTH:
             mark = self.peek_event().start_mark
-            raise SpecError.at(f"YAML nests deeper than {MAX_YAML_DEPTH} levels", path=self.name,
-                               line=mark.line + 1, fix="a spec needs a few levels of nesting; check the brackets")
+            raise SpecError.at(
+                f"YAML nests deeper than {MAX_YAML_DEPTH} levels",
+                path=self.name,
+                line=mark.line + 1,
+                fix="a spec needs a few levels of nesting; check the brackets",
+            )
         self._depth = depth + 1
         try:
             return self._compose(parent, index)
@@ -69,15 +83,21 @@ class _StrictLoader(yaml.SafeLoader):
     def _compose(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
-            raise SpecError.at(f"YAML alias '*{event.anchor}' is not allowed in specs",
-                               path=self.name, line=event.start_mark.line + 1,
-                               fix="write the value out; anchors and aliases are rejected")
+            raise SpecError.at(
+                f"YAML alias '*{event.anchor}' is not allowed in specs",
+                path=self.name,
+                line=event.start_mark.line + 1,
+                fix="write the value out; anchors and aliases are rejected",
+            )
         event = self.peek_event()
         # nodes do not keep their anchor (only the event does): check it before composing
         if getattr(event, "anchor", None):
-            raise SpecError.at(f"YAML anchor '&{event.anchor}' is not allowed in specs",
-                               path=self.name, line=event.start_mark.line + 1,
-                               fix="write the value out; anchors and aliases are rejected")
+            raise SpecError.at(
+                f"YAML anchor '&{event.anchor}' is not allowed in specs",
+                path=self.name,
+                line=event.start_mark.line + 1,
+                fix="write the value out; anchors and aliases are rejected",
+            )
         return super().compose_node(parent, index)
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> LineDict:  # noqa: D102
@@ -88,22 +108,31 @@ class _StrictLoader(yaml.SafeLoader):
             key = self.construct_object(key_node, deep=True)
             line = key_node.start_mark.line + 1
             if not isinstance(key, (str, int, float, bool)):
-                raise SpecError.at(f"mapping key {key!r} must be text", path=self.name, line=line,
-                                   fix="use a plain word as the key")
+                raise SpecError.at(
+                    f"mapping key {key!r} must be text", path=self.name, line=line, fix="use a plain word as the key"
+                )
             if key in out:
-                raise SpecError.at(f"key {key!r} appears twice (first on line {out.lines[key]})",
-                                   path=self.name, line=line, fix="remove or rename one of them")
+                raise SpecError.at(
+                    f"key {key!r} appears twice (first on line {out.lines[key]})",
+                    path=self.name,
+                    line=line,
+                    fix="remove or rename one of them",
+                )
             out[key] = self.construct_object(value_node, deep=True)
             out.lines[key] = line
         return out
 
 
 _StrictLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
 _StrictLoader.add_implicit_resolver(
     "tag:yaml.org,2002:float",
-    re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
-    list("-+0123456789."))
+    re.compile(
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+    ),
+    list("-+0123456789."),
+)
 _StrictLoader.add_constructor("tag:yaml.org,2002:map", _StrictLoader.construct_mapping)
 
 
@@ -123,11 +152,13 @@ def load_spec(path: str | Path) -> Spec:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise SpecError.at(f"spec file {str(path)!r} does not exist", path=str(path),
-                           fix="check the path") from None
+        raise SpecError.at(f"spec file {str(path)!r} does not exist", path=str(path), fix="check the path") from None
     except UnicodeDecodeError as exc:
-        raise SpecError.at(f"spec file is not UTF-8 text ({exc.reason} at byte {exc.start})",
-                           path=str(path), fix="save the file as UTF-8") from None
+        raise SpecError.at(
+            f"spec file is not UTF-8 text ({exc.reason} at byte {exc.start})",
+            path=str(path),
+            fix="save the file as UTF-8",
+        ) from None
     return spec_from_yaml(text, path=str(path))
 
 
@@ -144,12 +175,19 @@ def spec_from_yaml(text: str, *, path: str | None = None) -> Spec:
         raise
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise SpecError.at(f"not valid YAML: {getattr(exc, 'problem', None) or exc}",
-                           path=path or "<spec>", line=mark.line + 1 if mark else None,
-                           fix="check indentation, colons and quotes") from None
+        raise SpecError.at(
+            f"not valid YAML: {getattr(exc, 'problem', None) or exc}",
+            path=path or "<spec>",
+            line=mark.line + 1 if mark else None,
+            fix="check indentation, colons and quotes",
+        ) from None
     if not isinstance(data, dict):
-        raise SpecError.at(f"a spec must be a YAML mapping; got {type(data).__name__}",
-                           path=path or "<spec>", line=1, fix="start with 'featurekit: 1'")
+        raise SpecError.at(
+            f"a spec must be a YAML mapping; got {type(data).__name__}",
+            path=path or "<spec>",
+            line=1,
+            fix="start with 'featurekit: 1'",
+        )
     return build_spec(data, path=path)
 
 
@@ -161,9 +199,13 @@ def _line(data: Mapping[str, Any], key: Any) -> int | None:
 def _check_keys(data: Mapping[str, Any], allowed: tuple[str, ...], what: str, path: str | None) -> None:
     for key in data:
         if key not in allowed:
-            raise SpecError.at(f"{what} has an unknown key {key!r}", path=path, line=_line(data, key),
-                               fix="allowed keys: " + ", ".join(allowed),
-                               hint=did_you_mean(str(key), allowed))
+            raise SpecError.at(
+                f"{what} has an unknown key {key!r}",
+                path=path,
+                line=_line(data, key),
+                fix="allowed keys: " + ", ".join(allowed),
+                hint=did_you_mean(str(key), allowed),
+            )
 
 
 def _mapping(data: Mapping[str, Any], key: str, path: str | None, *, required: bool = True) -> Mapping:
@@ -171,9 +213,12 @@ def _mapping(data: Mapping[str, Any], key: str, path: str | None, *, required: b
     if value is None and not required:
         return {}
     if not isinstance(value, Mapping) or (required and not value):
-        raise SpecError.at(f"'{key}' must be a non-empty mapping of names to definitions; got {value!r}",
-                           path=path, line=_line(data, key) or getattr(data, "line", None),
-                           fix=f"add a '{key}:' section with one entry per name")
+        raise SpecError.at(
+            f"'{key}' must be a non-empty mapping of names to definitions; got {value!r}",
+            path=path,
+            line=_line(data, key) or getattr(data, "line", None),
+            fix=f"add a '{key}:' section with one entry per name",
+        )
     return value
 
 
@@ -182,23 +227,39 @@ def build_spec(data: Mapping[str, Any], *, path: str | None = None) -> Spec:
     _check_keys(data, _TOP_KEYS, "the spec", path)
     fmt = data.get("featurekit")
     if "featurekit" not in data:
-        raise SpecError.at("the spec format marker 'featurekit' is missing",
-                           path=path, line=1, fix=f"add 'featurekit: {FORMAT_VERSION}' as the first line")
+        raise SpecError.at(
+            "the spec format marker 'featurekit' is missing",
+            path=path,
+            line=1,
+            fix=f"add 'featurekit: {FORMAT_VERSION}' as the first line",
+        )
     if fmt != FORMAT_VERSION or isinstance(fmt, bool):
-        raise SpecError.at(f"'featurekit' (the spec format version) must be {FORMAT_VERSION}; got {fmt!r}",
-                           path=path, line=_line(data, "featurekit") or 1,
-                           fix=f"add 'featurekit: {FORMAT_VERSION}' as the first line")
+        raise SpecError.at(
+            f"'featurekit' (the spec format version) must be {FORMAT_VERSION}; got {fmt!r}",
+            path=path,
+            line=_line(data, "featurekit") or 1,
+            fix=f"add 'featurekit: {FORMAT_VERSION}' as the first line",
+        )
     name = plain_value(data.get("name"))
     if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
-        raise SpecError.at(f"'name' must be a word (letters, digits, _ . -); got {name!r}",
-                           path=path, line=_line(data, "name") or 1, fix="e.g. name: churn_features")
+        raise SpecError.at(
+            f"'name' must be a word (letters, digits, _ . -); got {name!r}",
+            path=path,
+            line=_line(data, "name") or 1,
+            fix="e.g. name: churn_features",
+        )
     version = plain_value(data.get("version"))
     if not isinstance(version, str) or not _SEMVER.match(version):
-        raise SpecError.at(f"'version' must be a semantic version like 1.0.0; got {version!r}",
-                           path=path, line=_line(data, "version") or 1,
-                           fix="write it as MAJOR.MINOR.PATCH, e.g. version: 1.0.0")
-    constants = tuple(constant_from_data(k, v, data["constants"], path)
-                      for k, v in _mapping(data, "constants", path, required=False).items())
+        raise SpecError.at(
+            f"'version' must be a semantic version like 1.0.0; got {version!r}",
+            path=path,
+            line=_line(data, "version") or 1,
+            fix="write it as MAJOR.MINOR.PATCH, e.g. version: 1.0.0",
+        )
+    constants = tuple(
+        constant_from_data(k, v, data["constants"], path)
+        for k, v in _mapping(data, "constants", path, required=False).items()
+    )
     inputs_data = _mapping(data, "inputs", path)
     inputs = tuple(input_from_data(k, v, inputs_data, path) for k, v in inputs_data.items())
     features_data = _mapping(data, "features", path)
@@ -207,23 +268,42 @@ def build_spec(data: Mapping[str, Any], *, path: str | None = None) -> Spec:
     if outputs is not None:
         outputs = [plain_value(o) for o in outputs] if isinstance(outputs, (list, tuple)) else outputs
         if not isinstance(outputs, list) or not all(isinstance(o, str) for o in outputs):
-            raise SpecError.at(f"'outputs' must be a list of feature names; got {outputs!r}",
-                               path=path, line=_line(data, "outputs"), fix="outputs: [feature_a, feature_b]")
+            raise SpecError.at(
+                f"'outputs' must be a list of feature names; got {outputs!r}",
+                path=path,
+                line=_line(data, "outputs"),
+                fix="outputs: [feature_a, feature_b]",
+            )
         seen: set[str] = set()
         for out in outputs:
             if out not in features_data:
-                raise SpecError.at(f"'outputs' lists {out!r}, which is not a feature", path=path,
-                                   line=_line(data, "outputs"),
-                                   fix=f"remove {out!r} from outputs, or define it under features:",
-                                   hint=did_you_mean(out, [str(k) for k in features_data]))
+                raise SpecError.at(
+                    f"'outputs' lists {out!r}, which is not a feature",
+                    path=path,
+                    line=_line(data, "outputs"),
+                    fix=f"remove {out!r} from outputs, or define it under features:",
+                    hint=did_you_mean(out, [str(k) for k in features_data]),
+                )
             if out in seen:
-                raise SpecError.at(f"'outputs' lists feature {out!r} twice", path=path,
-                                   line=_line(data, "outputs"), fix="list each feature once")
+                raise SpecError.at(
+                    f"'outputs' lists feature {out!r} twice",
+                    path=path,
+                    line=_line(data, "outputs"),
+                    fix="list each feature once",
+                )
             seen.add(out)
         outputs = tuple(outputs)
     description = plain_value(data.get("description") or "")
-    return Spec(name=name, version=version, inputs=inputs, features=features, constants=constants,
-                outputs=outputs, description=str(description), path=path)
+    return Spec(
+        name=name,
+        version=version,
+        inputs=inputs,
+        features=features,
+        constants=constants,
+        outputs=outputs,
+        description=str(description),
+        path=path,
+    )
 
 
 def _check_name(name: Any, what: str, path: str | None, line: int | None) -> str:
@@ -232,14 +312,21 @@ def _check_name(name: Any, what: str, path: str | None, line: int | None) -> str
 
     name = plain_value(name)
     if not isinstance(name, str) or not _NAME.match(name):
-        raise SpecError.at(f"{what} name {name!r} is not a valid identifier", path=path, line=line,
-                           feature=name if what == "feature" and isinstance(name, str) else None,
-                           fix="use letters, digits and _ (not starting with a digit)")
+        raise SpecError.at(
+            f"{what} name {name!r} is not a valid identifier",
+            path=path,
+            line=line,
+            feature=name if what == "feature" and isinstance(name, str) else None,
+            fix="use letters, digits and _ (not starting with a digit)",
+        )
     if name in RESERVED_NAMES:
-        raise SpecError.at(f"{what} name {name!r} is reserved: an expression reads it as a literal or as "
-                           "syntax, never as this name", path=path, line=line,
-                           feature=name if what == "feature" else None,
-                           fix=f"rename it, e.g. {name.lower()}_value")
+        raise SpecError.at(
+            f"{what} name {name!r} is reserved: an expression reads it as a literal or as syntax, never as this name",
+            path=path,
+            line=line,
+            feature=name if what == "feature" else None,
+            fix=f"rename it, e.g. {name.lower()}_value",
+        )
     return name
 
 
@@ -251,22 +338,38 @@ def constant_from_data(name: str, value: Any, section: Mapping, path: str | None
 
         text = plain_value(value["timestamp"])
         if _parse_ts(text, None, "UTC") is None:
-            raise SpecError.at(f"constant {name!r}: {text!r} is not an ISO 8601 timestamp",
-                               path=path, line=line, fix="e.g. {timestamp: '2026-01-01T00:00:00Z'}")
+            raise SpecError.at(
+                f"constant {name!r}: {text!r} is not an ISO 8601 timestamp",
+                path=path,
+                line=line,
+                fix="e.g. {timestamp: '2026-01-01T00:00:00Z'}",
+            )
         return ConstantSpec(name, text, "timestamp", line)
     value = plain_value(value)
     if isinstance(value, bool):
         return ConstantSpec(name, value, "bool", line)
     if isinstance(value, int) and not INT64_MIN <= value <= INT64_MAX:
-        raise SpecError.at(f"constant {name!r} = {value} is outside the int64 range", path=path, line=line,
-                           fix="use a float, e.g. 1e20")
+        raise SpecError.at(
+            f"constant {name!r} = {value} is outside the int64 range",
+            path=path,
+            line=line,
+            fix="use a float, e.g. 1e20",
+        )
     if isinstance(value, str) and not _valid_text(value):
-        raise SpecError.at(f"constant {name!r} = {value!r} is not valid Unicode text (a lone surrogate)",
-                           path=path, line=line, fix="remove the unpaired surrogate code point")
+        raise SpecError.at(
+            f"constant {name!r} = {value!r} is not valid Unicode text (a lone surrogate)",
+            path=path,
+            line=line,
+            fix="remove the unpaired surrogate code point",
+        )
     if isinstance(value, (int, float, str)):
         return ConstantSpec(name, value, {int: "int", float: "float", str: "str"}[type(value)], line)
-    raise SpecError.at(f"constant {name!r} must be a number, text, true/false or {{timestamp: ...}}; "
-                       f"got {value!r}", path=path, line=line, fix="e.g. K: 50")
+    raise SpecError.at(
+        f"constant {name!r} must be a number, text, true/false or {{timestamp: ...}}; got {value!r}",
+        path=path,
+        line=line,
+        fix="e.g. K: 50",
+    )
 
 
 def input_from_data(name: str, value: Any, section: Mapping, path: str | None) -> InputSpec:
@@ -276,54 +379,80 @@ def input_from_data(name: str, value: Any, section: Mapping, path: str | None) -
     if isinstance(value, str):
         value = {"type": value}
     if not isinstance(value, Mapping):
-        raise SpecError.at(f"input {name!r} must be a mapping like {{type: float}}; got {value!r}",
-                           path=path, line=line, fix="e.g. monthly_spend: {type: float, min: 0}")
+        raise SpecError.at(
+            f"input {name!r} must be a mapping like {{type: float}}; got {value!r}",
+            path=path,
+            line=line,
+            fix="e.g. monthly_spend: {type: float, min: 0}",
+        )
     _check_keys(value, _INPUT_KEYS, f"input {name!r}", path)
 
     def fail(key: str, what: str, fix: str, hint: str | None = None) -> SpecError:
-        return SpecError.at(f"input {name!r}: {what}", path=path, line=_line(value, key) or line,
-                            fix=fix, hint=hint)
+        return SpecError.at(f"input {name!r}: {what}", path=path, line=_line(value, key) or line, fix=fix, hint=hint)
 
     type_name = plain_value(value.get("type"))
     if not isinstance(type_name, str) or type_name not in INPUT_TYPES:
-        raise fail("type", f"'type' must be one of {', '.join(INPUT_TYPES)}; got {type_name!r}",
-                   "e.g. type: float", did_you_mean(str(type_name), INPUT_TYPES))
+        raise fail(
+            "type",
+            f"'type' must be one of {', '.join(INPUT_TYPES)}; got {type_name!r}",
+            "e.g. type: float",
+            did_you_mean(str(type_name), INPUT_TYPES),
+        )
     nullable = value.get("nullable", True)
     if not isinstance(nullable, bool):
-        hint = ("YAML 1.1 words like yes/no are text here; write true or false"
-                if str(nullable) in _YAML11_BOOLS else None)
+        hint = (
+            "YAML 1.1 words like yes/no are text here; write true or false" if str(nullable) in _YAML11_BOOLS else None
+        )
         raise fail("nullable", f"'nullable' must be true or false; got {nullable!r}", "nullable: false", hint)
     bounds = {key: _bound(key, plain_value(value.get(key)), type_name, fail) for key in ("min", "max")}
     if bounds["min"] is not None and bounds["max"] is not None and bounds["min"] > bounds["max"]:
-        raise fail("min", f"min ({bounds['min']}) is greater than max ({bounds['max']})",
-                   "make min <= max (swap them if they are reversed)")
+        raise fail(
+            "min",
+            f"min ({bounds['min']}) is greater than max ({bounds['max']})",
+            "make min <= max (swap them if they are reversed)",
+        )
     values = value.get("values")
     if values is not None:
         values = [plain_value(v) for v in values] if isinstance(values, (list, tuple)) else values
-        if type_name not in ("str", "category") or not isinstance(values, list) or \
-                not all(isinstance(v, str) for v in values):
-            raise fail("values", f"'values' must be a list of strings on a str/category input; got {values!r}",
-                       "quote each value, e.g. values: ['NO', 'SE']")
+        if (
+            type_name not in ("str", "category")
+            or not isinstance(values, list)
+            or not all(isinstance(v, str) for v in values)
+        ):
+            raise fail(
+                "values",
+                f"'values' must be a list of strings on a str/category input; got {values!r}",
+                "quote each value, e.g. values: ['NO', 'SE']",
+            )
         bad = next((v for v in values if not _valid_text(v)), None)
         if bad is not None:
-            raise fail("values", f"'values' holds {bad!r}, which is not valid Unicode text (a lone surrogate)",
-                       "remove the unpaired surrogate code point")
+            raise fail(
+                "values",
+                f"'values' holds {bad!r}, which is not valid Unicode text (a lone surrogate)",
+                "remove the unpaired surrogate code point",
+            )
         values = tuple(values)
     policy = plain_value(value.get("on_violation", "raise"))
     if policy is None and "on_violation" in value:
         policy = "null"  # YAML reads the word null as a null value; the user means the null policy
     if policy not in POLICIES:
-        raise fail("on_violation", f"'on_violation' must be one of {', '.join(POLICIES)}; got {policy!r}",
-                   "on_violation: raise", did_you_mean(str(policy), POLICIES))
+        raise fail(
+            "on_violation",
+            f"'on_violation' must be one of {', '.join(POLICIES)}; got {policy!r}",
+            "on_violation: raise",
+            did_you_mean(str(policy), POLICIES),
+        )
     default = plain_value(value.get("default"))
     if policy == "default" and default is None:
-        raise fail("on_violation", "on_violation is 'default' but no 'default' value is given",
-                   "add default: <value>")
+        raise fail("on_violation", "on_violation is 'default' but no 'default' value is given", "add default: <value>")
     if policy == "clip" and bounds["min"] is None and bounds["max"] is None:
         raise fail("on_violation", "on_violation is 'clip' but no min or max is declared", "add min/max")
     if policy == "null" and not nullable:
-        raise fail("on_violation", "on_violation 'null' contradicts nullable: false",
-                   "use nullable: true, or on_violation: raise|default")
+        raise fail(
+            "on_violation",
+            "on_violation 'null' contradicts nullable: false",
+            "use nullable: true, or on_violation: raise|default",
+        )
     timezone = plain_value(value.get("timezone", "UTC"))
     if type_name == "timestamp" and timezone != "UTC":
         from featurekit.compile.rowlib import is_time_zone
@@ -332,9 +461,19 @@ def input_from_data(name: str, value: Any, section: Mapping, path: str | None) -
             raise fail("timezone", f"unknown time zone {timezone!r}", "use an IANA name like Europe/Berlin")
     if default is not None:
         default = _default(default, type_name, bounds, values, str(timezone), fail)
-    return InputSpec(name=name, type=type_name, nullable=nullable, min=bounds["min"], max=bounds["max"],
-                     values=values, on_violation=policy, default=default, timezone=str(timezone),
-                     doc=str(plain_value(value.get("doc")) or ""), line=line)
+    return InputSpec(
+        name=name,
+        type=type_name,
+        nullable=nullable,
+        min=bounds["min"],
+        max=bounds["max"],
+        values=values,
+        on_violation=policy,
+        default=default,
+        timezone=str(timezone),
+        doc=str(plain_value(value.get("doc")) or ""),
+        line=line,
+    )
 
 
 def _bound(key: str, bound: Any, type_name: str, fail: Any) -> int | float | None:
@@ -345,43 +484,66 @@ def _bound(key: str, bound: Any, type_name: str, fail: Any) -> int | float | Non
     if isinstance(bound, bool) or not isinstance(bound, (int, float)):
         raise fail(key, f"'{key}' must be a number; got {bound!r}", f"e.g. {key}: 0")
     if type_name not in ("int", "float"):
-        raise fail(key, f"'{key}' applies to int and float inputs; this input is {type_name}",
-                   f"remove '{key}'")
+        raise fail(key, f"'{key}' applies to int and float inputs; this input is {type_name}", f"remove '{key}'")
     if bound != bound:
         raise fail(key, f"'{key}' is NaN, which bounds nothing", f"remove '{key}', or give a number")
     if type_name == "float":
         if isinstance(bound, int) and abs(bound) > EXACT_FLOAT_INT:
-            raise fail(key, f"'{key}' = {bound} is not exactly representable as a float (above 2**53)",
-                       f"write it as a float, e.g. {key}: {float(min(max(bound, -1e300), 1e300)):g}")
+            raise fail(
+                key,
+                f"'{key}' = {bound} is not exactly representable as a float (above 2**53)",
+                f"write it as a float, e.g. {key}: {float(min(max(bound, -1e300), 1e300)):g}",
+            )
         return float(bound)
     if isinstance(bound, float) and not (math.isfinite(bound) and bound == math.floor(bound)):
         inward = (math.ceil(bound) if key == "min" else math.floor(bound)) if math.isfinite(bound) else None
-        raise fail(key, f"'{key}' must be a whole number on an int input; got {bound!r}",
-                   f"use {key}: {inward}" if inward is not None else f"remove '{key}' (an int input has no "
-                   "infinite bound)")
+        raise fail(
+            key,
+            f"'{key}' must be a whole number on an int input; got {bound!r}",
+            f"use {key}: {inward}" if inward is not None else f"remove '{key}' (an int input has no infinite bound)",
+        )
     bound = int(bound)
     if not INT64_MIN <= bound <= INT64_MAX:
-        raise fail(key, f"'{key}' = {bound} is outside the int64 range of an int input",
-                   f"remove '{key}', or give a value in [-2**63, 2**63 - 1]")
+        raise fail(
+            key,
+            f"'{key}' = {bound} is outside the int64 range of an int input",
+            f"remove '{key}', or give a value in [-2**63, 2**63 - 1]",
+        )
     return bound
 
 
-def _default(default: Any, type_name: str, bounds: Mapping[str, Any], values: tuple[str, ...] | None,
-             timezone: str, fail: Any) -> Any:
+def _default(
+    default: Any, type_name: str, bounds: Mapping[str, Any], values: tuple[str, ...] | None, timezone: str, fail: Any
+) -> Any:
     """``default`` checked against the input's type and contract: the value a violating input
     becomes must itself be a value the contract accepts."""
-    want = {"int": "an int", "float": "a number", "bool": "true or false", "str": "text", "category": "text",
-            "timestamp": "ISO 8601 text"}[type_name]
-    ok = {"int": isinstance(default, int) and not isinstance(default, bool) or isinstance(default, float)
-          and math.isfinite(default) and default == math.floor(default),
-          "float": isinstance(default, (int, float)) and not isinstance(default, bool),
-          "bool": isinstance(default, bool),
-          "str": isinstance(default, str), "category": isinstance(default, str),
-          "timestamp": isinstance(default, str)}[type_name]
+    want = {
+        "int": "an int",
+        "float": "a number",
+        "bool": "true or false",
+        "str": "text",
+        "category": "text",
+        "timestamp": "ISO 8601 text",
+    }[type_name]
+    ok = {
+        "int": isinstance(default, int)
+        and not isinstance(default, bool)
+        or isinstance(default, float)
+        and math.isfinite(default)
+        and default == math.floor(default),
+        "float": isinstance(default, (int, float)) and not isinstance(default, bool),
+        "bool": isinstance(default, bool),
+        "str": isinstance(default, str),
+        "category": isinstance(default, str),
+        "timestamp": isinstance(default, str),
+    }[type_name]
     if not ok:
         article = "an" if type_name == "int" else "a"
-        raise fail("default", f"'default' must be {want} on {article} {type_name} input; got {default!r} "
-                   f"({type(default).__name__})", f"give default: <{want}>")
+        raise fail(
+            "default",
+            f"'default' must be {want} on {article} {type_name} input; got {default!r} ({type(default).__name__})",
+            f"give default: <{want}>",
+        )
     if type_name == "int":
         default = int(default)
         if not INT64_MIN <= default <= INT64_MAX:
@@ -390,24 +552,37 @@ def _default(default: Any, type_name: str, bounds: Mapping[str, Any], values: tu
         if default != default:
             raise fail("default", "'default' is NaN, which is a missing value", "use on_violation: null instead")
         if isinstance(default, int) and abs(default) > EXACT_FLOAT_INT:
-            raise fail("default", f"'default' = {default} is not exactly representable as a float",
-                       "write it as a float")
+            raise fail(
+                "default", f"'default' = {default} is not exactly representable as a float", "write it as a float"
+            )
     if type_name in ("str", "category") and not _valid_text(default):
-        raise fail("default", f"'default' = {default!r} is not valid Unicode text (a lone surrogate)",
-                   "remove the unpaired surrogate code point")
+        raise fail(
+            "default",
+            f"'default' = {default!r} is not valid Unicode text (a lone surrogate)",
+            "remove the unpaired surrogate code point",
+        )
     if type_name == "timestamp":
         from featurekit.compile.rowlib import _parse_ts
 
         if _parse_ts(default, None, timezone) is None:
-            raise fail("default", f"'default' = {default!r} is not an ISO 8601 timestamp",
-                       "e.g. default: '2026-01-01T00:00:00Z'")
+            raise fail(
+                "default",
+                f"'default' = {default!r} is not an ISO 8601 timestamp",
+                "e.g. default: '2026-01-01T00:00:00Z'",
+            )
     low, high = bounds.get("min"), bounds.get("max")
     if low is not None and default < low or high is not None and default > high:
-        raise fail("default", f"'default' = {default!r} is outside [min, max] = [{low}, {high}]",
-                   "give a default that satisfies the contract")
+        raise fail(
+            "default",
+            f"'default' = {default!r} is outside [min, max] = [{low}, {high}]",
+            "give a default that satisfies the contract",
+        )
     if values is not None and default not in values:
-        raise fail("default", f"'default' = {default!r} is not one of 'values'",
-                   "give a default from the declared values (or add it to them)")
+        raise fail(
+            "default",
+            f"'default' = {default!r} is not one of 'values'",
+            "give a default from the declared values (or add it to them)",
+        )
     return default
 
 
@@ -434,10 +609,15 @@ def feature_from_data(name: str, value: Any, section: Mapping, path: str | None)
         doc = str(plain_value(value.get("doc")) or "")
         on_empty_fit = plain_value(value.get("on_empty_fit", "raise"))
         if on_empty_fit not in EMPTY_FIT_POLICIES:
-            raise SpecError.at(f"feature {name!r}: 'on_empty_fit' must be one of {', '.join(EMPTY_FIT_POLICIES)}; "
-                               f"got {on_empty_fit!r}", path=path, line=_line(value, "on_empty_fit") or line,
-                               feature=name, fix="on_empty_fit: fallback (use each op's documented empty-fit "
-                               "state when training data has no value for it)")
+            raise SpecError.at(
+                f"feature {name!r}: 'on_empty_fit' must be one of {', '.join(EMPTY_FIT_POLICIES)}; "
+                f"got {on_empty_fit!r}",
+                path=path,
+                line=_line(value, "on_empty_fit") or line,
+                feature=name,
+                fix="on_empty_fit: fallback (use each op's documented empty-fit "
+                "state when training data has no value for it)",
+            )
         value = value.get("expr")
     value = plain_value(value)
     if isinstance(value, bool) or isinstance(value, (int, float)):
@@ -445,8 +625,9 @@ def feature_from_data(name: str, value: Any, section: Mapping, path: str | None)
     try:
         expr: Expr = check_expr(value) if isinstance(value, (Name, Const, Call)) else parse(value)
     except ExprError as exc:
-        raise SpecError.at(f"feature {name!r}: {exc}", path=path, line=line, feature=name,
-                           fix=exc.fix, hint=exc.hint) from None
+        raise SpecError.at(
+            f"feature {name!r}: {exc}", path=path, line=line, feature=name, fix=exc.fix, hint=exc.hint
+        ) from None
     return FeatureSpec(name=name, expr=expr, doc=doc, on_empty_fit=on_empty_fit, line=line)
 
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from typing import TYPE_CHECKING, Any, Mapping
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from featurekit.ir.nodes import Expr, canonical_scalar, to_source
 
@@ -51,10 +52,16 @@ class InputSpec:
 
     def contract_key(self) -> str:
         """Fingerprint of everything that changes how values are accepted."""
-        payload = [self.type, self.nullable, canonical_scalar(self.min), canonical_scalar(self.max),
-                   list(self.values) if self.values is not None else None, self.on_violation,
-                   canonical_scalar(self.default) if not isinstance(self.default, dict) else None,
-                   self.timezone]
+        payload = [
+            self.type,
+            self.nullable,
+            canonical_scalar(self.min),
+            canonical_scalar(self.max),
+            list(self.values) if self.values is not None else None,
+            self.on_violation,
+            canonical_scalar(self.default) if not isinstance(self.default, dict) else None,
+            self.timezone,
+        ]
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
     def to_dict(self) -> dict[str, Any]:
@@ -151,7 +158,7 @@ class Spec:
     # -- identity -------------------------------------------------------------------------
 
     @property
-    def graph(self) -> "Graph":
+    def graph(self) -> Graph:
         """The typed feature graph (validated when the spec was built)."""
         return self._graph  # type: ignore[attr-defined]
 
@@ -169,8 +176,12 @@ class Spec:
         return list(self.graph.outputs)
 
     def __eq__(self, other: object) -> bool:
-        return (isinstance(other, Spec) and self.name == other.name and self.version == other.version
-                and self.fingerprint == other.fingerprint)
+        return (
+            isinstance(other, Spec)
+            and self.name == other.name
+            and self.version == other.version
+            and self.fingerprint == other.fingerprint
+        )
 
     def __hash__(self) -> int:
         return hash((self.name, self.version, self.fingerprint))
@@ -181,8 +192,10 @@ class Spec:
         return (spec_from_dict, (self.to_dict(), self.path))
 
     def __repr__(self) -> str:
-        return (f"Spec({self.name}@{self.version}, {len(self.inputs)} inputs, "
-                f"{len(self.features)} features, fp={self.fingerprint[:12]})")
+        return (
+            f"Spec({self.name}@{self.version}, {len(self.inputs)} inputs, "
+            f"{len(self.features)} features, fp={self.fingerprint[:12]})"
+        )
 
     # -- round trip -----------------------------------------------------------------------
 
@@ -192,8 +205,9 @@ class Spec:
         if self.description:
             out["description"] = self.description
         if self.constants:
-            out["constants"] = {c.name: ({"timestamp": c.value} if c.type == "timestamp" else c.value)
-                                for c in self.constants}
+            out["constants"] = {
+                c.name: ({"timestamp": c.value} if c.type == "timestamp" else c.value) for c in self.constants
+            }
         out["inputs"] = {i.name: i.to_dict() for i in self.inputs}
         out["features"] = {f.name: f.to_data() for f in self.features}
         if self.outputs is not None:
@@ -208,7 +222,7 @@ class Spec:
 
     # -- work -------------------------------------------------------------------------------
 
-    def fit(self, data: Any, **options: Any) -> "FittedTransform":
+    def fit(self, data: Any, **options: Any) -> FittedTransform:
         """Fit every analyzer on ``data`` and return the frozen :class:`FittedTransform`.
 
         ``data``: a pandas DataFrame, a list of row dicts, an iterable of DataFrame chunks,

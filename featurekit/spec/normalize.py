@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from featurekit import registry
 from featurekit.errors import SpecError, did_you_mean
 from featurekit.ir.nodes import Call, CallNode, Const, ConstNode, Expr, InputNode, Name, Node, to_source
-from featurekit.registry import Params, ParamError
+from featurekit.registry import ParamError, Params
 from featurekit.types import INPUT_TYPES, INT64_MAX, INT64_MIN, DType
 
 if TYPE_CHECKING:
@@ -49,13 +49,13 @@ def _sha(payload: Any) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
-def normalize(spec: "Spec") -> Graph:
+def normalize(spec: Spec) -> Graph:
     """Validate ``spec`` and build its :class:`Graph`; raises :class:`SpecError`."""
     return _Normalizer(spec).run()
 
 
 class _Normalizer:
-    def __init__(self, spec: "Spec") -> None:
+    def __init__(self, spec: Spec) -> None:
         self.spec = spec
         self.path = spec.path
         self.inputs: dict[str, InputNode] = {}
@@ -64,24 +64,34 @@ class _Normalizer:
         self.done: dict[str, Node] = {}
         self.ranges: dict[str, tuple[int, int]] = {}
 
-    def fail(self, what: str, feature: "FeatureSpec | None" = None, **kw: Any) -> SpecError:
+    def fail(self, what: str, feature: FeatureSpec | None = None, **kw: Any) -> SpecError:
         where = f"feature {feature.name!r}: " if feature is not None else ""
         line = kw.pop("line", None)
         name = kw.pop("feature_name", None)
-        return SpecError.at(where + what, path=self.path, line=feature.line if feature else line,
-                            feature=feature.name if feature else name, **kw)
+        return SpecError.at(
+            where + what,
+            path=self.path,
+            line=feature.line if feature else line,
+            feature=feature.name if feature else name,
+            **kw,
+        )
 
     def run(self) -> Graph:
         names_seen: dict[str, str] = {}
-        for kind, items in (("input", self.spec.inputs), ("constant", self.spec.constants),
-                            ("feature", self.spec.features)):
+        for kind, items in (
+            ("input", self.spec.inputs),
+            ("constant", self.spec.constants),
+            ("feature", self.spec.features),
+        ):
             for item in items:
                 if item.name in names_seen:
                     other = names_seen[item.name]
-                    raise self.fail(f"{kind} {item.name!r} has the same name as {'an' if other == 'input' else 'a'} "
-                                    f"{other}", line=item.line, feature_name=item.name if kind == "feature" else None,
-                                    fix="inputs, constants and features share one namespace; "
-                                    "rename one")
+                    raise self.fail(
+                        f"{kind} {item.name!r} has the same name as {'an' if other == 'input' else 'a'} {other}",
+                        line=item.line,
+                        feature_name=item.name if kind == "feature" else None,
+                        fix="inputs, constants and features share one namespace; rename one",
+                    )
                 names_seen[item.name] = kind
         for inp in self.spec.inputs:
             dtype = INPUT_TYPES[inp.type]
@@ -94,20 +104,31 @@ class _Normalizer:
         outputs = self.spec.outputs if self.spec.outputs is not None else tuple(self.decls)
         for name in outputs:
             if name not in self.decls:
-                raise self.fail(f"'outputs' lists {name!r}, which is not a feature",
-                                fix="list feature names only", hint=did_you_mean(name, self.decls))
+                raise self.fail(
+                    f"'outputs' lists {name!r}, which is not a feature",
+                    fix="list feature names only",
+                    hint=did_you_mean(name, self.decls),
+                )
         if len(set(outputs)) != len(outputs):
             raise self.fail("'outputs' lists a feature twice", fix="list each feature once")
         for name, node in self.done.items():
             if isinstance(node, CallNode) and registry.get(node.op).outputs is not None and name not in outputs:
-                raise self.fail(f"multi-column op {node.op!r} must be an output feature",
-                                self.decls[name], fix=f"add {name!r} to outputs")
+                raise self.fail(
+                    f"multi-column op {node.op!r} must be an output feature",
+                    self.decls[name],
+                    fix=f"add {name!r} to outputs",
+                )
         self._check_column_names(outputs)
         fingerprints = {name: _sha(["feature", name, self.done[name].key]) for name in outputs}
         contracts = sorted((i.name, i.contract_key) for i in self.inputs.values())
         whole = _sha(["spec", contracts, [fingerprints[n] for n in outputs]])
-        return Graph(inputs=self.inputs, features=dict(self.done), outputs=tuple(outputs),
-                     feature_fingerprints=fingerprints, fingerprint=whole)
+        return Graph(
+            inputs=self.inputs,
+            features=dict(self.done),
+            outputs=tuple(outputs),
+            feature_fingerprints=fingerprints,
+            fingerprint=whole,
+        )
 
     def _check_column_names(self, outputs: tuple[str, ...] | list[str]) -> None:
         """Refuse two output features that produce the same column name. A multi-column op
@@ -131,9 +152,12 @@ class _Normalizer:
             for col in columns:
                 other = owner.get(col)
                 if other is not None and other != name:
-                    raise self.fail(f"features {other!r} and {name!r} both produce the output column {col!r}",
-                                    self.decls[name], fix="rename one of them, or give the one_hot feature "
-                                    "a prefix= that no other output column starts with")
+                    raise self.fail(
+                        f"features {other!r} and {name!r} both produce the output column {col!r}",
+                        self.decls[name],
+                        fix="rename one of them, or give the one_hot feature "
+                        "a prefix= that no other output column starts with",
+                    )
                 owner[col] = name
 
     def _feature_order(self) -> list[str]:
@@ -170,9 +194,12 @@ class _Normalizer:
                 if nxt in done:
                     continue
                 if nxt in path:
-                    cycle = " -> ".join(path[path.index(nxt):] + [nxt])
-                    raise self.fail(f"features reference each other in a cycle: {cycle}", self.decls[nxt],
-                                    fix="break the cycle: a feature cannot depend on itself")
+                    cycle = " -> ".join(path[path.index(nxt) :] + [nxt])
+                    raise self.fail(
+                        f"features reference each other in a cycle: {cycle}",
+                        self.decls[nxt],
+                        fix="break the cycle: a feature cannot depend on itself",
+                    )
                 path.append(nxt)
                 stack2.append(iter(refs[nxt]))
         return order
@@ -182,8 +209,9 @@ class _Normalizer:
             from featurekit.compile.rowlib import _parse_ts
 
             return ConstNode(_parse_ts(const.value, None, "UTC"), DType.TIMESTAMP)
-        return ConstNode(const.value, {"int": DType.INT, "float": DType.FLOAT, "str": DType.STR,
-                                       "bool": DType.BOOL}[const.type])
+        return ConstNode(
+            const.value, {"int": DType.INT, "float": DType.FLOAT, "str": DType.STR, "bool": DType.BOOL}[const.type]
+        )
 
     def _resolve_feature(self, name: str) -> Node:
         """The node of a feature; the features it references are built first (``_feature_order``)."""
@@ -193,17 +221,24 @@ class _Normalizer:
             node = self.done[name] = self._build(feature.expr, feature, top=True)
         return node
 
-    def _build(self, expr: Expr, feature: "FeatureSpec", top: bool = False) -> Node:
+    def _build(self, expr: Expr, feature: FeatureSpec, top: bool = False) -> Node:
         if isinstance(expr, Const):
             value = expr.value
-            dtype = (DType.BOOL if isinstance(value, bool) else DType.INT if isinstance(value, int)
-                     else DType.FLOAT if isinstance(value, float) else DType.STR)
+            dtype = (
+                DType.BOOL
+                if isinstance(value, bool)
+                else DType.INT
+                if isinstance(value, int)
+                else DType.FLOAT
+                if isinstance(value, float)
+                else DType.STR
+            )
             return ConstNode(value, dtype)
         if isinstance(expr, Name):
             return self._name(expr.id, feature)
         return self._call(expr, feature, top)
 
-    def _name(self, name: str, feature: "FeatureSpec") -> Node:
+    def _name(self, name: str, feature: FeatureSpec) -> Node:
         if name in self.inputs:
             return self.inputs[name]
         if name in self.constants:
@@ -211,58 +246,86 @@ class _Normalizer:
         if name in self.decls:
             node = self._resolve_feature(name)
             if isinstance(node, CallNode) and registry.get(node.op).outputs is not None:
-                raise self.fail(f"uses feature {name!r}, which is multi-column ({node.op}) and cannot be "
-                                "used inside an expression", feature,
-                                fix=_multi_fix(self.decls[name].expr))
+                raise self.fail(
+                    f"uses feature {name!r}, which is multi-column ({node.op}) and cannot be used inside an expression",
+                    feature,
+                    fix=_multi_fix(self.decls[name].expr),
+                )
             return node
         known = list(self.inputs) + list(self.constants) + list(self.decls)
-        raise self.fail(f"uses {name!r}, which is not a declared input, constant or feature", feature,
-                        fix=f"declare {name!r} under inputs:, or fix the name",
-                        hint=did_you_mean(name, known))
+        raise self.fail(
+            f"uses {name!r}, which is not a declared input, constant or feature",
+            feature,
+            fix=f"declare {name!r} under inputs:, or fix the name",
+            hint=did_you_mean(name, known),
+        )
 
-    def _call(self, expr: Call, feature: "FeatureSpec", top: bool) -> Node:
+    def _call(self, expr: Call, feature: FeatureSpec, top: bool) -> Node:
         try:
             op = registry.get(expr.op)
         except KeyError as exc:
-            raise self.fail(f"uses unknown op {expr.op!r}", feature, op=expr.op,
-                            fix="see `featurekit ops` for the registered ops",
-                            hint=exc.args[0] or None) from None
+            raise self.fail(
+                f"uses unknown op {expr.op!r}",
+                feature,
+                op=expr.op,
+                fix="see `featurekit ops` for the registered ops",
+                hint=exc.args[0] or None,
+            ) from None
         args = [self._build(a, feature) for a in expr.args]
         if expr.op == "add" and all(a.dtype is DType.STR for a in args):
             op = registry.get("concat")
         n = len(op.args)
         if (len(args) != n and not op.variadic) or (op.variadic and len(args) < n):
             want = f"at least {n}" if op.variadic else str(n)
-            raise self.fail(f"op {op.name!r} takes {want} argument(s); got {len(args)}", feature, op=op.name,
-                            fix=f"call it as {op.name}({', '.join('x' + str(i) for i in range(n))}"
-                                f"{', ...' if op.variadic else ''})")
+            raise self.fail(
+                f"op {op.name!r} takes {want} argument(s); got {len(args)}",
+                feature,
+                op=op.name,
+                fix=f"call it as {op.name}({', '.join('x' + str(i) for i in range(n))}"
+                f"{', ...' if op.variadic else ''})",
+            )
         given = dict(expr.params)
         for key in given:
             if key not in op.params:
                 known = ", ".join(op.params) or "none"
-                raise self.fail(f"op {op.name!r} has no parameter {key!r} (parameters: {known})", feature,
-                                op=op.name, fix=f"remove {key!r} or use one of the listed parameters",
-                                hint=did_you_mean(key, op.params))
+                raise self.fail(
+                    f"op {op.name!r} has no parameter {key!r} (parameters: {known})",
+                    feature,
+                    op=op.name,
+                    fix=f"remove {key!r} or use one of the listed parameters",
+                    hint=did_you_mean(key, op.params),
+                )
         try:
             params = Params(op.bind_params(given))
         except ParamError as exc:
             raise self.fail(str(exc), feature, op=op.name, fix=exc.fix or _param_fix(op, given)) from None
         if op.outputs is not None and not top:
-            raise self.fail(f"op {op.name!r} produces several columns and must be the whole expression",
-                            feature, op=op.name, fix=f"make a separate feature: name: {op.name}(...)")
+            raise self.fail(
+                f"op {op.name!r} produces several columns and must be the whole expression",
+                feature,
+                op=op.name,
+                fix=f"make a separate feature: name: {op.name}(...)",
+            )
         args = self._coerce_args(op, args, feature, expr.args)
         types = tuple(a.dtype for a in args)
         try:
             dtype = op.dtype_rule(types, params)
         except TypeError as exc:
-            raise self.fail(f"op {op.name!r}: {exc}", feature, op=op.name,
-                            fix="convert explicitly with to_int/to_float/to_str/to_bool") from None
+            raise self.fail(
+                f"op {op.name!r}: {exc}",
+                feature,
+                op=op.name,
+                fix="convert explicitly with to_int/to_float/to_str/to_bool",
+            ) from None
         rng = None
         if dtype is DType.INT and op.int_range is not None:
             rng = op.int_range(params, tuple(self._range(a) for a in args))
         nullable = op.result_nullable([a.nullable for a in args], params, types, rng)
-        unkeyed = frozenset(k for k, v in params.items() if k in op.params
-                            and not op.params[k].keyed_at_default and v == op.params[k].default)
+        unkeyed = frozenset(
+            k
+            for k, v in params.items()
+            if k in op.params and not op.params[k].keyed_at_default and v == op.params[k].default
+        )
         node = CallNode(op.name, tuple(args), tuple(sorted(params.items())), dtype, nullable, unkeyed)
         if rng is not None:
             self.ranges[node.key] = rng
@@ -283,8 +346,9 @@ class _Normalizer:
             return (lo, hi)
         return self.ranges.get(node.key)
 
-    def _coerce_args(self, op: registry.Op, args: list[Node], feature: "FeatureSpec",
-                     sources: tuple[Expr, ...] = ()) -> list[Node]:
+    def _coerce_args(
+        self, op: registry.Op, args: list[Node], feature: FeatureSpec, sources: tuple[Expr, ...] = ()
+    ) -> list[Node]:
         """Check argument types; insert to_float where the op asks for floats or unification."""
         out = list(args)
         for i, arg in enumerate(out):
@@ -298,10 +362,13 @@ class _Normalizer:
                 hint = None
                 if arg.dtype is DType.BOOL and DType.INT in allowed:
                     hint = f"true/false are not numbers here; write to_int({src})"
-                raise self.fail(f"op {op.name!r} argument {i + 1} ({src}) must be {names_text}; "
-                                f"got {arg.dtype.value}", feature, op=op.name,
-                                fix="convert explicitly with to_int/to_float/to_str/to_bool, or pass a "
-                                    f"{names_text} value", hint=hint)
+                raise self.fail(
+                    f"op {op.name!r} argument {i + 1} ({src}) must be {names_text}; got {arg.dtype.value}",
+                    feature,
+                    op=op.name,
+                    fix=f"convert explicitly with to_int/to_float/to_str/to_bool, or pass a {names_text} value",
+                    hint=hint,
+                )
         positions = [i for i in op.promote if i < len(out)]
         types = {out[i].dtype for i in positions}
         if types == {DType.INT, DType.FLOAT}:

@@ -19,23 +19,27 @@ True
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
 from featurekit.testing import strategies as fks
 from featurekit.types import DType
 
-_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
+_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
 _NULL_SHARE = 0.1
-_TEXT_ALPHABET = list("aAbBcCzZ09 _-.|") + list(fks.WHITESPACE) + ["ß", "İ", "ı", "ﬃ", "ǅ", "Σ", "ς", "\u0301",
-                                                                   "é", "Å", "½", "①", "١", "👍", "🏽", "日"]
-_TS_RANGE_US = (fks._us(_dt.datetime(1900, 1, 1, tzinfo=_dt.timezone.utc)),
-                fks._us(_dt.datetime(2200, 12, 31, tzinfo=_dt.timezone.utc)))
+_TEXT_ALPHABET = (
+    list("aAbBcCzZ09 _-.|")
+    + list(fks.WHITESPACE)
+    + ["ß", "İ", "ı", "ﬃ", "ǅ", "Σ", "ς", "\u0301", "é", "Å", "½", "①", "١", "👍", "🏽", "日"]
+)
+_TS_RANGE_US = (fks._us(_dt.datetime(1900, 1, 1, tzinfo=_dt.UTC)), fks._us(_dt.datetime(2200, 12, 31, tzinfo=_dt.UTC)))
 
 
-def bulk_rows(types: Sequence[DType], n: int, *, seed: int = 0,
-              extra: dict[int, Iterable[Any]] | None = None) -> list[dict[str, Any]]:
+def bulk_rows(
+    types: Sequence[DType], n: int, *, seed: int = 0, extra: dict[int, Iterable[Any]] | None = None
+) -> list[dict[str, Any]]:
     """``n`` row dicts ``{"a0": ..., "a1": ...}``; ``extra[i]`` adds values (with their ULP or
     ±1 neighbours, as the Hypothesis strategies do) to argument ``i``'s edge catalogue."""
     rng = np.random.default_rng(seed)
@@ -111,7 +115,7 @@ def _strs(n: int, rng: np.random.Generator, extra: list[Any]) -> list[Any]:
         chars = rng.integers(0, len(_TEXT_ALPHABET), size=sum(lengths)).tolist()
         out, pos = [], 0
         for length in lengths:
-            out.append("".join(_TEXT_ALPHABET[c] for c in chars[pos:pos + length]))
+            out.append("".join(_TEXT_ALPHABET[c] for c in chars[pos : pos + length]))
             pos += length
         return out
 
@@ -132,6 +136,9 @@ def _timestamps(n: int, rng: np.random.Generator, extra: list[Any]) -> list[Any]
 
 
 _GENERATORS: dict[DType, Callable[[int, np.random.Generator, list[Any]], list[Any]]] = {
-    DType.FLOAT: _floats, DType.INT: _ints, DType.BOOL: _bools, DType.STR: _strs, DType.TIMESTAMP: _timestamps,
+    DType.FLOAT: _floats,
+    DType.INT: _ints,
+    DType.BOOL: _bools,
+    DType.STR: _strs,
+    DType.TIMESTAMP: _timestamps,
 }
-

@@ -16,12 +16,12 @@ operator form), fits it, and compares the batch path with the row path on the sa
 from __future__ import annotations
 
 import copy
-import datetime as _dt
 import functools
 import itertools
 import math
 import random
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
 
 from featurekit import registry
 from featurekit.parity.compare import batch_records, column_tolerances, same_value
@@ -29,15 +29,26 @@ from featurekit.registry import Op
 from featurekit.testing import strategies as fks
 from featurekit.types import DType
 
-_BINARY_SYMBOLS = {"add", "sub", "mul", "div", "pow", "concat", "eq", "ne", "lt", "le", "gt", "ge",
-                   "and_", "or_"}
+_BINARY_SYMBOLS = {"add", "sub", "mul", "div", "pow", "concat", "eq", "ne", "lt", "le", "gt", "ge", "and_", "or_"}
 _UNARY_SYMBOLS = {"neg": "-{}", "not_": "not {}"}
-_TYPE_NAMES = {DType.FLOAT: "float", DType.INT: "int", DType.STR: "str", DType.BOOL: "bool",
-               DType.TIMESTAMP: "timestamp"}
+_TYPE_NAMES = {
+    DType.FLOAT: "float",
+    DType.INT: "int",
+    DType.STR: "str",
+    DType.BOOL: "bool",
+    DType.TIMESTAMP: "timestamp",
+}
 
-DATA_CHECKS = ("check_batch_row_parity", "check_row_order_invariance", "check_fit_idempotent",
-               "check_chunked_fit_equals_whole", "check_row_input_not_mutated", "check_missing_keys",
-               "check_empty_fit", "check_all_null_fit")
+DATA_CHECKS = (
+    "check_batch_row_parity",
+    "check_row_order_invariance",
+    "check_fit_idempotent",
+    "check_chunked_fit_equals_whole",
+    "check_row_input_not_mutated",
+    "check_missing_keys",
+    "check_empty_fit",
+    "check_all_null_fit",
+)
 OP_CHECKS = ("check_bad_params_message", "check_has_docstring_with_null_rule")
 
 
@@ -65,8 +76,9 @@ def expression(op: Op, params: Mapping[str, Any], types: Sequence[DType]) -> str
     return f"{op.name}({args})"
 
 
-def spec_dict(op: Op, params: Mapping[str, Any], types: Sequence[DType], *,
-              on_empty_fit: str = "fallback") -> dict[str, Any]:
+def spec_dict(
+    op: Op, params: Mapping[str, Any], types: Sequence[DType], *, on_empty_fit: str = "fallback"
+) -> dict[str, Any]:
     """The one-feature spec of a conformance case. Generated fit rows may hold no value for the
     op to learn from (all null), so the feature declares the documented empty-fit fallback;
     :func:`check_all_null_fit` checks the default (``raise``) separately."""
@@ -74,13 +86,12 @@ def spec_dict(op: Op, params: Mapping[str, Any], types: Sequence[DType], *,
         "featurekit": 1,
         "name": f"conformance_{op.name}",
         "version": "0.0.1",
-        "inputs": {n: {"type": _TYPE_NAMES[t], "nullable": True}
-                   for n, t in zip(fks.input_names(types), types)},
+        "inputs": {n: {"type": _TYPE_NAMES[t], "nullable": True} for n, t in zip(fks.input_names(types), types)},
         "features": {"f": {"expr": expression(op, params, types), "on_empty_fit": on_empty_fit}},
     }
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _build_cached(op_name: str, params_key: str, types: tuple[DType, ...]) -> Any:
     import featurekit
 
@@ -140,22 +151,33 @@ def _short(v: Any) -> str:
     return text if len(text) <= 300 else text[:300] + "...'"
 
 
-def compare_outputs(case: str, check: str, rows: Sequence[Mapping[str, Any]], batch: list[dict[str, Any]],
-                    row_out: list[dict[str, Any]], ulps: int, *, extra: str = "") -> None:
+def compare_outputs(
+    case: str,
+    check: str,
+    rows: Sequence[Mapping[str, Any]],
+    batch: list[dict[str, Any]],
+    row_out: list[dict[str, Any]],
+    ulps: int,
+    *,
+    extra: str = "",
+) -> None:
     """Raise AssertionError at the first row whose outputs differ."""
     if len(batch) != len(row_out):
         raise AssertionError(f"{case} {check}: batch gave {len(batch)} rows, row path {len(row_out)}")
     for i, (b, r) in enumerate(zip(batch, row_out)):
         if list(b) != list(r):
-            raise AssertionError(f"{case} {check}: row {i} columns differ: batch {list(b)} vs row {list(r)}\n"
-                                 f"  input: {_short(rows[i] if i < len(rows) else None)}{extra}")
+            raise AssertionError(
+                f"{case} {check}: row {i} columns differ: batch {list(b)} vs row {list(r)}\n"
+                f"  input: {_short(rows[i] if i < len(rows) else None)}{extra}"
+            )
         for col in b:
             if not values_match(b[col], r[col], ulps):
                 raise AssertionError(
                     f"{case} {check}: row {i} column {col!r} differs (tolerance {ulps} ULP)\n"
                     f"  input: {_short(rows[i] if i < len(rows) else None)}\n"
                     f"  batch: {_short(b[col])} ({type(b[col]).__name__})\n"
-                    f"  row:   {_short(r[col])} ({type(r[col]).__name__}){extra}")
+                    f"  row:   {_short(r[col])} ({type(r[col]).__name__}){extra}"
+                )
 
 
 def states_equal(a: Any, b: Any) -> bool:
@@ -234,9 +256,14 @@ def param_values(params: Mapping[str, Any]) -> list[Any]:
 # ------------------------------------------------------------------------------ the checks
 
 
-def check_batch_row_parity(op: Op, params: Mapping[str, Any], types: Sequence[DType],
-                           rows: Sequence[Mapping[str, Any]], fit_rows: Sequence[Mapping] | None = None,
-                           fitted: Any = None) -> None:
+def check_batch_row_parity(
+    op: Op,
+    params: Mapping[str, Any],
+    types: Sequence[DType],
+    rows: Sequence[Mapping[str, Any]],
+    fit_rows: Sequence[Mapping] | None = None,
+    fitted: Any = None,
+) -> None:
     """``transform(frame)`` equals ``transform_rows(rows)`` value by value.
 
     ``fitted`` (optional) must be the transform fitted on ``fit_rows`` (saves a refit).
@@ -244,12 +271,18 @@ def check_batch_row_parity(op: Op, params: Mapping[str, Any], types: Sequence[DT
     if fitted is None:
         fitted = fitted_for(op, params, types, rows if fit_rows is None else fit_rows)
     batch, row_out = _both_paths(fitted, rows, types)
-    compare_outputs(describe_case(op, params, types), "check_batch_row_parity", rows, batch, row_out,
-                    _ulps(fitted), extra=_fit_note(fit_rows))
+    compare_outputs(
+        describe_case(op, params, types),
+        "check_batch_row_parity",
+        rows,
+        batch,
+        row_out,
+        _ulps(fitted),
+        extra=_fit_note(fit_rows),
+    )
 
 
-def check_bulk_exactness(op: Op, params: Mapping[str, Any], types: Sequence[DType], n: int,
-                         seed: int = 0) -> None:
+def check_bulk_exactness(op: Op, params: Mapping[str, Any], types: Sequence[DType], n: int, seed: int = 0) -> None:
     """Batch equals row bit for bit on ``n`` seeded bulk rows (:mod:`featurekit.testing.bulk`).
 
     Analyzed ops are fitted on 2,000 bulk rows of another seed; the transform rows also hit
@@ -263,13 +296,25 @@ def check_bulk_exactness(op: Op, params: Mapping[str, Any], types: Sequence[DTyp
     svals = state_values(fitted)
     rows = bulk_rows(types, n, seed=seed, extra={i: pvals + svals for i in range(len(types))})
     batch, row_out = _both_paths(fitted, rows, types)
-    compare_outputs(describe_case(op, params, types), "check_bulk_exactness", rows, batch, row_out,
-                    _ulps(fitted), extra=f"\n  bulk seed {seed}, {n} rows; fit on bulk seed {seed + 1}")
+    compare_outputs(
+        describe_case(op, params, types),
+        "check_bulk_exactness",
+        rows,
+        batch,
+        row_out,
+        _ulps(fitted),
+        extra=f"\n  bulk seed {seed}, {n} rows; fit on bulk seed {seed + 1}",
+    )
 
 
-def check_row_order_invariance(op: Op, params: Mapping[str, Any], types: Sequence[DType],
-                               rows: Sequence[Mapping[str, Any]], fit_rows: Sequence[Mapping] | None = None,
-                               seed: int = 0) -> None:
+def check_row_order_invariance(
+    op: Op,
+    params: Mapping[str, Any],
+    types: Sequence[DType],
+    rows: Sequence[Mapping[str, Any]],
+    fit_rows: Sequence[Mapping] | None = None,
+    seed: int = 0,
+) -> None:
     """Batch output on shuffled rows equals the shuffled batch output (bit-exact)."""
     fitted = fitted_for(op, params, types, rows if fit_rows is None else fit_rows)
     perm = list(range(len(rows)))
@@ -277,73 +322,107 @@ def check_row_order_invariance(op: Op, params: Mapping[str, Any], types: Sequenc
     whole = batch_records(fitted.transform(fks.frame_from_rows(rows, types)))
     shuffled_rows = [rows[i] for i in perm]
     shuffled = batch_records(fitted.transform(fks.frame_from_rows(shuffled_rows, types)))
-    compare_outputs(describe_case(op, params, types), "check_row_order_invariance", shuffled_rows,
-                    shuffled, [whole[i] for i in perm], 0, extra=f"\n  permutation: {perm}")
+    compare_outputs(
+        describe_case(op, params, types),
+        "check_row_order_invariance",
+        shuffled_rows,
+        shuffled,
+        [whole[i] for i in perm],
+        0,
+        extra=f"\n  permutation: {perm}",
+    )
 
 
-def check_fit_idempotent(op: Op, params: Mapping[str, Any], types: Sequence[DType],
-                         rows: Sequence[Mapping[str, Any]]) -> None:
+def check_fit_idempotent(
+    op: Op, params: Mapping[str, Any], types: Sequence[DType], rows: Sequence[Mapping[str, Any]]
+) -> None:
     """Fitting twice on the same data gives identical ``state_``."""
     a = _fit(op, params, types, list(rows))
     b = _fit(op, params, types, list(rows))
     if not states_equal(a.state_, b.state_):
-        raise AssertionError(f"{describe_case(op, params, types)} check_fit_idempotent: states differ\n"
-                             f"  first:  {_short(a.state_)}\n  second: {_short(b.state_)}\n"
-                             f"  fit rows: {_short(list(rows))}")
+        raise AssertionError(
+            f"{describe_case(op, params, types)} check_fit_idempotent: states differ\n"
+            f"  first:  {_short(a.state_)}\n  second: {_short(b.state_)}\n"
+            f"  fit rows: {_short(list(rows))}"
+        )
 
 
-def check_chunked_fit_equals_whole(op: Op, params: Mapping[str, Any], types: Sequence[DType],
-                                   rows: Sequence[Mapping[str, Any]], cuts: Sequence[int] = ()) -> None:
+def check_chunked_fit_equals_whole(
+    op: Op,
+    params: Mapping[str, Any],
+    types: Sequence[DType],
+    rows: Sequence[Mapping[str, Any]],
+    cuts: Sequence[int] = (),
+) -> None:
     """Fitting on DataFrame chunks (split at ``cuts``) gives the state of the whole fit."""
     bounds = [0] + sorted(min(max(c, 0), len(rows)) for c in cuts) + [len(rows)]
     chunks = [fks.frame_from_rows(list(rows[lo:hi]), types) for lo, hi in zip(bounds, bounds[1:])]
     whole = _fit(op, params, types, list(rows))
     parts = _fit(op, params, types, chunks)
     if not states_equal(whole.state_, parts.state_):
-        raise AssertionError(f"{describe_case(op, params, types)} check_chunked_fit_equals_whole: states "
-                             f"differ\n  whole:   {_short(whole.state_)}\n  chunked: {_short(parts.state_)}\n"
-                             f"  chunk sizes: {[hi - lo for lo, hi in zip(bounds, bounds[1:])]}\n"
-                             f"  fit rows: {_short(list(rows))}")
+        raise AssertionError(
+            f"{describe_case(op, params, types)} check_chunked_fit_equals_whole: states "
+            f"differ\n  whole:   {_short(whole.state_)}\n  chunked: {_short(parts.state_)}\n"
+            f"  chunk sizes: {[hi - lo for lo, hi in zip(bounds, bounds[1:])]}\n"
+            f"  fit rows: {_short(list(rows))}"
+        )
 
 
-def check_row_input_not_mutated(op: Op, params: Mapping[str, Any], types: Sequence[DType],
-                                rows: Sequence[Mapping[str, Any]], fit_rows: Sequence[Mapping] | None = None) -> None:
+def check_row_input_not_mutated(
+    op: Op,
+    params: Mapping[str, Any],
+    types: Sequence[DType],
+    rows: Sequence[Mapping[str, Any]],
+    fit_rows: Sequence[Mapping] | None = None,
+) -> None:
     """``transform_row`` leaves its input dict (and its values) unchanged."""
     fitted = fitted_for(op, params, types, rows if fit_rows is None else fit_rows)
     for row in rows:
         before = copy.deepcopy(row)
         fitted.transform_row(row)
-        if list(before) != list(row) or not all(values_match(before[k], row[k]) or
-                                                (before[k] == row[k] and type(before[k]) is type(row[k]))
-                                                for k in before):
-            raise AssertionError(f"{describe_case(op, params, types)} check_row_input_not_mutated: "
-                                 f"input {_short(before)} became {_short(row)}")
+        if list(before) != list(row) or not all(
+            values_match(before[k], row[k]) or (before[k] == row[k] and type(before[k]) is type(row[k])) for k in before
+        ):
+            raise AssertionError(
+                f"{describe_case(op, params, types)} check_row_input_not_mutated: "
+                f"input {_short(before)} became {_short(row)}"
+            )
 
 
-def check_missing_keys(op: Op, params: Mapping[str, Any], types: Sequence[DType],
-                       rows: Sequence[Mapping[str, Any]]) -> None:
+def check_missing_keys(
+    op: Op, params: Mapping[str, Any], types: Sequence[DType], rows: Sequence[Mapping[str, Any]]
+) -> None:
     """``transform_row({})`` works and equals the batch output for an all-null row."""
     fitted = fitted_for(op, params, types, rows)
     null_row = {n: None for n in fks.input_names(types)}
     batch, row_out = _both_paths(fitted, [null_row], types)
     case = describe_case(op, params, types)
-    compare_outputs(case, "check_missing_keys", [{}], batch, [fitted.transform_row({})], _ulps(fitted),
-                    extra=_fit_note(rows))
-    compare_outputs(case, "check_missing_keys", [null_row], batch, row_out, _ulps(fitted),
-                    extra=_fit_note(rows))
+    compare_outputs(
+        case, "check_missing_keys", [{}], batch, [fitted.transform_row({})], _ulps(fitted), extra=_fit_note(rows)
+    )
+    compare_outputs(case, "check_missing_keys", [null_row], batch, row_out, _ulps(fitted), extra=_fit_note(rows))
 
 
-def check_empty_fit(op: Op, params: Mapping[str, Any], types: Sequence[DType],
-                    rows: Sequence[Mapping[str, Any]]) -> None:
+def check_empty_fit(
+    op: Op, params: Mapping[str, Any], types: Sequence[DType], rows: Sequence[Mapping[str, Any]]
+) -> None:
     """Fitting on zero rows works, and both paths agree afterwards."""
     fitted = _fit(op, params, types, [])
     batch, row_out = _both_paths(fitted, rows, types)
-    compare_outputs(describe_case(op, params, types), "check_empty_fit", rows, batch, row_out,
-                    _ulps(fitted), extra="\n  fitted on zero rows")
+    compare_outputs(
+        describe_case(op, params, types),
+        "check_empty_fit",
+        rows,
+        batch,
+        row_out,
+        _ulps(fitted),
+        extra="\n  fitted on zero rows",
+    )
 
 
-def check_all_null_fit(op: Op, params: Mapping[str, Any], types: Sequence[DType],
-                       rows: Sequence[Mapping[str, Any]]) -> None:
+def check_all_null_fit(
+    op: Op, params: Mapping[str, Any], types: Sequence[DType], rows: Sequence[Mapping[str, Any]]
+) -> None:
     """Fitting on rows whose inputs are all null: an analyzer that saw no value is refused
     (FitError naming the feature and the op) unless the feature declares ``on_empty_fit:
     fallback``; with it, the state is the zero-row fit's state and both paths agree."""
@@ -361,19 +440,25 @@ def check_all_null_fit(op: Op, params: Mapping[str, Any], types: Sequence[DType]
         strict.fit(frame)
     except FitError as exc:
         if "feature 'f'" not in str(exc) or repr(op.name) not in str(exc):
-            raise AssertionError(f"{case} check_all_null_fit: the FitError does not name the feature and the "
-                                 f"op:\n  {exc}") from None
+            raise AssertionError(
+                f"{case} check_all_null_fit: the FitError does not name the feature and the op:\n  {exc}"
+            ) from None
     else:
-        raise AssertionError(f"{case} check_all_null_fit: fitting on {len(null_rows)} all-null row(s) was accepted "
-                             "without on_empty_fit: fallback")
+        raise AssertionError(
+            f"{case} check_all_null_fit: fitting on {len(null_rows)} all-null row(s) was accepted "
+            "without on_empty_fit: fallback"
+        )
     fallback = _fit(op, params, types, null_rows)
     empty = _fit(op, params, types, [])
     if not states_equal(fallback.state_, empty.state_):
-        raise AssertionError(f"{case} check_all_null_fit: an all-null fit's state differs from the empty fit's\n"
-                             f"  all null: {_short(fallback.state_)}\n  empty:    {_short(empty.state_)}")
+        raise AssertionError(
+            f"{case} check_all_null_fit: an all-null fit's state differs from the empty fit's\n"
+            f"  all null: {_short(fallback.state_)}\n  empty:    {_short(empty.state_)}"
+        )
     batch, row_out = _both_paths(fallback, rows, types)
-    compare_outputs(case, "check_all_null_fit", rows, batch, row_out, _ulps(fallback),
-                    extra="\n  fitted on all-null rows")
+    compare_outputs(
+        case, "check_all_null_fit", rows, batch, row_out, _ulps(fallback), extra="\n  fitted on all-null rows"
+    )
 
 
 def _bad_values(param: registry.Param) -> list[Any]:
@@ -382,15 +467,31 @@ def _bad_values(param: registry.Param) -> list[Any]:
         bad.append("not-a-choice")
     if param.min is not None:
         m = param.min
-        bad.append(int(math.floor(m)) - 1 if param.kind in ("int",) else
-                   ([m - 1.0] if param.kind == "numbers" else m - 1.0 if m > -1e300 else -math.inf))
+        bad.append(
+            int(math.floor(m)) - 1
+            if param.kind in ("int",)
+            else ([m - 1.0] if param.kind == "numbers" else m - 1.0 if m > -1e300 else -math.inf)
+        )
         if param.kind == "number" and m > 0:
             bad.append(0.0)
     if param.max is not None:
-        bad.append(int(param.max) + 1 if param.kind == "int" else
-                   [param.max + 1.0] if param.kind == "numbers" else param.max + 1.0)
-    wrong_kind = {"number": "x", "int": 1.5, "str": 1, "bool": "yes", "numbers": "x", "strs": [1],
-                  "scalar": [1], "scalars": 5}
+        bad.append(
+            int(param.max) + 1
+            if param.kind == "int"
+            else [param.max + 1.0]
+            if param.kind == "numbers"
+            else param.max + 1.0
+        )
+    wrong_kind = {
+        "number": "x",
+        "int": 1.5,
+        "str": 1,
+        "bool": "yes",
+        "numbers": "x",
+        "strs": [1],
+        "scalar": [1],
+        "scalars": 5,
+    }
     bad.append(wrong_kind[param.kind])
     return bad
 
@@ -416,11 +517,14 @@ def check_bad_params_message(op: Op) -> None:
             except featurekit.SpecError as exc:
                 msg = str(exc)
                 if op.name not in msg or name not in msg:
-                    raise AssertionError(f"{op.name} check_bad_params_message: {name}={bad!r} raised a "
-                                         f"message that does not name the op and the parameter:\n  {msg}")
+                    raise AssertionError(
+                        f"{op.name} check_bad_params_message: {name}={bad!r} raised a "
+                        f"message that does not name the op and the parameter:\n  {msg}"
+                    ) from exc
             else:
-                raise AssertionError(f"{op.name} check_bad_params_message: {name}={bad!r} was accepted "
-                                     f"(constraint: {param.describe()})")
+                raise AssertionError(
+                    f"{op.name} check_bad_params_message: {name}={bad!r} was accepted (constraint: {param.describe()})"
+                )
 
 
 def check_has_docstring_with_null_rule(op: Op) -> None:
@@ -428,14 +532,24 @@ def check_has_docstring_with_null_rule(op: Op) -> None:
     doc = op.doc or ""
     missing = [w for w in ("Null", "Tolerance") if w not in doc]
     if missing:
-        raise AssertionError(f"{op.name} check_has_docstring_with_null_rule: doc does not mention "
-                             f"{missing}:\n{doc}")
+        raise AssertionError(f"{op.name} check_has_docstring_with_null_rule: doc does not mention {missing}:\n{doc}")
 
 
-CHECKS: dict[str, Callable[..., None]] = {f.__name__: f for f in (
-    check_batch_row_parity, check_row_order_invariance, check_fit_idempotent,
-    check_chunked_fit_equals_whole, check_row_input_not_mutated, check_missing_keys, check_empty_fit,
-    check_all_null_fit, check_bad_params_message, check_has_docstring_with_null_rule)}
+CHECKS: dict[str, Callable[..., None]] = {
+    f.__name__: f
+    for f in (
+        check_batch_row_parity,
+        check_row_order_invariance,
+        check_fit_idempotent,
+        check_chunked_fit_equals_whole,
+        check_row_input_not_mutated,
+        check_missing_keys,
+        check_empty_fit,
+        check_all_null_fit,
+        check_bad_params_message,
+        check_has_docstring_with_null_rule,
+    )
+}
 
 
 # ------------------------------------------------------------------------------ hypothesis driver
@@ -454,7 +568,7 @@ def examples_for(check: str, op: Op, max_examples: int) -> int:
     return max(3, max_examples // 60)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _case_count_by_name(name: str) -> int:
     op = registry.get(name)
     return sum(len(type_combos(op, dict(p))) for p in op.test_params)
@@ -469,13 +583,17 @@ def _settings(check: str, op: Op) -> Any:
 
     current = settings()
     n = examples_for(check, op, current.max_examples)
-    return settings(current, max_examples=n,
-                    suppress_health_check=list(current.suppress_health_check) +
-                    [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
+    return settings(
+        current,
+        max_examples=n,
+        suppress_health_check=list(current.suppress_health_check)
+        + [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+    )
 
 
-def run_check(check: str, op: Op, params: Mapping[str, Any] | None = None,
-              types: Sequence[DType] | None = None) -> None:
+def run_check(
+    check: str, op: Op, params: Mapping[str, Any] | None = None, types: Sequence[DType] | None = None
+) -> None:
     """Run one check; data checks are driven by Hypothesis over :mod:`strategies`."""
     from hypothesis import given
     from hypothesis import strategies as st
@@ -493,6 +611,7 @@ def run_check(check: str, op: Op, params: Mapping[str, Any] | None = None,
     rows_st = fks.rows(types, extra=base_extra)
 
     if check in ("check_batch_row_parity", "check_row_order_invariance", "check_row_input_not_mutated"):
+
         def call(fit_rows: list | None, rows: list, data: Any, fitted: Any) -> None:
             if check == "check_row_order_invariance":
                 seed = data.draw(st.integers(0, 2**32 - 1), label="seed")
@@ -515,28 +634,36 @@ def run_check(check: str, op: Op, params: Mapping[str, Any] | None = None,
                 rows = data.draw(fks.rows(types, min_size=1, extra=extra), label="rows")
                 call(fit_rows, rows, data, fitted)
         else:
+
             @_settings(check, op)
             @given(rows=fks.rows(types, min_size=1, extra=base_extra), data=st.data())
             def run(rows: list, data: Any) -> None:
                 call(None, rows, data, None)
+
         run()
     elif check == "check_chunked_fit_equals_whole":
+
         @_settings(check, op)
         @given(rows=rows_st, cuts=st.lists(st.integers(0, 30), max_size=4))
         def run(rows: list, cuts: list) -> None:
             fn(op, params, types, rows, cuts=cuts)
+
         run()
     elif check in ("check_empty_fit", "check_all_null_fit"):
+
         @_settings(check, op)
         @given(rows=fks.rows(types, min_size=1, extra=base_extra))
         def run(rows: list) -> None:
             fn(op, params, types, rows)
+
         run()
     else:  # check_fit_idempotent, check_missing_keys
+
         @_settings(check, op)
         @given(rows=rows_st)
         def run(rows: list) -> None:
             fn(op, params, types, rows)
+
         run()
 
 
@@ -545,7 +672,7 @@ def run_check(check: str, op: Op, params: Mapping[str, Any] | None = None,
 
 def op_cases(ops: Sequence[Op] | None = None) -> Iterator[tuple[Op, Mapping[str, Any], tuple[DType, ...]]]:
     """(op, test params, argument types) for every op, test configuration and type combination."""
-    for op in (ops if ops is not None else registry.all_ops()):
+    for op in ops if ops is not None else registry.all_ops():
         for params in op.test_params:
             for types in type_combos(op, params):
                 yield op, dict(params), types
@@ -569,5 +696,6 @@ def parametrize_with_op_checks(ops: Sequence[Op] | None = None) -> Iterator[Any]
             yield pytest.param(check, op, None, None, id=f"{op.name}:{check}", marks=marks(op, check))
     for op, params, types in op_cases(ops):
         for check in DATA_CHECKS:
-            yield pytest.param(check, op, params, types, id=f"{describe_case(op, params, types)}:{check}",
-                               marks=marks(op, check))
+            yield pytest.param(
+                check, op, params, types, id=f"{describe_case(op, params, types)}:{check}", marks=marks(op, check)
+            )

@@ -13,46 +13,211 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
-from typing import Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from hypothesis import strategies as st
 
 from featurekit.types import DType
 
-UTC = _dt.timezone.utc
+UTC = _dt.UTC
 
 FLOAT_EDGES: tuple[float, ...] = (
-    0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 1.5, 2.5, -2.5, 0.125, 0.005, 1e-5, 2.0, -1.5, 24.0, 7.0,
-    math.nan, math.inf, -math.inf, 5e-324, -5e-324, 2.2250738585072014e-308, 1e308, -1e308,
-    1.7976931348623157e308, -1.7976931348623157e308,
-    2.0**53, 2.0**53 - 1, 2.0**53 + 2, -(2.0**53), -(2.0**53) + 1, 2.0**63, -(2.0**63), 2.0**62,
-    0.1, 0.3, 1e-300, 709.782712893384, 710.0, -745.2, -1.0000000000000002, -0.9999999999999999,
-    3.0, 100.0, 1234.5678,
+    0.0,
+    -0.0,
+    1.0,
+    -1.0,
+    0.5,
+    -0.5,
+    1.5,
+    2.5,
+    -2.5,
+    0.125,
+    0.005,
+    1e-5,
+    2.0,
+    -1.5,
+    24.0,
+    7.0,
+    math.nan,
+    math.inf,
+    -math.inf,
+    5e-324,
+    -5e-324,
+    2.2250738585072014e-308,
+    1e308,
+    -1e308,
+    1.7976931348623157e308,
+    -1.7976931348623157e308,
+    2.0**53,
+    2.0**53 - 1,
+    2.0**53 + 2,
+    -(2.0**53),
+    -(2.0**53) + 1,
+    2.0**63,
+    -(2.0**63),
+    2.0**62,
+    0.1,
+    0.3,
+    1e-300,
+    709.782712893384,
+    710.0,
+    -745.2,
+    -1.0000000000000002,
+    -0.9999999999999999,
+    3.0,
+    100.0,
+    1234.5678,
 )
 INT_EDGES: tuple[int, ...] = (
-    0, 1, -1, 2, -2, 3, 7, 10, 2**53, 2**53 + 1, 2**53 - 1, -(2**53), -(2**53) - 1, -(2**53) + 1,
-    2**62, -(2**62), 2**63 - 1, -(2**63), 2**63 - 2, -(2**63) + 1, 2**31, -(2**31), 2**32,
+    0,
+    1,
+    -1,
+    2,
+    -2,
+    3,
+    7,
+    10,
+    2**53,
+    2**53 + 1,
+    2**53 - 1,
+    -(2**53),
+    -(2**53) - 1,
+    -(2**53) + 1,
+    2**62,
+    -(2**62),
+    2**63 - 1,
+    -(2**63),
+    2**63 - 2,
+    -(2**63) + 1,
+    2**31,
+    -(2**31),
+    2**32,
 )
-WHITESPACE = ("\u00a0", "\u3000", "\u2003", "\u0085", "\u001c", "\u200b", "\t", "\n", "\r", "\x0b",
-              "\x0c", " ", "\u2028", "\u1680")
+WHITESPACE = (
+    "\u00a0",
+    "\u3000",
+    "\u2003",
+    "\u0085",
+    "\u001c",
+    "\u200b",
+    "\t",
+    "\n",
+    "\r",
+    "\x0b",
+    "\x0c",
+    " ",
+    "\u2028",
+    "\u1680",
+)
 VOCAB = ("a", "b", "c", "ab", "abc", "pro", "free")
 STR_EDGES: tuple[str, ...] = (
-    "", " ", "a", "A", "b", "B", "ab", "Ab", "AB", "abc", "ABC", "ABC123", "abc123", "pro", "Pro",
-    "PRO", "free", "FREE", "ß", "SS", "ss", "ẞ", "İ", "i̇", "I", "ı", "ﬃ", "FFI", "ǅ", "e\u0301",
-    "\u00e9", "Å", "\u212b", "ΣΑΣ", "σας", "½", "①", "x²", "１２",
-    "a b", "a\u00a0b", "\u3000a\u3000", "a\u2003b", "a\u0085b", "a\u001cb", "a\u200bb", "\u200b",
-    "\u00a0", "  a  b  ", "\tx\n", "a\u2028b",
-    "👍", "👍🏽", "🇩🇪", "👨‍👩‍👧", "a|b", "|", "a" * 1000, "ß" * 300, "日本語", "مرحبا",
+    "",
+    " ",
+    "a",
+    "A",
+    "b",
+    "B",
+    "ab",
+    "Ab",
+    "AB",
+    "abc",
+    "ABC",
+    "ABC123",
+    "abc123",
+    "pro",
+    "Pro",
+    "PRO",
+    "free",
+    "FREE",
+    "ß",
+    "SS",
+    "ss",
+    "ẞ",
+    "İ",
+    "i̇",
+    "I",
+    "ı",
+    "ﬃ",
+    "FFI",
+    "ǅ",
+    "e\u0301",
+    "\u00e9",
+    "Å",
+    "\u212b",
+    "ΣΑΣ",
+    "σας",
+    "½",
+    "①",
+    "x²",
+    "１２",
+    "a b",
+    "a\u00a0b",
+    "\u3000a\u3000",
+    "a\u2003b",
+    "a\u0085b",
+    "a\u001cb",
+    "a\u200bb",
+    "\u200b",
+    "\u00a0",
+    "  a  b  ",
+    "\tx\n",
+    "a\u2028b",
+    "👍",
+    "👍🏽",
+    "🇩🇪",
+    "👨‍👩‍👧",
+    "a|b",
+    "|",
+    "a" * 1000,
+    "ß" * 300,
+    "日本語",
+    "مرحبا",
     # numeric / boolean / timestamp looking text for the casts and parsers
-    "0", "1", "-1", " 2 ", "-0", "+3", "1.5", "1e3", "nan", "NaN", "inf", "-inf", "0x10", "1_000",
-    "١٢", "9223372036854775807", "9223372036854775808", "-9223372036854775808", "true", "FALSE",
-    " True ", "yes", "2026-03-29T01:00:00+00:00", "2026-03-29 02:30", "2026-10-25 02:30",
-    "2026-10-25T01:00:00Z", "2024-02-29", "2023-02-29", "2026-01-01 00:00", "1900-01-01T00:00",
-    "2200-12-31 23:59", "2026-13-01", "not a date", "2026-03-29T02:30:00.123456",
+    "0",
+    "1",
+    "-1",
+    " 2 ",
+    "-0",
+    "+3",
+    "1.5",
+    "1e3",
+    "nan",
+    "NaN",
+    "inf",
+    "-inf",
+    "0x10",
+    "1_000",
+    "١٢",
+    "9223372036854775807",
+    "9223372036854775808",
+    "-9223372036854775808",
+    "true",
+    "FALSE",
+    " True ",
+    "yes",
+    "2026-03-29T01:00:00+00:00",
+    "2026-03-29 02:30",
+    "2026-10-25 02:30",
+    "2026-10-25T01:00:00Z",
+    "2024-02-29",
+    "2023-02-29",
+    "2026-01-01 00:00",
+    "1900-01-01T00:00",
+    "2200-12-31 23:59",
+    "2026-13-01",
+    "not a date",
+    "2026-03-29T02:30:00.123456",
 )
-TIMEZONES = (UTC, _dt.timezone(_dt.timedelta(hours=5, minutes=30)), _dt.timezone(-_dt.timedelta(hours=8)),
-             ZoneInfo("Europe/Berlin"), ZoneInfo("America/New_York"), ZoneInfo("Australia/Lord_Howe"))
+TIMEZONES = (
+    UTC,
+    _dt.timezone(_dt.timedelta(hours=5, minutes=30)),
+    _dt.timezone(-_dt.timedelta(hours=8)),
+    ZoneInfo("Europe/Berlin"),
+    ZoneInfo("America/New_York"),
+    ZoneInfo("Australia/Lord_Howe"),
+)
 TS_EDGES: tuple[_dt.datetime, ...] = (
     _dt.datetime(2026, 3, 29, 1, 0, tzinfo=UTC),
     _dt.datetime(2026, 10, 25, 1, 0, tzinfo=UTC),
@@ -125,18 +290,21 @@ def timestamps(extra: Iterable[_dt.datetime] = ()) -> st.SearchStrategy:
     """Aware datetimes across 1900-2200 (DST instants, midnights, leap days) and None."""
     edges = list(TS_EDGES) + list(extra)
     midnights = st.dates(min_value=_dt.date(1900, 1, 1), max_value=_dt.date(2200, 12, 31)).map(
-        lambda d: _dt.datetime(d.year, d.month, d.day, tzinfo=UTC))
+        lambda d: _dt.datetime(d.year, d.month, d.day, tzinfo=UTC)
+    )
     return st.one_of(
         st.none(),
         st.sampled_from(edges),
         midnights,
-        st.datetimes(min_value=_dt.datetime(1900, 1, 2), max_value=_dt.datetime(2200, 12, 30),
-                     timezones=st.sampled_from(TIMEZONES)),
+        st.datetimes(
+            min_value=_dt.datetime(1900, 1, 2),
+            max_value=_dt.datetime(2200, 12, 30),
+            timezones=st.sampled_from(TIMEZONES),
+        ),
     )
 
 
-_BY_TYPE = {DType.FLOAT: floats, DType.INT: ints, DType.STR: strs, DType.BOOL: bools,
-            DType.TIMESTAMP: timestamps}
+_BY_TYPE = {DType.FLOAT: floats, DType.INT: ints, DType.STR: strs, DType.BOOL: bools, DType.TIMESTAMP: timestamps}
 
 
 def values(dtype: DType, extra: Iterable[Any] = ()) -> st.SearchStrategy:
@@ -172,8 +340,9 @@ def input_names(types: Sequence[DType]) -> list[str]:
     return [f"a{i}" for i in range(len(types))]
 
 
-def rows(types: Sequence[DType], *, min_size: int = 0, max_size: int = 30,
-         extra: Mapping[int, Iterable[Any]] | None = None) -> st.SearchStrategy:
+def rows(
+    types: Sequence[DType], *, min_size: int = 0, max_size: int = 30, extra: Mapping[int, Iterable[Any]] | None = None
+) -> st.SearchStrategy:
     """Lists of row dicts ``{"a0": ..., "a1": ...}``, one key per argument type."""
     extra = extra or {}
     per_col = [values(t, extra.get(i, ())) for i, t in enumerate(types)]

@@ -31,11 +31,25 @@ SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[Heal
 
 MAXF = 1.7976931348623157e308
 SPECIAL_FLOATS = [
-    0.0, -0.0, math.inf, -math.inf, math.nan, 5e-324, -5e-324, 2.2250738585072014e-308,
-    MAXF, -MAXF, 1.0, -1.0, 0.1, 1e16, 2.0**53 + 2, 3.5,
+    0.0,
+    -0.0,
+    math.inf,
+    -math.inf,
+    math.nan,
+    5e-324,
+    -5e-324,
+    2.2250738585072014e-308,
+    MAXF,
+    -MAXF,
+    1.0,
+    -1.0,
+    0.1,
+    1e16,
+    2.0**53 + 2,
+    3.5,
 ]
 SPECIAL_INTS = [0, 1, -1, 2**53 + 1, -(2**53) - 1, 2**63 - 1, -(2**63), 7, 2**62, -(2**62)]
-SPECIAL_STRS = ["", "a", "A", "b", "é", "e\u0301", "日本", "\U0001F600", "z", "ab"]
+SPECIAL_STRS = ["", "a", "A", "b", "é", "e\u0301", "日本", "\U0001f600", "z", "ab"]
 
 floats_st = st.lists(st.one_of(st.floats(), st.sampled_from(SPECIAL_FLOATS)), max_size=40)
 ints_st = st.lists(st.one_of(st.integers(-(2**63), 2**63 - 1), st.sampled_from(SPECIAL_INTS)), max_size=40)
@@ -101,10 +115,10 @@ def tree_merge(an: Analyzer, accs: list, rnd: random.Random):
     while len(accs) > 1:
         size = rnd.randint(2, len(accs))
         start = rnd.randint(0, len(accs) - size)
-        merged = an.merge(accs[start:start + size])
+        merged = an.merge(accs[start : start + size])
         if rnd.random() < 0.3:
             merged = roundtrip(an, merged)  # partial fits are shipped as JSON
-        accs[start:start + size] = [merged]
+        accs[start : start + size] = [merged]
     if rnd.random() < 0.3:
         return an.merge(accs)
     return accs[0]
@@ -163,11 +177,14 @@ def test_partition_invariance_strings(dc, rnd):
 def test_partition_invariance_large_batches():
     """Crosses MeanVar's internal slice size and exercises big sorted-count merges."""
     rng = np.random.default_rng(7)
-    x = np.concatenate([
-        rng.normal(size=40_000) * 10.0 ** rng.integers(-300, 300, size=40_000),
-        rng.integers(-50, 50, size=30_000).astype(np.float64),
-        [np.nan] * 5, [np.inf],
-    ])
+    x = np.concatenate(
+        [
+            rng.normal(size=40_000) * 10.0 ** rng.integers(-300, 300, size=40_000),
+            rng.integers(-50, 50, size=30_000).astype(np.float64),
+            [np.nan] * 5,
+            [np.inf],
+        ]
+    )
     rng.shuffle(x)
     rnd = random.Random(3)
     cuts = sorted(rnd.randrange(x.size) for _ in range(6))
@@ -204,8 +221,12 @@ def assert_same_float(ours: float, ref: float, zero_sign_free: bool):
 
 
 @SETTINGS
-@given(st.one_of(floats_st.map(lambda d: ("float", d)), ints_st.map(lambda d: ("int", d)),
-                 bools_st.map(lambda d: ("bool", d))), percentiles_st)
+@given(
+    st.one_of(
+        floats_st.map(lambda d: ("float", d)), ints_st.map(lambda d: ("int", d)), bools_st.map(lambda d: ("bool", d))
+    ),
+    percentiles_st,
+)
 def test_quantiles_and_median_equal_numpy(kd, percentiles):
     kind, data = kd
     arr = make_array(kind, data)
@@ -284,16 +305,22 @@ def assert_correctly_rounded(r: float, exact: Fraction):
 
 
 finite_floats_st = st.lists(
-    st.one_of(st.floats(allow_nan=False, allow_infinity=False),
-              st.sampled_from([x for x in SPECIAL_FLOATS if math.isfinite(x)])),
-    min_size=1, max_size=40,
+    st.one_of(
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.sampled_from([x for x in SPECIAL_FLOATS if math.isfinite(x)]),
+    ),
+    min_size=1,
+    max_size=40,
 )
 
 
 @SETTINGS
-@given(st.one_of(finite_floats_st.map(lambda d: np.array(d, dtype=np.float64)),
-                 st.lists(st.integers(-(2**63), 2**63 - 1), min_size=1, max_size=40)
-                 .map(lambda d: np.array(d, dtype=np.int64))))
+@given(
+    st.one_of(
+        finite_floats_st.map(lambda d: np.array(d, dtype=np.float64)),
+        st.lists(st.integers(-(2**63), 2**63 - 1), min_size=1, max_size=40).map(lambda d: np.array(d, dtype=np.int64)),
+    )
+)
 def test_meanvar_is_correctly_rounded_exact_statistic(arr):
     xs = [Fraction(v) for v in arr.astype(np.float64).tolist()]  # int64 -> float64 as numpy
     n = len(xs)
@@ -321,12 +348,13 @@ def test_meanvar_agrees_with_numpy_on_ordinary_data(data):
 def test_meanvar_non_finite_and_cancellation():
     mv = MeanVar()
     assert canon(mv.fit(np.array([1.0, np.inf, np.nan]))) == canon(
-        {"count": 2, "mean": math.inf, "var": math.nan, "std": math.nan})
+        {"count": 2, "mean": math.inf, "var": math.nan, "std": math.nan}
+    )
     assert mv.fit(np.array([-np.inf, 1.0]))["mean"] == -math.inf
     assert math.isnan(mv.fit(np.array([-np.inf, np.inf]))["mean"])
     # naive / pairwise float sums depend on the order; the exact sum does not
     x = np.array([1e16, 1.0, -1e16, 1.0, 3.0])
-    acc = mv.merge([mv.update(mv.create(), x[i:i + 1]) for i in (4, 2, 0, 3, 1)])
+    acc = mv.merge([mv.update(mv.create(), x[i : i + 1]) for i in (4, 2, 0, 3, 1)])
     assert mv.finalize(acc)["mean"] == 1.0
     assert mv.fit(np.array([MAXF, MAXF]))["mean"] == MAXF
     assert mv.fit(np.array([MAXF, -MAXF]))["var"] == math.inf
@@ -350,8 +378,14 @@ def reference_values(kind, data):
 
 
 @SETTINGS
-@given(st.one_of(floats_st.map(lambda d: ("float", d)), ints_st.map(lambda d: ("int", d)),
-                 bools_st.map(lambda d: ("bool", d)), strs_st.map(lambda d: ("str", d))))
+@given(
+    st.one_of(
+        floats_st.map(lambda d: ("float", d)),
+        ints_st.map(lambda d: ("int", d)),
+        bools_st.map(lambda d: ("bool", d)),
+        strs_st.map(lambda d: ("str", d)),
+    )
+)
 def test_minmax_and_value_counts_match_python(kd):
     kind, data = kd
     arr = make_array(kind, data)
@@ -378,12 +412,19 @@ def test_minmax_and_value_counts_match_python(kd):
 
 
 @SETTINGS
-@given(st.one_of(ints_st.map(lambda d: [v % 7 for v in d]), strs_st, bools_st),
-       st.one_of(st.none(), st.integers(0, 10)), st.integers(1, 4))
+@given(
+    st.one_of(ints_st.map(lambda d: [v % 7 for v in d]), strs_st, bools_st),
+    st.one_of(st.none(), st.integers(0, 10)),
+    st.integers(1, 4),
+)
 def test_vocabulary_properties(data, top_k, min_frequency):
     counter = Counter(data)
-    state = ValueCounts().fit(make_array("str" if data and isinstance(data[0], str) else
-                                         ("bool" if data and isinstance(data[0], bool) else "int"), data))
+    state = ValueCounts().fit(
+        make_array(
+            "str" if data and isinstance(data[0], str) else ("bool" if data and isinstance(data[0], bool) else "int"),
+            data,
+        )
+    )
     eligible = {v: c for v, c in counter.items() if c >= min_frequency}
     freq = vocabulary(state, top_k=top_k, min_frequency=min_frequency)
     lex = vocabulary(state["counts"], top_k=top_k, min_frequency=min_frequency, order="lexical")
@@ -420,7 +461,7 @@ def test_vocabulary_and_mode_ties():
 
 
 def test_code_point_order_for_strings():
-    words = ["\U0001F600", "\uffff", "z", "Z", "é", "", "a\x00"]
+    words = ["\U0001f600", "\uffff", "z", "Z", "é", "", "a\x00"]
     vc = ValueCounts().fit(pa.array(words, type=pa.large_string()))
     assert [v for v, _ in vc["counts"]] == sorted(words)
     mm = MinMax().fit(np.array(words, dtype=object))
@@ -431,8 +472,14 @@ def test_code_point_order_for_strings():
 
 
 @SETTINGS
-@given(st.one_of(floats_st.map(lambda d: ("float", d)), ints_st.map(lambda d: ("int", d)),
-                 bools_st.map(lambda d: ("bool", d)), strs_st.map(lambda d: ("str", d))))
+@given(
+    st.one_of(
+        floats_st.map(lambda d: ("float", d)),
+        ints_st.map(lambda d: ("int", d)),
+        bools_st.map(lambda d: ("bool", d)),
+        strs_st.map(lambda d: ("str", d)),
+    )
+)
 def test_acc_json_roundtrip(kd):
     kind, data = kd
     arr = make_array(kind, data)
@@ -446,8 +493,9 @@ def test_acc_json_roundtrip(kd):
         state = an.finalize(acc)
         assert canon(_json.loads(_json.dumps(state))) == canon(state)
         # a decoded accumulator keeps merging
-        assert canon(an.finalize(an.merge([back, acc]))) == canon(an.fit(
-            pa.concat_arrays([arr, arr]) if kind == "str" else np.concatenate([arr, arr])))
+        assert canon(an.finalize(an.merge([back, acc]))) == canon(
+            an.fit(pa.concat_arrays([arr, arr]) if kind == "str" else np.concatenate([arr, arr]))
+        )
 
 
 EMPTY_STATES = [

@@ -25,15 +25,26 @@ from featurekit import _json
 from featurekit.analyzers import ApproxMedian, ApproxQuantiles, Median, Quantiles
 from featurekit.analyzers.sketch import EPS_MAX, EPS_MIN, MAX_BUCKETS, bucket_ordinals, mantissa_bits
 
-SETTINGS = settings(max_examples=150, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-FAMILIES = ("lognormal", "bimodal", "heavy_tailed", "many_ties", "constant", "negatives", "zeros",
-            "subnormals", "specials")
+SETTINGS = settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
+FAMILIES = (
+    "lognormal",
+    "bimodal",
+    "heavy_tailed",
+    "many_ties",
+    "constant",
+    "negatives",
+    "zeros",
+    "subnormals",
+    "specials",
+)
 TINY = 5e-324
 MAXF = Fraction(1.7976931348623157e308)
 eps_st = st.one_of(st.sampled_from([EPS_MIN, 0.001, 0.01, 0.05, EPS_MAX]), st.floats(EPS_MIN, EPS_MAX))
-percentiles_st = st.lists(st.one_of(st.floats(0, 100), st.sampled_from([0, 1, 5, 25, 50, 75, 95, 99, 100])),
-                          min_size=1, max_size=6).map(tuple)
+percentiles_st = st.lists(
+    st.one_of(st.floats(0, 100), st.sampled_from([0, 1, 5, 25, 50, 75, 95, 99, 100])), min_size=1, max_size=6
+).map(tuple)
 
 
 def family_data(family: str, n: int, seed: int, constant: float) -> np.ndarray:
@@ -59,8 +70,22 @@ def family_data(family: str, n: int, seed: int, constant: float) -> np.ndarray:
         bits = rng.integers(1, 1 << 52, n) >> rng.integers(0, 52, n)
         x = bits.view(np.float64)
         return np.where(rng.random(n) < 0.5, -x, x)
-    special = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, TINY, -TINY, 1.7976931348623157e308,
-                        -1.7976931348623157e308, 2.2250738585072014e-308, 1.0, -1.0])
+    special = np.array(
+        [
+            0.0,
+            -0.0,
+            np.inf,
+            -np.inf,
+            np.nan,
+            TINY,
+            -TINY,
+            1.7976931348623157e308,
+            -1.7976931348623157e308,
+            2.2250738585072014e-308,
+            1.0,
+            -1.0,
+        ]
+    )
     return np.where(rng.random(n) < 0.3, rng.choice(special, n), rng.normal(0, 10, n))
 
 
@@ -98,8 +123,8 @@ def fits(an, x: np.ndarray, cuts: list[int], rnd: random.Random) -> list:
     while len(accs) > 1:
         size = rnd.randint(2, len(accs))
         start = rnd.randint(0, len(accs) - size)
-        merged = an.merge(accs[start:start + size])
-        accs[start:start + size] = [roundtrip(an, merged) if rnd.random() < 0.3 else merged]
+        merged = an.merge(accs[start : start + size])
+        accs[start : start + size] = [roundtrip(an, merged) if rnd.random() < 0.3 else merged]
     return [whole, seq, accs[0]]
 
 
@@ -157,16 +182,14 @@ def check_bound(x: np.ndarray, eps: float, percentiles: tuple, state_q: dict, st
         assert_within_bound(got, ref, lo, hi, g, eps, state_q["error_floor"])
     n = clean.size
     lo, hi = float(clean[(n - 1) // 2]), float(clean[n // 2])
-    assert_within_bound(state_m["median"], median, lo, hi, 0.5 if n % 2 == 0 else 0.0, eps,
-                        state_m["error_floor"])
+    assert_within_bound(state_m["median"], median, lo, hi, 0.5 if n % 2 == 0 else 0.0, eps, state_m["error_floor"])
 
 
 # ------------------------------------------------------------------ properties
 
 
 @SETTINGS
-@given(datasets(), eps_st, percentiles_st, st.lists(st.integers(0, 500), max_size=8),
-       st.randoms(use_true_random=False))
+@given(datasets(), eps_st, percentiles_st, st.lists(st.integers(0, 500), max_size=8), st.randoms(use_true_random=False))
 def test_state_is_identical_for_every_split_and_within_the_bound(x, eps, percentiles, cuts, rnd):
     q, m = ApproxQuantiles(percentiles, eps), ApproxMedian(eps)
     accs = fits(q, x, cuts, rnd)
@@ -178,10 +201,15 @@ def test_state_is_identical_for_every_split_and_within_the_bound(x, eps, percent
 
 
 @SETTINGS
-@given(datasets(), eps_st, percentiles_st, st.integers(1, 40), st.lists(st.integers(0, 500), max_size=8),
-       st.randoms(use_true_random=False))
-def test_at_the_bucket_cap_the_state_stays_identical_and_the_floor_bounds_the_rest(
-        x, eps, percentiles, cap, cuts, rnd):
+@given(
+    datasets(),
+    eps_st,
+    percentiles_st,
+    st.integers(1, 40),
+    st.lists(st.integers(0, 500), max_size=8),
+    st.randoms(use_true_random=False),
+)
+def test_at_the_bucket_cap_the_state_stays_identical_and_the_floor_bounds_the_rest(x, eps, percentiles, cap, cuts, rnd):
     q, m = ApproxQuantiles(percentiles, eps, max_buckets=cap), ApproxMedian(eps, max_buckets=cap)
     accs = fits(q, x, cuts, rnd)
     assert_identical(q, accs)
@@ -193,12 +221,17 @@ def test_at_the_bucket_cap_the_state_stays_identical_and_the_floor_bounds_the_re
 
 
 @SETTINGS
-@given(st.lists(st.integers(-(2**62) + 1, 2**62 - 1), min_size=1, max_size=200), eps_st, percentiles_st,
-       st.lists(st.integers(0, 200), max_size=5), st.randoms(use_true_random=False))
+@given(
+    st.lists(st.integers(-(2**62) + 1, 2**62 - 1), min_size=1, max_size=200),
+    eps_st,
+    percentiles_st,
+    st.lists(st.integers(0, 200), max_size=5),
+    st.randoms(use_true_random=False),
+)
 def test_int_data_within_the_bound_of_numpy_int_percentiles(data, eps, percentiles, cuts, rnd):
     # neighbours differ by less than 2**63, where numpy's own int64 subtraction would wrap
     x = np.array(data, dtype=np.int64)
-    q, m = ApproxQuantiles(percentiles, eps), ApproxMedian(eps)
+    q = ApproxQuantiles(percentiles, eps)
     accs = fits(q, x, cuts, rnd)
     assert_identical(q, accs)
     clean = np.sort(x)
@@ -255,7 +288,7 @@ def test_mapping_is_fixed_bit_arithmetic():
     x = np.array([1.0, 1.5, 3.0, -3.0, 1e-310, TINY, 1.7976931348623157e308])
     assert bucket_ordinals(x, 9).tolist() == [556545, 556801, 557313, -557313, 29262, 6657, 1080832]
     assert [mantissa_bits(e) for e in (EPS_MIN, 0.001, 0.01, 0.1, EPS_MAX)] == [13, 9, 6, 3, 1]
-    assert mantissa_bits(2.0 ** -10) == 10  # a power of two keeps slack for the interpolation's rounding
+    assert mantissa_bits(2.0**-10) == 10  # a power of two keeps slack for the interpolation's rounding
 
 
 def test_memory_is_bounded_by_the_span_not_the_rows():

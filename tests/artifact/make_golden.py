@@ -33,8 +33,12 @@ def main() -> None:
     fitted = fk.load_spec(ROOT / "specs" / "churn.yaml").fit(make_churn(2000, seed=0))
     fitted.save(GOLDEN)
     rows = to_rows(make_churn(20, seed=123, evaluation=True))
-    payload = {"pin": fitted.pin, "output_columns": fitted.output_columns,
-               "rows": [encode_row(r) for r in rows], "outputs": fitted.transform_rows(rows)}
+    payload = {
+        "pin": fitted.pin,
+        "output_columns": fitted.output_columns,
+        "rows": [encode_row(r) for r in rows],
+        "outputs": fitted.transform_rows(rows),
+    }
     EXPECTED.write_text(_json.dumps(payload, indent=1) + "\n")
     print(f"wrote {GOLDEN} and {EXPECTED} ({fitted.pin})")
 

@@ -81,8 +81,8 @@ def test_a_flipped_byte_in_an_entry_is_refused_naming_it(saved, tmp_path, name):
     with zipfile.ZipFile(path) as zf:
         info = zf.getinfo(name)
     # local header: 30 bytes + name + extra, then the (stored) data
-    n_len = int.from_bytes(raw[info.header_offset + 26: info.header_offset + 28], "little")
-    e_len = int.from_bytes(raw[info.header_offset + 28: info.header_offset + 30], "little")
+    n_len = int.from_bytes(raw[info.header_offset + 26 : info.header_offset + 28], "little")
+    e_len = int.from_bytes(raw[info.header_offset + 28 : info.header_offset + 30], "little")
     start = info.header_offset + 30 + n_len + e_len
     raw[start + info.file_size // 2] ^= 0x01
     bad = tmp_path / "bad.fkit"
@@ -113,8 +113,19 @@ def test_an_added_entry_is_refused_naming_it(saved, tmp_path):
         fk.load(bad)
 
 
-@pytest.mark.parametrize("evil", ["../x", "../state.json", "/etc/passwd", "sub/state.json", "sub\\state.json",
-                                  "sub/", "./state.json", "C:state.json"])
+@pytest.mark.parametrize(
+    "evil",
+    [
+        "../x",
+        "../state.json",
+        "/etc/passwd",
+        "sub/state.json",
+        "sub\\state.json",
+        "sub/",
+        "./state.json",
+        "C:state.json",
+    ],
+)
 def test_an_entry_with_a_path_is_refused_naming_it(saved, tmp_path, evil):
     bad = _write(tmp_path / "bad.fkit", _named(saved) + [(evil, b"{}")])
     with pytest.raises(fk.ArtifactError, match="archive entry") as info:
@@ -145,7 +156,7 @@ def test_a_duplicate_entry_is_refused_naming_it(saved, tmp_path):
 def test_a_symlink_entry_is_refused_naming_it(saved, tmp_path):
     entries = [(n, d) for n, d in _named(saved) if n != "state.json"]
     link = zipfile.ZipInfo("state.json")
-    link.external_attr = (0o120777 << 16)
+    link.external_attr = 0o120777 << 16
     bad = _write(tmp_path / "bad.fkit", entries + [(link, b"/etc/passwd")])
     with pytest.raises(fk.ArtifactError, match="archive entry 'state.json' is a link"):
         fk.load(bad)
@@ -199,7 +210,7 @@ def test_a_corrupt_compressed_entry_is_an_artifact_error(saved, tmp_path, method
     with zipfile.ZipFile(good) as zf:
         info = zf.getinfo("state.json")
     start = info.header_offset + 30 + len(info.filename) + len(info.extra)
-    data[start:start + 64] = bytes(range(64))  # garbage where the compressed stream starts
+    data[start : start + 64] = bytes(range(64))  # garbage where the compressed stream starts
     bad = tmp_path / "bad.fkit"
     bad.write_bytes(bytes(data))
     with pytest.raises(fk.ArtifactError, match="is compressed"):
@@ -226,9 +237,9 @@ def _patch_central_record(path: Path, name: str, offset: int, value: bytes) -> P
     """Overwrite bytes of ``name``'s central-directory record (the listing checked before reading)."""
     data = bytearray(path.read_bytes())
     at = data.index(b"PK\x01\x02")
-    while data[at + 46:at + 46 + len(name)] != name.encode():
+    while data[at + 46 : at + 46 + len(name)] != name.encode():
         at = data.index(b"PK\x01\x02", at + 4)
-    data[at + offset:at + offset + len(value)] = value
+    data[at + offset : at + offset + len(value)] = value
     out = path.with_name(f"patched-{offset}.fkit")
     out.write_bytes(bytes(data))
     return out
@@ -238,8 +249,8 @@ def test_a_size_mismatch_or_an_encrypted_entry_is_refused_unread(saved, tmp_path
     good = _write(tmp_path / "good.fkit", _named(saved))
     with zipfile.ZipFile(good) as zf:
         size = zf.getinfo("state.json").file_size
-    bigger = _patch_central_record(good, "state.json", 24, (size + 10 ** 9).to_bytes(4, "little"))
-    _refused_unread(bigger, reads, rf"archive entry 'state\.json' declares {size + 10 ** 9} bytes but stores {size}")
+    bigger = _patch_central_record(good, "state.json", 24, (size + 10**9).to_bytes(4, "little"))
+    _refused_unread(bigger, reads, rf"archive entry 'state\.json' declares {size + 10**9} bytes but stores {size}")
     encrypted = _patch_central_record(good, "spec.json", 8, b"\x01")
     _refused_unread(encrypted, reads, r"archive entry 'spec\.json' is encrypted")
 
@@ -257,6 +268,8 @@ def test_loading_an_archive_imports_neither_numpy_nor_pandas(saved):
     import subprocess
     import sys
 
-    code = ("import sys, featurekit as fk; f = fk.load(sys.argv[1]); assert f.baseline_; "
-            "bad = [m for m in ('numpy', 'pandas') if m in sys.modules]; assert not bad, bad")
+    code = (
+        "import sys, featurekit as fk; f = fk.load(sys.argv[1]); assert f.baseline_; "
+        "bad = [m for m in ('numpy', 'pandas') if m in sys.modules]; assert not bad, bad"
+    )
     subprocess.run([sys.executable, "-c", code, str(saved[1])], check=True, cwd=ROOT)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
 
 import numpy as np
@@ -10,8 +9,13 @@ import pandas as pd
 import pytest
 
 import featurekit as fk
-from featurekit.baseline import (baseline_accumulate, baseline_create, baseline_finalize, baseline_merge,
-                                 compute_baseline)
+from featurekit.baseline import (
+    baseline_accumulate,
+    baseline_create,
+    baseline_finalize,
+    baseline_merge,
+    compute_baseline,
+)
 
 SPEC = fk.spec_from_yaml("""
 featurekit: 1
@@ -33,17 +37,19 @@ features:
 
 
 def known_frame() -> pd.DataFrame:
-    x = [float(i) for i in range(1, 101)]            # 1..100
-    x[0] = None                                        # one null: 2..100
-    x[1] = float("nan")                                # NaN is null too: 3..100
-    return pd.DataFrame({
-        "x": x,
-        "n": np.arange(100, dtype=np.int64) % 10,       # 0..9, ten each
-        "c": ["a"] * 50 + ["b"] * 30 + ["c"] * 15 + [None] * 5,
-        "s": [""] * 20 + [f"v{i % 7}" for i in range(80)],
-        "b": [True] * 25 + [False] * 75,
-        "t": pd.to_datetime(["2024-01-01T00:00:00Z"] * 50 + ["2024-06-30T12:00:00Z"] * 50),
-    })
+    x = [float(i) for i in range(1, 101)]  # 1..100
+    x[0] = None  # one null: 2..100
+    x[1] = float("nan")  # NaN is null too: 3..100
+    return pd.DataFrame(
+        {
+            "x": x,
+            "n": np.arange(100, dtype=np.int64) % 10,  # 0..9, ten each
+            "c": ["a"] * 50 + ["b"] * 30 + ["c"] * 15 + [None] * 5,
+            "s": [""] * 20 + [f"v{i % 7}" for i in range(80)],
+            "b": [True] * 25 + [False] * 75,
+            "t": pd.to_datetime(["2024-01-01T00:00:00Z"] * 50 + ["2024-06-30T12:00:00Z"] * 50),
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -70,8 +76,10 @@ def test_numeric_stats_are_correct(fitted):
     assert sum(hist["counts"]) == 98 and len(hist["counts"]) == len(hist["edges"]) - 1
     # counts are exact for the edges: bin i holds edges[i] < v <= edges[i+1] (first bin closed)
     e = hist["edges"]
-    expect = [int(np.count_nonzero(((values > lo) | ((values == lo) & (i == 0))) & (values <= hi)))
-              for i, (lo, hi) in enumerate(zip(e, e[1:]))]
+    expect = [
+        int(np.count_nonzero(((values > lo) | ((values == lo) & (i == 0))) & (values <= hi)))
+        for i, (lo, hi) in enumerate(zip(e, e[1:]))
+    ]
     assert hist["counts"] == expect
     # the inner edges are near the deciles (log-bucket rounding, <= 2% relative)
     deciles = np.percentile(values, np.arange(10, 100, 10))
@@ -120,8 +128,12 @@ def test_chunked_equals_whole(fitted, sizes):
     _assert_same(whole, chunked)
     # any merge tree and order
     parts = [baseline_accumulate(SPEC, fitted.state_, c, offset=int(o), stride=1) for c, o in zip(chunks, bounds)]
-    reordered = baseline_merge([baseline_merge(parts[len(parts) // 2:][::-1]), baseline_merge(parts[: len(parts) // 2] or
-                                                                                      [baseline_create(SPEC, fitted.state_)])])
+    reordered = baseline_merge(
+        [
+            baseline_merge(parts[len(parts) // 2 :][::-1]),
+            baseline_merge(parts[: len(parts) // 2] or [baseline_create(SPEC, fitted.state_)]),
+        ]
+    )
     _assert_same(whole, baseline_finalize(reordered))
 
 
@@ -139,8 +151,9 @@ def test_sampled_chunks_sample_the_same_rows():
     df = make_churn(3000, seed=4)
     fitted = spec.fit(df)
     whole = [baseline_accumulate(spec, fitted.state_, df, offset=0, stride=7)]
-    parts = [baseline_accumulate(spec, fitted.state_, df.iloc[a:a + 1000], offset=a, stride=7)
-             for a in (0, 1000, 2000)]
+    parts = [
+        baseline_accumulate(spec, fitted.state_, df.iloc[a : a + 1000], offset=a, stride=7) for a in (0, 1000, 2000)
+    ]
     a, b = baseline_finalize(baseline_merge(whole)), baseline_finalize(baseline_merge(parts))
     assert a["sample"] == b["sample"] == {"stride": 7, "rows": 429}
     _assert_same(a, b)
@@ -148,9 +161,12 @@ def test_sampled_chunks_sample_the_same_rows():
 
 def _assert_same(a: dict, b: dict) -> None:
     """Equal, except mean/std which agree to rounding."""
+
     def strip(d):
-        return {side: {col: {k: v for k, v in st.items() if k not in ("mean", "std")} for col, st in d[side].items()}
-                for side in ("inputs", "outputs")}
+        return {
+            side: {col: {k: v for k, v in st.items() if k not in ("mean", "std")} for col, st in d[side].items()}
+            for side in ("inputs", "outputs")
+        }
 
     assert strip(a) == strip(b)
     assert a["rows"] == b["rows"] and a["sample"] == b["sample"]
@@ -187,13 +203,13 @@ features:
   n2: n + 1
 """)
     x = [1.7e308, -1.7e308, float("inf"), float("-inf"), 0.0, -0.0, 1e-300, -5.5, 2.5, None]
-    n = [-(2 ** 62), 2 ** 62, -3, 0, 0, 1, 2, 3, 4, 5]
+    n = [-(2**62), 2**62, -3, 0, 0, 1, 2, 3, 4, 5]
     fitted = spec.fit(pd.DataFrame({"x": x, "n": n}))
     b = fitted.baseline_["inputs"]
     assert b["x"]["inf_count"] == 2 and b["x"]["null_count"] == 1
     assert b["x"]["min"] == -1.7e308 and b["x"]["max"] == 1.7e308
     assert sum(b["x"]["histogram"]["counts"]) == 7
-    assert b["n"]["min"] == -(2 ** 62) and b["n"]["max"] == 2 ** 62 and sum(b["n"]["histogram"]["counts"]) == 10
+    assert b["n"]["min"] == -(2**62) and b["n"]["max"] == 2**62 and sum(b["n"]["histogram"]["counts"]) == 10
     from featurekit import _json
 
     json.loads(_json.dumps(fitted.baseline_), parse_constant=lambda c: pytest.fail(f"bare {c}"))
@@ -207,8 +223,15 @@ def test_log_buckets_hold_their_values_exactly():
     powers = np.power(_GAMMA, np.arange(-1046, 35800, dtype=np.float64))
     powers = powers[(powers >= 1e-9) & np.isfinite(powers)]
     rng = np.random.default_rng(0)
-    x = np.concatenate([powers, np.nextafter(powers, 0.0), np.nextafter(powers, np.inf),
-                        10.0 ** rng.uniform(-9, 308, 200_000), [1e-9, 1.0, 1.7976931348623157e308]])
+    x = np.concatenate(
+        [
+            powers,
+            np.nextafter(powers, 0.0),
+            np.nextafter(powers, np.inf),
+            10.0 ** rng.uniform(-9, 308, 200_000),
+            [1e-9, 1.0, 1.7976931348623157e308],
+        ]
+    )
     x = x[(x >= 1e-9) & np.isfinite(x)]
     k = _log_bucket(x).astype(np.float64)
     with np.errstate(over="ignore"):

@@ -99,15 +99,20 @@ def test_op_param_change_is_a_logic_change_of_that_feature_only(tmp_path, capsys
 
 
 def test_constant_change_is_a_logic_change_of_the_features_using_it(tmp_path):
-    new = variant(tmp_path, "const", ('AS_OF: {timestamp: "2026-01-01T00:00:00Z"}',
-                                      'AS_OF: {timestamp: "2026-02-01T00:00:00Z"}'))
+    new = variant(
+        tmp_path, "const", ('AS_OF: {timestamp: "2026-01-01T00:00:00Z"}', 'AS_OF: {timestamp: "2026-02-01T00:00:00Z"}')
+    )
     report = diff_paths(str(ROOT / "specs" / "churn.yaml"), str(new))
     assert changes(report) == {"logic_changed": ["days_since_last_login"]}
 
 
 def test_added_and_removed_features(tmp_path, capsys):
-    new = variant(tmp_path, "addrm", ("  desc_char_len: coalesce(length(description), 0)\n", ""),
-                  ("  is_promo_int:", "  tenure_log1p: log1p(tenure_days)\n  is_promo_int:"))
+    new = variant(
+        tmp_path,
+        "addrm",
+        ("  desc_char_len: coalesce(length(description), 0)\n", ""),
+        ("  is_promo_int:", "  tenure_log1p: log1p(tenure_days)\n  is_promo_int:"),
+    )
     report = diff_paths(str(ROOT / "specs" / "churn.yaml"), str(new))
     assert changes(report) == {"removed": ["desc_char_len"], "added": ["tenure_log1p"]}
     assert report["summary"] == {"added": 1, "removed": 1, "logic_changed": 0, "state_changed": 0, "unchanged": 25}
@@ -210,7 +215,7 @@ features:
 def small_frame(c_counts: dict[str, int]) -> pd.DataFrame:
     n = 100
     c = [v for v, k in c_counts.items() for _ in range(k)]
-    y = [None if i % 5 == 0 else float(i) for i in range(n)]   # 20% missing
+    y = [None if i % 5 == 0 else float(i) for i in range(n)]  # 20% missing
     return pd.DataFrame({"x": np.arange(n, dtype=float), "c": c, "y": y, "z": np.arange(n, dtype=float) / 10})
 
 
@@ -218,7 +223,7 @@ def test_change_impact_reports_the_affected_features_and_shares(tmp_path, capsys
     old = fk.spec_from_yaml(SMALL.format(version="1.0.0", q=50, fill=0.0))
     new = fk.spec_from_yaml(SMALL.format(version="1.1.0", q=40, fill=-1.0))
     old_fit = old.fit(small_frame({"a": 50, "b": 30, "c": 20}))
-    new_fit = new.fit(small_frame({"c": 50, "b": 30, "a": 20}))          # vocabulary refit: a and c swap
+    new_fit = new.fit(small_frame({"c": 50, "b": 30, "a": 20}))  # vocabulary refit: a and c swap
     pa_, pb = old_fit.save(tmp_path / "old"), new_fit.save(tmp_path / "new.fkit")
     sample = small_frame({"a": 50, "b": 30, "c": 20})
     sample.to_csv(tmp_path / "sample.csv", index=False)
@@ -243,8 +248,9 @@ def test_change_impact_reports_the_affected_features_and_shares(tmp_path, capsys
 
     code, out = run(capsys, pa_, pb, "--data", tmp_path / "sample.csv")
     assert code == 0
-    lines = {line.split()[0]: line for line in out.splitlines()[out.splitlines().index(
-        "change impact on 100 rows:") + 1:]}
+    lines = {
+        line.split()[0]: line for line in out.splitlines()[out.splitlines().index("change impact on 100 rows:") + 1 :]
+    }
     assert "10.00% changed, worst |change| 1" in lines["x_bucket"]
     assert "70.00% changed" in lines["c_idx"]
     assert "20.00% changed" in lines["y_imp"] and "row 0: 0.0 -> -1.0" in lines["y_imp"]

@@ -7,8 +7,6 @@ import math
 import shutil
 from pathlib import Path
 
-import pytest
-
 import featurekit as fk
 from featurekit import _json
 
@@ -17,13 +15,13 @@ GOLDEN = HERE / "golden" / "churn_v1"
 EXPECTED = _json.loads((HERE / "golden" / "churn_v1_expected.json").read_text())
 
 
-
-
 def _rows() -> list[dict]:
     import datetime as _dt
 
-    return [{k: _dt.datetime.fromisoformat(v["$datetime"]) if isinstance(v, dict) else v for k, v in r.items()}
-            for r in EXPECTED["rows"]]
+    return [
+        {k: _dt.datetime.fromisoformat(v["$datetime"]) if isinstance(v, dict) else v for k, v in r.items()}
+        for r in EXPECTED["rows"]
+    ]
 
 
 def _same(a, b) -> bool:

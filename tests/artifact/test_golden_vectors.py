@@ -87,7 +87,8 @@ def test_every_artifact_holds_hashed_golden_vectors_and_its_environment(saved):
     assert len(vectors) == 256
     sources = [v["source"] for v in vectors]
     assert 100 <= sources.count("sample") <= 128 and sources[: sources.count("sample")] == ["sample"] * sources.count(
-        "sample")
+        "sample"
+    )
 
 
 def test_the_edge_rows_cover_every_input_null_form_and_extra_keys(churn, saved):
@@ -95,8 +96,9 @@ def test_the_edge_rows_cover_every_input_null_form_and_extra_keys(churn, saved):
     base = decode_row(_vectors(saved)[0]["input"])  # the background row: the first training row
     for inp in churn.spec.inputs:
         rows = [decode_row(v["input"]) for v in vectors]
-        others_as_base = [r for r in rows if all(r.get(k, "<absent>") == base.get(k, "<absent>")
-                                                 for k in base if k != inp.name)]
+        others_as_base = [
+            r for r in rows if all(r.get(k, "<absent>") == base.get(k, "<absent>") for k in base if k != inp.name)
+        ]
         assert any(inp.name in r and r[inp.name] is None for r in others_as_base), inp.name
         assert any(isinstance(r.get(inp.name), float) and math.isnan(r[inp.name]) for r in others_as_base), inp.name
         assert any(inp.name not in r for r in others_as_base), inp.name
@@ -210,15 +212,23 @@ def test_verify_of_an_archive(churn, tmp_path, capsys):
 def _run_patched(tmp_path: Path, *argv: str) -> subprocess.CompletedProcess:
     driver = tmp_path / "patched_log1p.py"
     driver.write_text(PATCHED_LOG1P)
-    return subprocess.run([sys.executable, str(driver), *argv], capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    return subprocess.run(
+        [sys.executable, str(driver), *argv],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
 
 
 def test_verify_fails_naming_the_column_when_log1p_is_one_ulp_off(saved, tmp_path):
     """The required test: the serving process's math.log1p is 1 ULP off; verify exits 1 and
     names the column, both values with their bits, and both environments."""
-    done = subprocess.run([sys.executable, "-m", "featurekit.cli", "verify", str(saved)], capture_output=True,
-                          text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    done = subprocess.run(
+        [sys.executable, "-m", "featurekit.cli", "verify", str(saved)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     done = _run_patched(tmp_path, "verify", str(saved))
     assert done.returncode == 1, done.stdout + done.stderr
@@ -257,8 +267,9 @@ def test_load_with_verify_raises_naming_column_values_and_environments(saved, tm
         heavy = [m for m in ("numpy", "pandas") if m in sys.modules]
         print("heavy:", heavy)
     """)
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}
+    )
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     column, vector, count, recorded, here = lines[0].split()
@@ -283,15 +294,25 @@ def test_a_recorded_value_changed_by_one_ulp_is_a_difference(copy, capsys):
     assert "column 'spend_z', vector 5 (training sample)" in out
 
 
-@pytest.mark.parametrize("change, kind", [
-    (lambda v: v.__setitem__("output", v["output"][:-1] + [float(v["output"][-1])]), "int vs float"),
-    (lambda v: v.__setitem__("output", [-0.0 if x == 0.0 and isinstance(x, float) else x for x in v["output"]]),
-     "-0.0 vs 0.0"),
-])
+@pytest.mark.parametrize(
+    "change, kind",
+    [
+        (lambda v: v.__setitem__("output", v["output"][:-1] + [float(v["output"][-1])]), "int vs float"),
+        (
+            lambda v: v.__setitem__("output", [-0.0 if x == 0.0 and isinstance(x, float) else x for x in v["output"]]),
+            "-0.0 vs 0.0",
+        ),
+    ],
+)
 def test_types_and_signed_zero_are_compared_exactly(copy, capsys, change, kind):
     doc = _json.loads((copy / "golden.json").read_bytes())
-    vector = next(v for v in doc["vectors"] if "output" in v and isinstance(v["output"][-1], int)
-                  and any(isinstance(x, float) and x == 0.0 for x in v["output"]))
+    vector = next(
+        v
+        for v in doc["vectors"]
+        if "output" in v
+        and isinstance(v["output"][-1], int)
+        and any(isinstance(x, float) and x == 0.0 for x in v["output"])
+    )
     change(vector)
     (copy / "golden.json").write_bytes(_json.dumps(doc, ascii=True).encode("ascii"))
     _rehash(copy)
@@ -320,8 +341,9 @@ def test_the_environment_difference_is_named(copy, capsys):
 
 
 def test_a_malformed_golden_file_is_a_bad_artifact(copy, capsys):
-    (copy / "golden.json").write_text('{"format": "featurekit-golden", "format_version": 1, "columns": [], '
-                                      '"vectors": [{"source": "edge"}]}')
+    (copy / "golden.json").write_text(
+        '{"format": "featurekit-golden", "format_version": 1, "columns": [], "vectors": [{"source": "edge"}]}'
+    )
     _rehash(copy)
     code, _, err = _cli(capsys, "verify", str(copy))
     assert code == 2 and "golden.json vector 0 is malformed" in err
@@ -365,8 +387,9 @@ def test_exported_vectors_follow_the_schema_and_lose_nothing(churn, tmp_path, ca
     schema = json.loads(SCHEMA_PATH.read_text())
     validator = jsonschema.Draft7Validator(schema)
     text = out.read_text(encoding="ascii")
-    lines = [json.loads(line, parse_constant=lambda c: pytest.fail(f"bare {c} in the file")) for line in
-             text.splitlines()]
+    lines = [
+        json.loads(line, parse_constant=lambda c: pytest.fail(f"bare {c} in the file")) for line in text.splitlines()
+    ]
     for line in lines:
         validator.validate(line)
     header, vectors = lines[0], lines[1:]
@@ -378,8 +401,10 @@ def test_exported_vectors_follow_the_schema_and_lose_nothing(churn, tmp_path, ca
         assert row.keys() == want.keys() and all(same_cell(row[k], want[k]) for k in row), line["id"]
         if "output" in recorded:
             assert list(line["output"]) == golden.columns
-            assert all(same_cell(_read_portable(line["output"][c]), decode_value(v))
-                       for c, v in zip(golden.columns, recorded["output"])), line["id"]
+            assert all(
+                same_cell(_read_portable(line["output"][c]), decode_value(v))
+                for c, v in zip(golden.columns, recorded["output"])
+            ), line["id"]
         else:
             assert line["error"] == recorded["error"]
     tags = text.count('{"$int":'), text.count('{"$float":"-0.0"}'), text.count('{"$float":"nan"}')

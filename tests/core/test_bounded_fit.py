@@ -33,15 +33,18 @@ def frame(n: int = 5_000, seed: int = 0) -> pd.DataFrame:
     return pd.DataFrame({"x": x, "c": [f"v{int(z)}" for z in np.minimum(rng.zipf(1.4, n), 10**6)]})
 
 
-@pytest.mark.parametrize("exact,bounded", [
-    ("clip(x, lower_pct=1, upper_pct=99)", "clip(x, lower_pct=1, upper_pct=99, approx=0.001)"),
-    ("bucketize(x, quantiles=[10, 50, 90])", "bucketize(x, quantiles=[10, 50, 90], approx=0.001)"),
-    ("robust_scale(x)", "robust_scale(x, approx=0.001)"),
-    ('impute(x, strategy="median")', 'impute(x, strategy="median", approx=0.001)'),
-    ("vocab(c, top_k=5)", "vocab(c, top_k=5, bounded=50)"),
-    ("one_hot(c, top_k=3)", "one_hot(c, top_k=3, bounded=50)"),
-    ("frequency(c)", "frequency(c, bounded=50)"),
-])
+@pytest.mark.parametrize(
+    "exact,bounded",
+    [
+        ("clip(x, lower_pct=1, upper_pct=99)", "clip(x, lower_pct=1, upper_pct=99, approx=0.001)"),
+        ("bucketize(x, quantiles=[10, 50, 90])", "bucketize(x, quantiles=[10, 50, 90], approx=0.001)"),
+        ("robust_scale(x)", "robust_scale(x, approx=0.001)"),
+        ('impute(x, strategy="median")', 'impute(x, strategy="median", approx=0.001)'),
+        ("vocab(c, top_k=5)", "vocab(c, top_k=5, bounded=50)"),
+        ("one_hot(c, top_k=3)", "one_hot(c, top_k=3, bounded=50)"),
+        ("frequency(c)", "frequency(c, bounded=50)"),
+    ],
+)
 def test_bounded_modes_are_part_of_the_fingerprint(exact, bounded):
     a, b = spec(exact), spec(bounded)
     assert a.fingerprint != b.fingerprint
@@ -56,8 +59,9 @@ def test_fitted_quantile_states_keep_the_declared_bound():
     data = frame(20_000)
     exact = spec("robust_scale(x)", "clip(x, lower_pct=1, upper_pct=99)").fit(data)
     approx = spec("robust_scale(x, approx=0.001)", "clip(x, lower_pct=1, upper_pct=99, approx=0.001)").fit(data)
-    (e_rs, e_clip), (a_rs, a_clip) = ([f.state_[f.spec.graph.features[n].key] for n in ("f0", "f1")]
-                                      for f in (exact, approx))
+    (e_rs, e_clip), (a_rs, a_clip) = (
+        [f.state_[f.spec.graph.features[n].key] for n in ("f0", "f1")] for f in (exact, approx)
+    )
     # positive data: every neighbour pair has one sign, so the bound is relative to the value itself
     assert abs(a_rs["median"] - e_rs["median"]) <= 0.001 * e_rs["median"]
     for side in ("lower", "upper"):

@@ -67,8 +67,12 @@ def test_fitted_state_matches_the_hand_written_fit(churn):
     assert state["device_idx"]["vocab"] == c["device_vocab"]
     # featurekit's mean/std are correctly rounded from exact sums; numpy's pairwise sums may
     # differ in the last bit or two.
-    for ours, theirs in ((state["spend_z"]["mean"], c["spend_clip_mean"]), (state["spend_z"]["std"], c["spend_clip_std"]),
-                         (state["session_z"]["mean"], c["session_mean"]), (state["session_z"]["std"], c["session_std"])):
+    for ours, theirs in (
+        (state["spend_z"]["mean"], c["spend_clip_mean"]),
+        (state["spend_z"]["std"], c["spend_clip_std"]),
+        (state["session_z"]["mean"], c["session_mean"]),
+        (state["session_z"]["std"], c["session_std"]),
+    ):
         assert math.isclose(ours, theirs, rel_tol=1e-14)
 
 

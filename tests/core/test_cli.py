@@ -53,11 +53,15 @@ def test_fit_then_transform_round_trip(tmp_path, suffix):
     done = run("--quiet", "fit", "specs/churn.yaml", "--data", str(data), "--out", str(tmp_path / "art"))
     assert done.returncode == 0, done.stderr
     out = tmp_path / f"features{suffix}"
-    done = run("--quiet", "transform", str(tmp_path / "art"), "--data", str(data), "--out", str(out),
-               "--keep", "customer_id")
+    done = run(
+        "--quiet", "transform", str(tmp_path / "art"), "--data", str(data), "--out", str(out), "--keep", "customer_id"
+    )
     assert done.returncode == 0, done.stderr
-    features = pd.read_parquet(out) if suffix == ".parquet" else (
-        pd.read_csv(out) if suffix == ".csv" else pd.read_json(out, lines=True))
+    features = (
+        pd.read_parquet(out)
+        if suffix == ".parquet"
+        else (pd.read_csv(out) if suffix == ".csv" else pd.read_json(out, lines=True))
+    )
     assert len(features) == 2_000 and features.shape[1] == 31
 
 
@@ -66,8 +70,12 @@ def test_csv_and_parquet_fit_give_the_same_state(tmp_path):
     train.to_csv(tmp_path / "t.csv", index=False)
     train.to_parquet(tmp_path / "t.parquet")
     for kind in ("csv", "parquet"):
-        assert run("-q", "fit", "specs/churn.yaml", "--data", str(tmp_path / f"t.{kind}"),
-                   "--out", str(tmp_path / kind)).returncode == 0
+        assert (
+            run(
+                "-q", "fit", "specs/churn.yaml", "--data", str(tmp_path / f"t.{kind}"), "--out", str(tmp_path / kind)
+            ).returncode
+            == 0
+        )
     a = (tmp_path / "csv" / "state.json").read_text()
     b = (tmp_path / "parquet" / "state.json").read_text()
     assert a == b
@@ -87,10 +95,12 @@ def test_missing_data_file_exits_2(tmp_path):
 
 def test_import_option_registers_udfs_for_the_cli(tmp_path):
     (tmp_path / "my_udfs.py").write_text(
-        "import featurekit as fk\n\n@fk.udf(dtype='float', args=['float'])\ndef halve(x):\n    return x / 2.0\n")
+        "import featurekit as fk\n\n@fk.udf(dtype='float', args=['float'])\ndef halve(x):\n    return x / 2.0\n"
+    )
     spec = tmp_path / "u.yaml"
-    spec.write_text("featurekit: 1\nname: u\nversion: 1.0.0\ninputs: {x: {type: float}}\nfeatures:\n"
-                    "  h: udf(x, fn=\"halve\")\n")
+    spec.write_text(
+        'featurekit: 1\nname: u\nversion: 1.0.0\ninputs: {x: {type: float}}\nfeatures:\n  h: udf(x, fn="halve")\n'
+    )
     assert run("validate", str(spec), cwd=tmp_path).returncode == 2
     done = run("--import", "my_udfs", "validate", str(spec), cwd=tmp_path)
     assert done.returncode == 0, done.stderr

@@ -31,7 +31,7 @@ def both(fitted, values):
     batch = []
     for i in range(len(values)):
         try:
-            value = fitted.transform(frame.iloc[i:i + 1])["out"].iloc[0]
+            value = fitted.transform(frame.iloc[i : i + 1])["out"].iloc[0]
             batch.append(None if value is pd.NA else value)
         except fk.ContractError as exc:
             batch.append(type(exc))
@@ -44,19 +44,40 @@ def same(a, b):
     return a == b or (a is None and isinstance(b, float) and math.isnan(b))
 
 
-@pytest.mark.parametrize("contract, values", [
-    ("  x: {type: float}", [1.5, 2, None, float("nan"), True, "1.5", 2**53, 2**53 + 1, b"1", [1.0]]),
-    ("  x: {type: int}", [1, 2.0, 2.5, None, True, "3", 2**63, -(2**63), float("inf"), 2**30 - 1, 2**30,
-                          -(2**30), -(2**30) - 1, 2**63 - 1, -(2**63) - 1]),
-    ("  x: {type: str}", ["a", "", "ß", None, 1, "\ud800", "é\udfff", b"a"]),
-    ("  x: {type: str, nullable: false}", ["a", "ß", None, "\ud800", 1]),
-    ("  x: {type: category, values: [a, é]}", ["a", "é", "ß", "\ud800", None]),
-    ("  x: {type: bool}", [True, False, None, 1, "true"]),
-    ("  x: {type: float, min: 0, max: 10, on_violation: clip}", [-1.0, 5.0, 11.0, None, "x"]),
-    ("  x: {type: float, min: 0, on_violation: null}", [-1.0, 5.0, "bad", None]),
-    ("  x: {type: int, nullable: false, on_violation: default, default: 7}", [1, None, "x", 2.5]),
-    ("  x: {type: category, values: [a, b], on_violation: raise}", ["a", "c", None]),
-])
+@pytest.mark.parametrize(
+    "contract, values",
+    [
+        ("  x: {type: float}", [1.5, 2, None, float("nan"), True, "1.5", 2**53, 2**53 + 1, b"1", [1.0]]),
+        (
+            "  x: {type: int}",
+            [
+                1,
+                2.0,
+                2.5,
+                None,
+                True,
+                "3",
+                2**63,
+                -(2**63),
+                float("inf"),
+                2**30 - 1,
+                2**30,
+                -(2**30),
+                -(2**30) - 1,
+                2**63 - 1,
+                -(2**63) - 1,
+            ],
+        ),
+        ("  x: {type: str}", ["a", "", "ß", None, 1, "\ud800", "é\udfff", b"a"]),
+        ("  x: {type: str, nullable: false}", ["a", "ß", None, "\ud800", 1]),
+        ("  x: {type: category, values: [a, é]}", ["a", "é", "ß", "\ud800", None]),
+        ("  x: {type: bool}", [True, False, None, 1, "true"]),
+        ("  x: {type: float, min: 0, max: 10, on_violation: clip}", [-1.0, 5.0, 11.0, None, "x"]),
+        ("  x: {type: float, min: 0, on_violation: null}", [-1.0, 5.0, "bad", None]),
+        ("  x: {type: int, nullable: false, on_violation: default, default: 7}", [1, None, "x", 2.5]),
+        ("  x: {type: category, values: [a, b], on_violation: raise}", ["a", "c", None]),
+    ],
+)
 def test_both_paths_accept_replace_or_refuse_the_same_values(contract, values):
     fitted = make(contract)
     row, batch = both(fitted, values)
@@ -91,8 +112,10 @@ def test_mixed_object_column_gets_the_row_rule_per_value():
 
 
 def test_missing_required_column_and_key_are_named():
-    spec = fk.spec_from_yaml("featurekit: 1\nname: c\nversion: 1.0.0\ninputs:\n  x: {type: float, nullable: false}\n"
-                             "  other: {type: float}\nfeatures:\n  out: x\n")
+    spec = fk.spec_from_yaml(
+        "featurekit: 1\nname: c\nversion: 1.0.0\ninputs:\n  x: {type: float, nullable: false}\n"
+        "  other: {type: float}\nfeatures:\n  out: x\n"
+    )
     with pytest.raises(fk.FitError, match=r"lacks input column\(s\) \['other'\]"):  # every declared input
         spec.fit(pd.DataFrame({"x": [1.0]}))
     fitted = spec.fit(pd.DataFrame({"x": [1.0], "other": [None]}))
@@ -113,8 +136,12 @@ def test_extra_keys_are_ignored_and_duplicate_columns_refused():
 def test_timestamps_aware_naive_and_zones_agree():
     fitted = make("  x: {type: timestamp}", "out: hour(x)")
     berlin = dt.timezone(dt.timedelta(hours=2))
-    values = [dt.datetime(2026, 3, 29, 1, 30), dt.datetime(2026, 3, 29, 3, 30, tzinfo=berlin),
-              "2026-10-25T01:00:00+00:00", None]
+    values = [
+        dt.datetime(2026, 3, 29, 1, 30),
+        dt.datetime(2026, 3, 29, 3, 30, tzinfo=berlin),
+        "2026-10-25T01:00:00+00:00",
+        None,
+    ]
     row, batch = both(fitted, values)
     assert row == [1, 1, 1, None]
     assert batch == row

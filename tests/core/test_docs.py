@@ -15,18 +15,37 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_op_reference_is_current():
     assert (ROOT / "docs" / "ops.md").read_text(encoding="utf-8") == op_reference(), (
-        "docs/ops.md is stale: run `python -m featurekit.docs_gen`")
+        "docs/ops.md is stale: run `python -m featurekit.docs_gen`"
+    )
 
 
-@pytest.mark.parametrize("module", [
-    "featurekit", "featurekit._json", "featurekit._lazy", "featurekit.errors", "featurekit.registry",
-    "featurekit.ir.nodes", "featurekit.spec.expr_parser", "featurekit.spec.model", "featurekit.spec.dsl",
-    "featurekit.transform", "featurekit.compile.rowlib", "featurekit.udf", "featurekit.sample",
-    "featurekit.ir.ops._util", "featurekit.testing.bulk",
-    "featurekit.artifact.environment", "featurekit.artifact.golden", "featurekit.artifact.export",
-    "featurekit.artifact.verify",
-    "featurekit.compile.row", "featurekit.state_schema", "featurekit.types",
-])
+@pytest.mark.parametrize(
+    "module",
+    [
+        "featurekit",
+        "featurekit._json",
+        "featurekit._lazy",
+        "featurekit.errors",
+        "featurekit.registry",
+        "featurekit.ir.nodes",
+        "featurekit.spec.expr_parser",
+        "featurekit.spec.model",
+        "featurekit.spec.dsl",
+        "featurekit.transform",
+        "featurekit.compile.rowlib",
+        "featurekit.udf",
+        "featurekit.sample",
+        "featurekit.ir.ops._util",
+        "featurekit.testing.bulk",
+        "featurekit.artifact.environment",
+        "featurekit.artifact.golden",
+        "featurekit.artifact.export",
+        "featurekit.artifact.verify",
+        "featurekit.compile.row",
+        "featurekit.state_schema",
+        "featurekit.types",
+    ],
+)
 def test_docstring_examples_run(module):
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
     assert result.failed == 0

@@ -14,9 +14,17 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_dsl_and_yaml_give_the_same_fingerprint():
     x, n = dsl.col("x"), dsl.col("n")
-    built = dsl.spec("s", "1.0.0", inputs={"x": dsl.input("float"), "n": dsl.input("int")},
-                     features={"a": dsl.log1p(x) / (n + 1), "b": dsl.if_else(n > 0, x * 2, 0.0),
-                               "c": dsl.clip(x, lower_pct=1, upper_pct=99), "d": ~(x > 1) & (n == 3)})
+    built = dsl.spec(
+        "s",
+        "1.0.0",
+        inputs={"x": dsl.input("float"), "n": dsl.input("int")},
+        features={
+            "a": dsl.log1p(x) / (n + 1),
+            "b": dsl.if_else(n > 0, x * 2, 0.0),
+            "c": dsl.clip(x, lower_pct=1, upper_pct=99),
+            "d": ~(x > 1) & (n == 3),
+        },
+    )
     text = """featurekit: 1
 name: s
 version: 1.0.0
@@ -33,9 +41,13 @@ features:
 
 def test_dsl_spec_round_trips_through_yaml():
     spec = fk.load_spec(ROOT / "specs" / "churn.yaml")
-    again = dsl.spec(spec.name, spec.version, inputs={i.name: i.to_dict() for i in spec.inputs},
-                     constants={c.name: {"timestamp": c.value} for c in spec.constants},
-                     features={f.name: f.source for f in spec.features})
+    again = dsl.spec(
+        spec.name,
+        spec.version,
+        inputs={i.name: i.to_dict() for i in spec.inputs},
+        constants={c.name: {"timestamp": c.value} for c in spec.constants},
+        features={f.name: f.source for f in spec.features},
+    )
     assert again.fingerprint == spec.fingerprint
 
 

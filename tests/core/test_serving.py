@@ -110,8 +110,7 @@ def test_every_kind_of_mapping_reads_the_same_inputs_and_is_left_untouched(artif
         assert fitted.transform_row(inserting) == expected
         assert dict(inserting) == row
         partial = {k: v for k, v in row.items() if k not in ("device", "monthly_spend")}
-        assert fitted.transform_row(partial) == fitted.transform_row({**partial, "device": None,
-                                                                      "monthly_spend": None})
+        assert fitted.transform_row(partial) == fitted.transform_row({**partial, "device": None, "monthly_spend": None})
     with pytest.raises(fk.ContractError, match="tenure_days"):
         fitted.transform_row({k: v for k, v in rows[0].items() if k != "tenure_days"})
     with pytest.raises(fk.ContractError, match="expected a dict"):
@@ -146,8 +145,12 @@ features:
   dom: day_of_month(t)
 """)
     fitted = spec.fit([{"t": "2020-01-01T00:00:00Z"}])
-    rows = [{"t": "9999-12-31T23:59:59-23:59"}, {"t": "0001-01-01T00:00:00"}, {"t": None},
-            {"t": __import__("datetime").datetime(2024, 2, 29, 23, 30)}]
+    rows = [
+        {"t": "9999-12-31T23:59:59-23:59"},
+        {"t": "0001-01-01T00:00:00"},
+        {"t": None},
+        {"t": __import__("datetime").datetime(2024, 2, 29, 23, 30)},
+    ]
     batch = fitted.transform(pd.DataFrame({"t": pd.Series([r["t"] for r in rows], dtype=object)}))
     for i, row in enumerate(rows):
         got = fitted.transform_row(row)
@@ -187,22 +190,34 @@ features:
   by_flag: one_hot(flag, prefix="f")
   by_s: one_hot(s, prefix="s", top_k=3)
 """)
-    train = [{"x": float(i % 7) - 2.0, "y": float(i % 5), "n": i % 4, "t": f"2024-01-0{1 + i % 5}T0{i % 9}:00:00Z",
-              "s": "abcde"[i % 5] * (1 + i % 3), "flag": bool(i % 2)} for i in range(60)]
+    train = [
+        {
+            "x": float(i % 7) - 2.0,
+            "y": float(i % 5),
+            "n": i % 4,
+            "t": f"2024-01-0{1 + i % 5}T0{i % 9}:00:00Z",
+            "s": "abcde"[i % 5] * (1 + i % 3),
+            "flag": bool(i % 2),
+        }
+        for i in range(60)
+    ]
     train[3].update(x=None, s=None, t=None, n=None, flag=None)
     fitted = spec.fit(train)
     report = parity.check(fitted, train, fuzz=600, seed=1)
     assert report.ok, report.to_text(color=False)
     out = fitted.transform_row({"x": None, "y": None, "n": 99, "t": None, "s": "zzz", "flag": None})
     assert (out["z"], out["chain"], out["hour_filled"], out["next_n"]) == (0.0, 2.5, -1, 100)
-    assert [out[c] for c in fitted.output_columns if c.startswith(("n_", "f_", "s_"))] == \
-        [0] * sum(c.startswith(("n_", "f_", "s_")) for c in fitted.output_columns)
+    assert [out[c] for c in fitted.output_columns if c.startswith(("n_", "f_", "s_"))] == [0] * sum(
+        c.startswith(("n_", "f_", "s_")) for c in fitted.output_columns
+    )
     shared = fitted.transform_row({"x": -3.0, "y": 1.0, "n": 1, "t": None, "s": None, "flag": True})
     assert (shared["shared"], shared["shared_filled"], shared["n_1"], shared["f_True"]) == (3.0, 3.0, 1, 1)
 
 
-@given(literals=st.lists(st.text() | st.floats(allow_nan=False, allow_infinity=False) | st.integers(), max_size=4),
-       names=st.lists(st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,6}", fullmatch=True), min_size=1, max_size=4))
+@given(
+    literals=st.lists(st.text() | st.floats(allow_nan=False, allow_infinity=False) | st.integers(), max_size=4),
+    names=st.lists(st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,6}", fullmatch=True), min_size=1, max_size=4),
+)
 @settings(max_examples=300, deadline=None)
 def test_the_row_compilers_name_scanner_agrees_with_pythons_tokenizer(literals, names):
     """Values move between generated expressions by name; the scanner must see exactly the

@@ -113,16 +113,24 @@ def _write_udf_module(directory, name: str) -> None:
 
     (directory / f"{name}.py").write_text(
         "import numpy as np\nimport featurekit as fk\n\n\n"
-        + inspect.getsource(safe_ratio_vec) + "\n\n"
+        + inspect.getsource(safe_ratio_vec)
+        + "\n\n"
         + '@fk.udf(dtype="float", args=["float", "float"], vectorized=safe_ratio_vec)\n'
-        + inspect.getsource(safe_ratio) + "\n\n"
-        + inspect.getsource(shout) + "\n\n"
-        + 'fk.register_udf(shout, dtype="str", args=["str"])\n')
+        + inspect.getsource(safe_ratio)
+        + "\n\n"
+        + inspect.getsource(shout)
+        + "\n\n"
+        + 'fk.register_udf(shout, dtype="str", args=["str"])\n'
+    )
 
 
 def _run(code: str, *paths) -> subprocess.CompletedProcess:
-    done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
-                          cwd=str(paths[0]) if paths else None)
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        cwd=str(paths[0]) if paths else None,
+    )
     assert done.returncode == 0, done.stderr
     return done
 
@@ -133,7 +141,8 @@ def test_same_code_registered_in_a_fresh_process_loads_without_unpickling(tmp_pa
     fitted = fk.spec_from_yaml(SPEC).fit(FRAME)
     path = fitted.save(tmp_path / "art")
     _write_udf_module(tmp_path, "my_udfs")
-    done = _run(f"""
+    done = _run(
+        f"""
         import sys
         sys.path.insert(0, {str(tmp_path)!r})
         import cloudpickle
@@ -145,7 +154,9 @@ def test_same_code_registered_in_a_fresh_process_loads_without_unpickling(tmp_pa
         f = fk.load({str(path)!r})
         print(f.fingerprint)
         print(f.transform_row({{"a": 3.0, "b": 2.0, "s": "x"}}))
-    """, tmp_path)
+    """,
+        tmp_path,
+    )
     fingerprint, row = done.stdout.split("\n")[:2]
     assert fingerprint == fitted.fingerprint
     assert row == "{'r': 1.5, 'n': 'X!'}"
@@ -172,8 +183,9 @@ def test_a_trusted_fresh_load_keeps_the_recorded_identity(tmp_path):
     assert identities.split() == [recorded["safe_ratio"]["code_sha256"], recorded["shout"]["code_sha256"], "artifact"]
     assert again == fitted.fingerprint
     resaved = json.loads((tmp_path / "again" / "manifest.json").read_text())
-    assert {n: r["code_sha256"] for n, r in resaved["udfs"].items()} == \
-        {n: r["code_sha256"] for n, r in recorded.items()}
+    assert {n: r["code_sha256"] for n, r in resaved["udfs"].items()} == {
+        n: r["code_sha256"] for n, r in recorded.items()
+    }
     assert fk.load(tmp_path / "again").fingerprint == fitted.fingerprint  # the same code is registered here
 
 
@@ -215,9 +227,8 @@ def test_a_different_function_under_the_same_name_is_refused_even_when_trusted(t
 def test_code_pkl_holding_other_code_than_recorded_is_refused(tmp_path, monkeypatch):
     """An artifact whose code.pkl was swapped for another function (hashes rewritten to match):
     a trusting caller still gets an error, because the bytecode is not the recorded one."""
-    import json
-
     import importlib
+    import json
 
     import cloudpickle
 
@@ -230,8 +241,11 @@ def test_code_pkl_holding_other_code_than_recorded_is_refused(tmp_path, monkeypa
     def other(a, b):
         return a * b
 
-    (art / "code.pkl").write_bytes(cloudpickle.dumps({"safe_ratio": (other, None, "float", ["float", "float"]),
-                                                      "shout": (shout, None, "str", ["str"])}))
+    (art / "code.pkl").write_bytes(
+        cloudpickle.dumps(
+            {"safe_ratio": (other, None, "float", ["float", "float"]), "shout": (shout, None, "str", ["str"])}
+        )
+    )
     manifest = json.loads((art / "manifest.json").read_text())
     manifest["files"]["code.pkl"] = sha256_bytes((art / "code.pkl").read_bytes())
     manifest["manifest_sha256"] = manifest_digest(manifest)

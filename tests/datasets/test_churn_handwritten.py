@@ -34,7 +34,7 @@ def _load_handwritten():
 
 hw = _load_handwritten()
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 INPUT_DTYPES = {
     "customer_id": "str",
     "signup_ts": "datetime64[us, UTC]",
@@ -51,10 +51,25 @@ INPUT_DTYPES = {
     "description": "str",
 }
 INT_COLS = {
-    "spend_missing", "spend_bucket", "signup_dow", "signup_hour", "login_hour",
-    "plan_basic", "plan_enterprise", "plan_free", "plan_premium", "plan_standard",
-    "country_idx", "device_idx", "device_missing", "referral_hash", "customer_hash",
-    "plan_country_cross", "desc_token_count", "desc_char_len", "is_promo_int",
+    "spend_missing",
+    "spend_bucket",
+    "signup_dow",
+    "signup_hour",
+    "login_hour",
+    "plan_basic",
+    "plan_enterprise",
+    "plan_free",
+    "plan_premium",
+    "plan_standard",
+    "country_idx",
+    "device_idx",
+    "device_missing",
+    "referral_hash",
+    "customer_hash",
+    "plan_country_cross",
+    "desc_token_count",
+    "desc_char_len",
+    "is_promo_int",
 }
 
 
@@ -246,8 +261,18 @@ def test_fitted_constants(train: pd.DataFrame, fitted: dict) -> None:
     counts = train["country"].value_counts()
     assert len(fitted["country_vocab"]) == 50
     assert [counts[v] for v in fitted["country_vocab"]] == sorted(counts.tolist(), reverse=True)[:50]
-    for name in ("spend_median", "spend_p01", "spend_p99", "spend_clip_mean", "spend_clip_std",
-                 "tenure_min", "tenure_range", "session_mean", "session_std", "login_recency_median"):
+    for name in (
+        "spend_median",
+        "spend_p01",
+        "spend_p99",
+        "spend_clip_mean",
+        "spend_clip_std",
+        "tenure_min",
+        "tenure_range",
+        "session_mean",
+        "session_std",
+        "login_recency_median",
+    ):
         assert type(fitted[name]) is float, name
     assert all(type(v) is float for v in fitted["spend_bounds"])
 
@@ -274,10 +299,19 @@ def test_to_rows_plain_values(evaluation: pd.DataFrame) -> None:
     rows = to_rows(df)
     assert len(rows) == len(df) and list(rows[0]) == list(df.columns)
     types = {
-        "customer_id": str, "plan": str, "country": str, "device": str, "referral_code": str,
-        "description": str, "monthly_spend": float, "avg_session_minutes": float,
-        "tenure_days": int, "num_support_tickets": int, "is_promo": bool,
-        "signup_ts": dt.datetime, "last_login_ts": dt.datetime,
+        "customer_id": str,
+        "plan": str,
+        "country": str,
+        "device": str,
+        "referral_code": str,
+        "description": str,
+        "monthly_spend": float,
+        "avg_session_minutes": float,
+        "tenure_days": int,
+        "num_support_tickets": int,
+        "is_promo": bool,
+        "signup_ts": dt.datetime,
+        "last_login_ts": dt.datetime,
     }
     missing = {col: df[col].isna().to_numpy() for col in df.columns}
     for i, r in enumerate(rows):
@@ -321,10 +355,25 @@ def test_hand_checked_rows(fitted: dict) -> None:
     c = fitted
     rows = [
         _hand_row(),
-        _hand_row(tenure_days=0, monthly_spend=None, device=None, description="a\u00a0b\u200bc",
-                  referral_code="", is_promo=False, last_login_ts=None, country="XA", plan="trial"),
-        _hand_row(description=None, referral_code=None, avg_session_minutes=float("nan"),
-                  monthly_spend=float("nan"), device="watch", num_support_tickets=0),
+        _hand_row(
+            tenure_days=0,
+            monthly_spend=None,
+            device=None,
+            description="a\u00a0b\u200bc",
+            referral_code="",
+            is_promo=False,
+            last_login_ts=None,
+            country="XA",
+            plan="trial",
+        ),
+        _hand_row(
+            description=None,
+            referral_code=None,
+            avg_session_minutes=float("nan"),
+            monthly_spend=float("nan"),
+            device="watch",
+            num_support_tickets=0,
+        ),
         _hand_row(description=" \t\n\x1c\x1f\x85\u2028\u3000 x\u180ey\u2007z ", tenure_days=30),
     ]
     out = [hw.transform_row_handwritten(r, c) for r in rows]
@@ -335,7 +384,10 @@ def test_hand_checked_rows(fitted: dict) -> None:
     assert o["tickets_log1p"] == math.log1p(3)
     assert (o["signup_dow"], o["signup_hour"], o["login_hour"]) == (0, 13, 19)
     assert o["days_signup_to_login"] == 30.0 / 24.0
-    assert o["days_since_last_login"] == (dt.datetime(2026, 1, 1) - dt.datetime(2025, 6, 3, 19, 30)).total_seconds() / 86400.0
+    assert (
+        o["days_since_last_login"]
+        == (dt.datetime(2026, 1, 1) - dt.datetime(2025, 6, 3, 19, 30)).total_seconds() / 86400.0
+    )
     assert o["plan_basic"] == 1 and o["plan_free"] == 0
     assert o["country_idx"] == c["country_vocab"].index("US") == 0
     assert o["device_idx"] == c["device_vocab"].index("ios") and o["device_missing"] == 0
@@ -391,9 +443,7 @@ def test_timestamp_conventions(fitted: dict) -> None:
     naive = hw.transform_row_handwritten(_hand_row(signup_ts=dt.datetime(2025, 6, 2, 13, 30, 0)), c)
     assert other == ref and naive == ref
     # Sub-second differences use µs / 1e6, like timedelta.total_seconds().
-    r = hw.transform_row_handwritten(
-        _hand_row(last_login_ts=dt.datetime(2025, 6, 3, 19, 30, 0, 123457)), c
-    )
+    r = hw.transform_row_handwritten(_hand_row(last_login_ts=dt.datetime(2025, 6, 3, 19, 30, 0, 123457)), c)
     assert r["days_signup_to_login"] == dt.timedelta(hours=30, microseconds=123457).total_seconds() / 86400.0
     batch = hw.transform_batch_handwritten(
         _frame([_hand_row(last_login_ts=dt.datetime(2025, 6, 3, 19, 30, 0, 123457))]), c
@@ -404,20 +454,21 @@ def test_timestamp_conventions(fitted: dict) -> None:
 
 _TEXT = st.text(
     alphabet=st.sampled_from(
-        list("ab é\t\n\r\x0b\x0c\x1c\x1f\x85\xa0") + ["\u1680", "\u2000", "\u200a", "\u200b", "\u2028",
-                                                    "\u202f", "\u205f", "\u3000", "\u180e", "\U0001f44d"]
+        list("ab é\t\n\r\x0b\x0c\x1c\x1f\x85\xa0")
+        + ["\u1680", "\u2000", "\u200a", "\u200b", "\u2028", "\u202f", "\u205f", "\u3000", "\u180e", "\U0001f44d"]
     ),
     max_size=12,
 )
 
 
 @settings(max_examples=150, deadline=None)
-@given(desc=st.lists(st.one_of(st.none(), _TEXT), min_size=1, max_size=6),
-       codes=st.lists(st.one_of(st.none(), st.text(max_size=6)), min_size=6, max_size=6))
+@given(
+    desc=st.lists(st.one_of(st.none(), _TEXT), min_size=1, max_size=6),
+    codes=st.lists(st.one_of(st.none(), st.text(max_size=6)), min_size=6, max_size=6),
+)
 def test_text_and_hash_kernels_match_python(fitted: dict, desc: list, codes: list) -> None:
     rows = [
-        _hand_row(description=d, referral_code=codes[i], customer_id=codes[-1 - i] or "")
-        for i, d in enumerate(desc)
+        _hand_row(description=d, referral_code=codes[i], customer_id=codes[-1 - i] or "") for i, d in enumerate(desc)
     ]
     batch = hw.transform_batch_handwritten(_frame(rows), fitted)
     for i, r in enumerate(rows):

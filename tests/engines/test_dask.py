@@ -44,13 +44,15 @@ def pandas_fit(spec, churn):
 
 
 def test_core_does_not_import_dask():
-    code = ("import sys, featurekit, featurekit.fit, featurekit.transform, featurekit.engines._protocol;"
-            "assert not any(m == 'dask' or m.startswith('dask.') for m in sys.modules), 'dask imported'")
+    code = (
+        "import sys, featurekit, featurekit.fit, featurekit.transform, featurekit.engines._protocol;"
+        "assert not any(m == 'dask' or m.startswith('dask.') for m in sys.modules), 'dask imported'"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_chunked_fit_equals_pandas(spec, churn, pandas_fit):
-    chunks = [churn.iloc[i:i + 3_001] for i in range(0, len(churn), 3_001)]
+    chunks = [churn.iloc[i : i + 3_001] for i in range(0, len(churn), 3_001)]
     fitted = spec.fit(chunks)
     assert fitted.state_ == pandas_fit.state_
     assert fitted.fingerprint == pandas_fit.fingerprint
@@ -74,8 +76,7 @@ def test_dask_fit_and_transform_equal_pandas(client, spec, churn, pandas_fit, np
     assert list(lazy.columns) == list(expected.columns)
     assert dict(lazy.dtypes) == dict(expected.dtypes)  # meta = the exact output dtypes
     got = lazy.compute()
-    pd.testing.assert_frame_equal(got.reset_index(drop=True), expected.reset_index(drop=True),
-                                  check_exact=True)
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), expected.reset_index(drop=True), check_exact=True)
 
 
 def test_fit_dask_tree_shape_does_not_matter(client, spec, churn, pandas_fit):
@@ -103,12 +104,17 @@ def _small_frame(n: int, seed: int) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     x = rng.normal(size=n).round(2)
     x[rng.random(n) < 0.1] = np.nan
-    return pd.DataFrame({"x": x, "n": rng.integers(-50, 50, n),
-                         "c": rng.choice(list("abcdef"), n, p=[.3, .25, .2, .1, .1, .05])})
+    return pd.DataFrame(
+        {"x": x, "n": rng.integers(-50, 50, n), "c": rng.choice(list("abcdef"), n, p=[0.3, 0.25, 0.2, 0.1, 0.1, 0.05])}
+    )
 
 
-@settings(max_examples=4, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=4,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(data=st.data())
 def test_random_partition_boundaries(client, data):
     n = data.draw(st.integers(1, 300), label="rows")
@@ -116,14 +122,16 @@ def test_random_partition_boundaries(client, data):
     cuts = sorted(set(data.draw(st.lists(st.integers(1, max(n - 1, 1)), max_size=8), label="cuts")) - {n})
     bounds = [0, *cuts, n]
     parts = [df.iloc[a:b] for a, b in zip(bounds, bounds[1:])]
-    ddf = dd.from_delayed([_delayed(p) for p in parts],
-                          meta=df.iloc[:0], verify_meta=False)
+    ddf = dd.from_delayed([_delayed(p) for p in parts], meta=df.iloc[:0], verify_meta=False)
     expected = SMALL_SPEC.fit(df)
     fitted = SMALL_SPEC.fit(ddf)
     assert fitted.state_ == expected.state_
     assert fitted.fingerprint == expected.fingerprint
-    pd.testing.assert_frame_equal(fitted.transform(ddf).compute().reset_index(drop=True),
-                                  expected.transform(df).reset_index(drop=True), check_exact=True)
+    pd.testing.assert_frame_equal(
+        fitted.transform(ddf).compute().reset_index(drop=True),
+        expected.transform(df).reset_index(drop=True),
+        check_exact=True,
+    )
 
 
 def _delayed(part: pd.DataFrame):
@@ -139,19 +147,38 @@ def test_cli_fit_dask_equals_pandas(tmp_path, spec):
     data = tmp_path / "data"
     data.mkdir()
     for i in range(4):
-        small.iloc[i * 1_000:(i + 1) * 1_000].to_parquet(data / f"part-{i}.parquet")
+        small.iloc[i * 1_000 : (i + 1) * 1_000].to_parquet(data / f"part-{i}.parquet")
     art, art_pd, out = tmp_path / "art", tmp_path / "art_pd", tmp_path / "out"
     # dask with its own 2-worker cluster in a subprocess (the module's client stays untouched)
-    subprocess.run([sys.executable, "-m", "featurekit.cli", "-q", "fit", SPEC_PATH, "--data",
-                    f"{data}/*.parquet", "--engine", "dask", "--workers", "2", "--out", str(art)], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "featurekit.cli",
+            "-q",
+            "fit",
+            SPEC_PATH,
+            "--data",
+            f"{data}/*.parquet",
+            "--engine",
+            "dask",
+            "--workers",
+            "2",
+            "--out",
+            str(art),
+        ],
+        check=True,
+    )
     assert main(["-q", "fit", SPEC_PATH, "--data", f"{data}/*.parquet", "--out", str(art_pd)]) == 0
     got, want = fk.load(str(art)), fk.load(str(art_pd))
     assert got.state_ == want.state_
     assert got.fingerprint == want.fingerprint == spec.fit(small).fingerprint
 
     # transform --engine dask (default local scheduler) writes a directory of parquet files
-    assert main(["-q", "transform", str(art), "--data", f"{data}/*.parquet", "--engine", "dask",
-                 "--out", str(out)]) == 0
+    assert (
+        main(["-q", "transform", str(art), "--data", f"{data}/*.parquet", "--engine", "dask", "--out", str(out)]) == 0
+    )
     assert len(list(out.glob("*.parquet"))) == 4
-    pd.testing.assert_frame_equal(pd.read_parquet(out).reset_index(drop=True),
-                                  want.transform(small).reset_index(drop=True), check_exact=True)
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(out).reset_index(drop=True), want.transform(small).reset_index(drop=True), check_exact=True
+    )

@@ -33,6 +33,7 @@ CASES = [(name, mode) for name in ROWS for mode in MODES]
 def _gallery_importer(root: str):
     """A function making ``examples.spec_gallery`` importable and registering the fraud spec's
     UDF in the process that calls it (built here so Dask pickles it by value for the workers)."""
+
     def register() -> None:
         import sys as _sys
 
@@ -49,6 +50,7 @@ def _gallery_importer(root: str):
             # imported, not the decorator fraud_udfs.py applies (fixed upstream by binding it early)
             _fk.udf = _fk.udf.udf
         import examples.spec_gallery.fraud_udfs  # noqa: F401  (registers round_amount_score)
+
     return register
 
 
@@ -69,9 +71,12 @@ def _bounded(expr):
     if not isinstance(expr, Call):
         return expr
     params = dict(expr.params)
-    quantile_based = (expr.op == "robust_scale" or (expr.op == "clip" and {"lower_pct", "upper_pct"} & set(params))
-                      or (expr.op == "bucketize" and "quantiles" in params)
-                      or (expr.op == "impute" and params.get("strategy") == "median"))
+    quantile_based = (
+        expr.op == "robust_scale"
+        or (expr.op == "clip" and {"lower_pct", "upper_pct"} & set(params))
+        or (expr.op == "bucketize" and "quantiles" in params)
+        or (expr.op == "impute" and params.get("strategy") == "median")
+    )
     if quantile_based:
         params["approx"] = EPS
     if expr.op in ("vocab", "one_hot", "frequency"):
@@ -128,7 +133,7 @@ def test_approx_variant_declares_its_bounds_in_the_fingerprint():
 @pytest.mark.parametrize("name,mode", CASES)
 def test_chunked_fit_is_identical(name, mode):
     spec, frame, whole = case(name, mode)
-    chunks = [frame.iloc[i:i + 2_501] for i in range(0, len(frame), 2_501)]
+    chunks = [frame.iloc[i : i + 2_501] for i in range(0, len(frame), 2_501)]
     fitted = spec.fit(chunks)
     assert fitted.state_ == whole.state_
     assert fitted.fingerprint == whole.fingerprint
@@ -146,8 +151,9 @@ def test_dask_fit_is_identical_and_transforms_equal_pandas(gallery_client, name,
     assert fitted.state_ == whole.state_
     assert fitted.fingerprint == whole.fingerprint
     got = fitted.transform(ddf).compute()
-    pd.testing.assert_frame_equal(got.reset_index(drop=True), whole.transform(frame).reset_index(drop=True),
-                                  check_exact=True)
+    pd.testing.assert_frame_equal(
+        got.reset_index(drop=True), whole.transform(frame).reset_index(drop=True), check_exact=True
+    )
 
 
 def test_bounded_mode_left_values_out_and_says_so():

@@ -46,18 +46,20 @@ features:
 """)
     rng = np.random.default_rng(0)
     n = 1_001
-    frame = pd.DataFrame({
-        "x": np.where(rng.random(n) < 0.2, np.nan, rng.normal(size=n)),
-        "s": pd.array([None if i % 5 == 0 else f"v{i}é" for i in range(n)], dtype="str"),
-        "t": pd.Series(pd.to_datetime(rng.integers(0, 10**15, n), unit="us", utc=True)).mask(
-            pd.Series(rng.random(n) < 0.1)),
-        "k": pd.array([None if i % 7 == 0 else i for i in range(n)], dtype="Int64"),
-    })
+    frame = pd.DataFrame(
+        {
+            "x": np.where(rng.random(n) < 0.2, np.nan, rng.normal(size=n)),
+            "s": pd.array([None if i % 5 == 0 else f"v{i}é" for i in range(n)], dtype="str"),
+            "t": pd.Series(pd.to_datetime(rng.integers(0, 10**15, n), unit="us", utc=True)).mask(
+                pd.Series(rng.random(n) < 0.1)
+            ),
+            "k": pd.array([None if i % 7 == 0 else i for i in range(n)], dtype="Int64"),
+        }
+    )
     fitted = spec.fit(frame)
     whole = transform_frame(fitted, frame, block_rows=n)
     for block_rows in (1, 10, 333):
-        pd.testing.assert_frame_equal(transform_frame(fitted, frame, block_rows=block_rows), whole,
-                                      check_exact=True)
+        pd.testing.assert_frame_equal(transform_frame(fitted, frame, block_rows=block_rows), whole, check_exact=True)
     assert whole["x2"].isna().sum() == frame["x"].isna().sum()
     assert whole["k_plus"].dtype == "Int64" and whole["k_plus"].isna().sum() == frame["k"].isna().sum()
 
@@ -82,7 +84,7 @@ features:
     for i, a in enumerate(arrays):
         assert not np.may_share_memory(a, frame["x"].to_numpy())
         assert not np.may_share_memory(a, frame["n"].to_numpy())
-        for b in arrays[i + 1:]:
+        for b in arrays[i + 1 :]:
             assert not np.may_share_memory(a, b)
     out.loc[0, "same_x"] = 99.0
     out.loc[0, "doubled"] = 99.0

@@ -31,12 +31,14 @@ features:
 
 def _frame(n: int) -> pd.DataFrame:
     i = np.arange(n)
-    return pd.DataFrame({
-        "i": i,
-        "x": np.where(i % 7 == 3, np.nan, i * 0.5),
-        "t": pd.to_datetime(i, unit="s", utc=True),
-        "c": pd.Series(np.where(i % 5 == 4, None, (i % 3).astype(str)), dtype=object),
-    })
+    return pd.DataFrame(
+        {
+            "i": i,
+            "x": np.where(i % 7 == 3, np.nan, i * 0.5),
+            "t": pd.to_datetime(i, unit="s", utc=True),
+            "c": pd.Series(np.where(i % 5 == 4, None, (i % 3).astype(str)), dtype=object),
+        }
+    )
 
 
 @pytest.mark.parametrize("n", [0, 1, 255, 256, 257, 1000, 65_537])
@@ -51,7 +53,7 @@ def test_sample_rows_are_plain_python_values_with_missing_as_none():
     sample = SPEC.fit(_frame(300)).sample_
     row = next(r for r in sample if r["i"] % 7 == 3 and r["i"] % 5 == 4)  # x is NaN there, c is None
     i = row["i"]
-    assert row == {"i": i, "x": None, "t": dt.datetime.fromtimestamp(i, dt.timezone.utc), "c": None}
+    assert row == {"i": i, "x": None, "t": dt.datetime.fromtimestamp(i, dt.UTC), "c": None}
     assert type(row["i"]) is int and type(row["t"]) is dt.datetime
 
 
@@ -66,7 +68,7 @@ def test_chunks_of_any_size_give_the_one_frame_sample(n, cuts):
 
 def test_a_chunk_function_streams_the_same_sample():
     frame = _frame(5_000)
-    assert SPEC.fit(lambda: (frame.iloc[a:a + 777] for a in range(0, 5_000, 777))).sample_ == SPEC.fit(frame).sample_
+    assert SPEC.fit(lambda: (frame.iloc[a : a + 777] for a in range(0, 5_000, 777))).sample_ == SPEC.fit(frame).sample_
 
 
 def test_a_row_with_a_value_that_cannot_be_stored_exactly_is_left_out():

@@ -27,8 +27,9 @@ def run(args: list[str], timeout: float = 240, **kw) -> subprocess.CompletedProc
 def test_schema_file_is_current():
     from featurekit.schema import schema_json
 
-    assert (ROOT / "docs" / "spec.schema.json").read_text(encoding="utf-8") == schema_json(), \
+    assert (ROOT / "docs" / "spec.schema.json").read_text(encoding="utf-8") == schema_json(), (
         "regenerate: featurekit schema --out docs/spec.schema.json"
+    )
 
 
 def test_schema_cli_prints_it():
@@ -37,8 +38,9 @@ def test_schema_cli_prints_it():
     assert json.loads(done.stdout)["title"] == "featurekit spec"
 
 
-@pytest.mark.parametrize("spec", sorted((ROOT / "specs").glob("*.yaml")) +
-                         [EXAMPLES / "legacy_serving" / "spec.yaml"], ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "spec", sorted((ROOT / "specs").glob("*.yaml")) + [EXAMPLES / "legacy_serving" / "spec.yaml"], ids=lambda p: p.name
+)
 def test_specs_validate_against_schema(spec):
     jsonschema = pytest.importorskip("jsonschema")
     from featurekit.schema import spec_schema
@@ -54,8 +56,7 @@ def test_schema_rejects_a_bad_spec():
     jsonschema = pytest.importorskip("jsonschema")
     from featurekit.schema import spec_schema
 
-    bad = {"featurekit": 1, "name": "x", "version": "1.0", "inputs": {"a": {"type": "double"}},
-           "features": {"f": "a"}}
+    bad = {"featurekit": 1, "name": "x", "version": "1.0", "inputs": {"a": {"type": "double"}}, "features": {"f": "a"}}
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(bad, spec_schema())
 
@@ -92,8 +93,8 @@ def test_churn_end_to_end_and_http_serving(tmp_path):
     pytest.importorskip("mlflow")
     done = run(["examples/churn_end_to_end/run.py", "--rows", "3000", "--day-rows", "40", "--out", str(tmp_path)])
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    assert "agrees with the pipeline" in done.stdout                      # MLflow model
-    assert "equal to featurekit.sklearn.serve_row: True" in done.stdout   # row path = pipeline
+    assert "agrees with the pipeline" in done.stdout  # MLflow model
+    assert "equal to featurekit.sklearn.serve_row: True" in done.stdout  # row path = pipeline
     junit = (tmp_path / "parity.xml").read_text()
     assert 'failures="0"' in junit and "<testcase" in junit
     assert "parity ok" in done.stdout.split("a week of served traffic")[1]  # logged traffic replays
@@ -101,9 +102,26 @@ def test_churn_end_to_end_and_http_serving(tmp_path):
 
     port = _free_port()
     env = dict(os.environ, MODEL_DIR=str(tmp_path / "model"))
-    server = subprocess.Popen([PY, "-m", "uvicorn", "--app-dir", str(EXAMPLES / "churn_end_to_end"), "app:app",
-                               "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-                              cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    server = subprocess.Popen(
+        [
+            PY,
+            "-m",
+            "uvicorn",
+            "--app-dir",
+            str(EXAMPLES / "churn_end_to_end"),
+            "app:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
@@ -119,8 +137,8 @@ def test_churn_end_to_end_and_http_serving(tmp_path):
         requests = json.loads((tmp_path / "requests.json").read_text())
         assert health["pin"] == json.loads((tmp_path / "model" / "meta.json").read_text())["pin"]
         answer = _post(base + "/predict", {"rows": requests["rows"]})
-        assert answer["churn_probability"] == requests["expected"]     # exactly the local row path
-        bad = dict(requests["rows"][0], tenure_days=None)              # nullable: false
+        assert answer["churn_probability"] == requests["expected"]  # exactly the local row path
+        bad = dict(requests["rows"][0], tenure_days=None)  # nullable: false
         with pytest.raises(urllib.error.HTTPError) as err:
             _post(base + "/predict", {"rows": [bad]})
         assert err.value.code == 422
@@ -131,7 +149,7 @@ def test_churn_end_to_end_and_http_serving(tmp_path):
 
 def test_legacy_serving_finds_the_bugs(tmp_path):
     done = run(["examples/legacy_serving/run.py", "--rows", "400", "--fuzz", "150", "--json", str(tmp_path / "r.json")])
-    assert done.returncode == 1, done.stdout + done.stderr   # 1 = disagreements found
+    assert done.returncode == 1, done.stdout + done.stderr  # 1 = disagreements found
     failing = json.loads(done.stdout.rsplit("failing columns: ", 1)[1])
     assert {"country_idx", "desc_tokens", "login_hour", "spend_imputed"} <= set(failing)
     report = json.loads((tmp_path / "r.json").read_text())

@@ -39,13 +39,15 @@ def mixed_frame(n: int = 200, seed: int = 0) -> pd.DataFrame:
     ts = pd.Timestamp("2025-01-01", tz="UTC") + pd.to_timedelta(rng.integers(0, 300, n), unit="D")
     active = pd.array(rng.random(n) < 0.5, dtype="boolean")
     active[rng.random(n) < 0.05] = pd.NA
-    return pd.DataFrame({
-        "spend": spend,
-        "tenure": rng.integers(0, 1000, n),
-        "country": pd.Categorical(countries[rng.integers(0, len(countries), n)]),
-        "active": active,
-        "last_ts": ts,
-    })
+    return pd.DataFrame(
+        {
+            "spend": spend,
+            "tenure": rng.integers(0, 1000, n),
+            "country": pd.Categorical(countries[rng.integers(0, len(countries), n)]),
+            "active": active,
+            "last_ts": ts,
+        }
+    )
 
 
 def mixed_target(df: pd.DataFrame) -> np.ndarray:

@@ -13,7 +13,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
@@ -22,8 +21,9 @@ from featurekit.sklearn import FeatureTransformer, serve_row
 
 # mlflow is imported by a fixture, not at collection: importing it takes seconds, and only the
 # worker that runs these tests should pay for it
-pytestmark = pytest.mark.skipif(importlib.util.find_spec("mlflow") is None,
-                                reason="mlflow is not installed (pip install featurekit[mlflow])")
+pytestmark = pytest.mark.skipif(
+    importlib.util.find_spec("mlflow") is None, reason="mlflow is not installed (pip install featurekit[mlflow])"
+)
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +34,7 @@ def mlflow():
 @pytest.fixture(scope="module")
 def fkm(mlflow):
     return importlib.import_module("featurekit.mlflow")
+
 
 _ENV = {"MLFLOW_ALLOW_FILE_STORE": "true", "MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
 
@@ -75,10 +76,10 @@ def features_only(store, data, mixed_yaml, fkm):
 @pytest.fixture(scope="module")
 def pipeline_logged(store, data, mixed_yaml, fkm):
     df, y = data
-    pipe = Pipeline([("features", FeatureTransformer(mixed_yaml)),
-                     ("model", LogisticRegression(max_iter=1000))]).fit(df, y)
-    info = fkm.log_model(pipe, method="predict_proba", input_example=df.head(3),
-                         registered_model_name="fk_churn_test")
+    pipe = Pipeline([("features", FeatureTransformer(mixed_yaml)), ("model", LogisticRegression(max_iter=1000))]).fit(
+        df, y
+    )
+    info = fkm.log_model(pipe, method="predict_proba", input_example=df.head(3), registered_model_name="fk_churn_test")
     return pipe, info
 
 
@@ -98,14 +99,20 @@ def test_signature_from_input_contract(features_only, mlflow, fkm):
     inputs = {c.name: (c.type.name, c.required) for c in info.signature.inputs.inputs}
     assert inputs == {
         "spend": ("double", False),
-        "tenure": ("long", True),        # int, nullable: false
-        "country": ("string", False),    # category
+        "tenure": ("long", True),  # int, nullable: false
+        "country": ("string", False),  # category
         "active": ("boolean", False),
         "last_ts": ("datetime", False),
     }
     outputs = {c.name: c.type.name for c in info.signature.outputs.inputs}
-    assert outputs == {"spend_imp": "double", "spend_z": "double", "per_day": "double", "country_idx": "long",
-                       "is_active": "boolean", "days_since": "double"}
+    assert outputs == {
+        "spend_imp": "double",
+        "spend_z": "double",
+        "per_day": "double",
+        "country_idx": "long",
+        "is_active": "boolean",
+        "days_since": "double",
+    }
 
 
 def test_schema_type_mapping_all_types(mlflow, fkm):
@@ -125,8 +132,15 @@ features:
   out: coalesce(f, 0.0)
 """)
     got = {c.name: (c.type.name, c.required) for c in fkm.input_schema(spec).inputs}
-    assert got == {"f": ("double", True), "i": ("long", True), "ni": ("double", False), "s": ("string", False),
-                   "c": ("string", False), "b": ("boolean", True), "t": ("datetime", False)}
+    assert got == {
+        "f": ("double", True),
+        "i": ("long", True),
+        "ni": ("double", False),
+        "s": ("string", False),
+        "c": ("string", False),
+        "b": ("boolean", True),
+        "t": ("datetime", False),
+    }
 
 
 def test_featurekit_artifact_is_a_plain_directory(features_only, mlflow, fkm):
@@ -154,8 +168,9 @@ def test_pipeline_predictions_match_local(pipeline_logged, data, mlflow, fkm):
     np.testing.assert_array_equal(got, pipe.predict_proba(df))
     # and one raw row agrees with the local row path
     row = df.iloc[[4]]
-    np.testing.assert_array_equal(pyfunc.predict(fkm.serving_frame(row, spec))[0],
-                                  serve_row(pipe, row.iloc[0].to_dict()))
+    np.testing.assert_array_equal(
+        pyfunc.predict(fkm.serving_frame(row, spec))[0], serve_row(pipe, row.iloc[0].to_dict())
+    )
     assert info.registered_model_version == 1  # registered in the file-store registry
 
 
@@ -182,6 +197,8 @@ def test_serving_input_example_validates(features_only, data, mlflow, fkm):
         out = validate(info.model_uri, example.read_text())
     rows = json.loads((local / "input_example.json").read_text())
     assert len(out) == len(rows["data"]) == 5
-    pd.testing.assert_frame_equal(pd.DataFrame(out).reset_index(drop=True),
-                                  fitted.transform(data[0].head(5)).reset_index(drop=True),
-                                  check_exact=True)
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(out).reset_index(drop=True),
+        fitted.transform(data[0].head(5)).reset_index(drop=True),
+        check_exact=True,
+    )

@@ -46,8 +46,10 @@ features:
 EXPECTED_FAILED_CHECKS: dict[str, str] = {}
 
 
-@parametrize_with_checks([FeatureTransformer(spec=fk.spec_from_yaml(NUMERIC_YAML))],
-                         expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS)
+@parametrize_with_checks(
+    [FeatureTransformer(spec=fk.spec_from_yaml(NUMERIC_YAML))],
+    expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS,
+)
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
 
@@ -120,8 +122,13 @@ def test_pipeline_and_serve_row(mixed_spec, mixed_df, output, make_target):
 
 def test_serve_row_through_intermediate_step(mixed_spec, mixed_df, make_target):
     y = make_target(mixed_df)
-    pipe = Pipeline([("features", FeatureTransformer(mixed_spec)), ("scale", StandardScaler()),
-                     ("model", LogisticRegression(max_iter=1000))]).fit(mixed_df, y)
+    pipe = Pipeline(
+        [
+            ("features", FeatureTransformer(mixed_spec)),
+            ("scale", StandardScaler()),
+            ("model", LogisticRegression(max_iter=1000)),
+        ]
+    ).fit(mixed_df, y)
     row = mixed_df.iloc[3].to_dict()
     np.testing.assert_allclose(serve_row(pipe, row), pipe.predict_proba(mixed_df.iloc[[3]])[0], rtol=0, atol=0)
 
@@ -132,8 +139,10 @@ def test_grid_search_over_model_param(mixed_spec, mixed_df, make_target):
     grid = GridSearchCV(pipe, {"model__C": [0.1, 1.0]}, cv=2).fit(mixed_df, y)
     assert grid.best_params_["model__C"] in (0.1, 1.0)
     best = grid.best_estimator_
-    np.testing.assert_array_equal(best.predict_proba(mixed_df.head(3)),
-                                  np.asarray([serve_row(best, r) for r in mixed_df.head(3).to_dict("records")]))
+    np.testing.assert_array_equal(
+        best.predict_proba(mixed_df.head(3)),
+        np.asarray([serve_row(best, r) for r in mixed_df.head(3).to_dict("records")]),
+    )
 
 
 def test_joblib_round_trip_stores_no_code(tmp_path, mixed_spec, mixed_df, make_target):

@@ -13,7 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from featurekit._kernels import strings as K
@@ -199,9 +199,7 @@ def test_crc32_all_lengths(typ):
     assert K.crc32(arr.slice(7)).tolist() == expected[7:]
     # Byte length 0..300 exactly (ASCII), one huge row among short ones.
     ascii_values = ["q" * k for k in range(301)] + ["y" * 100_000] + ["ab"] * 50
-    assert K.crc32(pa.array(ascii_values, type=typ)).tolist() == [
-        zlib.crc32(s.encode()) for s in ascii_values
-    ]
+    assert K.crc32(pa.array(ascii_values, type=typ)).tolist() == [zlib.crc32(s.encode()) for s in ascii_values]
 
 
 def test_crc32_many_equal_and_mixed_lengths():
@@ -295,7 +293,7 @@ def test_case_and_strip(built):
 def test_normalize(built):
     arr, py = built
     for form in ("NFC", "NFD", "NFKC", "NFKD"):
-        check_strings(K.normalize(arr, form), py, lambda s: unicodedata.normalize(form, s))
+        check_strings(K.normalize(arr, form), py, lambda s, form=form: unicodedata.normalize(form, s))
 
 
 @pytest.mark.parametrize(
@@ -450,9 +448,7 @@ def test_membership(built, values, data):
         values = values + data.draw(st.lists(st.sampled_from(present), max_size=4))
         values = data.draw(st.permutations(values))
     check_numeric(K.is_in(arr, values), py, lambda s: s in set(values), bool)
-    check_numeric(
-        K.index_in(arr, values), py, lambda s: values.index(s) if s in values else -1, np.int64
-    )
+    check_numeric(K.index_in(arr, values), py, lambda s: values.index(s) if s in values else -1, np.int64)
 
 
 def test_membership_named():

@@ -38,8 +38,10 @@ def test_replay_finds_a_patched_serving_output(churn, tmp_path):
             out = fitted.transform_row(row)
             if i == 7:
                 out["country_idx"] = 3  # a serving-side patch
-            record = {"input": {k: ({"datetime": v.isoformat()} if hasattr(v, "isoformat") else v)
-                                for k, v in row.items()}, "output": out}
+            record = {
+                "input": {k: ({"datetime": v.isoformat()} if hasattr(v, "isoformat") else v) for k, v in row.items()},
+                "output": out,
+            }
             fh.write(json.dumps(record) + "\n")
     report = parity.replay(fitted, str(log))
     assert [c.column for c in report.failing] == ["country_idx"]
@@ -56,14 +58,27 @@ def test_cli_parity_exit_codes_and_junit(churn, tmp_path):
         "def features(row):\n"
         "    out = _f.transform_row(row)\n"
         "    out['device_missing'] = 0\n"
-        "    return out\n")
-    base = [sys.executable, "-m", "featurekit.cli", "parity", str(art), "--data", str(tmp_path / "eval.parquet"),
-            "--fuzz", "200"]
-    ok = subprocess.run(base + ["--format", "junit", "--output", str(tmp_path / "p.xml")], capture_output=True, text=True)
+        "    return out\n"
+    )
+    base = [
+        sys.executable,
+        "-m",
+        "featurekit.cli",
+        "parity",
+        str(art),
+        "--data",
+        str(tmp_path / "eval.parquet"),
+        "--fuzz",
+        "200",
+    ]
+    ok = subprocess.run(
+        base + ["--format", "junit", "--output", str(tmp_path / "p.xml")], capture_output=True, text=True
+    )
     assert ok.returncode == 0, ok.stderr
     assert 'failures="0"' in (tmp_path / "p.xml").read_text()
-    bad = subprocess.run(base + ["--serving", "serving_bug:features", "--format", "json"], capture_output=True,
-                         text=True, cwd=tmp_path)
+    bad = subprocess.run(
+        base + ["--serving", "serving_bug:features", "--format", "json"], capture_output=True, text=True, cwd=tmp_path
+    )
     assert bad.returncode == 1, bad.stderr
     payload = json.loads(bad.stdout)
     assert not payload["ok"] and any(c["column"] == "device_missing" and c["mismatches"] for c in payload["columns"])

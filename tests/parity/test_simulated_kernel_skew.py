@@ -23,7 +23,9 @@ from featurekit.testing.checks import check_bulk_exactness
 from featurekit.types import DType
 
 SPEC = {
-    "featurekit": 1, "name": "lognormal", "version": "1.0.0",
+    "featurekit": 1,
+    "name": "lognormal",
+    "version": "1.0.0",
     "inputs": {"x": {"type": "float", "nullable": True}},
     "features": {
         "lx": "log1p(x)",

@@ -42,12 +42,16 @@ features:
 CITIES = ["paris", "berlin", "oslo", "rome", "lima"]
 RNG = np.random.default_rng(0)
 N = 400
-ORDINARY = pd.DataFrame({
-    "amount": RNG.uniform(1.0, 300.0, N).round(3) + 0.0001,   # never on an edge or a .5 midpoint
-    "qty": RNG.integers(1, 50, N),
-    "city": pd.array([CITIES[i] for i in RNG.integers(0, 5, N)], dtype="str"),
-    "ts": pd.to_datetime(RNG.integers(1_700_000_000, 1_800_000_000, N), unit="s", utc=True).astype("datetime64[us, UTC]"),
-})
+ORDINARY = pd.DataFrame(
+    {
+        "amount": RNG.uniform(1.0, 300.0, N).round(3) + 0.0001,  # never on an edge or a .5 midpoint
+        "qty": RNG.integers(1, 50, N),
+        "city": pd.array([CITIES[i] for i in RNG.integers(0, 5, N)], dtype="str"),
+        "ts": pd.to_datetime(RNG.integers(1_700_000_000, 1_800_000_000, N), unit="s", utc=True).astype(
+            "datetime64[us, UTC]"
+        ),
+    }
+)
 FITTED = SPEC.fit(ORDINARY)
 VOCAB = {v: i for i, v in enumerate(FITTED.state_by_feature()["city_idx"][0]["state"]["vocab"])}
 
@@ -67,7 +71,9 @@ def legacy(row, bug=None):
     c = city if city is not None else ""
     out = {"amount_filled": a}
     out["city_norm"] = c.casefold().strip() if bug == "casefold" else c.strip().lower()
-    out["amount_round"] = float(math.floor(a + 0.5)) if bug == "round_half_up" else float(round(a)) if math.isfinite(a) else a
+    out["amount_round"] = (
+        float(math.floor(a + 0.5)) if bug == "round_half_up" else float(round(a)) if math.isfinite(a) else a
+    )
     if bug != "round_half_up" and out["amount_round"] == 0.0:
         out["amount_round"] = math.copysign(0.0, a)
     out["amount_bucket"] = (bisect.bisect_left if bug == "bisect_left" else bisect.bisect_right)([10.0, 100.0], a)
@@ -76,7 +82,7 @@ def legacy(row, bug=None):
     elif bug == "local_hour":
         out["hour_utc"] = ts.hour  # ignores the time zone of aware values
     else:
-        out["hour_utc"] = ts.astimezone(dt.timezone.utc).hour if ts.tzinfo else ts.hour
+        out["hour_utc"] = ts.astimezone(dt.UTC).hour if ts.tzinfo else ts.hour
     default = -1 if bug == "unseen_minus_one" else len(VOCAB)
     out["city_idx"] = VOCAB.get(city, default)
     key = c.lower() if bug == "hash_lowercase" else c
@@ -134,8 +140,9 @@ def test_bug_is_missed_by_plain_replay_and_found_with_edge_rows(bug, feature):
 
 
 def test_report_formats_carry_the_findings():
-    report = parity.compare(FITTED.transform, lambda r: legacy(r, "bisect_left"), ORDINARY, contract=FITTED,
-                            fuzz=300, seed=2, invalid=False)
+    report = parity.compare(
+        FITTED.transform, lambda r: legacy(r, "bisect_left"), ORDINARY, contract=FITTED, fuzz=300, seed=2, invalid=False
+    )
     assert '"schema_version": 1' in report.to_json()
     junit = report.to_junit()
     assert "<failure" in junit and 'name="amount_bucket"' in junit

@@ -27,11 +27,15 @@ def _log_vectorized(x: np.ndarray) -> np.ndarray:
 
 def test_a_udf_declares_its_own_ulps_and_only_its_feature_gets_them():
     fk.register_udf(_log, dtype="float", args=["float"], name="tol_test_log", vectorized=_log_vectorized, ulps=2)
-    spec = fk.spec_from_dict({
-        "featurekit": 1, "name": "udf_tol", "version": "1.0.0",
-        "inputs": {"x": {"type": "float"}},
-        "features": {"custom": 'udf(x, fn="tol_test_log")', "builtin": "log(x)"},
-    })
+    spec = fk.spec_from_dict(
+        {
+            "featurekit": 1,
+            "name": "udf_tol",
+            "version": "1.0.0",
+            "inputs": {"x": {"type": "float"}},
+            "features": {"custom": 'udf(x, fn="tol_test_log")', "builtin": "log(x)"},
+        }
+    )
     fitted = spec.fit(pd.DataFrame({"x": [1.5, 2.5, 3.5]}))
     assert column_tolerances(fitted) == {"custom": 2, "builtin": 0}
     report = parity.check(fitted, pd.DataFrame({"x": np.linspace(0.1, 100.0, 5_000)}), edges=False)

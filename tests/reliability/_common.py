@@ -6,13 +6,11 @@ import collections
 import datetime as dt
 import functools
 import math
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
-
-import pandas as pd
+from typing import Any
 
 import featurekit as fk
-from featurekit.parity import runner
 from featurekit.parity.runner import Tolerance, _Raised, run_fitted_batch
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,7 +46,7 @@ def _native(kind: str, values: Sequence[Any]) -> bool:
     if kind in ("str", "category"):
         return all(type(v) is str and v.isascii() for v in present)
     if kind == "timestamp":
-        return bool(present) and all(type(v) is dt.datetime and v.tzinfo is dt.timezone.utc for v in present)
+        return bool(present) and all(type(v) is dt.datetime and v.tzinfo is dt.UTC for v in present)
     return False
 
 
@@ -102,9 +100,10 @@ def same_output(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:
         if isinstance(x, float) and isinstance(y, float):
             if not _TOL.floats_equal(x, y):
                 bad.append(col)
-        elif (x is None and isinstance(y, float) and math.isnan(y)) or (y is None and isinstance(x, float) and math.isnan(x)):
+        elif (x is None and isinstance(y, float) and math.isnan(y)) or (
+            y is None and isinstance(x, float) and math.isnan(x)
+        ):
             continue
         elif type(x) is not type(y) or x != y:
             bad.append(col)
     return bad
-

@@ -72,8 +72,13 @@ def test_every_file_truncated_is_refused_naming_it(saved, tmp_path, keep):
         target = tmp_path / f"{name}-{keep}"
         shutil.copytree(saved, target)
         data = (target / name).read_bytes()
-        n = keep if isinstance(keep, int) and keep >= 0 else len(data) + keep if isinstance(keep, int) \
+        n = (
+            keep
+            if isinstance(keep, int) and keep >= 0
+            else len(data) + keep
+            if isinstance(keep, int)
             else int(len(data) * keep)
+        )
         (target / name).write_bytes(data[:n])
         err = _load_refused(target)
         assert name in str(err) or "manifest.json" in str(err), str(err)
@@ -83,7 +88,7 @@ def test_every_file_truncated_is_refused_naming_it(saved, tmp_path, keep):
 def test_a_truncated_archive_is_refused(saved, tmp_path, keep):
     archive = Path(churn_fitted().save(tmp_path / "churn.fkit"))
     data = archive.read_bytes()
-    archive.write_bytes(data[:int(len(data) * keep) if keep > 0 else len(data) + keep])
+    archive.write_bytes(data[: int(len(data) * keep) if keep > 0 else len(data) + keep])
     _load_refused(archive)
 
 

@@ -81,8 +81,13 @@ def test_name_at_version_pins_the_declaration_only_the_full_pin_pins_the_state(f
 
 
 def test_the_pin_describe_prints_is_accepted(fitted, saved):
-    out = subprocess.run([sys.executable, "-m", "featurekit.cli", "describe", str(saved)], cwd=ROOT, check=True,
-                         capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "featurekit.cli", "describe", str(saved)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     pin = out.split("(pin: ", 1)[1].split(")", 1)[0]
     assert pin.startswith(_name_version(fitted) + "#")
     assert fk.load(saved, expect=pin).fingerprint == fitted.fingerprint

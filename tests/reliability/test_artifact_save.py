@@ -34,8 +34,9 @@ def other(fitted):
 
 
 def _listing(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): (p.read_bytes() if p.is_file() else b"<dir>")
-            for p in sorted(folder.rglob("*"))}
+    return {
+        str(p.relative_to(folder)): (p.read_bytes() if p.is_file() else b"<dir>") for p in sorted(folder.rglob("*"))
+    }
 
 
 def _save_refused(fitted, target: Path, *named: str) -> str:
@@ -48,11 +49,16 @@ def _save_refused(fitted, target: Path, *named: str) -> str:
     return message
 
 
-@pytest.mark.parametrize("manifest", [
-    '{"metadata": {"dbt_schema_version": "v12"}, "nodes": {}}',  # dbt target/
-    '{"name": "My App", "start_url": "/", "icons": []}',  # a web app manifest
-    '{"format": "featurekit-artifact"}',  # looks like ours but lists no files
-    "not json", ""])
+@pytest.mark.parametrize(
+    "manifest",
+    [
+        '{"metadata": {"dbt_schema_version": "v12"}, "nodes": {}}',  # dbt target/
+        '{"name": "My App", "start_url": "/", "icons": []}',  # a web app manifest
+        '{"format": "featurekit-artifact"}',  # looks like ours but lists no files
+        "not json",
+        "",
+    ],
+)
 def test_a_folder_with_a_foreign_manifest_is_refused_and_kept(fitted, tmp_path, manifest):
     target = tmp_path / "target"
     target.mkdir()
@@ -107,11 +113,14 @@ def test_a_failing_rename_leaves_the_old_artifact_and_no_staging(fitted, other, 
     """The exchange, or either rename of the fallback (a kernel without renameat2), fails."""
     target = Path(fitted.save(tmp_path / "a"))
     if fail == "exchange":
+
         def exchange(a, b):
             raise OSError(5, "I/O error (injected)")
     else:
+
         def exchange(a, b):
             return False
+
         real, calls = save_mod.os.replace, []
 
         def replace(src, dst):
@@ -149,8 +158,9 @@ other.save(target)
 @pytest.mark.parametrize("point", ["writing", "swapped"])
 def test_a_crash_at_any_point_leaves_a_loadable_artifact(fitted, tmp_path, point):
     target = Path(fitted.save(tmp_path / "a"))
-    proc = subprocess.run([sys.executable, "-c", CRASH, point, str(target)], cwd=ROOT, capture_output=True,
-                          text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-c", CRASH, point, str(target)], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
     assert proc.returncode == 9, proc.stderr
     new = proc.stdout.split()[0]
     loaded = fk.load(target).fingerprint

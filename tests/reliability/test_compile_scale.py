@@ -28,9 +28,16 @@ def chain_spec(n: int, *, nullable: bool, reverse: bool = False) -> fk.Spec:
     items = list(features.items())
     if reverse:
         items.reverse()
-    return fk.spec_from_dict({"featurekit": 1, "name": "chain", "version": "1.0.0",
-                              "inputs": {"x": {"type": "float", "nullable": nullable}},
-                              "features": dict(items), "outputs": [f"f{n - 1}"]})
+    return fk.spec_from_dict(
+        {
+            "featurekit": 1,
+            "name": "chain",
+            "version": "1.0.0",
+            "inputs": {"x": {"type": "float", "nullable": nullable}},
+            "features": dict(items),
+            "outputs": [f"f{n - 1}"],
+        }
+    )
 
 
 def deepest_bracket(source: str) -> int:
@@ -39,8 +46,7 @@ def deepest_bracket(source: str) -> int:
     return max(_scan(line)[1] for line in source.splitlines())
 
 
-@pytest.mark.parametrize("n, nullable, reverse", [(20_000, False, False), (3_000, True, False),
-                                                  (3_000, False, True)])
+@pytest.mark.parametrize("n, nullable, reverse", [(20_000, False, False), (3_000, True, False), (3_000, False, True)])
 def test_a_long_chain_of_single_use_features_compiles_and_both_paths_agree(n, nullable, reverse):
     fitted = chain_spec(n, nullable=nullable, reverse=reverse).fit(pd.DataFrame({"x": [1.0, 2.0]}), baseline=False)
     rows = [{"x": v} for v in (1.0, -3.5, 0.0, 1e300)]
@@ -80,9 +86,16 @@ def fitted():
     return fk.spec_from_yaml(SPEC).fit(pd.DataFrame({"x": [1.0, 2.0, 4.0], "c": ["a", "b", "a"]}))
 
 
-@pytest.mark.parametrize("clone", [copy.deepcopy, copy.copy, lambda f: pickle.loads(pickle.dumps(f)),
-                                   lambda f: pickle.loads(pickle.dumps(f, protocol=0))],
-                         ids=["deepcopy", "copy", "pickle", "pickle-protocol-0"])
+@pytest.mark.parametrize(
+    "clone",
+    [
+        copy.deepcopy,
+        copy.copy,
+        lambda f: pickle.loads(pickle.dumps(f)),
+        lambda f: pickle.loads(pickle.dumps(f, protocol=0)),
+    ],
+    ids=["deepcopy", "copy", "pickle", "pickle-protocol-0"],
+)
 def test_a_fitted_transform_copies_and_pickles_by_rebuilding(fitted, clone):
     twin = clone(fitted)
     assert twin is not fitted and twin.fingerprint == fitted.fingerprint

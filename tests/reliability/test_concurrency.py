@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import threading
 
-from ._common import COUNTS, churn_fitted, churn_rows
-
 import featurekit as fk
+
+from ._common import COUNTS, churn_fitted, churn_rows
 
 N_ROWS = 100_000
 THREADS = 8
@@ -32,6 +32,7 @@ def test_eight_threads_give_the_single_thread_results_and_never_touch_state(tmp_
             errors.append(exc)
 
     import sys
+
     old = sys.getswitchinterval()
     sys.setswitchinterval(1e-6)  # force frequent thread switches
     try:

@@ -32,8 +32,10 @@ features:
   score_filled: impute(credit_score, strategy="median")
   region_idx: vocab(region)
 """
-FALLBACK = SPEC.replace('  score_filled: impute(credit_score, strategy="median")',
-                        "  score_filled: {expr: 'impute(credit_score, strategy=\"median\")', on_empty_fit: fallback}")
+FALLBACK = SPEC.replace(
+    '  score_filled: impute(credit_score, strategy="median")',
+    "  score_filled: {expr: 'impute(credit_score, strategy=\"median\")', on_empty_fit: fallback}",
+)
 
 GOOD = pd.DataFrame({"credit_score": [600.0, 700.0, None, 810.0], "region": ["n", "s", "n", None]})
 
@@ -44,32 +46,45 @@ def sources(frame: pd.DataFrame):
 
     rows = [{k: (None if pd.isna(v) else v) for k, v in r.items()} for r in frame.to_dict("records")]
     half = len(frame) // 2
-    return {"frame": frame, "rows": rows, "chunks": [frame.iloc[:half], frame.iloc[half:]],
-            "dask": dd.from_pandas(frame, npartitions=2)}
+    return {
+        "frame": frame,
+        "rows": rows,
+        "chunks": [frame.iloc[:half], frame.iloc[half:]],
+        "dask": dd.from_pandas(frame, npartitions=2),
+    }
 
 
 @pytest.mark.parametrize("kind", ["frame", "chunks", "dask"])
 def test_a_renamed_nullable_column_is_refused_at_fit_with_a_hint(kind):
     data = sources(GOOD.rename(columns={"credit_score": "Credit_Score"}))[kind]
-    with pytest.raises(fk.FitError, match=r"lacks input column\(s\) \['credit_score'\](.|\n)*Fix:(.|\n)*did you mean "
-                                          r"'Credit_Score'") as info:
+    with pytest.raises(
+        fk.FitError,
+        match=r"lacks input column\(s\) \['credit_score'\](.|\n)*Fix:(.|\n)*did you mean "
+        r"'Credit_Score'",
+    ) as info:
         fk.spec_from_yaml(SPEC).fit(data)
     assert info.value.input == "credit_score"
 
 
 def test_a_missing_column_is_refused_at_batch_transform_but_a_missing_key_is_null_on_the_row_path():
     fitted = fk.spec_from_yaml(SPEC).fit(GOOD)
-    with pytest.raises(fk.ContractError, match=r"transform: input column 'credit_score' is missing(.|\n)*Hint: did "
-                                               r"you mean 'Credit_Score'"):
+    with pytest.raises(
+        fk.ContractError,
+        match=r"transform: input column 'credit_score' is missing(.|\n)*Hint: did "
+        r"you mean 'Credit_Score'",
+    ):
         fitted.transform(GOOD.rename(columns={"credit_score": "Credit_Score"}))
     assert fitted.transform_row({"region": "n"})["score_filled"] == 700.0  # a row may omit a nullable key
 
 
 @pytest.mark.parametrize("kind", ["frame", "rows", "chunks", "dask"])
-@pytest.mark.parametrize("column", [
-    [None, None, None, None],          # all null
-    [10.0, 20.0, 5000.0, None],        # every value breaks the contract (on_violation: null)
-])
+@pytest.mark.parametrize(
+    "column",
+    [
+        [None, None, None, None],  # all null
+        [10.0, 20.0, 5000.0, None],  # every value breaks the contract (on_violation: null)
+    ],
+)
 def test_an_analyzer_that_saw_no_value_is_refused_naming_feature_op_and_input(kind, column):
     data = sources(GOOD.assign(credit_score=pd.Series(column, dtype=object)))[kind]
     with warnings.catch_warnings():
@@ -102,8 +117,11 @@ def test_fitting_on_zero_rows_is_the_declared_empty_fit():
 @pytest.mark.parametrize("kind", ["frame", "chunks", "dask"])
 def test_a_high_violation_rate_is_reported_with_counts(kind):
     frame = pd.DataFrame({"credit_score": [600.0, 10.0, 20.0, 700.0, 9999.0], "region": ["n"] * 5})
-    with pytest.warns(fk.FitWarning, match=r"input 'credit_score': 3 of 5 training value\(s\) \(60\.0%\) broke the "
-                                           r"contract and were replaced as declared \(range: 3\)(.|\n)*Fix:"):
+    with pytest.warns(
+        fk.FitWarning,
+        match=r"input 'credit_score': 3 of 5 training value\(s\) \(60\.0%\) broke the "
+        r"contract and were replaced as declared \(range: 3\)(.|\n)*Fix:",
+    ):
         fitted = fk.spec_from_yaml(SPEC).fit(sources(frame)[kind])
     assert fitted.fit_info_["violations"] == {"credit_score": {"range": 3}}
     with warnings.catch_warnings():

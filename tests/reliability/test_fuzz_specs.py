@@ -79,48 +79,115 @@ features:
   rounded: round(x * 1.5, decimals=1)
 """
 
-UTC = dt.timezone.utc
-TRAIN = pd.DataFrame({
-    "x": [float(v) for v in (1, 5, 20, 50, 120, 300, 0.5, 999, 42, 7)],
-    "n": [0, 1, 2, 3, 5, 8, 13, None, 2, 1],
-    "plan": ["free", "pro", "team", "free", "pro", "free", None, "team", "free", "pro"],
-    "country": ["SE", "NO", "SE", "DE", "SE", None, "FR", "NO", "SE", "DE"],
-    "flag": [True, False, None, True, True, False, True, False, None, True],
-    "ts": [dt.datetime(2026, 3, 29, h, 30, tzinfo=UTC) for h in range(10)],
-    "text": ["a1 b", "x", None, "2026-01-01T00:00:00", "ABC", "", "a9", "zz", "q", "2024-02-29 10:00"],
-}).astype(object)
+UTC = dt.UTC
+TRAIN = pd.DataFrame(
+    {
+        "x": [float(v) for v in (1, 5, 20, 50, 120, 300, 0.5, 999, 42, 7)],
+        "n": [0, 1, 2, 3, 5, 8, 13, None, 2, 1],
+        "plan": ["free", "pro", "team", "free", "pro", "free", None, "team", "free", "pro"],
+        "country": ["SE", "NO", "SE", "DE", "SE", None, "FR", "NO", "SE", "DE"],
+        "flag": [True, False, None, True, True, False, True, False, None, True],
+        "ts": [dt.datetime(2026, 3, 29, h, 30, tzinfo=UTC) for h in range(10)],
+        "text": ["a1 b", "x", None, "2026-01-01T00:00:00", "ABC", "", "a9", "zz", "q", "2024-02-29 10:00"],
+    }
+).astype(object)
 
 SERVING = [
     {"x": 3.0, "n": 2, "plan": "pro", "country": "SE", "flag": True, "ts": "2026-01-01T00:00:00Z", "text": "a1"},
     {"x": -5.0, "n": -1, "plan": "other", "country": "XX", "flag": None, "ts": None, "text": None},
     {"x": None, "n": None, "plan": None, "country": None},
-    {"x": 5000.0, "n": 2**62, "plan": "team", "country": "NO", "flag": False,
-     "ts": dt.datetime(2026, 10, 25, 2, 30), "text": "2026-10-25 02:30"},
-    {"x": 1e308, "n": 0, "plan": "free", "country": "", "flag": True, "ts": "9999-12-31T23:59:59-23:59",
-     "text": "9999-12-31T23:00:00-05:00"},
+    {
+        "x": 5000.0,
+        "n": 2**62,
+        "plan": "team",
+        "country": "NO",
+        "flag": False,
+        "ts": dt.datetime(2026, 10, 25, 2, 30),
+        "text": "2026-10-25 02:30",
+    },
+    {
+        "x": 1e308,
+        "n": 0,
+        "plan": "free",
+        "country": "",
+        "flag": True,
+        "ts": "9999-12-31T23:59:59-23:59",
+        "text": "9999-12-31T23:00:00-05:00",
+    },
 ]
 
-NAMES = ("x", "n", "plan", "country", "flag", "ts", "text", "K", "START", "x_log", "x_z", "plan_free",
-         "plan_oh", "inf", "nan", "true", "None", "null", "if", "my feature", "1x", "_", "x2", "Plan")
-JUNK_TEXT = ("float", "int", "str", "category", "bool", "timestamp", "null", "raise", "clip", "default",
-             "Europe/Berlin", "Not/AZone", "UTC", "2026-01-01T00:00:00Z", "9999-12-31T23:59:59-23:59",
-             "free", "pro", "", "1.0", "1.0.0", "x", "fallback", "\ud800")
+NAMES = (
+    "x",
+    "n",
+    "plan",
+    "country",
+    "flag",
+    "ts",
+    "text",
+    "K",
+    "START",
+    "x_log",
+    "x_z",
+    "plan_free",
+    "plan_oh",
+    "inf",
+    "nan",
+    "true",
+    "None",
+    "null",
+    "if",
+    "my feature",
+    "1x",
+    "_",
+    "x2",
+    "Plan",
+)
+JUNK_TEXT = (
+    "float",
+    "int",
+    "str",
+    "category",
+    "bool",
+    "timestamp",
+    "null",
+    "raise",
+    "clip",
+    "default",
+    "Europe/Berlin",
+    "Not/AZone",
+    "UTC",
+    "2026-01-01T00:00:00Z",
+    "9999-12-31T23:59:59-23:59",
+    "free",
+    "pro",
+    "",
+    "1.0",
+    "1.0.0",
+    "x",
+    "fallback",
+    "\ud800",
+)
 
 
 def junk() -> st.SearchStrategy:
     """Hostile scalar and container values for spec fields, literals and parameters."""
     scalars = st.one_of(
-        st.none(), st.booleans(), st.integers(-(2**70), 2**70),
+        st.none(),
+        st.booleans(),
+        st.integers(-(2**70), 2**70),
         st.sampled_from([0, 1, -1, 2**31, 2**63 - 1, -(2**63), 2**63, 10**30]),
         st.floats(allow_nan=True, allow_infinity=True),
         st.sampled_from([0.0, -0.0, 2.5, 1e6, 1e-300, math.inf, -math.inf, math.nan]),
-        st.sampled_from(JUNK_TEXT), st.text(max_size=6))
+        st.sampled_from(JUNK_TEXT),
+        st.text(max_size=6),
+    )
     return st.one_of(scalars, st.lists(scalars, max_size=4))
 
 
 def _literal_ok(value: Any) -> bool:
     return isinstance(value, (bool, int, float, str)) or (
-        isinstance(value, list) and all(isinstance(v, (bool, int, float, str)) for v in value))
+        isinstance(value, list) and all(isinstance(v, (bool, int, float, str)) for v in value)
+    )
 
 
 @st.composite
@@ -137,8 +204,11 @@ def expressions(draw, depth: int = 0) -> Any:
     params = {}
     for name, param in op.params.items():
         if draw(st.booleans()):
-            params[name] = draw(st.sampled_from(param.choices)) if param.choices and draw(st.booleans()) else \
-                draw(junk().filter(_literal_ok))
+            params[name] = (
+                draw(st.sampled_from(param.choices))
+                if param.choices and draw(st.booleans())
+                else draw(junk().filter(_literal_ok))
+            )
     return Call(op.name, args, tuple(sorted(params.items())))
 
 
@@ -178,15 +248,32 @@ def _tweak_expression(text: str, draw) -> str:
 def mutated_specs(draw) -> dict[str, Any]:
     data = copy.deepcopy(fk.spec_from_yaml(BASE).to_dict())
     for _ in range(draw(st.integers(1, 3))):
-        kind = draw(st.sampled_from(["input_field", "input_field", "rename", "expression", "expression",
-                                     "new_feature", "top", "outputs", "constant"]))
+        kind = draw(
+            st.sampled_from(
+                [
+                    "input_field",
+                    "input_field",
+                    "rename",
+                    "expression",
+                    "expression",
+                    "new_feature",
+                    "top",
+                    "outputs",
+                    "constant",
+                ]
+            )
+        )
         COUNTS[f"fuzz spec: {kind}"] += 1
         if kind == "input_field":
             name = draw(st.sampled_from(sorted(data["inputs"])))
-            key = draw(st.sampled_from(["type", "nullable", "min", "max", "values", "on_violation", "default",
-                                        "timezone", "bogus"]))
-            contract = data["inputs"][name] = dict(data["inputs"][name]) if isinstance(data["inputs"][name], dict) \
-                else {"type": data["inputs"][name]}
+            key = draw(
+                st.sampled_from(
+                    ["type", "nullable", "min", "max", "values", "on_violation", "default", "timezone", "bogus"]
+                )
+            )
+            contract = data["inputs"][name] = (
+                dict(data["inputs"][name]) if isinstance(data["inputs"][name], dict) else {"type": data["inputs"][name]}
+            )
             if draw(st.integers(0, 4)) == 0:
                 contract.pop(key, None)
             else:
@@ -198,21 +285,26 @@ def mutated_specs(draw) -> dict[str, Any]:
             data[section] = {(new if k == old else k): v for k, v in data[section].items()}
             if draw(st.booleans()):  # rename the references too
                 pattern = re.compile(rf"(?<![\w.'\"]){re.escape(old)}(?![\w'\"])")
-                data["features"] = {k: (pattern.sub(new, v) if isinstance(v, str) else v)
-                                    for k, v in data["features"].items()}
+                data["features"] = {
+                    k: (pattern.sub(new, v) if isinstance(v, str) else v) for k, v in data["features"].items()
+                }
                 if "outputs" in data:
                     data["outputs"] = [new if o == old else o for o in data["outputs"]]
         elif kind == "expression":
             name = draw(st.sampled_from(sorted(data["features"])))
             text = data["features"][name]
             text = text if isinstance(text, str) else text["expr"]
-            data["features"][name] = _tweak_expression(text, draw) if draw(st.booleans()) else \
-                to_source(draw(expressions()))
+            data["features"][name] = (
+                _tweak_expression(text, draw) if draw(st.booleans()) else to_source(draw(expressions()))
+            )
         elif kind == "new_feature":
             name = draw(st.sampled_from(NAMES + ("extra", "plan_pro")))
             expr = to_source(draw(expressions()))
-            data["features"][name] = {"expr": expr, "on_empty_fit": draw(st.sampled_from(["raise", "fallback"]))} \
-                if draw(st.booleans()) else expr
+            data["features"][name] = (
+                {"expr": expr, "on_empty_fit": draw(st.sampled_from(["raise", "fallback"]))}
+                if draw(st.booleans())
+                else expr
+            )
         elif kind == "top":
             data[draw(st.sampled_from(["version", "name", "description"]))] = draw(junk())
         elif kind == "outputs":
@@ -256,9 +348,12 @@ def assert_paths_agree(fitted: Any) -> None:
 def _fuzz_settings() -> settings:
     current = settings()
     n = current.max_examples if current.max_examples >= NIGHTLY_EXAMPLES else min(current.max_examples, CI_EXAMPLES)
-    return settings(current, max_examples=n, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
-                                           HealthCheck.data_too_large])
+    return settings(
+        current,
+        max_examples=n,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
+    )
 
 
 @_fuzz_settings()
@@ -290,12 +385,21 @@ def base_fitted():
 
 def state_junk() -> st.SearchStrategy:
     """Hostile JSON values for state fields (what an edited state.json can hold)."""
-    scalar = st.one_of(st.none(), st.booleans(), st.integers(-(2**64), 2**64), st.floats(),
-                       st.sampled_from([0.0, -0.0, 1.0, math.nan, math.inf, -math.inf, 2**62, 2**63]),
-                       st.sampled_from(["free", "pro", "SE", "", "\ud800", "1.5"]))
+    scalar = st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-(2**64), 2**64),
+        st.floats(),
+        st.sampled_from([0.0, -0.0, 1.0, math.nan, math.inf, -math.inf, 2**62, 2**63]),
+        st.sampled_from(["free", "pro", "SE", "", "\ud800", "1.5"]),
+    )
     pair = st.lists(st.one_of(scalar, st.integers(0, 2**63)), min_size=2, max_size=2)
-    return st.one_of(scalar, st.lists(scalar, max_size=5), st.lists(pair, max_size=3),
-                     st.dictionaries(st.text(max_size=3), scalar, max_size=2))
+    return st.one_of(
+        scalar,
+        st.lists(scalar, max_size=5),
+        st.lists(pair, max_size=3),
+        st.dictionaries(st.text(max_size=3), scalar, max_size=2),
+    )
 
 
 @_fuzz_settings()
@@ -305,8 +409,11 @@ def test_a_mutated_state_is_refused_by_field_or_both_paths_agree(base_fitted, da
     keys = sorted(state)
     for _ in range(data.draw(st.integers(1, 3))):
         key = data.draw(st.sampled_from(keys))
-        kind = data.draw(st.sampled_from(["field", "field", "field", "drop_field", "add_field", "node", "drop_node",
-                                          "extra_node", "shuffle"]))
+        kind = data.draw(
+            st.sampled_from(
+                ["field", "field", "field", "drop_field", "add_field", "node", "drop_node", "extra_node", "shuffle"]
+            )
+        )
         COUNTS[f"fuzz state: {kind}"] += 1
         entry = state.get(key)
         if kind == "field" and isinstance(entry, dict) and entry:

@@ -63,9 +63,9 @@ def test_unencodable_record_drops_alone_file_sink(small, tmp_path):
     for i in range(100):
         row = {"n": i, "plan": "a"}
         if i == 30:
-            row["n"] = 10 ** 5000          # on_violation: null serves it; its digits cannot be printed
+            row["n"] = 10**5000  # on_violation: null serves it; its digits cannot be printed
         if i == 60:
-            row["blob"] = np.arange(3)     # an array in an extra field
+            row["blob"] = np.arange(3)  # an array in an extra field
         if i == 90:
             row["note"] = "lone \ud800 surrogate"  # encodable with \u escapes: kept
         assert small.transform_row(row, log=log)["n_plus"] == (1 if i == 30 else i + 1)
@@ -81,7 +81,7 @@ def test_unencodable_record_drops_alone_callable_sink(small):
     got = []
     log = ServingLogger(got.append, flush_rows=1000, background=False)
     for i in range(10):
-        small.transform_row({"n": 10 ** 5000 if i == 3 else i, "plan": "b"}, log=log)
+        small.transform_row({"n": 10**5000 if i == 3 else i, "plan": "b"}, log=log)
     log.close()
     # a callable sink receives the record dict: a long int is a valid Python value there
     assert len(got) == 10 and log.unencodable == 0
@@ -90,6 +90,7 @@ def test_unencodable_record_drops_alone_callable_sink(small):
     class Unprintable:
         def __str__(self):
             raise RuntimeError("no str")
+
     for i in range(10):
         small.transform_row({"n": i, "plan": "b", "x": Unprintable() if i == 4 else 1}, log=bad)
     bad.close()
@@ -106,6 +107,7 @@ def test_one_clients_bad_records_never_keep_others_out(small, tmp_path):
             if k == 0:
                 row["blob"] = np.ones(2)  # every record of client 0 is unencodable
             small.transform_row(row, log=log)
+
     threads = [threading.Thread(target=client, args=(k,)) for k in range(4)]
     for t in threads:
         t.start()
@@ -113,8 +115,9 @@ def test_one_clients_bad_records_never_keep_others_out(small, tmp_path):
         t.join()
     log.close()
     recs = _lines(path)
-    assert sorted((r["input"]["client"], r["input"]["n"]) for r in recs) == \
-        [(k, i) for k in (1, 2, 3) for i in range(200)]
+    assert sorted((r["input"]["client"], r["input"]["n"]) for r in recs) == [
+        (k, i) for k in (1, 2, 3) for i in range(200)
+    ]
     assert (log.logged, log.unencodable, log.dropped) == (600, 200, 200)
 
 
@@ -184,8 +187,13 @@ _FSIZE_CHILD = textwrap.dedent("""
 def test_file_size_limit_in_a_subprocess_keeps_the_file_line_valid(tmp_path):
     path = tmp_path / "s.jsonl"
     limit = 20_000
-    proc = subprocess.run([sys.executable, "-c", _FSIZE_CHILD, str(path), str(limit)], capture_output=True,
-                          text=True, timeout=120, check=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", _FSIZE_CHILD, str(path), str(limit)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     report = json.loads(proc.stdout)
     first, final = report["first"], report["final"]
     assert first["errno"] == errno.EFBIG
@@ -196,8 +204,10 @@ def test_file_size_limit_in_a_subprocess_keeps_the_file_line_valid(tmp_path):
     ids = [r["input"]["i"] for r in recs]
     # whole records only, in order; a later, shorter record may still fit where a longer one did not
     assert ids == sorted(set(ids)) and ids[-10:] == list(range(400, 410))
-    assert ids[:100] == list(range(100)) and os.path.getsize(path) - sum(
-        len(json.dumps(r)) + 1 for r in recs[-10:]) <= limit
+    assert (
+        ids[:100] == list(range(100))
+        and os.path.getsize(path) - sum(len(json.dumps(r)) + 1 for r in recs[-10:]) <= limit
+    )
 
 
 def test_a_torn_tail_left_by_a_crashed_writer_stays_apart(tmp_path):
@@ -237,6 +247,7 @@ def test_sink_protocol_arguments(small):
 
     def sink(row, out, fingerprint, inputs):
         calls.append((row, out, fingerprint, inputs))
+
     row = {"n": 3, "plan": "a", "extra": 1}
     out = small.transform_row(row, log=sink)
     ((r, o, fp, inputs),) = calls
@@ -249,6 +260,7 @@ def test_a_raising_sink_warns_once_and_is_counted(small):
 
     def one_arg_sink(record):  # the wrong signature: a ServingLogger path-sink, passed as log=
         got.append(record)
+
     name = f"{__name__}.test_a_raising_sink_warns_once_and_is_counted.<locals>.one_arg_sink"
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

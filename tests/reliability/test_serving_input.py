@@ -23,13 +23,30 @@ from hypothesis import strategies as st
 import featurekit as fk
 from featurekit.parity.runner import _Raised
 
-from ._common import (COUNTS, assert_contract_error, assert_typed, batch_side, churn_fitted, churn_rows, row_side,
-                      same_output)
+from ._common import (
+    COUNTS,
+    assert_contract_error,
+    assert_typed,
+    batch_side,
+    churn_fitted,
+    churn_rows,
+    row_side,
+    same_output,
+)
 
 INPUTS = {
-    "customer_id": "str", "signup_ts": "timestamp", "last_login_ts": "timestamp", "plan": "category",
-    "country": "category", "device": "category", "monthly_spend": "float", "tenure_days": "int",
-    "num_support_tickets": "int", "avg_session_minutes": "float", "referral_code": "str", "is_promo": "bool",
+    "customer_id": "str",
+    "signup_ts": "timestamp",
+    "last_login_ts": "timestamp",
+    "plan": "category",
+    "country": "category",
+    "device": "category",
+    "monthly_spend": "float",
+    "tenure_days": "int",
+    "num_support_tickets": "int",
+    "avg_session_minutes": "float",
+    "referral_code": "str",
+    "is_promo": "bool",
     "description": "str",
 }
 NUMERIC = [n for n, t in INPUTS.items() if t in ("int", "float")]
@@ -46,44 +63,83 @@ CATEGORIES = {
     "none": (list(INPUTS), st.none()),
     "nan": (list(INPUTS), st.sampled_from([math.nan, np.float64("nan"), np.float32("nan"), pd.NA, pd.NaT])),
     "str_for_number": (NUMERIC, finite.map(repr) | st.integers().map(str)),
-    "numeric_string": (list(INPUTS), st.sampled_from(["1", "1.5", "-0", "1e3", " 2 ", "0x10", "nan", "inf",
-                                                      "1_000", "١٢"])),
-    "float_for_int": (INTS, finite | st.integers(-10**6, 10**6).map(float)),
+    "numeric_string": (
+        list(INPUTS),
+        st.sampled_from(["1", "1.5", "-0", "1e3", " 2 ", "0x10", "nan", "inf", "1_000", "١٢"]),
+    ),
+    "float_for_int": (INTS, finite | st.integers(-(10**6), 10**6).map(float)),
     "bool_for_number": (NUMERIC, st.booleans()),
     "int_for_bool_or_text": (["is_promo"] + TEXT, st.integers(-2, 2)),
     "bytes": (list(INPUTS), st.binary(max_size=8)),
     "list": (list(INPUTS), st.lists(st.integers(), max_size=3)),
     "dict": (list(INPUTS), st.dictionaries(st.text(max_size=2), st.integers(), max_size=2)),
     "set": (list(INPUTS), st.sets(st.integers(), max_size=2) | st.frozensets(st.integers(), max_size=2)),
-    "decimal": (list(INPUTS), st.decimals(allow_nan=True, allow_infinity=True, places=3)
-                | st.just(decimal.Decimal("1"))),
-    "numpy_scalar": (list(INPUTS), st.one_of(
-        st.integers(-2**63, 2**63 - 1).map(np.int64), st.integers(0, 2**64 - 1).map(np.uint64),
-        st.integers(-128, 127).map(np.int8), st.floats(width=32).map(np.float32), st.floats().map(np.float64),
-        st.booleans().map(np.bool_), st.text(max_size=3).map(np.str_),
-        st.just(np.datetime64("2020-01-01T00:00:00")))),
-    "huge_int": (list(INPUTS), st.sampled_from([2**53, 2**53 + 1, -(2**53) - 1, 2**63 - 1, 2**63, -(2**63),
-                                                -(2**63) - 1, 10**30, -(10**400)]) | st.integers()),
+    "decimal": (
+        list(INPUTS),
+        st.decimals(allow_nan=True, allow_infinity=True, places=3) | st.just(decimal.Decimal("1")),
+    ),
+    "numpy_scalar": (
+        list(INPUTS),
+        st.one_of(
+            st.integers(-(2**63), 2**63 - 1).map(np.int64),
+            st.integers(0, 2**64 - 1).map(np.uint64),
+            st.integers(-128, 127).map(np.int8),
+            st.floats(width=32).map(np.float32),
+            st.floats().map(np.float64),
+            st.booleans().map(np.bool_),
+            st.text(max_size=3).map(np.str_),
+            st.just(np.datetime64("2020-01-01T00:00:00")),
+        ),
+    ),
+    "huge_int": (
+        list(INPUTS),
+        st.sampled_from([2**53, 2**53 + 1, -(2**53) - 1, 2**63 - 1, 2**63, -(2**63), -(2**63) - 1, 10**30, -(10**400)])
+        | st.integers(),
+    ),
     "inf": (list(INPUTS), st.sampled_from([math.inf, -math.inf, np.float64("inf")])),
-    "extreme_float": (list(INPUTS), st.sampled_from([1e308, -1e308, 5e-324, -0.0, 1.7976931348623157e308,
-                                                     2.0**53, 2.0**63, -(2.0**63)])),
-    "long_string": (list(INPUTS), st.sampled_from(["x" * 100_000, "é" * 100_000, " a" * 50_000,
-                                                   "2026-01-01" + "0" * 100_000])),
-    "lone_surrogate": (list(INPUTS), st.sampled_from(["\ud800", "ab\udfff", "SE\ud83d", "\udc80" * 3])
-                       | st.text(st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF), min_size=1,
-                                 max_size=4)),
+    "extreme_float": (
+        list(INPUTS),
+        st.sampled_from([1e308, -1e308, 5e-324, -0.0, 1.7976931348623157e308, 2.0**53, 2.0**63, -(2.0**63)]),
+    ),
+    "long_string": (
+        list(INPUTS),
+        st.sampled_from(["x" * 100_000, "é" * 100_000, " a" * 50_000, "2026-01-01" + "0" * 100_000]),
+    ),
+    "lone_surrogate": (
+        list(INPUTS),
+        st.sampled_from(["\ud800", "ab\udfff", "SE\ud83d", "\udc80" * 3])
+        | st.text(st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF), min_size=1, max_size=4),
+    ),
     "unicode_text": (TEXT, st.text(max_size=20)),
     "ts_naive": (TIMES, naive),
     "ts_aware": (TIMES, st.builds(lambda d, z: d.replace(tzinfo=z), naive, tzs)),
-    "ts_text": (TIMES, st.builds(lambda d, z: d.replace(tzinfo=z).isoformat(), naive, tzs | st.none().map(
-        lambda _: None)) | st.sampled_from(["2026-01-01", "2026-01-01T00:00:00Z", "2026-02-30T00:00:00",
-                                            "2026-01-01 25:00", "yesterday", "", "0000-00-00", "9999-12-31T23:59:59"
-                                            "-23:59", "0001-01-01T00:00:00+23:59", "2026-W01"])),
+    "ts_text": (
+        TIMES,
+        st.builds(lambda d, z: d.replace(tzinfo=z).isoformat(), naive, tzs | st.none().map(lambda _: None))
+        | st.sampled_from(
+            [
+                "2026-01-01",
+                "2026-01-01T00:00:00Z",
+                "2026-02-30T00:00:00",
+                "2026-01-01 25:00",
+                "yesterday",
+                "",
+                "0000-00-00",
+                "9999-12-31T23:59:59-23:59",
+                "0001-01-01T00:00:00+23:59",
+                "2026-W01",
+            ]
+        ),
+    ),
     "ts_garbled": (TIMES, st.text(max_size=25)),
-    "pd_timestamp": (TIMES, st.one_of(
-        st.integers(-2**62, 2**62).map(lambda ns: pd.Timestamp(ns, unit="ns")),
-        st.integers(-2**62, 2**62).map(lambda ns: pd.Timestamp(ns, unit="ns", tz="US/Eastern")),
-        st.integers(-2**40, 2**40).map(lambda us: pd.Timestamp(us * 1000, unit="ns", tz="UTC")))),
+    "pd_timestamp": (
+        TIMES,
+        st.one_of(
+            st.integers(-(2**62), 2**62).map(lambda ns: pd.Timestamp(ns, unit="ns")),
+            st.integers(-(2**62), 2**62).map(lambda ns: pd.Timestamp(ns, unit="ns", tz="US/Eastern")),
+            st.integers(-(2**40), 2**40).map(lambda us: pd.Timestamp(us * 1000, unit="ns", tz="UTC")),
+        ),
+    ),
     "date_not_datetime": (TIMES, st.dates()),
     "ts_for_other": ([n for n in INPUTS if n not in TIMES], naive),
 }
@@ -118,16 +174,28 @@ def _check(fitted, rows, cats_per_row):
         if isinstance(b, _Raised) and not isinstance(b.exc, fk.ContractError):
             pytest.fail(f"batch path raised {b.summary()} for {cats}: {row!r:.400}")
         assert isinstance(s, _Raised) == isinstance(b, _Raised), (
-            cats, "row" if isinstance(s, _Raised) else "batch", (s.exc if isinstance(s, _Raised) else b.exc),
-            repr(row)[:400])
+            cats,
+            "row" if isinstance(s, _Raised) else "batch",
+            (s.exc if isinstance(s, _Raised) else b.exc),
+            repr(row)[:400],
+        )
         if isinstance(s, _Raised):
             assert_contract_error(s.exc)
             assert_contract_error(b.exc)
             COUNTS["outcome: ContractError"] += 1
             continue
         assert_typed(fitted, s)
-        assert_typed(fitted, {c: (None if isinstance(v, float) and math.isnan(v)
-                                  and not fitted.output_types[c].startswith("float") else v) for c, v in b.items()})
+        assert_typed(
+            fitted,
+            {
+                c: (
+                    None
+                    if isinstance(v, float) and math.isnan(v) and not fitted.output_types[c].startswith("float")
+                    else v
+                )
+                for c, v in b.items()
+            },
+        )
         assert same_output(s, b) == [], (cats, same_output(s, b), repr(row)[:400])
         COUNTS["outcome: typed outputs"] += 1
 
@@ -144,12 +212,36 @@ def test_malformed_rows_give_typed_outputs_or_a_contract_error_on_both_paths(exa
 
 
 @pytest.mark.parametrize("name", sorted(INPUTS))
-@pytest.mark.parametrize("value", [
-    None, math.nan, "1", b"1", [1], {"a": 1}, {1}, decimal.Decimal("1.5"), True, 2**64, math.inf, -math.inf,
-    1e308, "x" * 100_000, "\ud800", dt.date(2026, 1, 1), dt.datetime(2026, 1, 1),
-    dt.datetime(2026, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=5))), "not a time",
-    pd.Timestamp("2026-01-01T00:00:00.000000001Z"), np.int64(3), np.float32(1.5), np.bool_(True), object(),
-], ids=lambda v: "object()" if type(v) is object else repr(v)[:60])  # stable ids across xdist workers
+@pytest.mark.parametrize(
+    "value",
+    [
+        None,
+        math.nan,
+        "1",
+        b"1",
+        [1],
+        {"a": 1},
+        {1},
+        decimal.Decimal("1.5"),
+        True,
+        2**64,
+        math.inf,
+        -math.inf,
+        1e308,
+        "x" * 100_000,
+        "\ud800",
+        dt.date(2026, 1, 1),
+        dt.datetime(2026, 1, 1),
+        dt.datetime(2026, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=5))),
+        "not a time",
+        pd.Timestamp("2026-01-01T00:00:00.000000001Z"),
+        np.int64(3),
+        np.float32(1.5),
+        np.bool_(True),
+        object(),
+    ],
+    ids=lambda v: "object()" if type(v) is object else repr(v)[:60],
+)  # stable ids across xdist workers
 def test_every_input_times_every_hostile_value(name, value):
     """A deterministic grid on top of the fuzzing: 13 inputs x 24 hostile values."""
     row = dict(churn_rows()[0])
@@ -198,11 +290,18 @@ features:
   o_def_c: def_c
   o_null_c: null_c
 """
-BOUNDS = {"clip_f": (0.0, 100.0), "clip_i": (-5, 5), "null_f": (0.0, None), "null_i": (None, 10),
-          "def_i": (0, 10)}
+BOUNDS = {"clip_f": (0.0, 100.0), "clip_i": (-5, 5), "null_f": (0.0, None), "null_i": (None, 10), "def_i": (0, 10)}
 DEFAULTS = {"def_i": 7, "def_f": 2.5, "def_c": "a"}
-KIND = {"clip_f": "float", "clip_i": "int", "null_f": "float", "null_i": "int", "def_i": "int", "def_f": "float",
-        "def_c": "category", "null_c": "category"}
+KIND = {
+    "clip_f": "float",
+    "clip_i": "int",
+    "null_f": "float",
+    "null_i": "int",
+    "def_i": "int",
+    "def_f": "float",
+    "def_c": "category",
+    "null_c": "category",
+}
 RAISE = object()
 
 
@@ -218,7 +317,8 @@ def expected(name: str, value):
         typed = float(value) if ok else None
     elif kind == "int":
         ok = (type(value) is int and -(2**63) <= value < 2**63) or (
-            type(value) is float and math.isfinite(value) and value == int(value) and abs(value) <= 2**53)
+            type(value) is float and math.isfinite(value) and value == int(value) and abs(value) <= 2**53
+        )
         typed = int(value) if ok else None
     else:
         ok = type(value) is str and value in ("a", "b")

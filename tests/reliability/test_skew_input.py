@@ -94,8 +94,8 @@ def test_outside_a_cut_top_the_training_share_is_unknown_not_equal(shares_case):
 
 
 def _titles(page, column):
-    block = page[page.index(f'id="col-input:{column}"'):]
-    block = block[:block.index("</details>")]
+    block = page[page.index(f'id="col-input:{column}"') :]
+    block = block[: block.index("</details>")]
     return re.findall(r"<title>([^<]*)</title>", block), block
 
 
@@ -138,9 +138,14 @@ features:
 
 
 def _mixed_row(i, rng):
-    return {"amount": rng.random() * 100 if i % 7 else None, "count": rng.randrange(0, 50), "flag": i % 3 == 0,
-            "note": "n" * (i % 5), "color": "abcde"[i % 5],
-            "seen_at": dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(hours=i)}
+    return {
+        "amount": rng.random() * 100 if i % 7 else None,
+        "count": rng.randrange(0, 50),
+        "flag": i % 3 == 0,
+        "note": "n" * (i % 5),
+        "color": "abcde"[i % 5],
+        "seen_at": dt.datetime(2025, 1, 1, tzinfo=dt.UTC) + dt.timedelta(hours=i),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -203,8 +208,11 @@ def test_every_malformed_kind_is_counted_and_named(mixed, tmp_path):
     path = tmp_path / "s.jsonl"
     path.write_bytes(b"\n".join(lines) + b"\n")
     stats = LogStats()
-    recs = [r for first, block in read_blocks(str(path), stats, size=300)
-            for r in parse_lines(block, stats, str(path), first)]
+    recs = [
+        r
+        for first, block in read_blocks(str(path), stats, size=300)
+        for r in parse_lines(block, stats, str(path), first)
+    ]
     assert len(recs) == 20 and stats.unparseable == len(bad)
     for example in stats.examples:
         number = int(example.split(":")[1])
@@ -219,8 +227,9 @@ def test_every_malformed_kind_is_counted_and_named(mixed, tmp_path):
 
 
 def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "featurekit.cli", *args], capture_output=True, text=True,
-                          timeout=300, cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "featurekit.cli", *args], capture_output=True, text=True, timeout=300, cwd=ROOT
+    )
 
 
 def test_cli_goes_on_past_malformed_lines(mixed, tmp_path):
@@ -289,31 +298,76 @@ def test_overlong_lines_are_skipped_unread(monkeypatch, tmp_path):
     good = b'{"input": {"x": 1}, "output": {}}'
     path.write_bytes(good + b"\n" + b"x" * 5000 + b"\n" + good + b"\n" + b"y" * 3000)
     stats = LogStats()
-    recs = [r for first, block in read_blocks(str(path), stats, size=256)
-            for r in parse_lines(block, stats, str(path), first)]
+    recs = [
+        r
+        for first, block in read_blocks(str(path), stats, size=256)
+        for r in parse_lines(block, stats, str(path), first)
+    ]
     assert len(recs) == 2 and stats.unparseable == 2
     assert stats.examples == [f"{path}:2: line longer than 1,000 bytes", f"{path}:4: line longer than 1,000 bytes"]
 
 
 # -- the fuzz: mutated log lines never raise anything but SkewInputError -------------------------------
 
-_TAG_PAYLOADS = st.one_of(st.sampled_from(["nan", "inf", "-inf", "2025-01-01T00:00:00+00:00", "2025-13-45T00:00",
-                                           "2025-01-01", "abc", ""]),
-                          st.text(max_size=12), st.integers(), st.none(), st.lists(st.integers(), max_size=2))
+_TAG_PAYLOADS = st.one_of(
+    st.sampled_from(["nan", "inf", "-inf", "2025-01-01T00:00:00+00:00", "2025-13-45T00:00", "2025-01-01", "abc", ""]),
+    st.text(max_size=12),
+    st.integers(),
+    st.none(),
+    st.lists(st.integers(), max_size=2),
+)
 _TAGS = st.builds(lambda k, v: {k: v}, st.sampled_from(["float", "datetime", "bytes"]), _TAG_PAYLOADS)
-_VALUES = st.one_of(st.none(), st.booleans(), st.integers(), st.integers(min_value=10**300, max_value=10**400),
-                    st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=12),
-                    st.sampled_from(["\ud800", "a\x00b", "\u202e"]), st.lists(st.integers(), max_size=3),
-                    st.dictionaries(st.text(max_size=4), st.integers(), max_size=2), _TAGS)
+_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.integers(min_value=10**300, max_value=10**400),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=12),
+    st.sampled_from(["\ud800", "a\x00b", "\u202e"]),
+    st.lists(st.integers(), max_size=3),
+    st.dictionaries(st.text(max_size=4), st.integers(), max_size=2),
+    _TAGS,
+)
 _FIELDS = ["input", "output", "fingerprint", "time", "omitted"]
-_NAMES = ["amount", "count", "flag", "note", "color", "seen_at", "amount_z", "count_b", "flag_i", "note_len",
-          "color_idx", "seen_hour", "extra"]
+_NAMES = [
+    "amount",
+    "count",
+    "flag",
+    "note",
+    "color",
+    "seen_at",
+    "amount_z",
+    "count_b",
+    "flag_i",
+    "note_len",
+    "color_idx",
+    "seen_hour",
+    "extra",
+]
 
 
 @st.composite
 def _mutation(draw, line):
-    kind = draw(st.sampled_from(["keep", "keep", "value", "value", "field", "drop", "truncate", "splice", "deep",
-                                 "garbage", "blank", "scalar", "digits"]))
+    kind = draw(
+        st.sampled_from(
+            [
+                "keep",
+                "keep",
+                "value",
+                "value",
+                "field",
+                "drop",
+                "truncate",
+                "splice",
+                "deep",
+                "garbage",
+                "blank",
+                "scalar",
+                "digits",
+            ]
+        )
+    )
     if kind == "keep":
         return line
     if kind == "scalar":  # valid JSON, not an object (a leading `null` line crashes pyarrow 26)
@@ -321,7 +375,7 @@ def _mutation(draw, line):
     if kind == "digits":  # a number Python's json refuses (> 4,300 digits); Arrow reads it as inf
         return re.sub(rb"(?<=: )[0-9]+(?=[,}])", b"9" * 5000, line, count=1)
     if kind == "truncate":
-        return line[:draw(st.integers(0, len(line)))]
+        return line[: draw(st.integers(0, len(line)))]
     if kind == "splice":
         at = draw(st.integers(0, len(line)))
         return line[:at] + draw(st.binary(min_size=1, max_size=6)) + line[at:]
@@ -377,8 +431,9 @@ def test_fuzz_mutated_log_lines(mixed, tmp_path, data):
             parity.render(fmt)
 
 
-@pytest.mark.parametrize("module", ["featurekit.logger", "featurekit.skew.records", "featurekit.skew.report",
-                                    "featurekit.skew.checks"])
+@pytest.mark.parametrize(
+    "module", ["featurekit.logger", "featurekit.skew.records", "featurekit.skew.report", "featurekit.skew.checks"]
+)
 def test_docstring_examples_run(module):
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
     assert result.failed == 0 and result.attempted > 0

@@ -47,8 +47,9 @@ features:
 
 @pytest.fixture(scope="module")
 def fitted():
-    return fk.spec_from_yaml(SPEC).fit(pd.DataFrame({
-        "x": [1.0, 2.0, 3.5, None, 10.0], "n": [1, 2, 2, 3, None], "c": ["a", "b", "a", "c", None]}))
+    return fk.spec_from_yaml(SPEC).fit(
+        pd.DataFrame({"x": [1.0, 2.0, 3.5, None, 10.0], "n": [1, 2, 2, 3, None], "c": ["a", "b", "a", "c", None]})
+    )
 
 
 @pytest.fixture(scope="module")
@@ -104,8 +105,9 @@ EDITS = [
 
 
 @pytest.mark.parametrize("feature, field, value, message", EDITS, ids=[f"{e[0]}.{e[1]}={e[2]!r}" for e in EDITS])
-def test_an_edited_rehashed_state_is_refused_at_load_naming_the_field(fitted, saved, tmp_path, feature, field, value,
-                                                                      message):
+def test_an_edited_rehashed_state_is_refused_at_load_naming_the_field(
+    fitted, saved, tmp_path, feature, field, value, message
+):
     import shutil
 
     copy = tmp_path / "copy"
@@ -121,12 +123,15 @@ def test_an_edited_rehashed_state_is_refused_at_load_naming_the_field(fitted, sa
     assert f"in feature {feature!r}" in text and "Fix:" in text
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda s, k: s[k].pop("std"), "has fields ['count', 'mean']; expected ['count', 'mean', 'std']"),
-    (lambda s, k: s[k].update(extra=1), "expected ['count', 'mean', 'std']"),
-    (lambda s, k: s.update({"f" * 64: {"count": 0}}), "for ops the spec does not have"),
-    (lambda s, k: s.__setitem__(k, [1.0, 2.0]), "must be an object with fields"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda s, k: s[k].pop("std"), "has fields ['count', 'mean']; expected ['count', 'mean', 'std']"),
+        (lambda s, k: s[k].update(extra=1), "expected ['count', 'mean', 'std']"),
+        (lambda s, k: s.update({"f" * 64: {"count": 0}}), "for ops the spec does not have"),
+        (lambda s, k: s.__setitem__(k, [1.0, 2.0]), "must be an object with fields"),
+    ],
+)
 def test_state_with_missing_extra_or_malformed_entries_is_refused(fitted, change, message):
     state = json.loads(_json.dumps(fitted.state_))
     state = _json.from_jsonable(state)
@@ -159,9 +164,16 @@ def test_every_analyzed_op_declares_a_schema_and_every_field_is_checked():
                 spec = build_spec(op, params, types)
                 from featurekit.testing import strategies as fks
 
-                rows = [{"a0": v} for v in {"float": [1.0, 2.0, 3.0], "int": [1, 2, 3], "str": ["a", "b", "a"],
-                                            "bool": [True, False, True], "timestamp": list(fks.TS_EDGES[:3])}[
-                    types[0].value]]
+                rows = [
+                    {"a0": v}
+                    for v in {
+                        "float": [1.0, 2.0, 3.0],
+                        "int": [1, 2, 3],
+                        "str": ["a", "b", "a"],
+                        "bool": [True, False, True],
+                        "timestamp": list(fks.TS_EDGES[:3]),
+                    }[types[0].value]
+                ]
                 fitted = spec.fit(fks.frame_from_rows(rows, types))
                 for key, state in fitted.state_.items():
                     for field in state:
@@ -185,10 +197,15 @@ def test_a_registry_op_with_an_analyzer_but_no_schema_cannot_be_registered():
 
 
 def test_a_top_k_beyond_its_cap_is_a_spec_error():
-    with pytest.raises(fk.SpecError, match=r"op 'vocab' parameter 'top_k' must be an int in \[1, 2\.14748e\+09\]; "
-                                           r"got 9223372036854775807"):
-        fk.spec_from_yaml(f"featurekit: 1\nname: t\nversion: 1.0.0\ninputs: {{c: category}}\n"
-                          f"features:\n  w: vocab(c, top_k={2**63 - 1}) + 1\n")
+    with pytest.raises(
+        fk.SpecError,
+        match=r"op 'vocab' parameter 'top_k' must be an int in \[1, 2\.14748e\+09\]; "
+        r"got 9223372036854775807",
+    ):
+        fk.spec_from_yaml(
+            f"featurekit: 1\nname: t\nversion: 1.0.0\ninputs: {{c: category}}\n"
+            f"features:\n  w: vocab(c, top_k={2**63 - 1}) + 1\n"
+        )
 
 
 def test_every_int_parameter_feeding_an_int_range_is_capped():
@@ -200,16 +217,22 @@ def test_every_int_parameter_feeding_an_int_range_is_capped():
                 assert param.max is not None, f"{op.name}.{name} feeds int_range but has no max"
 
 
-@pytest.mark.parametrize("op_name", sorted(op.name for op in registry.all_ops()
-                                           if op.int_range is not None and op.outputs is None
-                                           and any(p.kind == "int" and p.max is not None
-                                                                               for p in op.params.values())))
+@pytest.mark.parametrize(
+    "op_name",
+    sorted(
+        op.name
+        for op in registry.all_ops()
+        if op.int_range is not None
+        and op.outputs is None
+        and any(p.kind == "int" and p.max is not None for p in op.params.values())
+    ),
+)
 def test_int_params_at_their_cap_keep_the_range_proof_and_both_paths_agree(op_name):
     """With every int parameter at its maximum, the op's declared int range still fits int64
     after ``+ 1``, and the fitted outputs lie inside it on both paths."""
     from featurekit.registry import Params
-    from featurekit.testing.checks import build_spec, type_combos
     from featurekit.testing import strategies as fks
+    from featurekit.testing.checks import build_spec, type_combos
 
     op = registry.get(op_name)
     for base in op.test_params:
@@ -221,8 +244,14 @@ def test_int_params_at_their_cap_keep_the_range_proof_and_both_paths_agree(op_na
             bound = Params(op.bind_params(params))
             lo, hi = op.int_range(bound, tuple((-(2**63), 2**63 - 1) for _ in types))
             assert hi + 1 <= INT64_MAX and lo - 1 >= -(2**63), (op_name, params, (lo, hi))
-            rows = [{"a0": v} for v in {"str": ["a", "b", "zz", None, "a"], "int": [1, 2, 3, None, 9],
-                                        "bool": [True, False, None, True, True]}.get(types[0].value, [])]
+            rows = [
+                {"a0": v}
+                for v in {
+                    "str": ["a", "b", "zz", None, "a"],
+                    "int": [1, 2, 3, None, 9],
+                    "bool": [True, False, None, True, True],
+                }.get(types[0].value, [])
+            ]
             if not rows:
                 continue
             spec = build_spec(op, params, types)
@@ -238,8 +267,10 @@ def test_int_params_at_their_cap_keep_the_range_proof_and_both_paths_agree(op_na
 
 
 def test_vocab_plus_one_agrees_on_both_paths_at_the_largest_top_k():
-    spec = fk.spec_from_yaml(f"featurekit: 1\nname: t\nversion: 1.0.0\ninputs: {{c: category}}\n"
-                             f"features:\n  w: vocab(c, top_k={2**31}, num_oov_buckets=1000000) + 1\n")
+    spec = fk.spec_from_yaml(
+        f"featurekit: 1\nname: t\nversion: 1.0.0\ninputs: {{c: category}}\n"
+        f"features:\n  w: vocab(c, top_k={2**31}, num_oov_buckets=1000000) + 1\n"
+    )
     fitted = spec.fit(pd.DataFrame({"c": ["a", "b"]}))
     batch = fitted.transform(pd.DataFrame({"c": ["zz", "a", None]}))["w"].tolist()
     rows = [fitted.transform_row({"c": v})["w"] for v in ("zz", "a", None)]

@@ -104,9 +104,17 @@ features:
 
 @pytest.fixture(scope="module")
 def fitted():
-    return fk.spec_from_yaml(SPEC).fit(pd.DataFrame({
-        "plan": ["free", "pro", "free"], "tier": ["free", "pro", None], "n": [1, 2, 3], "x": [0.5, 1.5, 2.5],
-        "nf": [1.0, 2.0, 3.0]}))
+    return fk.spec_from_yaml(SPEC).fit(
+        pd.DataFrame(
+            {
+                "plan": ["free", "pro", "free"],
+                "tier": ["free", "pro", None],
+                "n": [1, 2, 3],
+                "x": [0.5, 1.5, 2.5],
+                "nf": [1.0, 2.0, 3.0],
+            }
+        )
+    )
 
 
 def both_paths(fitted, rows):
@@ -119,8 +127,10 @@ def both_paths(fitted, rows):
 
 
 def test_str_enum_members_count_as_their_value_on_both_paths(fitted):
-    rows = [{"plan": Plan.FREE, "tier": Plan.PRO, "n": 1, "x": 1.0, "nf": 1.0},
-            {"plan": np.str_("pro"), "tier": Plan.FREE, "n": 2, "x": 2.0, "nf": 2.0}]
+    rows = [
+        {"plan": Plan.FREE, "tier": Plan.PRO, "n": 1, "x": 1.0, "nf": 1.0},
+        {"plan": np.str_("pro"), "tier": Plan.FREE, "n": 2, "x": 2.0, "nf": 2.0},
+    ]
     out = both_paths(fitted, rows)
     assert out[0]["plan_idx"] == fitted.transform_row({"plan": "free"})["plan_idx"]
     assert out[0]["plan_len"] == 4 and out[0]["plan_is_free"] is True and out[0]["tier_out"] == "pro"
@@ -134,9 +144,11 @@ def test_a_str_subclass_whose_methods_lie_is_read_by_its_content(fitted):
 
 
 def test_int_and_float_subclasses_count_as_their_value_on_both_paths(fitted):
-    rows = [{"plan": "free", "tier": "free", "n": Liar(3), "x": Floaty(1.5), "nf": Floaty(float("nan"))},
-            {"plan": "free", "tier": "free", "n": Level.LOW, "x": Level.LOW, "nf": np.float64(2.5)},
-            {"plan": "free", "tier": "free", "n": Liar(11), "x": Floaty(-1.0), "nf": Floaty(1.0)}]
+    rows = [
+        {"plan": "free", "tier": "free", "n": Liar(3), "x": Floaty(1.5), "nf": Floaty(float("nan"))},
+        {"plan": "free", "tier": "free", "n": Level.LOW, "x": Level.LOW, "nf": np.float64(2.5)},
+        {"plan": "free", "tier": "free", "n": Liar(11), "x": Floaty(-1.0), "nf": Floaty(1.0)},
+    ]
     out = both_paths(fitted, rows[:2])
     assert out[0]["n_out"] == 3 and type(out[0]["n_out"]) is int and out[0]["x_out"] == 1.5
     assert math.isnan(fitted.transform_row(rows[0])["nf_out"])  # a NaN float subclass is missing
@@ -150,10 +162,13 @@ def test_int_and_float_subclasses_count_as_their_value_on_both_paths(fitted):
 def test_subclass_values_in_a_dsl_spec_become_plain_values():
     from featurekit import dsl
 
-    spec = dsl.spec("t", "1.0.0", inputs={"p": dsl.input("category", values=[Plan.FREE, Plan.PRO],
-                                                         on_violation="default", default=Plan.PRO)},
-                    features={"is_free": dsl.col("p") == Plan.FREE, "big": dsl.to_int(dsl.col("p") == "pro") + Level.LOW},
-                    constants={"K": np.float64(2.5)})
+    spec = dsl.spec(
+        "t",
+        "1.0.0",
+        inputs={"p": dsl.input("category", values=[Plan.FREE, Plan.PRO], on_violation="default", default=Plan.PRO)},
+        features={"is_free": dsl.col("p") == Plan.FREE, "big": dsl.to_int(dsl.col("p") == "pro") + Level.LOW},
+        constants={"K": np.float64(2.5)},
+    )
     assert spec.inputs[0].values == ("free", "pro") and type(spec.inputs[0].default) is str
     assert type(spec.constants[0].value) is float
     fitted = spec.fit([{"p": "free"}])
@@ -198,8 +213,9 @@ def test_a_non_finite_parameter_is_refused_or_gives_working_row_code(op_name, pa
         rows = [dict(zip(names, vals)) for vals in zip(*(_ROW_VALUES[t.value] for t in types))]
         fitted = spec.fit(fks.frame_from_rows(rows, types))
         batch, row_out = _both_paths(fitted, rows, types)
-        compare_outputs(describe_case(op, params, types), "non_finite_params", rows, batch, row_out,
-                        0)  # every built-in op is bit-exact
+        compare_outputs(
+            describe_case(op, params, types), "non_finite_params", rows, batch, row_out, 0
+        )  # every built-in op is bit-exact
 
 
 def test_a_generated_source_that_reads_an_undefined_name_is_refused_at_compile_time():
@@ -224,19 +240,28 @@ features:
 """
 
 
-@pytest.mark.parametrize("column, row", [
-    ("out", {"t": "9999-12-31T23:59:59-23:59", "s": "2020-01-01"}),
-    ("out", {"t": dt.datetime(1, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=1))), "s": "2020-01-01"}),
-    ("parsed", {"t": "2020-01-01T00:00:00Z", "s": "9999-12-31T23:00:00-05:00"}),
-])
+@pytest.mark.parametrize(
+    "column, row",
+    [
+        ("out", {"t": "9999-12-31T23:59:59-23:59", "s": "2020-01-01"}),
+        ("out", {"t": dt.datetime(1, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=1))), "s": "2020-01-01"}),
+        ("parsed", {"t": "2020-01-01T00:00:00Z", "s": "9999-12-31T23:00:00-05:00"}),
+    ],
+)
 def test_a_timestamp_output_beyond_datetime_raises_naming_the_feature_on_both_paths(column, row):
     fitted = fk.spec_from_yaml(TS_SPEC).fit([{"t": "2020-01-01T00:00:00Z", "s": "2020-01-01"}])
-    with pytest.raises(fk.ContractError, match=rf"transform_row: feature '{column}' is a timestamp outside years "
-                                               r"1-9999 UTC") as row_error:
+    with pytest.raises(
+        fk.ContractError,
+        match=rf"transform_row: feature '{column}' is a timestamp outside years "
+        r"1-9999 UTC",
+    ) as row_error:
         fitted.transform_row(row)
     frame = pd.DataFrame({k: pd.Series([v], dtype=object) for k, v in row.items()})
-    with pytest.raises(fk.ContractError, match=rf"transform: feature '{column}' is a timestamp outside years 1-9999 "
-                                               r"UTC in 1 row\(s\) \(positions 0\)") as batch_error:
+    with pytest.raises(
+        fk.ContractError,
+        match=rf"transform: feature '{column}' is a timestamp outside years 1-9999 "
+        r"UTC in 1 row\(s\) \(positions 0\)",
+    ) as batch_error:
         fitted.transform(frame)
     assert row_error.value.feature == batch_error.value.feature == column
     assert "Fix:" in str(row_error.value)
@@ -255,8 +280,12 @@ def test_the_parity_runner_sees_both_paths_refuse_only_the_far_row():
 
 def test_rows_and_frames_of_timestamps_in_range_are_unchanged():
     fitted = fk.spec_from_yaml(TS_SPEC).fit([{"t": "2020-01-01T00:00:00Z", "s": "2020-01-01"}])
-    rows = [{"t": t, "s": s} for t, s in itertools.product(
-        ["9999-12-31T23:59:59.999999Z", "0001-01-01T00:00:00Z", None], ["0001-01-01", "9999-12-31T23:59:59", "x"])]
+    rows = [
+        {"t": t, "s": s}
+        for t, s in itertools.product(
+            ["9999-12-31T23:59:59.999999Z", "0001-01-01T00:00:00Z", None], ["0001-01-01", "9999-12-31T23:59:59", "x"]
+        )
+    ]
     both_paths(fitted, rows)
 
 
@@ -265,8 +294,10 @@ def test_constant_arguments_compile_without_warnings_even_when_warnings_are_erro
     ``-W error`` turns into a SyntaxError at compile time."""
     import warnings
 
-    spec = fk.spec_from_yaml("featurekit: 1\nname: t\nversion: 1.0.0\ninputs: {x: float}\nfeatures:\n"
-                             "  a: is_null(5)\n  b: vocab('a', num_oov_buckets=2)\n  c: coalesce(x, 1.0)\n")
+    spec = fk.spec_from_yaml(
+        "featurekit: 1\nname: t\nversion: 1.0.0\ninputs: {x: float}\nfeatures:\n"
+        "  a: is_null(5)\n  b: vocab('a', num_oov_buckets=2)\n  c: coalesce(x, 1.0)\n"
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         fitted = spec.fit([{"x": 1.0}], baseline=False)

@@ -12,7 +12,7 @@ import featurekit as fk
 from featurekit.datasets import make_churn, to_rows
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-START = dt.datetime(2026, 1, 5, tzinfo=dt.timezone.utc).timestamp()
+START = dt.datetime(2026, 1, 5, tzinfo=dt.UTC).timestamp()
 DAY = 86400.0
 ROWS_PER_DAY = 600
 BUG_COLUMN = "tickets_log1p"
@@ -43,11 +43,11 @@ def drift_week3(day, i, row):
     """Week 3: a new country, a shifted session length, a null spike in device."""
     if day >= 14:
         if i % 4 == 0:
-            row["country"] = "XQ"                       # a category never seen in training
+            row["country"] = "XQ"  # a category never seen in training
         if row.get("avg_session_minutes") is not None:
-            row["avg_session_minutes"] = row["avg_session_minutes"] * 2.0 + 10.0   # shifted mean
+            row["avg_session_minutes"] = row["avg_session_minutes"] * 2.0 + 10.0  # shifted mean
         if i % 2 == 0:
-            row["device"] = None                        # null spike
+            row["device"] = None  # null spike
     return row
 
 

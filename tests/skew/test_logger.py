@@ -17,8 +17,12 @@ from featurekit.skew.records import decode_row
 
 def test_record_format_and_tags(fitted, tmp_path):
     path = tmp_path / "s.jsonl"
-    row = {"monthly_spend": math.nan, "tenure_days": 10, "num_support_tickets": 1,
-           "signup_ts": dt.datetime(2025, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)}
+    row = {
+        "monthly_spend": math.nan,
+        "tenure_days": 10,
+        "num_support_tickets": 1,
+        "signup_ts": dt.datetime(2025, 1, 2, 3, 4, 5, tzinfo=dt.UTC),
+    }
     with ServingLogger(str(path)) as log:
         out = fitted.transform_row(row, log=log)
     assert out == fitted.transform_row(row)
@@ -57,6 +61,7 @@ def test_threads(tmp_path):
     def work(k):
         for i in range(500):
             log({"k": k, "i": i}, {"o": i}, "fp")
+
     ts = [threading.Thread(target=work, args=(k,)) for k in range(8)]
     for t in ts:
         t.start()
@@ -64,7 +69,9 @@ def test_threads(tmp_path):
         t.join()
     log.close()
     lines = open(path).read().splitlines()
-    assert len(lines) == 4000 and len({(json.loads(x)["input"]["k"], json.loads(x)["input"]["i"]) for x in lines}) == 4000
+    assert (
+        len(lines) == 4000 and len({(json.loads(x)["input"]["k"], json.loads(x)["input"]["i"]) for x in lines}) == 4000
+    )
 
 
 def test_failing_sink_never_raises(fitted, tmp_path):
@@ -79,6 +86,7 @@ def test_failing_sink_never_raises(fitted, tmp_path):
 
     def broken(rec):
         raise OSError(28, "No space left on device")
+
     log = ServingLogger(broken, background=False, flush_rows=1)
     fitted.transform_row({"tenure_days": 1, "num_support_tickets": 0}, log=log)
     log.close()

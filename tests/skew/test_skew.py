@@ -15,9 +15,9 @@ from featurekit.skew import SCHEMA_VERSION, load_thresholds, read_log, skew_repo
 from .conftest import BUG_COLUMN, serve
 
 EXPECTED = {
-    ("country", "data", "unseen_rate"),          # a new category
-    ("avg_session_minutes", "data"),              # a shifted mean (psi or js)
-    ("device", "data", "null_rate"),              # a null spike
+    ("country", "data", "unseen_rate"),  # a new category
+    ("avg_session_minutes", "data"),  # a shifted mean (psi or js)
+    ("device", "data", "null_rate"),  # a null spike
     (BUG_COLUMN, "transformation", "mismatch_rate"),  # a serving-side bug
 }
 
@@ -68,6 +68,7 @@ def test_small_sample_does_not_alarm_where_large_does_not(fitted, rows, tmp_path
         if row.get("avg_session_minutes") is not None:
             row["avg_session_minutes"] *= 1.03
         return row
+
     big = str(tmp_path / "big.jsonl")
     small = str(tmp_path / "small.jsonl")
     serve(fitted, rows, big, drift=mild)
@@ -141,8 +142,11 @@ def test_html_report_structure(drifted_report):
     assert len(p.sections) == len(drifted_report.findings)
     assert {(s["data-column"], s["data-kind"]) for s in p.sections} >= {(c[0], c[1]) for c in EXPECTED}
     assert p.svgs >= 3
-    assert p.urls == [] and "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "") \
+    assert (
+        p.urls == []
+        and "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
         and "https://" not in page
+    )
     assert "XQ" in page  # unseen categories shown
 
 
@@ -162,8 +166,21 @@ def test_cli(fitted, clean_log, drifted_log, tmp_path, capsys):
     art = fitted.save(str(tmp_path / "art"))
     html = tmp_path / "r.html"
     assert main(["skew", art, "--log", clean_log]) == 0
-    assert main(["skew", art, "--log", os.path.join(os.path.dirname(drifted_log), "*.jsonl"),
-                 "--format", "json", "--html", str(html)]) == 1
+    assert (
+        main(
+            [
+                "skew",
+                art,
+                "--log",
+                os.path.join(os.path.dirname(drifted_log), "*.jsonl"),
+                "--format",
+                "json",
+                "--html",
+                str(html),
+            ]
+        )
+        == 1
+    )
     assert html.exists()
     assert main(["skew", art, "--log", str(tmp_path / "nothing-*.jsonl")]) == 2
     bad = tmp_path / "bad.yaml"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from featurekit._lazy import lazy
 from featurekit.compile.column import Column
@@ -15,16 +16,28 @@ pc = lazy("pyarrow.compute")
 pd = lazy("pandas")
 
 #: ``approx=ε`` of the quantile-based ops (default exact); bounds as in featurekit.analyzers.sketch.
-APPROX = Param("number", default=None, min=1e-4, max=0.5, keyed_at_default=False,
-               doc="relative value error of a bounded-memory quantile sketch; default: exact")
+APPROX = Param(
+    "number",
+    default=None,
+    min=1e-4,
+    max=0.5,
+    keyed_at_default=False,
+    doc="relative value error of a bounded-memory quantile sketch; default: exact",
+)
 APPROX_DOC = """``approx=ε`` (1e-4 to 0.5; default exact) fits in bounded memory with a declared
     relative value error: each fitted value is within ``ε·|q|`` of the exact ``q`` when the
     two training values it interpolates between have the same sign (across zero, within ε
     times the larger of them); zeros and infinities stay exact; any partitioning gives the
     same state (docs/scale.md)."""
 #: ``bounded=C`` of the count-based ops (default exact).
-BOUNDED = Param("int", default=None, min=1, max=100_000_000, keyed_at_default=False,
-                doc="track at most this many distinct values exactly (two passes); default: exact")
+BOUNDED = Param(
+    "int",
+    default=None,
+    min=1,
+    max=100_000_000,
+    keyed_at_default=False,
+    doc="track at most this many distinct values exactly (two passes); default: exact",
+)
 BOUNDED_DOC = """``bounded=C`` fits in bounded memory, in two passes: exact counts of the C values a
     count-min sketch ranks heaviest. Every value left out occurred at most ``count_bound``
     times (kept in the state), so every value seen more often has its exact count
@@ -50,6 +63,7 @@ def same_as_first(types: tuple[DType, ...], p: Params) -> DType:
 def fixed(dtype: DType) -> Callable[[tuple[DType, ...], Params], DType]:
     def rule(types: tuple[DType, ...], p: Params) -> DType:
         return dtype
+
     rule.__name__ = f"always_{dtype.value}"
     return rule
 
@@ -71,8 +85,10 @@ def fits_int64(rng: tuple[int, int] | None) -> bool:
 
 def bounded(lo: int, hi: int) -> Callable[..., tuple[int, int]]:
     """An ``int_range`` rule for ops whose int result always lies in ``[lo, hi]``."""
+
     def rule(p: Params, ranges: tuple) -> tuple[int, int]:
         return (lo, hi)
+
     return rule
 
 
@@ -91,7 +107,7 @@ def errstate() -> Any:
 
 def np_bool(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """A pyarrow boolean result as a numpy bool array (null -> False)."""
-    
+
     return np.asarray(pc.fill_null(arr, False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
@@ -102,7 +118,7 @@ def map_distinct(arr: pa.Array, fn: Callable[[str], Any], dtype: Any) -> tuple[n
     proportional to the number of distinct values, and the very same Python function runs in
     the row path, so both paths agree by construction.
     """
-    
+
     encoded = pc.dictionary_encode(pc.fill_null(arr, ""))
     if isinstance(encoded, pa.ChunkedArray):
         encoded = encoded.combine_chunks()

@@ -9,18 +9,17 @@ Vocabulary order is part of the modelling contract and always explicit: ``freque
 from __future__ import annotations
 
 from featurekit._lazy import lazy
-np = lazy("numpy")
-pa = lazy("pyarrow")
-pc = lazy("pyarrow.compute")
-ks = lazy("featurekit._kernels.strings")
-an = lazy("featurekit.analyzers")
-
-
 from featurekit.compile.column import Column
 from featurekit.ir.ops._util import BOUNDED, BOUNDED_DOC, bounded, counts_analyzer, fixed, never_null
 from featurekit.registry import Kind, NullRule, Op, Param, Params, RowSelect, register
 from featurekit.state_schema import Field, StateSchema
 from featurekit.types import DType
+
+np = lazy("numpy")
+pa = lazy("pyarrow")
+pc = lazy("pyarrow.compute")
+ks = lazy("featurekit._kernels.strings")
+an = lazy("featurekit.analyzers")
 
 STR = frozenset({DType.STR})
 CATEGORICAL = frozenset({DType.STR, DType.INT, DType.BOOL})
@@ -42,8 +41,11 @@ def _positions(col: Column, vocab: list) -> np.ndarray:
         sorted_vocab = ordered[order]
         pos = np.searchsorted(sorted_vocab, values)
         pos_c = np.minimum(pos, max(len(sorted_vocab) - 1, 0))
-        found = (len(sorted_vocab) > 0) & (sorted_vocab[pos_c] == values) if len(sorted_vocab) else \
-            np.zeros(len(values), dtype=bool)
+        found = (
+            (len(sorted_vocab) > 0) & (sorted_vocab[pos_c] == values)
+            if len(sorted_vocab)
+            else np.zeros(len(values), dtype=bool)
+        )
         idx = np.where(found, order[pos_c] if len(order) else 0, -1).astype(np.int64)
     if col.null is not None:
         idx = np.where(col.null, -1, idx)
@@ -78,9 +80,15 @@ def _vocab_rule(s: dict, p: Params) -> str | None:
     return None
 
 
-_VOCAB_SCHEMA = StateSchema({"vocab": Field("values", unique=True), "count": Field("count"),
-                             "count_bound": Field("count", only_with="bounded"),
-                             "certain": Field("flag", only_with="bounded")}, rule=_vocab_rule)
+_VOCAB_SCHEMA = StateSchema(
+    {
+        "vocab": Field("values", unique=True),
+        "count": Field("count"),
+        "count_bound": Field("count", only_with="bounded"),
+        "certain": Field("flag", only_with="bounded"),
+    },
+    rule=_vocab_rule,
+)
 
 
 def _vocab_range(p: Params, r: tuple) -> tuple[int, int]:
@@ -91,16 +99,16 @@ def _vocab_range(p: Params, r: tuple) -> tuple[int, int]:
 
 def _check_vocab(p: Params) -> None:
     if p.bounded is not None and p.top_k is not None and p.bounded < p.top_k:
-        raise ValueError(f"bounded ({p.bounded}) must be at least top_k ({p.top_k}): the table must hold the "
-                         "top k values")
+        raise ValueError(
+            f"bounded ({p.bounded}) must be at least top_k ({p.top_k}): the table must hold the top k values"
+        )
 
 
 def _vocab_state(fitted: dict, p: Params) -> dict:
     vocab = an.vocabulary(fitted["counts"], top_k=p.top_k, min_frequency=p.min_frequency, order=p.order)
     state = {"vocab": list(vocab), "count": fitted["count"]}
     if "count_bound" in fitted:  # bounded fit: is this certainly the exact-mode vocabulary?
-        state.update(count_bound=fitted["count_bound"],
-                     certain=_certain(fitted, vocab, p))
+        state.update(count_bound=fitted["count_bound"], certain=_certain(fitted, vocab, p))
     return state
 
 
@@ -137,14 +145,14 @@ def _vocab_row(ctx, a, p, s, t):
     table = ctx.const({v: i for i, v in enumerate(s["vocab"])})
     base = _oov_base(p, s)
     if p.num_oov_buckets > 1 and t[0] is DType.STR:
-        return (f"{table}.get({a[0]}, {base} if {a[0]} is None else "
-                f"{base} + _crc32({a[0]}) % {p.num_oov_buckets})")
+        return f"{table}.get({a[0]}, {base} if {a[0]} is None else {base} + _crc32({a[0]}) % {p.num_oov_buckets})"
     return f"{table}.get({a[0]}, {base})"
 
 
-register(Op(
-    name="vocab",
-    doc=f"""``vocab(x, top_k=, min_frequency=1, order="frequency", num_oov_buckets=1, bounded=)``: the
+register(
+    Op(
+        name="vocab",
+        doc=f"""``vocab(x, top_k=, min_frequency=1, order="frequency", num_oov_buckets=1, bounded=)``: the
     position of ``x`` in a vocabulary fitted on the training values.
 
     The vocabulary keeps values seen at least ``min_frequency`` times, then the ``top_k``
@@ -157,15 +165,27 @@ register(Op(
     {BOUNDED_DOC} The vocabulary is then the exact one whenever its ``top_k``-th count
     exceeds ``count_bound`` (``certain`` in the state; fit warns otherwise).
     Tolerance: exact.""",
-    args=(CATEGORICAL,), dtype_rule=fixed(DType.INT), null_rule=NullRule.HANDLES,
-    may_yield_null=never_null,
-    params={**_vocab_params("frequency"),
-            "num_oov_buckets": Param("int", default=1, min=1, max=1_000_000)},
-    analyzer=lambda p, t: counts_analyzer(p), state_from=_vocab_state, state_schema=_VOCAB_SCHEMA,
-    check_params=_check_vocab, int_range=_vocab_range, batch=_vocab_batch, row=_vocab_row,
-    test_params=({}, {"top_k": 3}, {"order": "lexical", "min_frequency": 2},
-                 {"top_k": 2, "num_oov_buckets": 4}, {"top_k": 2, "bounded": 3}),
-))
+        args=(CATEGORICAL,),
+        dtype_rule=fixed(DType.INT),
+        null_rule=NullRule.HANDLES,
+        may_yield_null=never_null,
+        params={**_vocab_params("frequency"), "num_oov_buckets": Param("int", default=1, min=1, max=1_000_000)},
+        analyzer=lambda p, t: counts_analyzer(p),
+        state_from=_vocab_state,
+        state_schema=_VOCAB_SCHEMA,
+        check_params=_check_vocab,
+        int_range=_vocab_range,
+        batch=_vocab_batch,
+        row=_vocab_row,
+        test_params=(
+            {},
+            {"top_k": 3},
+            {"order": "lexical", "min_frequency": 2},
+            {"top_k": 2, "num_oov_buckets": 4},
+            {"top_k": 2, "bounded": 3},
+        ),
+    )
+)
 
 
 # ----------------------------------------------------------------------- one_hot
@@ -189,9 +209,10 @@ def _one_hot_row(ctx, a, p, s, t):
     return RowSelect(a[0], {v: i for i, v in enumerate(s["vocab"])})
 
 
-register(Op(
-    name="one_hot",
-    doc=f"""``one_hot(x, prefix=, top_k=, min_frequency=1, order="lexical", bounded=)``: one int column
+register(
+    Op(
+        name="one_hot",
+        doc=f"""``one_hot(x, prefix=, top_k=, min_frequency=1, order="lexical", bounded=)``: one int column
     per vocabulary value, 1 where ``x`` equals it, else 0.
 
     Columns are named ``<prefix>_<value>`` (prefix defaults to the feature name), in
@@ -200,14 +221,23 @@ register(Op(
     Empty fit: no columns. {BOUNDED_DOC} The columns are then the exact ones whenever the
     ``top_k``-th count exceeds ``count_bound`` (``certain`` in the state).
     Tolerance: exact.""",
-    args=(CATEGORICAL,), dtype_rule=fixed(DType.INT), null_rule=NullRule.HANDLES,
-    may_yield_null=never_null,
-    params={**_vocab_params("lexical"), "prefix": Param("str", default=None)},
-    analyzer=lambda p, t: counts_analyzer(p), state_from=_vocab_state, state_schema=_VOCAB_SCHEMA,
-    check_params=_check_vocab, int_range=bounded(0, 1), outputs=_one_hot_names, column_prefix=_one_hot_prefix,
-    batch=_one_hot_batch, row=_one_hot_row,
-    test_params=({}, {"top_k": 2, "prefix": "x"}, {"top_k": 2, "bounded": 2}),
-))
+        args=(CATEGORICAL,),
+        dtype_rule=fixed(DType.INT),
+        null_rule=NullRule.HANDLES,
+        may_yield_null=never_null,
+        params={**_vocab_params("lexical"), "prefix": Param("str", default=None)},
+        analyzer=lambda p, t: counts_analyzer(p),
+        state_from=_vocab_state,
+        state_schema=_VOCAB_SCHEMA,
+        check_params=_check_vocab,
+        int_range=bounded(0, 1),
+        outputs=_one_hot_names,
+        column_prefix=_one_hot_prefix,
+        batch=_one_hot_batch,
+        row=_one_hot_row,
+        test_params=({}, {"top_k": 2, "prefix": "x"}, {"top_k": 2, "bounded": 2}),
+    )
+)
 
 
 # ----------------------------------------------------------------------- frequency
@@ -239,40 +269,53 @@ def _frequency_row(ctx, a, p, s, t):
     return f"{ctx.const(table)}.get({a[0]}, 0)"
 
 
-register(Op(
-    name="frequency",
-    doc=f"""``frequency(x, normalize=false, bounded=)``: how many training rows had this value (an
+register(
+    Op(
+        name="frequency",
+        doc=f"""``frequency(x, normalize=false, bounded=)``: how many training rows had this value (an
     int), or that count divided by the number of non-null training rows (a float). Unseen
     values give 0. Null rule: propagate. {BOUNDED_DOC} Values left out give 0, like unseen
     ones (each occurred at most ``count_bound`` times).
     Tolerance: exact.""",
-    args=(CATEGORICAL,),
-    dtype_rule=lambda t, p: DType.FLOAT if p.normalize else DType.INT,
-    params={"normalize": Param("bool", default=False), "bounded": BOUNDED},
-    analyzer=lambda p, t: counts_analyzer(p), state_from=_frequency_state,
-    state_schema=StateSchema({"counts": Field("pairs", unique=True, max=MAX_COUNT), "count": Field("count"),
-                              "count_bound": Field("count", only_with="bounded")}),
-    int_range=bounded(0, MAX_COUNT), batch=_frequency_batch, row=_frequency_row,
-    test_params=({}, {"normalize": True}, {"bounded": 2}),
-))
+        args=(CATEGORICAL,),
+        dtype_rule=lambda t, p: DType.FLOAT if p.normalize else DType.INT,
+        params={"normalize": Param("bool", default=False), "bounded": BOUNDED},
+        analyzer=lambda p, t: counts_analyzer(p),
+        state_from=_frequency_state,
+        state_schema=StateSchema(
+            {
+                "counts": Field("pairs", unique=True, max=MAX_COUNT),
+                "count": Field("count"),
+                "count_bound": Field("count", only_with="bounded"),
+            }
+        ),
+        int_range=bounded(0, MAX_COUNT),
+        batch=_frequency_batch,
+        row=_frequency_row,
+        test_params=({}, {"normalize": True}, {"bounded": 2}),
+    )
+)
 
 
 # ----------------------------------------------------------------------- hashing
 
 
-register(Op(
-    name="hash_bucket",
-    doc="""``hash_bucket(s, num_buckets)``: ``crc32(s.encode("utf-8")) % num_buckets``.
+register(
+    Op(
+        name="hash_bucket",
+        doc="""``hash_bucket(s, num_buckets)``: ``crc32(s.encode("utf-8")) % num_buckets``.
 
     CRC-32 (ISO-HDLC) as ``zlib.crc32`` computes it, unsigned. Stable across processes,
     platforms and both paths. Null rule: propagate. Tolerance: exact.""",
-    args=(STR,), dtype_rule=fixed(DType.INT),
-    params={"num_buckets": Param("int", min=1, max=2**32)},
-    int_range=lambda p, r: (0, p.num_buckets - 1),
-    batch=lambda args, p, s: _crc(args[0].values) % p.num_buckets,
-    row=lambda ctx, a, p, s, t: f"(_zcrc({a[0]}.encode()) % {p.num_buckets})",
-    test_params=({"num_buckets": 1024}, {"num_buckets": 1}),
-))
+        args=(STR,),
+        dtype_rule=fixed(DType.INT),
+        params={"num_buckets": Param("int", min=1, max=2**32)},
+        int_range=lambda p, r: (0, p.num_buckets - 1),
+        batch=lambda args, p, s: _crc(args[0].values) % p.num_buckets,
+        row=lambda ctx, a, p, s, t: f"(_zcrc({a[0]}.encode()) % {p.num_buckets})",
+        test_params=({"num_buckets": 1024}, {"num_buckets": 1}),
+    )
+)
 
 
 _FEW_PAIRS = 1 << 16
@@ -303,14 +346,17 @@ def _cross_few_pairs(parts: list, p):
     width = len(encoded[1].dictionary)
     if len(encoded[0].dictionary) * width > _FEW_PAIRS * 4:
         return None
-    codes = (encoded[0].indices.to_numpy(zero_copy_only=False).astype(np.int64) * width
-             + encoded[1].indices.to_numpy(zero_copy_only=False))
+    codes = encoded[0].indices.to_numpy(zero_copy_only=False).astype(np.int64) * width + encoded[1].indices.to_numpy(
+        zero_copy_only=False
+    )
     pairs, inverse = np.unique(codes, return_inverse=True)
     if len(pairs) > _FEW_PAIRS:
         return None
     left, right = encoded[0].dictionary.to_pylist(), encoded[1].dictionary.to_pylist()
-    hashes = np.array([zlib.crc32(f"{left[c // width]}{p.sep}{right[c % width]}".encode()) % p.num_buckets
-                       for c in pairs.tolist()], dtype=np.int64)
+    hashes = np.array(
+        [zlib.crc32(f"{left[c // width]}{p.sep}{right[c % width]}".encode()) % p.num_buckets for c in pairs.tolist()],
+        dtype=np.int64,
+    )
     return hashes[inverse]
 
 
@@ -320,16 +366,22 @@ def _cross_row(ctx, a, p, s, t):
     return f"(_zcrc(({left} + {p.sep!r} + {right}).encode()) % {p.num_buckets})"
 
 
-register(Op(
-    name="cross",
-    doc="""``cross(a, b, num_buckets, sep="|")``: a hashed feature cross,
+register(
+    Op(
+        name="cross",
+        doc="""``cross(a, b, num_buckets, sep="|")``: a hashed feature cross,
     ``crc32(a + sep + b) % num_buckets`` over the UTF-8 bytes, with a null part taken as
     ``""``. Null rule: never null. Tolerance: exact.""",
-    args=(STR, STR), dtype_rule=fixed(DType.INT), null_rule=NullRule.HANDLES,
-    may_yield_null=never_null,
-    params={"num_buckets": Param("int", min=1, max=2**32), "sep": Param("str", default="|")},
-    int_range=lambda p, r: (0, p.num_buckets - 1), batch=_cross_batch, row=_cross_row,
-    test_params=({"num_buckets": 2048},),
-))
+        args=(STR, STR),
+        dtype_rule=fixed(DType.INT),
+        null_rule=NullRule.HANDLES,
+        may_yield_null=never_null,
+        params={"num_buckets": Param("int", min=1, max=2**32), "sep": Param("str", default="|")},
+        int_range=lambda p, r: (0, p.num_buckets - 1),
+        batch=_cross_batch,
+        row=_cross_row,
+        test_params=({"num_buckets": 2048},),
+    )
+)
 
 __all__ = ["Kind"]

@@ -12,8 +12,10 @@ def _entry(p: Params):
     try:
         return get_udf(p.fn)
     except KeyError:
-        raise ValueError(f"udf {p.fn!r} is not registered in this process; register it with "
-                         "featurekit.register_udf (or @featurekit.udf) before loading the spec") from None
+        raise ValueError(
+            f"udf {p.fn!r} is not registered in this process; register it with "
+            "featurekit.register_udf (or @featurekit.udf) before loading the spec"
+        ) from None
 
 
 def _check(p: Params) -> None:
@@ -36,24 +38,29 @@ def _batch(args, p, s):
     return Column(values, nulls)
 
 
-register(Op(
-    name="udf",
-    doc="""``udf(a, b, ..., fn="name")``: a registered custom Python function.
+register(
+    Op(
+        name="udf",
+        doc="""``udf(a, b, ..., fn="name")``: a registered custom Python function.
 
     The row path calls the function; the batch path calls its vectorized twin, or the
     function once per row (slow, with a warning). Null rule: propagate (the function never
     sees null); a function returning None gives null. The function's source hash is part of
     the fingerprint. Tolerance: exact (the parity suite checks the twin against the function).""",
-    args=(ANY,), variadic=True, dtype_rule=_dtype,
-    params={"fn": Param("str", doc="the registered name")},
-    check_params=_check, derived_params=lambda p: {"code_sha256": _entry(p).code_sha256},
-    may_yield_null=lambda n, p, t, r=None: True,
-    batch=_batch,
-    row=lambda ctx, a, p, s, t: f"{ctx.const(_entry(p).row)}({', '.join(a)})",
-    pure=False,  # user code: always evaluated, in graph order, like the batch path does
-    # featurekit.testing registers this UDF (a scalar function with a vectorized twin), so the
-    # conformance suite checks the udf op like any other
-    test_params=({"fn": "featurekit_test_scale"},),
-))
+        args=(ANY,),
+        variadic=True,
+        dtype_rule=_dtype,
+        params={"fn": Param("str", doc="the registered name")},
+        check_params=_check,
+        derived_params=lambda p: {"code_sha256": _entry(p).code_sha256},
+        may_yield_null=lambda n, p, t, r=None: True,
+        batch=_batch,
+        row=lambda ctx, a, p, s, t: f"{ctx.const(_entry(p).row)}({', '.join(a)})",
+        pure=False,  # user code: always evaluated, in graph order, like the batch path does
+        # featurekit.testing registers this UDF (a scalar function with a vectorized twin), so the
+        # conformance suite checks the udf op like any other
+        test_params=({"fn": "featurekit_test_scale"},),
+    )
+)
 
 __all__ = ["NullRule"]

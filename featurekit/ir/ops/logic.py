@@ -8,27 +8,25 @@ Null semantics follow SQL: comparisons with null give null; ``and``/``or`` use t
 from __future__ import annotations
 
 from featurekit._lazy import lazy
-np = lazy("numpy")
-pa = lazy("pyarrow")
-pc = lazy("pyarrow.compute")
-ks = lazy("featurekit._kernels.strings")
-an = lazy("featurekit.analyzers")
-
-
 from featurekit.compile.column import Column
 from featurekit.ir.ops._util import (
     APPROX,
     APPROX_DOC,
-    bounded,
     fixed,
     map_distinct,
     never_null,
     np_bool,
     union_range,
 )
-from featurekit.registry import AnalyzerRef, ANY, NUMERIC, NullRule, Op, Param, Params, register
+from featurekit.registry import ANY, AnalyzerRef, NullRule, Op, Param, Params, register
 from featurekit.state_schema import Field, StateSchema
 from featurekit.types import DType
+
+np = lazy("numpy")
+pa = lazy("pyarrow")
+pc = lazy("pyarrow.compute")
+ks = lazy("featurekit._kernels.strings")
+an = lazy("featurekit.analyzers")
 
 BOOL = frozenset({DType.BOOL})
 STR = frozenset({DType.STR})
@@ -36,9 +34,14 @@ ORDERED = frozenset({DType.INT, DType.FLOAT, DType.STR, DType.TIMESTAMP})
 
 # ----------------------------------------------------------------------- comparisons
 
-_COMPARE = {"eq": ("==", "equal", "equal"), "ne": ("!=", "not_equal", "not_equal"),
-            "lt": ("<", "less", "less"), "le": ("<=", "less_equal", "less_equal"),
-            "gt": (">", "greater", "greater"), "ge": (">=", "greater_equal", "greater_equal")}
+_COMPARE = {
+    "eq": ("==", "equal", "equal"),
+    "ne": ("!=", "not_equal", "not_equal"),
+    "lt": ("<", "less", "less"),
+    "le": ("<=", "less_equal", "less_equal"),
+    "gt": (">", "greater", "greater"),
+    "ge": (">=", "greater_equal", "greater_equal"),
+}
 
 
 def _compare(name: str) -> None:
@@ -50,15 +53,20 @@ def _compare(name: str) -> None:
             return np_bool(getattr(pc, pc_fn)(a, b))
         return getattr(np, np_fn)(a, b)
 
-    register(Op(
-        name=name, symbol=symbol,
-        doc=f"""``a {symbol} b``. Numbers compare by value (an int against a float is compared
+    register(
+        Op(
+            name=name,
+            symbol=symbol,
+            doc=f"""``a {symbol} b``. Numbers compare by value (an int against a float is compared
         as float, as numpy does), strings by code point, timestamps by instant. NaN compares
         false (``!=``: true). Null rule: propagate. Tolerance: exact.""",
-        args=(ANY if name in ("eq", "ne") else ORDERED,) * 2, promote=(0, 1),
-        dtype_rule=_same_type_bool, batch=batch,
-        row=lambda ctx, a, p, s, t: f"({a[0]} {symbol} {a[1]})",
-    ))
+            args=(ANY if name in ("eq", "ne") else ORDERED,) * 2,
+            promote=(0, 1),
+            dtype_rule=_same_type_bool,
+            batch=batch,
+            row=lambda ctx, a, p, s, t: f"({a[0]} {symbol} {a[1]})",
+        )
+    )
 
 
 def _same_type_bool(types: tuple[DType, ...], p: Params) -> DType:
@@ -102,6 +110,7 @@ def _kleene_row(word: str):
         if word == "and":
             return f"(False if ({x} is False or {y} is False) else (None if ({x} is None or {y} is None) else True))"
         return f"(True if ({x} is True or {y} is True) else (None if ({x} is None or {y} is None) else False))"
+
     return row
 
 
@@ -109,27 +118,45 @@ def _any_nullable(n, p, t, r=None) -> bool:
     return any(n)
 
 
-register(Op(
-    name="and_", symbol="and",
-    doc="""``a and b`` with three-valued logic: false if either is false, true if both are
+register(
+    Op(
+        name="and_",
+        symbol="and",
+        doc="""``a and b`` with three-valued logic: false if either is false, true if both are
     true, otherwise null (Null rule: Kleene logic). Tolerance: exact.""",
-    args=(BOOL, BOOL), dtype_rule=fixed(DType.BOOL), null_rule=NullRule.HANDLES,
-    may_yield_null=_any_nullable, batch=_and, row=_kleene_row("and"),
-))
-register(Op(
-    name="or_", symbol="or",
-    doc="""``a or b`` with three-valued logic: true if either is true, false if both are
+        args=(BOOL, BOOL),
+        dtype_rule=fixed(DType.BOOL),
+        null_rule=NullRule.HANDLES,
+        may_yield_null=_any_nullable,
+        batch=_and,
+        row=_kleene_row("and"),
+    )
+)
+register(
+    Op(
+        name="or_",
+        symbol="or",
+        doc="""``a or b`` with three-valued logic: true if either is true, false if both are
     false, otherwise null (Null rule: Kleene logic). Tolerance: exact.""",
-    args=(BOOL, BOOL), dtype_rule=fixed(DType.BOOL), null_rule=NullRule.HANDLES,
-    may_yield_null=_any_nullable, batch=_or, row=_kleene_row("or"),
-))
-register(Op(
-    name="not_", symbol="not",
-    doc="""``not a``. Null rule: propagate. Tolerance: exact.""",
-    args=(BOOL,), dtype_rule=fixed(DType.BOOL),
-    batch=lambda args, p, s: ~args[0].values,
-    row=lambda ctx, a, p, s, t: f"(not {a[0]})",
-))
+        args=(BOOL, BOOL),
+        dtype_rule=fixed(DType.BOOL),
+        null_rule=NullRule.HANDLES,
+        may_yield_null=_any_nullable,
+        batch=_or,
+        row=_kleene_row("or"),
+    )
+)
+register(
+    Op(
+        name="not_",
+        symbol="not",
+        doc="""``not a``. Null rule: propagate. Tolerance: exact.""",
+        args=(BOOL,),
+        dtype_rule=fixed(DType.BOOL),
+        batch=lambda args, p, s: ~args[0].values,
+        row=lambda ctx, a, p, s, t: f"(not {a[0]})",
+    )
+)
 
 
 # ----------------------------------------------------------------------- conditionals
@@ -160,18 +187,24 @@ def _branch_type(types: tuple[DType, ...], p: Params) -> DType:
     return types[1]
 
 
-register(Op(
-    name="if_else",
-    doc="""``if_else(cond, a, b)``: ``a`` where ``cond`` is true, else ``b``; a null
+register(
+    Op(
+        name="if_else",
+        doc="""``if_else(cond, a, b)``: ``a`` where ``cond`` is true, else ``b``; a null
     condition takes ``b`` (SQL ``CASE WHEN``). Both branches are computed for every row in
     the batch path, so they must be total: every built-in op is (division by zero gives
     null, not an error). An int and a float branch give float. Null: null only where the
     chosen branch is null. Tolerance: exact.""",
-    args=(BOOL, ANY, ANY), promote=(1, 2), dtype_rule=_branch_type, null_rule=NullRule.HANDLES,
-    may_yield_null=lambda n, p, t, r=None: n[1] or n[2], batch=_if_else,
-    int_range=lambda p, r: union_range(p, r[1:]),
-    row=lambda ctx, a, p, s, t: f"({a[1]} if {a[0]} else {a[2]})",
-))
+        args=(BOOL, ANY, ANY),
+        promote=(1, 2),
+        dtype_rule=_branch_type,
+        null_rule=NullRule.HANDLES,
+        may_yield_null=lambda n, p, t, r=None: n[1] or n[2],
+        batch=_if_else,
+        int_range=lambda p, r: union_range(p, r[1:]),
+        row=lambda ctx, a, p, s, t: f"({a[1]} if {a[0]} else {a[2]})",
+    )
+)
 
 
 def _coalesce(args, p, s):
@@ -203,26 +236,39 @@ def _common_type(types: tuple[DType, ...], p: Params) -> DType:
     return types[0]
 
 
-register(Op(
-    name="coalesce",
-    doc="""``coalesce(a, b, ...)``: the first argument that is not null (NaN is a value, not
+register(
+    Op(
+        name="coalesce",
+        doc="""``coalesce(a, b, ...)``: the first argument that is not null (NaN is a value, not
     null). Ints mixed with floats give float. Null only if every argument is null.
     Tolerance: exact.""",
-    args=(ANY, ANY), variadic=True, promote=(0, 1, 2, 3, 4, 5, 6, 7), dtype_rule=_common_type,
-    null_rule=NullRule.HANDLES, may_yield_null=lambda n, p, t, r=None: all(n),
-    int_range=union_range, batch=_coalesce, row=_coalesce_row,
-))
+        args=(ANY, ANY),
+        variadic=True,
+        promote=(0, 1, 2, 3, 4, 5, 6, 7),
+        dtype_rule=_common_type,
+        null_rule=NullRule.HANDLES,
+        may_yield_null=lambda n, p, t, r=None: all(n),
+        int_range=union_range,
+        batch=_coalesce,
+        row=_coalesce_row,
+    )
+)
 
-register(Op(
-    name="is_null",
-    doc="""``is_null(x)``: true when ``x`` is null (at the input: None, NaN, NaT, pandas NA or
+register(
+    Op(
+        name="is_null",
+        doc="""``is_null(x)``: true when ``x`` is null (at the input: None, NaN, NaT, pandas NA or
     a missing key). Null rule: never null. Tolerance: exact.""",
-    args=(ANY,), dtype_rule=fixed(DType.BOOL), null_rule=NullRule.HANDLES,
-    may_yield_null=never_null,
-    batch=lambda args, p, s: (args[0].null.copy() if args[0].null is not None
-                              else np.zeros(len(args[0].values), dtype=bool)),
-    row=lambda ctx, a, p, s, t: f"({a[0]} is None)",
-))
+        args=(ANY,),
+        dtype_rule=fixed(DType.BOOL),
+        null_rule=NullRule.HANDLES,
+        may_yield_null=never_null,
+        batch=lambda args, p, s: (
+            args[0].null.copy() if args[0].null is not None else np.zeros(len(args[0].values), dtype=bool)
+        ),
+        row=lambda ctx, a, p, s, t: f"({a[0]} is None)",
+    )
+)
 
 
 def _in_set_type(types: tuple[DType, ...], p: Params) -> DType:
@@ -242,15 +288,19 @@ def _in_set(args, p, s):
     return np.isin(values, np.asarray(p["values"], dtype=np.int64))
 
 
-register(Op(
-    name="in_set",
-    doc="""``in_set(x, values=[...])``: ``x`` is one of the listed values (exact equality, no
+register(
+    Op(
+        name="in_set",
+        doc="""``in_set(x, values=[...])``: ``x`` is one of the listed values (exact equality, no
     case or Unicode normalization). Null rule: propagate. Tolerance: exact.""",
-    args=(frozenset({DType.STR, DType.INT}),), dtype_rule=_in_set_type,
-    params={"values": Param("scalars")}, batch=_in_set,
-    row=lambda ctx, a, p, s, t: f"({a[0]} in {ctx.const(frozenset(p['values']))})",
-    test_params=({"values": ["a", "b"]},),
-))
+        args=(frozenset({DType.STR, DType.INT}),),
+        dtype_rule=_in_set_type,
+        params={"values": Param("scalars")},
+        batch=_in_set,
+        row=lambda ctx, a, p, s, t: f"({a[0]} in {ctx.const(frozenset(p['values']))})",
+        test_params=({"values": ["a", "b"]},),
+    )
+)
 
 
 # ----------------------------------------------------------------------- casts
@@ -260,6 +310,7 @@ def _to_int(args, p, s):
     v = args[0].values
     if isinstance(v, (pa.Array, pa.ChunkedArray)):
         from featurekit.compile.rowlib import _parse_int
+
         values, none = map_distinct(v, _parse_int, np.int64)
         return Column(values, none)
     if v.dtype.kind == "b":
@@ -272,75 +323,92 @@ def _to_int(args, p, s):
 
 
 def _to_int_row(ctx, a, p, s, t):
-    return {DType.BOOL: f"(1 if {a[0]} else 0)", DType.INT: a[0], DType.FLOAT: f"_trunc_int({a[0]})",
-            DType.STR: f"_parse_int({a[0]})"}[t[0]]
+    return {
+        DType.BOOL: f"(1 if {a[0]} else 0)",
+        DType.INT: a[0],
+        DType.FLOAT: f"_trunc_int({a[0]})",
+        DType.STR: f"_parse_int({a[0]})",
+    }[t[0]]
 
 
-register(Op(
-    name="to_int",
-    doc="""``to_int(x)``: bool -> 0/1; float -> truncated toward zero (NaN, inf and values
+register(
+    Op(
+        name="to_int",
+        doc="""``to_int(x)``: bool -> 0/1; float -> truncated toward zero (NaN, inf and values
     outside int64 give null); str -> ``int(s)`` as Python parses it (surrounding
     whitespace allowed; anything else gives null). Null rule: propagate, plus the
     nulls above. Tolerance: exact.""",
-    args=(frozenset({DType.BOOL, DType.INT, DType.FLOAT, DType.STR}),), dtype_rule=fixed(DType.INT),
-    may_yield_null=lambda n, p, t, r=None: n[0] or t[0] in (DType.FLOAT, DType.STR),
-    int_range=lambda p, r: r[0],  # bool is (0, 1); float and str results are unbounded
-    batch=_to_int, row=_to_int_row,
-))
+        args=(frozenset({DType.BOOL, DType.INT, DType.FLOAT, DType.STR}),),
+        dtype_rule=fixed(DType.INT),
+        may_yield_null=lambda n, p, t, r=None: n[0] or t[0] in (DType.FLOAT, DType.STR),
+        int_range=lambda p, r: r[0],  # bool is (0, 1); float and str results are unbounded
+        batch=_to_int,
+        row=_to_int_row,
+    )
+)
 
 
 def _to_float(args, p, s):
     v = args[0].values
     if isinstance(v, (pa.Array, pa.ChunkedArray)):
         from featurekit.compile.rowlib import _parse_float
+
         values, none = map_distinct(v, _parse_float, np.float64)
         return Column(values, none)
     return v.astype(np.float64)
 
 
-register(Op(
-    name="to_float",
-    doc="""``to_float(x)``: int -> float (rounded to nearest, as numpy casts int64); bool ->
+register(
+    Op(
+        name="to_float",
+        doc="""``to_float(x)``: int -> float (rounded to nearest, as numpy casts int64); bool ->
     0.0/1.0; str -> ``float(s)`` as Python parses it (null when it does not parse).
     Null rule: propagate, plus null for unparseable text. Tolerance: exact.""",
-    args=(frozenset({DType.BOOL, DType.INT, DType.FLOAT, DType.STR}),), dtype_rule=fixed(DType.FLOAT),
-    may_yield_null=lambda n, p, t, r=None: n[0] or t[0] is DType.STR,
-    batch=_to_float,
-    row=lambda ctx, a, p, s, t: {DType.STR: f"_parse_float({a[0]})", DType.FLOAT: a[0]}.get(
-        t[0], f"float({a[0]})"),
-))
+        args=(frozenset({DType.BOOL, DType.INT, DType.FLOAT, DType.STR}),),
+        dtype_rule=fixed(DType.FLOAT),
+        may_yield_null=lambda n, p, t, r=None: n[0] or t[0] is DType.STR,
+        batch=_to_float,
+        row=lambda ctx, a, p, s, t: {DType.STR: f"_parse_float({a[0]})", DType.FLOAT: a[0]}.get(t[0], f"float({a[0]})"),
+    )
+)
 
 
 def _to_bool(args, p, s):
     v = args[0].values
     if isinstance(v, (pa.Array, pa.ChunkedArray)):
         from featurekit.compile.rowlib import _parse_bool
+
         values, none = map_distinct(v, _parse_bool, bool)
         return Column(values, none)
     return v != 0
 
 
-register(Op(
-    name="to_bool",
-    doc="""``to_bool(x)``: numbers -> ``x != 0`` (NaN is true, as in Python); str ->
+register(
+    Op(
+        name="to_bool",
+        doc="""``to_bool(x)``: numbers -> ``x != 0`` (NaN is true, as in Python); str ->
     true for "true"/"1", false for "false"/"0" (case-insensitive, surrounding whitespace
     ignored), null otherwise. Null rule: propagate, plus null for unrecognized text.
     Tolerance: exact.""",
-    args=(frozenset({DType.BOOL, DType.INT, DType.FLOAT, DType.STR}),), dtype_rule=fixed(DType.BOOL),
-    may_yield_null=lambda n, p, t, r=None: n[0] or t[0] is DType.STR,
-    batch=_to_bool,
-    row=lambda ctx, a, p, s, t: {DType.STR: f"_parse_bool({a[0]})", DType.BOOL: a[0]}.get(
-        t[0], f"({a[0]} != 0)"),
-))
+        args=(frozenset({DType.BOOL, DType.INT, DType.FLOAT, DType.STR}),),
+        dtype_rule=fixed(DType.BOOL),
+        may_yield_null=lambda n, p, t, r=None: n[0] or t[0] is DType.STR,
+        batch=_to_bool,
+        row=lambda ctx, a, p, s, t: {DType.STR: f"_parse_bool({a[0]})", DType.BOOL: a[0]}.get(t[0], f"({a[0]} != 0)"),
+    )
+)
 
-register(Op(
-    name="to_str",
-    doc="""``to_str(x)``: an int as its decimal text, ``str(x)``. Null rule: propagate.
+register(
+    Op(
+        name="to_str",
+        doc="""``to_str(x)``: an int as its decimal text, ``str(x)``. Null rule: propagate.
     Tolerance: exact.""",
-    args=(frozenset({DType.INT}),), dtype_rule=fixed(DType.STR),
-    batch=lambda args, p, s: pa.array(args[0].values, type=pa.int64()).cast(pa.large_string()),
-    row=lambda ctx, a, p, s, t: f"str({a[0]})",
-))
+        args=(frozenset({DType.INT}),),
+        dtype_rule=fixed(DType.STR),
+        batch=lambda args, p, s: pa.array(args[0].values, type=pa.int64()).cast(pa.large_string()),
+        row=lambda ctx, a, p, s, t: f"str({a[0]})",
+    )
+)
 
 
 # ----------------------------------------------------------------------- impute
@@ -366,13 +434,14 @@ def _check_impute(p: Params) -> None:
     if (p.value is None) == (p.strategy is None):
         raise ValueError("give exactly one of value=<constant> or strategy=mean|median|most_frequent")
     if p.approx is not None and p.strategy != "median":
-        raise ValueError(f"approx applies to strategy=\"median\" only; got strategy={p.strategy!r}")
+        raise ValueError(f'approx applies to strategy="median" only; got strategy={p.strategy!r}')
 
 
 def _impute_analyzer(p: Params, dtype: DType):
     median = AnalyzerRef("Median") if p.approx is None else AnalyzerRef("ApproxMedian", p.approx)
-    return {"mean": AnalyzerRef("MeanVar"), "median": median,
-            "most_frequent": AnalyzerRef("ValueCounts")}.get(p.strategy)
+    return {"mean": AnalyzerRef("MeanVar"), "median": median, "most_frequent": AnalyzerRef("ValueCounts")}.get(
+        p.strategy
+    )
 
 
 def _impute_state(fitted: dict, p: Params) -> dict:
@@ -425,9 +494,10 @@ def _impute_row(ctx, a, p, s, t):
     return f"({ctx.lit(fill)} if {is_null} else {value})"
 
 
-register(Op(
-    name="impute",
-    doc=f"""``impute(x, value=<constant>)`` or ``impute(x, strategy="mean"|"median"|"most_frequent")``:
+register(
+    Op(
+        name="impute",
+        doc=f"""``impute(x, value=<constant>)`` or ``impute(x, strategy="mean"|"median"|"most_frequent")``:
     ``x``, or the fill value where ``x`` is null (NaN produced by arithmetic is a value and is
     kept).
 
@@ -437,17 +507,31 @@ register(Op(
     never null. With ``strategy="median"``:
     {APPROX_DOC}
     Tolerance: exact.""",
-    args=(frozenset({DType.INT, DType.FLOAT, DType.STR, DType.BOOL}),), dtype_rule=_impute_type,
-    null_rule=NullRule.HANDLES, may_yield_null=never_null,
-    params={"value": Param("scalar", default=None),
-            "strategy": Param("str", default=None, choices=_STRATEGIES), "approx": APPROX},
-    check_params=_check_impute, analyzer=_impute_analyzer, state_from=_impute_state,
-    # the fill is a value of the result type (float for mean/median), or None after an empty fit
-    state_schema=StateSchema({"fill": Field("result", nullable=True), "count": Field("count")}),
-    int_range=lambda p, r: r[0] if p.value is None or r[0] is None else
-    (min(r[0][0], p.value), max(r[0][1], p.value)),
-    batch=_impute,
-    row=_impute_row,
-    test_params=({"value": 0}, {"strategy": "mean"}, {"strategy": "median"},
-                 {"strategy": "most_frequent"}, {"strategy": "median", "approx": 0.01}),
-))
+        args=(frozenset({DType.INT, DType.FLOAT, DType.STR, DType.BOOL}),),
+        dtype_rule=_impute_type,
+        null_rule=NullRule.HANDLES,
+        may_yield_null=never_null,
+        params={
+            "value": Param("scalar", default=None),
+            "strategy": Param("str", default=None, choices=_STRATEGIES),
+            "approx": APPROX,
+        },
+        check_params=_check_impute,
+        analyzer=_impute_analyzer,
+        state_from=_impute_state,
+        # the fill is a value of the result type (float for mean/median), or None after an empty fit
+        state_schema=StateSchema({"fill": Field("result", nullable=True), "count": Field("count")}),
+        int_range=lambda p, r: (
+            r[0] if p.value is None or r[0] is None else (min(r[0][0], p.value), max(r[0][1], p.value))
+        ),
+        batch=_impute,
+        row=_impute_row,
+        test_params=(
+            {"value": 0},
+            {"strategy": "mean"},
+            {"strategy": "median"},
+            {"strategy": "most_frequent"},
+            {"strategy": "median", "approx": 0.01},
+        ),
+    )
+)

@@ -12,15 +12,24 @@ math, whose SIMD kernels differ by 1 ULP on some CPUs: every op is bit-exact on 
 from __future__ import annotations
 
 import math
-
-from typing import Callable
+from collections.abc import Callable
 
 from featurekit._lazy import lazy
 from featurekit.compile import rowlib
 from featurekit.compile.column import Column
-from featurekit.ir.ops._util import (APPROX, APPROX_DOC, always_maybe_null, bounded, errstate, fits_int64, fixed,
-                                     map_floats, quantile_analyzer, same_as_first)
-from featurekit.registry import NUMERIC, AnalyzerRef, Kind, NullRule, Op, Param, Params, register
+from featurekit.ir.ops._util import (
+    APPROX,
+    APPROX_DOC,
+    always_maybe_null,
+    bounded,
+    errstate,
+    fits_int64,
+    fixed,
+    map_floats,
+    quantile_analyzer,
+    same_as_first,
+)
+from featurekit.registry import NUMERIC, AnalyzerRef, Op, Param, Params, register
 from featurekit.state_schema import Field, StateSchema
 from featurekit.types import DType
 
@@ -106,6 +115,7 @@ def _arith_row(symbol: str):
         if t[0] is DType.INT and ctx.result_nullable:
             return _int_checked(expr)
         return f"({expr})"
+
     return row
 
 
@@ -116,20 +126,30 @@ def _div_row(ctx, a, p, s, t):
     return f"(None if {a[1]} == 0.0 else {a[0]} / {a[1]})"
 
 
-for _name, _sym, _fn, _word, _rng in (("add", "+", _add, "sum", _range_add),
-                                      ("sub", "-", _sub, "difference", _range_sub),
-                                      ("mul", "*", _mul, "product", _range_mul)):
-    register(Op(
-        name=_name, symbol=_sym,
-        doc=f"""``a {_sym} b``: the {_word}.
+for _name, _sym, _fn, _word, _rng in (
+    ("add", "+", _add, "sum", _range_add),
+    ("sub", "-", _sub, "difference", _range_sub),
+    ("mul", "*", _mul, "product", _range_mul),
+):
+    register(
+        Op(
+            name=_name,
+            symbol=_sym,
+            doc=f"""``a {_sym} b``: the {_word}.
 
         Null rule: null if either side is null. Types: int with int gives int, and a result
         outside the int64 range is null (never wrapped); otherwise float (IEEE-754, exact in
         both paths). Tolerance: exact.""",
-        args=(NUMERIC, NUMERIC), promote=(0, 1), dtype_rule=same_as_first,
-        may_yield_null=_int_overflow_may_null, int_range=_rng, batch=_fn, row=_arith_row(_sym),
-        test_params=({},),
-    ))
+            args=(NUMERIC, NUMERIC),
+            promote=(0, 1),
+            dtype_rule=same_as_first,
+            may_yield_null=_int_overflow_may_null,
+            int_range=_rng,
+            batch=_fn,
+            row=_arith_row(_sym),
+            test_params=({},),
+        )
+    )
 
 
 def _div(args, p, s):
@@ -138,17 +158,23 @@ def _div(args, p, s):
         return Column(np.true_divide(a, b), b == 0)
 
 
-register(Op(
-    name="div", symbol="/",
-    doc="""``a / b``: true division, always float.
+register(
+    Op(
+        name="div",
+        symbol="/",
+        doc="""``a / b``: true division, always float.
 
     Null rule: null if either side is null, and null when ``b == 0`` (also ``-0.0``): a
     declared policy rather than inf/nan. Both sides are floats (ints are converted first).
     Tolerance: exact.""",
-    args=(NUMERIC, NUMERIC), float_args=True, dtype_rule=fixed(DType.FLOAT),
-    may_yield_null=always_maybe_null, batch=_div,
-    row=_div_row,
-))
+        args=(NUMERIC, NUMERIC),
+        float_args=True,
+        dtype_rule=fixed(DType.FLOAT),
+        may_yield_null=always_maybe_null,
+        batch=_div,
+        row=_div_row,
+    )
+)
 
 
 def _neg(args, p, s):
@@ -158,14 +184,20 @@ def _neg(args, p, s):
     return Column(-v, v == INT_LO)
 
 
-register(Op(
-    name="neg", symbol="-",
-    doc="""``-x``. Null rule: propagate; ``-(-2**63)`` is outside int64 and gives null.
+register(
+    Op(
+        name="neg",
+        symbol="-",
+        doc="""``-x``. Null rule: propagate; ``-(-2**63)`` is outside int64 and gives null.
     Tolerance: exact.""",
-    args=(NUMERIC,), dtype_rule=same_as_first, may_yield_null=_int_overflow_may_null,
-    int_range=_range_neg, batch=_neg,
-    row=lambda ctx, a, p, s, t: _int_checked(f"-{a[0]}") if t[0] is DType.INT else f"(-{a[0]})",
-))
+        args=(NUMERIC,),
+        dtype_rule=same_as_first,
+        may_yield_null=_int_overflow_may_null,
+        int_range=_range_neg,
+        batch=_neg,
+        row=lambda ctx, a, p, s, t: _int_checked(f"-{a[0]}") if t[0] is DType.INT else f"(-{a[0]})",
+    )
+)
 
 
 def _abs(args, p, s):
@@ -175,14 +207,19 @@ def _abs(args, p, s):
     return Column(np.abs(v), v == INT_LO)
 
 
-register(Op(
-    name="abs",
-    doc="""``abs(x)``: absolute value (``abs(-0.0) = 0.0``). Null rule: propagate;
+register(
+    Op(
+        name="abs",
+        doc="""``abs(x)``: absolute value (``abs(-0.0) = 0.0``). Null rule: propagate;
     ``abs(-2**63)`` gives null. Tolerance: exact.""",
-    args=(NUMERIC,), dtype_rule=same_as_first, may_yield_null=_int_overflow_may_null,
-    int_range=_range_abs, batch=_abs,
-    row=lambda ctx, a, p, s, t: _int_checked(f"abs({a[0]})") if t[0] is DType.INT else f"abs({a[0]})",
-))
+        args=(NUMERIC,),
+        dtype_rule=same_as_first,
+        may_yield_null=_int_overflow_may_null,
+        int_range=_range_abs,
+        batch=_abs,
+        row=lambda ctx, a, p, s, t: _int_checked(f"abs({a[0]})") if t[0] is DType.INT else f"abs({a[0]})",
+    )
+)
 
 
 def _minmax_op(name: str, np_fn: str, helper: str, word: str) -> None:
@@ -194,14 +231,20 @@ def _minmax_op(name: str, np_fn: str, helper: str, word: str) -> None:
             return f"({a[0]} if {a[0]} {'<' if name == 'min' else '>'} {a[1]} else {a[1]})"
         return f"{helper}({a[0]}, {a[1]})"
 
-    register(Op(
-        name=name,
-        doc=f"""``{name}(a, b)``: the {word} of two numbers, element-wise (numpy.{np_fn}).
+    register(
+        Op(
+            name=name,
+            doc=f"""``{name}(a, b)``: the {word} of two numbers, element-wise (numpy.{np_fn}).
 
         Null rule: propagate. NaN propagates; on a tie (``0.0`` vs ``-0.0``) the second
         argument is returned. Tolerance: exact.""",
-        args=(NUMERIC, NUMERIC), promote=(0, 1), dtype_rule=same_as_first, batch=batch, row=row,
-    ))
+            args=(NUMERIC, NUMERIC),
+            promote=(0, 1),
+            dtype_rule=same_as_first,
+            batch=batch,
+            row=row,
+        )
+    )
 
 
 _minmax_op("min", "minimum", "_min2", "smaller")
@@ -213,51 +256,74 @@ _minmax_op("max", "maximum", "_max2", "larger")
 
 def _exact_ufunc(np_fn: str) -> Callable:
     """Batch kernel for a function IEEE 754 defines exactly (numpy and ``math`` agree bit for bit)."""
+
     def batch(args, p, s):
         with errstate():
             return getattr(np, np_fn)(args[0].values)
+
     return batch
 
 
 def _libm(scalar: Callable[..., float]) -> Callable:
     """Batch kernel for library math: the row path's own scalar helper over the column."""
+
     def batch(args, p, s):
         return map_floats(scalar, *(a.values for a in args))
+
     return batch
 
 
 def _unary_math(name: str, batch: Callable, helper: str, formula: str, how: str) -> None:
-    register(Op(
-        name=name,
-        doc=f"""``{name}(x)``: {formula}, as a float.
+    register(
+        Op(
+            name=name,
+            doc=f"""``{name}(x)``: {formula}, as a float.
 
         Null rule: propagate. Ints are converted to float first. IEEE edge values as numpy
         gives them, never an error. Tolerance: exact ({how}).""",
-        args=(NUMERIC,), float_args=True, dtype_rule=fixed(DType.FLOAT), batch=batch,
-        row=lambda ctx, a, p, s, t: (f"(_mlog1p({a[0]}) if {a[0]} > -1.0 else _log1p({a[0]}))"
-                                     if helper == "_log1p_inline" else f"{helper}({a[0]})"),
-    ))
+            args=(NUMERIC,),
+            float_args=True,
+            dtype_rule=fixed(DType.FLOAT),
+            batch=batch,
+            row=lambda ctx, a, p, s, t: (
+                f"(_mlog1p({a[0]}) if {a[0]} > -1.0 else _log1p({a[0]}))"
+                if helper == "_log1p_inline"
+                else f"{helper}({a[0]})"
+            ),
+        )
+    )
 
 
 _LIBM = "both paths call CPython's ``math`` function, once per distinct value in the batch path"
 _IEEE = "correctly rounded in IEEE 754, so numpy and ``math`` agree"
 _unary_math("log", _libm(rowlib._log), "_log", "natural logarithm; ``log(0) = -inf``, ``log(x<0) = nan``", _LIBM)
-_unary_math("log1p", _libm(rowlib._log1p), "_log1p_inline", "``log(1 + x)`` accurate near 0; "
-            "``log1p(-1) = -inf``, ``log1p(x<-1) = nan``", _LIBM)
+_unary_math(
+    "log1p",
+    _libm(rowlib._log1p),
+    "_log1p_inline",
+    "``log(1 + x)`` accurate near 0; ``log1p(-1) = -inf``, ``log1p(x<-1) = nan``",
+    _LIBM,
+)
 _unary_math("sqrt", _exact_ufunc("sqrt"), "_sqrt", "square root (correctly rounded); ``sqrt(x<0) = nan``", _IEEE)
 _unary_math("exp", _libm(rowlib._exp), "_exp", "``e**x``; overflow gives ``inf``", _LIBM)
 _unary_math("floor", _exact_ufunc("floor"), "_floor", "round toward -inf, keeping the sign of zero", _IEEE)
 _unary_math("ceil", _exact_ufunc("ceil"), "_ceil", "round toward +inf (``ceil(-0.5) = -0.0``)", _IEEE)
 
 
-register(Op(
-    name="pow", symbol="**",
-    doc="""``x ** y`` as C ``pow`` defines it, always float: ``(-8) ** 0.5 = nan``,
+register(
+    Op(
+        name="pow",
+        symbol="**",
+        doc="""``x ** y`` as C ``pow`` defines it, always float: ``(-8) ** 0.5 = nan``,
     ``0 ** -1 = inf``, overflow gives ``inf``. Null rule: propagate. Tolerance: exact (both
     paths call CPython's ``math.pow``, once per distinct pair of values in the batch path).""",
-    args=(NUMERIC, NUMERIC), float_args=True, dtype_rule=fixed(DType.FLOAT), batch=_libm(rowlib._pow),
-    row=lambda ctx, a, p, s, t: f"_pow({a[0]}, {a[1]})",
-))
+        args=(NUMERIC, NUMERIC),
+        float_args=True,
+        dtype_rule=fixed(DType.FLOAT),
+        batch=_libm(rowlib._pow),
+        row=lambda ctx, a, p, s, t: f"_pow({a[0]}, {a[1]})",
+    )
+)
 
 
 def _round(args, p, s):
@@ -265,17 +331,22 @@ def _round(args, p, s):
         return np.round(args[0].values, int(p.decimals))
 
 
-register(Op(
-    name="round",
-    doc="""``round(x, decimals=0)``: round half to even (banker's rounding), as numpy.round:
+register(
+    Op(
+        name="round",
+        doc="""``round(x, decimals=0)``: round half to even (banker's rounding), as numpy.round:
     ``x * 10**d`` is rounded with rint, then divided by ``10**d`` (for negative ``d``:
     divided, rounded, multiplied). So ``round(2.5) = 2.0`` and ``round(0.125, 2) = 0.12``.
     The result is a float. Null rule: propagate. Tolerance: exact.""",
-    args=(NUMERIC,), float_args=True, dtype_rule=fixed(DType.FLOAT),
-    params={"decimals": Param("int", default=0, min=-15, max=15, doc="digits after the point")},
-    batch=_round, row=lambda ctx, a, p, s, t: f"_round({a[0]}, {int(p.decimals)})",
-    test_params=({}, {"decimals": 2}, {"decimals": -1}),
-))
+        args=(NUMERIC,),
+        float_args=True,
+        dtype_rule=fixed(DType.FLOAT),
+        params={"decimals": Param("int", default=0, min=-15, max=15, doc="digits after the point")},
+        batch=_round,
+        row=lambda ctx, a, p, s, t: f"_round({a[0]}, {int(p.decimals)})",
+        test_params=({}, {"decimals": 2}, {"decimals": -1}),
+    )
+)
 
 
 # ----------------------------------------------------------------------- clip
@@ -335,9 +406,10 @@ def _validate_clip(p: Params) -> None:
 
 
 _PCT = dict(kind="number", default=None, min=0.0, max=100.0)
-register(Op(
-    name="clip",
-    doc=f"""``clip(x, lower=, upper=)`` or with fitted bounds ``clip(x, lower_pct=1, upper_pct=99)``.
+register(
+    Op(
+        name="clip",
+        doc=f"""``clip(x, lower=, upper=)`` or with fitted bounds ``clip(x, lower_pct=1, upper_pct=99)``.
 
     Formula: ``min(max(x, lower), upper)`` as numpy.clip computes it: NaN stays NaN, and a
     value equal to a bound becomes the bound (so ``-0.0`` clipped at ``0.0`` gives ``0.0``).
@@ -345,16 +417,32 @@ register(Op(
     values. Empty fit: that side is not clipped. Always float. Null rule: propagate.
     {APPROX_DOC}
     Tolerance: exact.""",
-    args=(NUMERIC,), float_args=True, dtype_rule=fixed(DType.FLOAT),
-    params={"lower": Param("number", default=None), "upper": Param("number", default=None),
-            "lower_pct": Param(**_PCT), "upper_pct": Param(**_PCT), "approx": APPROX},
-    analyzer=_clip_analyzer, state_from=_clip_state, batch=_clip, row=_clip_row,
-    state_schema=StateSchema({"lower": Field("float", nullable=True), "upper": Field("float", nullable=True),
-                              "count": Field("count")}),
-    check_params=_validate_clip,
-    test_params=({"lower": 0.0}, {"lower": -1.5, "upper": 2.0}, {"lower_pct": 1.0, "upper_pct": 99.0},
-                 {"lower_pct": 5.0, "upper_pct": 95.0, "approx": 0.01}),
-))
+        args=(NUMERIC,),
+        float_args=True,
+        dtype_rule=fixed(DType.FLOAT),
+        params={
+            "lower": Param("number", default=None),
+            "upper": Param("number", default=None),
+            "lower_pct": Param(**_PCT),
+            "upper_pct": Param(**_PCT),
+            "approx": APPROX,
+        },
+        analyzer=_clip_analyzer,
+        state_from=_clip_state,
+        batch=_clip,
+        row=_clip_row,
+        state_schema=StateSchema(
+            {"lower": Field("float", nullable=True), "upper": Field("float", nullable=True), "count": Field("count")}
+        ),
+        check_params=_validate_clip,
+        test_params=(
+            {"lower": 0.0},
+            {"lower": -1.5, "upper": 2.0},
+            {"lower_pct": 1.0, "upper_pct": 99.0},
+            {"lower_pct": 5.0, "upper_pct": 95.0, "approx": 0.01},
+        ),
+    )
+)
 
 
 # ----------------------------------------------------------------------- fitted scalers
@@ -384,20 +472,27 @@ def _zscore_state(fitted: dict, p: Params) -> dict:
     return {"mean": mean, "std": 1.0 if std is None or std == 0.0 else std, "count": fitted["count"]}
 
 
-register(Op(
-    name="zscore",
-    doc="""``zscore(x)``: ``(x - mean) / std`` with the training mean and **population** std
+register(
+    Op(
+        name="zscore",
+        doc="""``zscore(x)``: ``(x - mean) / std`` with the training mean and **population** std
     (ddof=0) of the non-null values, both computed exactly (correctly rounded from exact
     sums), so any chunking or partitioning of the fit gives the same state.
 
     A std of 0, and an empty fit, use std 1.0 (an empty fit also uses mean 0.0: the input
     passes through unscaled). Null rule: propagate. Always float. Tolerance: exact.""",
-    args=(NUMERIC,), float_args=True, dtype_rule=fixed(DType.FLOAT),
-    analyzer=lambda p, t: AnalyzerRef("MeanVar"), state_from=_zscore_state,
-    state_schema=StateSchema({"mean": Field("float"), "std": Field("float", nonzero=True), "count": Field("count")}),
-    batch=lambda args, p, s: _scale(args, s["mean"], s["std"]),
-    row=lambda ctx, a, p, s, t: _scale_row(ctx, a[0], s["mean"], s["std"]),
-))
+        args=(NUMERIC,),
+        float_args=True,
+        dtype_rule=fixed(DType.FLOAT),
+        analyzer=lambda p, t: AnalyzerRef("MeanVar"),
+        state_from=_zscore_state,
+        state_schema=StateSchema(
+            {"mean": Field("float"), "std": Field("float", nonzero=True), "count": Field("count")}
+        ),
+        batch=lambda args, p, s: _scale(args, s["mean"], s["std"]),
+        row=lambda ctx, a, p, s, t: _scale_row(ctx, a[0], s["mean"], s["std"]),
+    )
+)
 
 
 def _minmax_state(fitted: dict, p: Params) -> dict:
@@ -408,19 +503,26 @@ def _minmax_state(fitted: dict, p: Params) -> dict:
     return {"min": float(lo), "range": 1.0 if span == 0.0 else span, "count": fitted["count"]}
 
 
-register(Op(
-    name="minmax",
-    doc="""``minmax(x)``: ``(x - min) / (max - min)`` with training min and max, in float64.
+register(
+    Op(
+        name="minmax",
+        doc="""``minmax(x)``: ``(x - min) / (max - min)`` with training min and max, in float64.
 
     Not clipped: serving values outside the training range fall outside [0, 1]. A zero
     range, and an empty fit, use range 1.0 (empty fit: min 0.0). Null rule: propagate.
     Tolerance: exact.""",
-    args=(NUMERIC,), float_args=True, dtype_rule=fixed(DType.FLOAT),
-    analyzer=lambda p, t: AnalyzerRef("MinMax"), state_from=_minmax_state,
-    state_schema=StateSchema({"min": Field("float"), "range": Field("float", nonzero=True), "count": Field("count")}),
-    batch=lambda args, p, s: _scale(args, s["min"], s["range"]),
-    row=lambda ctx, a, p, s, t: _scale_row(ctx, a[0], s["min"], s["range"]),
-))
+        args=(NUMERIC,),
+        float_args=True,
+        dtype_rule=fixed(DType.FLOAT),
+        analyzer=lambda p, t: AnalyzerRef("MinMax"),
+        state_from=_minmax_state,
+        state_schema=StateSchema(
+            {"min": Field("float"), "range": Field("float", nonzero=True), "count": Field("count")}
+        ),
+        batch=lambda args, p, s: _scale(args, s["min"], s["range"]),
+        row=lambda ctx, a, p, s, t: _scale_row(ctx, a[0], s["min"], s["range"]),
+    )
+)
 
 
 def _robust_state(fitted: dict, p: Params) -> dict:
@@ -432,20 +534,28 @@ def _robust_state(fitted: dict, p: Params) -> dict:
     return {"median": med, "iqr": 1.0 if iqr == 0.0 or iqr != iqr else iqr, "count": fitted["count"]}
 
 
-register(Op(
-    name="robust_scale",
-    doc=f"""``robust_scale(x, approx=)``: ``(x - median) / (q75 - q25)`` with training percentiles
+register(
+    Op(
+        name="robust_scale",
+        doc=f"""``robust_scale(x, approx=)``: ``(x - median) / (q75 - q25)`` with training percentiles
     (numpy.percentile, linear). A zero IQR, and an empty fit, use 1.0 (empty fit: median
     0.0). Null rule: propagate.
     {APPROX_DOC}
     Tolerance: exact.""",
-    args=(NUMERIC,), float_args=True, dtype_rule=fixed(DType.FLOAT), params={"approx": APPROX},
-    analyzer=lambda p, t: quantile_analyzer((25.0, 50.0, 75.0), p), state_from=_robust_state,
-    state_schema=StateSchema({"median": Field("float"), "iqr": Field("float", nonzero=True), "count": Field("count")}),
-    batch=lambda args, p, s: _scale(args, s["median"], s["iqr"]),
-    row=lambda ctx, a, p, s, t: _scale_row(ctx, a[0], s["median"], s["iqr"]),
-    test_params=({}, {"approx": 0.01}),
-))
+        args=(NUMERIC,),
+        float_args=True,
+        dtype_rule=fixed(DType.FLOAT),
+        params={"approx": APPROX},
+        analyzer=lambda p, t: quantile_analyzer((25.0, 50.0, 75.0), p),
+        state_from=_robust_state,
+        state_schema=StateSchema(
+            {"median": Field("float"), "iqr": Field("float", nonzero=True), "count": Field("count")}
+        ),
+        batch=lambda args, p, s: _scale(args, s["median"], s["iqr"]),
+        row=lambda ctx, a, p, s, t: _scale_row(ctx, a[0], s["median"], s["iqr"]),
+        test_params=({}, {"approx": 0.01}),
+    )
+)
 
 
 # ----------------------------------------------------------------------- bucketize
@@ -476,9 +586,10 @@ def _bucketize(args, p, s):
     return np.searchsorted(edges, args[0].values, side="right").astype(np.int64)
 
 
-register(Op(
-    name="bucketize",
-    doc=f"""``bucketize(x, edges=[...])`` or ``bucketize(x, quantiles=[10, 20, ..., 90])``.
+register(
+    Op(
+        name="bucketize",
+        doc=f"""``bucketize(x, edges=[...])`` or ``bucketize(x, quantiles=[10, 20, ..., 90])``.
 
     Result: the number of edges ``<= x`` (``bisect_right`` / ``searchsorted(side="right")``),
     an int from 0 to ``len(edges)``: each bucket includes its lower edge and excludes its
@@ -488,21 +599,36 @@ register(Op(
     (``len(edges)``). Empty fit: no edges, every value is bucket 0. Null rule: propagate.
     {APPROX_DOC}
     Tolerance: exact.""",
-    args=(NUMERIC,), float_args=True, dtype_rule=fixed(DType.INT),
-    params={"edges": Param("numbers", default=None), "quantiles": Param("numbers", default=None,
-                                                                         min=0.0, max=100.0),
-            "approx": APPROX},
-    analyzer=_bucket_analyzer, check_params=_validate_bucketize, int_range=bounded(0, 2**31),
-    # bisect (row) and searchsorted (batch) agree only on ordered edges without NaN; at most one
-    # edge per quantile keeps the result within int_range
-    state_schema=StateSchema({"edges": Field("floats", no_nan=True, ascending=True), "count": Field("count")},
-                             rule=lambda s, p: None if len(s["edges"]) <= len(p.quantiles) else
-                             f"field 'edges' has {len(s['edges'])} edges for {len(p.quantiles)} quantiles"),
-    # a percentile of data with infinities can be NaN (inf - inf); such edges are dropped so
-    # bisect (row) and searchsorted (batch) see the same ordered edges
-    state_from=lambda f, p: {"edges": [e for e in (f["values"] or []) if e == e], "count": f["count"]},
-    batch=_bucketize,
-    row=lambda ctx, a, p, s, t: f"bisect_right({ctx.const(tuple(_bucket_edges(p, s)))}, {a[0]})",
-    test_params=({"edges": [0.0, 1.0, 2.5]}, {"quantiles": [25.0, 50.0, 75.0]},
-                 {"quantiles": [10.0, 50.0, 90.0], "approx": 0.001}),
-))
+        args=(NUMERIC,),
+        float_args=True,
+        dtype_rule=fixed(DType.INT),
+        params={
+            "edges": Param("numbers", default=None),
+            "quantiles": Param("numbers", default=None, min=0.0, max=100.0),
+            "approx": APPROX,
+        },
+        analyzer=_bucket_analyzer,
+        check_params=_validate_bucketize,
+        int_range=bounded(0, 2**31),
+        # bisect (row) and searchsorted (batch) agree only on ordered edges without NaN; at most one
+        # edge per quantile keeps the result within int_range
+        state_schema=StateSchema(
+            {"edges": Field("floats", no_nan=True, ascending=True), "count": Field("count")},
+            rule=lambda s, p: (
+                None
+                if len(s["edges"]) <= len(p.quantiles)
+                else f"field 'edges' has {len(s['edges'])} edges for {len(p.quantiles)} quantiles"
+            ),
+        ),
+        # a percentile of data with infinities can be NaN (inf - inf); such edges are dropped so
+        # bisect (row) and searchsorted (batch) see the same ordered edges
+        state_from=lambda f, p: {"edges": [e for e in (f["values"] or []) if e == e], "count": f["count"]},
+        batch=_bucketize,
+        row=lambda ctx, a, p, s, t: f"bisect_right({ctx.const(tuple(_bucket_edges(p, s)))}, {a[0]})",
+        test_params=(
+            {"edges": [0.0, 1.0, 2.5]},
+            {"quantiles": [25.0, 50.0, 75.0]},
+            {"quantiles": [10.0, 50.0, 90.0], "approx": 0.001},
+        ),
+    )
+)

@@ -9,28 +9,31 @@ whitespace set, in both paths.
 
 from __future__ import annotations
 
-from featurekit._lazy import lazy
-ks = lazy("featurekit._kernels.strings")
-
 import re
 
+from featurekit._lazy import lazy
 from featurekit.ir.ops._util import bounded, fixed
 from featurekit.registry import Op, Param, Params, register
 from featurekit.types import DType
+
+ks = lazy("featurekit._kernels.strings")
 
 STR = frozenset({DType.STR})
 
 
 def _str_to_str(name: str, kernel: str, method: str, what: str) -> None:
-    register(Op(
-        name=name,
-        doc=f"""``{name}(s)``: {what}, exactly Python's ``s.{method}()``.
+    register(
+        Op(
+            name=name,
+            doc=f"""``{name}(s)``: {what}, exactly Python's ``s.{method}()``.
 
         Null rule: propagate. Tolerance: exact.""",
-        args=(STR,), dtype_rule=fixed(DType.STR),
-        batch=lambda args, p, s: getattr(ks, kernel)(args[0].values),
-        row=lambda ctx, a, p, s, t: f"{a[0]}.{method}()",
-    ))
+            args=(STR,),
+            dtype_rule=fixed(DType.STR),
+            batch=lambda args, p, s: getattr(ks, kernel)(args[0].values),
+            row=lambda ctx, a, p, s, t: f"{a[0]}.{method}()",
+        )
+    )
 
 
 _str_to_str("lower", "lower", "lower", "lower case (full Unicode case mapping)")
@@ -39,40 +42,49 @@ _str_to_str("casefold", "casefold", "casefold", "case-folded for caseless matchi
 _str_to_str("strip", "strip", "strip", "leading and trailing whitespace removed (``str.isspace`` set)")
 
 _FORMS = ("NFC", "NFD", "NFKC", "NFKD")
-register(Op(
-    name="normalize",
-    doc="""``normalize(s, form="NFC")``: Unicode normalization, ``unicodedata.normalize(form, s)``.
+register(
+    Op(
+        name="normalize",
+        doc="""``normalize(s, form="NFC")``: Unicode normalization, ``unicodedata.normalize(form, s)``.
 
     Null rule: propagate. Tolerance: exact.""",
-    args=(STR,), dtype_rule=fixed(DType.STR),
-    params={"form": Param("str", default="NFC", choices=_FORMS)},
-    batch=lambda args, p, s: ks.normalize(args[0].values, p.form),
-    row=lambda ctx, a, p, s, t: f"_normalize({p.form!r}, {a[0]})",
-    test_params=({}, {"form": "NFKC"}),
-))
+        args=(STR,),
+        dtype_rule=fixed(DType.STR),
+        params={"form": Param("str", default="NFC", choices=_FORMS)},
+        batch=lambda args, p, s: ks.normalize(args[0].values, p.form),
+        row=lambda ctx, a, p, s, t: f"_normalize({p.form!r}, {a[0]})",
+        test_params=({}, {"form": "NFKC"}),
+    )
+)
 
-register(Op(
-    name="length",
-    doc="""``length(s)``: number of Unicode code points, ``len(s)`` (not bytes).
+register(
+    Op(
+        name="length",
+        doc="""``length(s)``: number of Unicode code points, ``len(s)`` (not bytes).
 
     Null rule: propagate. Tolerance: exact.""",
-    args=(STR,), dtype_rule=fixed(DType.INT),
-    int_range=bounded(0, 2**40),  # no str has 2**40 code points: keeps length + 1 non-null
-    batch=lambda args, p, s: ks.char_length(args[0].values),
-    row=lambda ctx, a, p, s, t: f"len({a[0]})",
-))
+        args=(STR,),
+        dtype_rule=fixed(DType.INT),
+        int_range=bounded(0, 2**40),  # no str has 2**40 code points: keeps length + 1 non-null
+        batch=lambda args, p, s: ks.char_length(args[0].values),
+        row=lambda ctx, a, p, s, t: f"len({a[0]})",
+    )
+)
 
-register(Op(
-    name="token_count",
-    doc="""``token_count(s)``: number of maximal runs of non-whitespace, ``len(s.split())``.
+register(
+    Op(
+        name="token_count",
+        doc="""``token_count(s)``: number of maximal runs of non-whitespace, ``len(s.split())``.
 
     Whitespace is Python's ``str.isspace()`` set (29 code points, including U+00A0 and
     U+3000; U+200B is not whitespace). Null rule: propagate. Tolerance: exact.""",
-    args=(STR,), dtype_rule=fixed(DType.INT),
-    int_range=bounded(0, 2**40),
-    batch=lambda args, p, s: ks.token_count(args[0].values),
-    row=lambda ctx, a, p, s, t: f"len({a[0]}.split())",
-))
+        args=(STR,),
+        dtype_rule=fixed(DType.INT),
+        int_range=bounded(0, 2**40),
+        batch=lambda args, p, s: ks.token_count(args[0].values),
+        row=lambda ctx, a, p, s, t: f"len({a[0]}.split())",
+    )
+)
 
 
 def _check_regex(p: Params) -> None:
@@ -83,39 +95,53 @@ def _check_regex(p: Params) -> None:
             raise ValueError(f"pattern {p.pattern!r} is not a valid Python regex: {exc}") from None
 
 
-register(Op(
-    name="contains",
-    doc="""``contains(s, pattern, regex=false)``: ``pattern in s``, or with ``regex=true``
+register(
+    Op(
+        name="contains",
+        doc="""``contains(s, pattern, regex=false)``: ``pattern in s``, or with ``regex=true``
     ``re.search(pattern, s) is not None`` (Python's ``re`` in both paths). Null rule:
     propagate. Tolerance: exact.""",
-    args=(STR,), dtype_rule=fixed(DType.BOOL),
-    params={"pattern": Param("str"), "regex": Param("bool", default=False)},
-    check_params=_check_regex,
-    batch=lambda args, p, s: (ks.regex_search(args[0].values, p.pattern) if p.regex
-                              else ks.contains(args[0].values, p.pattern)),
-    row=lambda ctx, a, p, s, t: (f"({ctx.const(re.compile(p.pattern))}.search({a[0]}) is not None)"
-                                 if p.regex else f"({p.pattern!r} in {a[0]})"),
-    test_params=({"pattern": "a"}, {"pattern": "^[a-z]+$", "regex": True}),
-))
+        args=(STR,),
+        dtype_rule=fixed(DType.BOOL),
+        params={"pattern": Param("str"), "regex": Param("bool", default=False)},
+        check_params=_check_regex,
+        batch=lambda args, p, s: (
+            ks.regex_search(args[0].values, p.pattern) if p.regex else ks.contains(args[0].values, p.pattern)
+        ),
+        row=lambda ctx, a, p, s, t: (
+            f"({ctx.const(re.compile(p.pattern))}.search({a[0]}) is not None)"
+            if p.regex
+            else f"({p.pattern!r} in {a[0]})"
+        ),
+        test_params=({"pattern": "a"}, {"pattern": "^[a-z]+$", "regex": True}),
+    )
+)
 
-register(Op(
-    name="matches",
-    doc="""``matches(s, pattern)``: the whole string matches the regex,
+register(
+    Op(
+        name="matches",
+        doc="""``matches(s, pattern)``: the whole string matches the regex,
     ``re.fullmatch(pattern, s) is not None`` (Python's ``re`` in both paths). Null rule:
     propagate. Tolerance: exact.""",
-    args=(STR,), dtype_rule=fixed(DType.BOOL),
-    params={"pattern": Param("str"), "regex": Param("bool", default=True)},
-    check_params=_check_regex,
-    batch=lambda args, p, s: ks.regex_fullmatch(args[0].values, p.pattern),
-    row=lambda ctx, a, p, s, t: f"({ctx.const(re.compile(p.pattern))}.fullmatch({a[0]}) is not None)",
-    test_params=({"pattern": "[A-Z]{3}[0-9]*"},),
-))
+        args=(STR,),
+        dtype_rule=fixed(DType.BOOL),
+        params={"pattern": Param("str"), "regex": Param("bool", default=True)},
+        check_params=_check_regex,
+        batch=lambda args, p, s: ks.regex_fullmatch(args[0].values, p.pattern),
+        row=lambda ctx, a, p, s, t: f"({ctx.const(re.compile(p.pattern))}.fullmatch({a[0]}) is not None)",
+        test_params=({"pattern": "[A-Z]{3}[0-9]*"},),
+    )
+)
 
-register(Op(
-    name="concat", symbol="+",
-    doc="""``a + b`` on strings: concatenation. Null rule: propagate (use ``coalesce(a, "")``
+register(
+    Op(
+        name="concat",
+        symbol="+",
+        doc="""``a + b`` on strings: concatenation. Null rule: propagate (use ``coalesce(a, "")``
     to treat a missing part as empty). Tolerance: exact.""",
-    args=(STR, STR), dtype_rule=fixed(DType.STR),
-    batch=lambda args, p, s: ks.concat([args[0].values, args[1].values]),
-    row=lambda ctx, a, p, s, t: f"({a[0]} + {a[1]})",
-))
+        args=(STR, STR),
+        dtype_rule=fixed(DType.STR),
+        batch=lambda args, p, s: ks.concat([args[0].values, args[1].values]),
+        row=lambda ctx, a, p, s, t: f"({a[0]} + {a[1]})",
+    )
+)
