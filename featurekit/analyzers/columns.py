@@ -327,6 +327,13 @@ class ColumnStats(Analyzer[dict]):
             self._fold_times(acc, [v for v in values if type(v) is str])
         return acc
 
+    def accumulate_absent(self, n: int, missing: int) -> dict[str, Any]:
+        """One chunk's accumulator for ``n`` logged records without a value (``missing`` of them
+        lacked the field)."""
+        acc = self.create()
+        acc.update(n=n, nulls=n, missing=missing)
+        return acc
+
     def accumulate_arrow(self, arr: Any, missing: int) -> dict[str, Any]:
         """One chunk's accumulator from an Arrow column of logged values (nulls are nulls, of which
         ``missing`` were absent fields); the type was checked against the declared type."""
