@@ -253,7 +253,7 @@ class ColumnStats(Analyzer[dict]):
             acc["nulls"] = 0 if good is None else n - int(np.count_nonzero(keep))
             arr = raw if good is None else raw[good]
             if arr.size:
-                lo, hi = extremes if good is None else (arr.min(), arr.max())
+                lo, hi = extremes if extremes is not None and good is None else (arr.min(), arr.max())
                 as_int = arr.dtype.kind in "iu" or kind == "ts"
                 acc["min"], acc["max"] = (int(lo), int(hi)) if as_int else (float(lo), float(hi))
             if kind == "ts" or not arr.size:

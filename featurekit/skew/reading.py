@@ -90,8 +90,7 @@ def _arrow_table(block: bytes) -> Any:
 def iter_blocks(source: Any, stats_: LogStats) -> Iterator[ArrowBlock | list[dict[str, Any]]]:
     """An :class:`ArrowBlock` for each JSONL block Arrow can read, else lists of valid records."""
     if not _is_paths(source):
-        for chunk in iter_records(source, stats_):
-            yield chunk
+        yield from iter_records(source, stats_)
         return
     for path in log_paths(source):
         for first, block in read_blocks(path, stats_):
