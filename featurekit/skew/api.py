@@ -11,6 +11,7 @@ from typing import Any
 
 from featurekit.skew import remedies
 from featurekit.skew.lineage import lineage as spec_lineage
+from featurekit.skew.lineage import vocabularies
 from featurekit.skew.metrics import Column, evaluate, load_thresholds, record_findings
 from featurekit.skew.recheck import recheck
 from featurekit.skew.records import LogStats, SkewInputError, iter_records, no_records
@@ -35,11 +36,7 @@ def skew_report(
         )
     lineage = spec_lineage(fitted)
     inputs = {i.name: i for i in fitted.spec.inputs}
-    uses: dict[str, list[tuple[dict[str, Any], frozenset]]] = {}
-    for name, cons in lineage["consumers"].items():
-        for c in cons:
-            if c["role"] in ("vocabulary", "indicators") and isinstance(c["state"], Mapping) and "vocab" in c["state"]:
-                uses.setdefault(name, []).append((c, frozenset(c["state"]["vocab"])))
+    uses = vocabularies(lineage["consumers"])
     types = {("input", name): inp.type for name, inp in inputs.items()}
     types.update({("output", col): ty.rstrip("?") for col, ty in fitted.output_types.items()})
     stats = column_stats(types, baseline, {name: [v for _, v in u] for name, u in uses.items()})
@@ -52,25 +49,29 @@ def skew_report(
     if served.records == 0:
         raise no_records(served.read)
     pin = fitted.pin[: len(fitted.spec.name) + len(fitted.spec.version) + 14]
+    read = served.read
     findings = record_findings(
-        served.records,
-        served.read.unparseable,
-        served.read.examples,
-        served.other_fingerprints,
-        served.extra_fields,
-        t,
-        pin,
+        served.records, read.unparseable, read.examples, served.other_fingerprints, served.extra_fields, t, pin
     )
     columns: dict[str, dict[str, Any]] = {}
     failing_inputs: set[str] = set()
     for (role, name), summary in served.columns.items():
         info: dict[str, Any] = {"role": role, "type": types[(role, name)], "records": summary["n"], "metrics": {}}
         columns[f"{role}:{name}"] = info
+        is_input = role == "input"
         col = Column(
-            role, name, types[(role, name)], summary, baseline[role + "s"].get(name) or {}, baseline,
-            lineage["consumers"].get(name, []) if role == "input" else [], uses.get(name, []) if role == "input" else [],
-            role == "input" and inputs[name].nullable, t, info,
-        )  # fmt: skip
+            role=role,
+            name=name,
+            type_name=types[(role, name)],
+            serving=summary,
+            training=baseline[role + "s"].get(name) or {},
+            baseline=baseline,
+            consumers=lineage["consumers"].get(name, []) if is_input else [],
+            vocabularies=uses.get(name, []) if is_input else [],
+            nullable=is_input and inputs[name].nullable,
+            thresholds=t,
+            info=info,
+        )
         found, failed = evaluate(col)
         findings += found
         if failed and role == "input":

@@ -6,12 +6,13 @@ for it (a vocabulary's unseen rate, a fill hiding nulls, ...): the remedies read
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from featurekit import registry
 from featurekit.ir.nodes import CallNode, InputNode, walk
 
-__all__ = ["lineage"]
+__all__ = ["lineage", "vocabularies"]
 
 
 def lineage(fitted: Any) -> dict[str, Any]:
@@ -41,3 +42,15 @@ def lineage(fitted: Any) -> dict[str, Any]:
                     }
                 )
     return {"upstream": upstream, "consumers": consumers}
+
+
+def vocabularies(consumers: Mapping[str, list[dict[str, Any]]]) -> dict[str, list[tuple[dict[str, Any], frozenset]]]:
+    """Per input, the op uses that map it through a fitted vocabulary (skew role ``vocabulary`` or
+    ``indicators``, with ``state["vocab"]``) and that vocabulary, in lineage order."""
+    out: dict[str, list[tuple[dict[str, Any], frozenset]]] = {}
+    for name, uses in consumers.items():
+        for use in uses:
+            state = use["state"]
+            if use["role"] in ("vocabulary", "indicators") and isinstance(state, Mapping) and "vocab" in state:
+                out.setdefault(name, []).append((use, frozenset(state["vocab"])))
+    return out
