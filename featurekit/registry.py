@@ -20,7 +20,7 @@ import dataclasses
 import enum
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from featurekit.errors import did_you_mean
 from featurekit.types import INT64_MAX, INT64_MIN, DType, plain_value
@@ -231,6 +231,18 @@ class RowSelect:
     default: Any = 0
 
 
+SkewRole = Literal["vocabulary", "indicators", "fill", "bound", "scale"]
+"""What an op does with its first argument, for the skew report's remedies (``Op.skew_role``):
+
+* ``"vocabulary"``: maps values through a fitted ``state["vocab"]``; unseen values go to its
+  ``num_oov_buckets`` OOV bucket(s): the unseen rate matters;
+* ``"indicators"``: one column per fitted ``state["vocab"]`` value; an unseen value is all zeros;
+* ``"fill"``: replaces nulls with a value (``state["fill"]`` when fitted): a null-rate rise hides there;
+* ``"bound"``: saturates values at fitted edges (clip bounds, bucket edges): out-of-range values pile up;
+* ``"scale"``: rescales by fitted statistics (mean/std, min/max): out-of-range values leave the scale.
+"""
+
+
 @dataclasses.dataclass(frozen=True)
 class Op:
     """One registered operation. See the module docstring for how the fields are used.
@@ -259,7 +271,8 @@ class Op:
     ``_<value>``; with the argument's declared ``values`` the normalizer knows the columns and
     refuses two features producing one of them. ``state_schema`` (required with ``analyzer``) declares what ``state_from`` returns;
     every state a fitted transform is built with, a loaded one included, is checked against it
-    (:mod:`featurekit.state_schema`).
+    (:mod:`featurekit.state_schema`). ``skew_role`` tells the skew report what a finding about
+    the op's argument means for the op (see :data:`SkewRole`); None for ops it has no advice for.
     """
 
     name: str
@@ -287,6 +300,7 @@ class Op:
     symbol: str | None = None
     reads_datetime: bool = False
     pure: bool = True
+    skew_role: SkewRole | None = None
 
     def kind_for(self, params: Mapping[str, Any]) -> Kind:
         """ANALYZED when these params make the op learn state, else ELEMENTWISE."""

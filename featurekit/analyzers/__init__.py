@@ -9,6 +9,7 @@ See :mod:`featurekit.analyzers.base` for the protocol.
 """
 
 from featurekit.analyzers.base import Analyzer
+from featurekit.analyzers.columns import ColumnStats
 from featurekit.analyzers.counts import ValueCounts, ValueCountsAcc, mode, vocabulary
 from featurekit.analyzers.extrema import MinMax, MinMaxAcc
 from featurekit.analyzers.moments import MeanVar, MomentsAcc
@@ -18,6 +19,7 @@ from featurekit.analyzers.topk import BoundedValueCounts, TopCounts
 
 __all__ = [
     "Analyzer",
+    "ColumnStats",
     "MeanVar",
     "MomentsAcc",
     "Quantiles",

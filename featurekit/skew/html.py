@@ -1,4 +1,8 @@
-"""The self-contained HTML skew report: inline CSS and SVG only (no scripts, no network)."""
+"""The self-contained HTML skew report: inline CSS and SVG only (no scripts, no network).
+
+It reads a :class:`featurekit.skew.report.SkewReport` by its attributes and does not import it
+(the report imports this module for :meth:`~featurekit.skew.report.SkewReport.to_html`).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ import json
 import math
 from typing import Any
 
-from featurekit.skew.report import printable
+from featurekit.skew.text import printable
 
 _CSS = """
 body{font:14px/1.45 system-ui,sans-serif;margin:2em;color:#222;max-width:1200px}

@@ -3,6 +3,11 @@
 Formats: :meth:`SkewReport.to_text` (table sorted by severity), :meth:`to_json` (with
 ``schema_version``), :meth:`to_junit` (one testcase per column checked), :meth:`to_html`
 (one self-contained page: inline CSS and SVG, no network).
+
+A finding explained by another one has severity ``info`` and does not fail the report:
+
+>>> Finding("info", "data", "x", "input", "null_rate", 0.1, 0.05, "...", "monitor", "...").failing
+False
 """
 
 from __future__ import annotations
@@ -12,6 +17,9 @@ import json
 import math
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
+
+from featurekit.skew.html import render_html
+from featurekit.skew.text import printable
 
 SCHEMA_VERSION = 1
 SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
@@ -34,15 +42,6 @@ class Finding:
     @property
     def failing(self) -> bool:
         return self.severity != "info"
-
-
-def printable(text: str) -> str:
-    """``text`` with lone surrogates (from logged strings) as ``\\udXXX`` escapes, so it encodes as UTF-8.
-
-    >>> printable("a\\ud800b")
-    'a\\\\ud800b'
-    """
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _clean(v: Any) -> Any:
@@ -172,8 +171,6 @@ class SkewReport:
         return printable("\n".join(out))
 
     def to_html(self) -> str:
-        from featurekit.skew.html import render_html
-
         return render_html(self)
 
     def render(self, fmt: str) -> str:

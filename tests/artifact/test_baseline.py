@@ -218,7 +218,7 @@ features:
 def test_log_buckets_hold_their_values_exactly():
     """``gamma**(k-1) < x <= gamma**k`` in float64 for every value, including the powers
     themselves and their float neighbours (where a computed logarithm can round either way)."""
-    from featurekit.baseline import _GAMMA, _log_bucket
+    from featurekit.analyzers.columns import _GAMMA, _log_bucket
 
     powers = np.power(_GAMMA, np.arange(-1046, 35800, dtype=np.float64))
     powers = powers[(powers >= 1e-9) & np.isfinite(powers)]

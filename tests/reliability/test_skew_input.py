@@ -432,7 +432,7 @@ def test_fuzz_mutated_log_lines(mixed, tmp_path, data):
 
 
 @pytest.mark.parametrize(
-    "module", ["featurekit.logger", "featurekit.skew.records", "featurekit.skew.report", "featurekit.skew.checks"]
+    "module", ["featurekit.logger", "featurekit.skew.records", "featurekit.skew.report", "featurekit.skew.reading"]
 )
 def test_docstring_examples_run(module):
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)

@@ -152,6 +152,7 @@ def _vocab_row(ctx, a, p, s, t):
 register(
     Op(
         name="vocab",
+        skew_role="vocabulary",
         doc=f"""``vocab(x, top_k=, min_frequency=1, order="frequency", num_oov_buckets=1, bounded=)``: the
     position of ``x`` in a vocabulary fitted on the training values.
 
@@ -212,6 +213,7 @@ def _one_hot_row(ctx, a, p, s, t):
 register(
     Op(
         name="one_hot",
+        skew_role="indicators",
         doc=f"""``one_hot(x, prefix=, top_k=, min_frequency=1, order="lexical", bounded=)``: one int column
     per vocabulary value, 1 where ``x`` equals it, else 0.
 

@@ -239,6 +239,7 @@ def _common_type(types: tuple[DType, ...], p: Params) -> DType:
 register(
     Op(
         name="coalesce",
+        skew_role="fill",
         doc="""``coalesce(a, b, ...)``: the first argument that is not null (NaN is a value, not
     null). Ints mixed with floats give float. Null only if every argument is null.
     Tolerance: exact.""",
@@ -497,6 +498,7 @@ def _impute_row(ctx, a, p, s, t):
 register(
     Op(
         name="impute",
+        skew_role="fill",
         doc=f"""``impute(x, value=<constant>)`` or ``impute(x, strategy="mean"|"median"|"most_frequent")``:
     ``x``, or the fill value where ``x`` is null (NaN produced by arithmetic is a value and is
     kept).

@@ -409,6 +409,7 @@ _PCT = dict(kind="number", default=None, min=0.0, max=100.0)
 register(
     Op(
         name="clip",
+        skew_role="bound",
         doc=f"""``clip(x, lower=, upper=)`` or with fitted bounds ``clip(x, lower_pct=1, upper_pct=99)``.
 
     Formula: ``min(max(x, lower), upper)`` as numpy.clip computes it: NaN stays NaN, and a
@@ -475,6 +476,7 @@ def _zscore_state(fitted: dict, p: Params) -> dict:
 register(
     Op(
         name="zscore",
+        skew_role="scale",
         doc="""``zscore(x)``: ``(x - mean) / std`` with the training mean and **population** std
     (ddof=0) of the non-null values, both computed exactly (correctly rounded from exact
     sums), so any chunking or partitioning of the fit gives the same state.
@@ -506,6 +508,7 @@ def _minmax_state(fitted: dict, p: Params) -> dict:
 register(
     Op(
         name="minmax",
+        skew_role="scale",
         doc="""``minmax(x)``: ``(x - min) / (max - min)`` with training min and max, in float64.
 
     Not clipped: serving values outside the training range fall outside [0, 1]. A zero
@@ -589,6 +592,7 @@ def _bucketize(args, p, s):
 register(
     Op(
         name="bucketize",
+        skew_role="bound",
         doc=f"""``bucketize(x, edges=[...])`` or ``bucketize(x, quantiles=[10, 20, ..., 90])``.
 
     Result: the number of edges ``<= x`` (``bisect_right`` / ``searchsorted(side="right")``),

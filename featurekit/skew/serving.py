@@ -1,0 +1,140 @@
+"""One pass over a serving log: column statistics, record-level counts and the recheck sample.
+
+Every declared input and output column is summarised by the same analyzer as the training
+baseline (:class:`featurekit.analyzers.columns.ColumnStats`), built with the training column as
+its ``reference`` so it also counts what the metrics compare (values out of the training range,
+on the training histogram's bins, outside a fitted vocabulary). Blocks are folded one at a time
+and merged, so memory stays bounded by the statistics, not by the log.
+
+The recheck sample is systematic: every ``stride``-th record (by position in the log) served by
+this artifact's fingerprint; when it grows past ``cap`` the stride doubles and every second
+sampled record is dropped, so the sample is the same for any block layout.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections import Counter
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from featurekit.analyzers.columns import ColumnStats, Reference
+from featurekit.skew.reading import ArrowBlock, arrow_columns, arrow_fits, iter_blocks, record_columns
+from featurekit.skew.records import CHUNK, LogStats, parse_lines, parse_record
+
+__all__ = ["Served", "collect", "column_stats"]
+
+SERVING_VALUE_CAP = 200_000  # distinct serving strings kept per column
+
+
+@dataclasses.dataclass
+class Sample:
+    """The systematic recheck sample (see the module docstring); ``cap`` 0 keeps every record."""
+
+    fingerprint: str
+    cap: int
+    stride: int = 1
+    records: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+
+    def take(self, base: int, count: int, record_at: Callable[[int], dict[str, Any]]) -> None:
+        """Offer the records ``base .. base + count - 1`` of the log (``record_at(i)``: the i-th of them)."""
+        i = (-base) % self.stride
+        while i < count:
+            r = record_at(i)
+            if r.get("fingerprint") == self.fingerprint:
+                self.records.append(r)
+                if self.cap and len(self.records) > self.cap:
+                    self.stride *= 2
+                    self.records = self.records[::2]
+            i += 1
+            i += (-(base + i)) % self.stride
+
+
+@dataclasses.dataclass
+class Served:
+    """What the log holds: ``columns`` maps (role, name) to the serving summary of
+    :meth:`ColumnStats.finalize`; ``times`` the first and last record time of each block."""
+
+    records: int
+    read: LogStats
+    other_fingerprints: Counter
+    extra_fields: Counter
+    times: list[str]
+    sample: Sample
+    columns: dict[tuple[str, str], dict[str, Any]]
+
+
+def column_stats(
+    types: Mapping[tuple[str, str], str], baseline: Mapping[str, Any], vocabularies: Mapping[str, list[frozenset]]
+) -> dict[tuple[str, str], ColumnStats]:
+    """The serving-side analyzer of every (role, name) column declared as ``types[(role, name)]``."""
+    out = {}
+    for (role, name), type_name in types.items():
+        base = baseline[role + "s"].get(name) or {}
+        vocabs = tuple(vocabularies.get(name, [])) if role == "input" else ()
+        out[(role, name)] = ColumnStats(
+            type_name, sketch=False, value_cap=SERVING_VALUE_CAP, reference=Reference(base, vocabs)
+        )
+    return out
+
+
+def _json_record(line: bytes) -> dict[str, Any]:
+    try:  # Arrow read these lines, so they are JSON objects (tags decode leniently) ...
+        return json.loads(line)
+    except ValueError:  # ... except a number Python will not parse (> 4,300 digits)
+        return {}
+
+
+def collect(
+    source: Any, stats: Mapping[tuple[str, str], ColumnStats], inputs: Mapping[str, str], sample: Sample
+) -> Served:
+    """Read ``source`` (paths/globs or record dicts) once; ``inputs``: declared input name -> type."""
+    outputs = {name: s.type_name for (role, name), s in stats.items() if role == "output"}
+    types = {key: s.type_name for key, s in stats.items()}
+    accs = {key: s.create() for key, s in stats.items()}
+    served = Served(0, LogStats(), Counter(), Counter(), [], sample, {})
+
+    def fold(key: tuple[str, str], part: dict[str, Any]) -> None:
+        accs[key] = stats[key].merge([accs[key], part])
+
+    def fold_records(chunk: list[dict[str, Any]]) -> None:
+        base, served.records = served.records, served.records + len(chunk)
+        served.times += [str(chunk[0].get("time")), str(chunk[-1].get("time"))]
+        for f, c in Counter(r.get("fingerprint") for r in chunk).items():
+            if f != sample.fingerprint:
+                served.other_fingerprints[str(f)] += c
+        for keys, c in Counter(tuple(r["input"]) + tuple(r.get("omitted") or ()) for r in chunk).items():
+            for k in keys:
+                if k not in inputs:
+                    served.extra_fields[k] += c
+        for key, values in record_columns(chunk, inputs, outputs).items():
+            fold(key, stats[key].accumulate_logged(values))
+        sample.take(base, len(chunk), chunk.__getitem__)
+
+    def fold_arrow(ab: ArrowBlock) -> None:
+        base, served.records = served.records, served.records + len(ab.lines)
+        served.times += [str((parse_record(ab.lines[k])[0] or {}).get("time")) for k in (0, -1)]
+        block = arrow_columns(ab, inputs, outputs)
+        for f, c in block.fingerprints.items():
+            if f != sample.fingerprint:
+                served.other_fingerprints[f] += c
+        served.extra_fields.update(block.extra)
+        for key, (arr, missing) in block.columns.items():
+            if arr is None:
+                fold(key, stats[key].accumulate_absent(len(ab.lines), missing))
+            else:
+                fold(key, stats[key].accumulate_arrow(arr, missing))
+        sample.take(base, len(ab.lines), lambda i: _json_record(ab.lines[i]))
+
+    for item in iter_blocks(source, served.read):
+        if not isinstance(item, ArrowBlock):
+            fold_records(item)
+        elif arrow_fits(item.table, types):
+            fold_arrow(item)
+        else:
+            recs = list(parse_lines(item.block, served.read, item.path, item.first))
+            for k in range(0, len(recs), CHUNK):
+                fold_records(recs[k : k + CHUNK])
+    served.columns = {key: stats[key].finalize(acc) for key, acc in accs.items()}
+    return served
