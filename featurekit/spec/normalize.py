@@ -21,6 +21,7 @@ from featurekit.errors import SpecError, did_you_mean
 from featurekit.ir.nodes import Call, CallNode, Const, ConstNode, Expr, InputNode, Name, Node, to_source
 from featurekit.registry import ParamError, Params
 from featurekit.types import INPUT_TYPES, INT64_MAX, INT64_MIN, DType
+from featurekit.values.parse import parse_timestamp
 
 if TYPE_CHECKING:
     from featurekit.spec.model import FeatureSpec, Spec
@@ -206,9 +207,7 @@ class _Normalizer:
 
     def _constant_node(self, const: Any) -> ConstNode:
         if const.type == "timestamp":
-            from featurekit.compile.rowlib import _parse_ts
-
-            return ConstNode(_parse_ts(const.value, None, "UTC"), DType.TIMESTAMP)
+            return ConstNode(parse_timestamp(const.value, None, "UTC"), DType.TIMESTAMP)
         return ConstNode(
             const.value, {"int": DType.INT, "float": DType.FLOAT, "str": DType.STR, "bool": DType.BOOL}[const.type]
         )

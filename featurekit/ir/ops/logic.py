@@ -8,7 +8,6 @@ Null semantics follow SQL: comparisons with null give null; ``and``/``or`` use t
 from __future__ import annotations
 
 from featurekit._lazy import lazy
-from featurekit.compile.column import Column
 from featurekit.ir.ops._util import (
     APPROX,
     APPROX_DOC,
@@ -21,6 +20,8 @@ from featurekit.ir.ops._util import (
 from featurekit.registry import ANY, AnalyzerRef, NullRule, Op, Param, Params, register
 from featurekit.state_schema import Field, StateSchema
 from featurekit.types import DType
+from featurekit.values.column import Column
+from featurekit.values.parse import parse_bool, parse_float, parse_int
 
 np = lazy("numpy")
 pa = lazy("pyarrow")
@@ -309,9 +310,7 @@ register(
 def _to_int(args, p, s):
     v = args[0].values
     if isinstance(v, (pa.Array, pa.ChunkedArray)):
-        from featurekit.compile.rowlib import _parse_int
-
-        values, none = map_distinct(v, _parse_int, np.int64)
+        values, none = map_distinct(v, parse_int, np.int64)
         return Column(values, none)
     if v.dtype.kind == "b":
         return v.astype(np.int64)
@@ -351,9 +350,7 @@ register(
 def _to_float(args, p, s):
     v = args[0].values
     if isinstance(v, (pa.Array, pa.ChunkedArray)):
-        from featurekit.compile.rowlib import _parse_float
-
-        values, none = map_distinct(v, _parse_float, np.float64)
+        values, none = map_distinct(v, parse_float, np.float64)
         return Column(values, none)
     return v.astype(np.float64)
 
@@ -376,9 +373,7 @@ register(
 def _to_bool(args, p, s):
     v = args[0].values
     if isinstance(v, (pa.Array, pa.ChunkedArray)):
-        from featurekit.compile.rowlib import _parse_bool
-
-        values, none = map_distinct(v, _parse_bool, bool)
+        values, none = map_distinct(v, parse_bool, bool)
         return Column(values, none)
     return v != 0
 

@@ -5,7 +5,7 @@ anything with a float -> float (the int side is converted first, exactly as nump
 int64 to float64). ``/`` always gives float; division by zero gives null. Library math
 (``log``, ``exp``, ``pow``...) follows C/IEEE semantics in both paths (``log(0) = -inf``,
 ``sqrt(-1) = nan``). Its batch kernels call the row path's scalar helpers
-(:mod:`featurekit.compile.rowlib`, i.e. CPython's ``math``) rather than numpy's vectorized
+(:mod:`featurekit.values.rowlib`, i.e. CPython's ``math``) rather than numpy's vectorized
 math, whose SIMD kernels differ by 1 ULP on some CPUs: every op is bit-exact on every machine.
 """
 
@@ -15,8 +15,6 @@ import math
 from collections.abc import Callable
 
 from featurekit._lazy import lazy
-from featurekit.compile import rowlib
-from featurekit.compile.column import Column
 from featurekit.ir.ops._util import (
     APPROX,
     APPROX_DOC,
@@ -32,6 +30,8 @@ from featurekit.ir.ops._util import (
 from featurekit.registry import NUMERIC, AnalyzerRef, Op, Param, Params, register
 from featurekit.state_schema import Field, StateSchema
 from featurekit.types import DType
+from featurekit.values import rowlib
+from featurekit.values.column import Column
 
 np = lazy("numpy")
 
