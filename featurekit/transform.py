@@ -13,6 +13,7 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+import featurekit.ir.ops  # noqa: F401  (registers the built-in ops this module looks up)
 from featurekit import registry
 from featurekit._json import dumps
 from featurekit.compile.row import compile_row

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+import featurekit.ir.ops  # noqa: F401  (registers the built-in ops this module looks up)
 from featurekit import registry
 from featurekit._kernels import strings as ks
 from featurekit.compile.contract import Coercer

@@ -28,6 +28,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import featurekit.ir.ops  # noqa: F401  (registers the built-in ops this module looks up)
 from featurekit import registry
 from featurekit.compile.contract import Coercer
 from featurekit.errors import ContractError

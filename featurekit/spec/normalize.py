@@ -16,6 +16,7 @@ import json
 import math
 from typing import TYPE_CHECKING, Any
 
+import featurekit.ir.ops  # noqa: F401  (registers the built-in ops this module looks up)
 from featurekit import registry
 from featurekit.errors import SpecError, did_you_mean
 from featurekit.ir.nodes import Call, CallNode, Const, ConstNode, Expr, InputNode, Name, Node, to_source

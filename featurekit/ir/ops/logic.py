@@ -58,6 +58,7 @@ def _compare(name: str) -> None:
         Op(
             name=name,
             symbol=symbol,
+            precedence=4,  # comparisons do not chain: to_source parenthesizes a comparison operand
             doc=f"""``a {symbol} b``. Numbers compare by value (an int against a float is compared
         as float, as numpy does), strings by code point, timestamps by instant. NaN compares
         false (``!=``: true). Null rule: propagate. Tolerance: exact.""",
@@ -123,6 +124,7 @@ register(
     Op(
         name="and_",
         symbol="and",
+        precedence=2,
         doc="""``a and b`` with three-valued logic: false if either is false, true if both are
     true, otherwise null (Null rule: Kleene logic). Tolerance: exact.""",
         args=(BOOL, BOOL),
@@ -137,6 +139,7 @@ register(
     Op(
         name="or_",
         symbol="or",
+        precedence=1,
         doc="""``a or b`` with three-valued logic: true if either is true, false if both are
     false, otherwise null (Null rule: Kleene logic). Tolerance: exact.""",
         args=(BOOL, BOOL),
@@ -151,6 +154,7 @@ register(
     Op(
         name="not_",
         symbol="not",
+        precedence=3,
         doc="""``not a``. Null rule: propagate. Tolerance: exact.""",
         args=(BOOL,),
         dtype_rule=fixed(DType.BOOL),
