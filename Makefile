@@ -19,10 +19,12 @@ demo: $(STAMP)
 test: $(STAMP) lint
 	$(PY) -m pytest -q -n 2 tests
 
-# Lint and format check (ruff, configured in pyproject.toml); `make test` runs it first.
+# Lint, format check and the layers contract (ruff and import-linter, configured in
+# pyproject.toml); `make test` runs it first.
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[bench]'
