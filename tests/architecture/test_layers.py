@@ -243,3 +243,14 @@ def test_only_higher_layers_import_the_package(graph: grimp.ImportGraph) -> None
     assert not low, (
         f"modules below {ROOT_BELOW!r} import the featurekit package (what it exports sits above them): {low}"
     )
+
+
+def test_how_it_works_draws_the_contract() -> None:
+    text = (REPO / "docs" / "how_it_works.md").read_text(encoding="utf-8")
+    section = text.split("## Layers", 1)[1]
+    block = section.split("```text\n", 1)[1].split("```", 1)[0]
+    drawn = [line.split(" — ", 1)[0].strip() for line in block.splitlines() if line.strip()]
+    assert drawn == _contract()["layers"]
+    assert all(" — " in line for line in block.splitlines() if line.strip()), (
+        "one line per layer: name — what lives there"
+    )
