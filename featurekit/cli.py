@@ -284,6 +284,7 @@ def cmd_parity(args: argparse.Namespace) -> int:
 def cmd_skew(args: argparse.Namespace) -> int:
     import featurekit as fk
     from featurekit.skew import skew_report
+    from featurekit.skew.prometheus import render_prometheus, write_textfile
 
     fitted = fk.load(args.artifact)
     report = skew_report(fitted, args.log, args.thresholds)
@@ -291,7 +292,12 @@ def cmd_skew(args: argparse.Namespace) -> int:
         with open(args.html, "w", encoding="utf-8") as fh:
             fh.write(report.to_html())
         _stderr(f"wrote {args.html}", args.quiet)
-    print(report.render(args.format))
+    text = render_prometheus(report.to_dict()) if args.format == "prometheus" else report.render(args.format)
+    if args.output:
+        write_textfile(args.output, text if text.endswith("\n") else text + "\n")
+        _stderr(f"wrote {args.output}", args.quiet)
+    else:
+        print(text, end="" if text.endswith("\n") else "\n")
     return 0 if report.ok else 1
 
 
@@ -449,7 +455,16 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         help="JSONL serving log(s) written by featurekit.ServingLogger: file, directory or quoted glob",
     )
-    p.add_argument("--format", choices=("text", "json", "junit"), default="text")
+    p.add_argument(
+        "--format",
+        choices=("text", "json", "junit", "prometheus"),
+        default="text",
+        help="prometheus: gauges in the text exposition format (OpenMetrics-compatible, ends with # EOF)",
+    )
+    p.add_argument(
+        "--output",
+        help="write the report here instead of stdout (prometheus: atomically, for a textfile collector)",
+    )
     p.add_argument("--html", help="also write a self-contained HTML report to this file")
     p.add_argument("--thresholds", help="YAML file overriding the default thresholds (see docs/skew.md)")
     p.set_defaults(func=cmd_skew)

@@ -181,7 +181,7 @@ def impact(old_fit: Any, new_fit: Any, frame: Any, *, examples: int = 3) -> dict
     a = old_fit.transform(frame)
     b = new_fit.transform(frame)
     n = len(frame)
-    col_feature = {}
+    col_feature: dict[str, str] = {}
     for fitted in (old_fit, new_fit):
         for feature, cols in fitted.output_names.items():
             for col in cols:

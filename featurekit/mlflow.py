@@ -34,7 +34,8 @@ import mlflow
 import mlflow.pyfunc
 import pandas as pd
 from mlflow.models import ModelSignature
-from mlflow.types import ColSpec, Schema
+from mlflow.pyfunc import PythonModel
+from mlflow.types import ColSpec, Schema, TensorSpec
 
 from featurekit.spec.model import Spec
 from featurekit.transform import FittedTransform
@@ -59,7 +60,7 @@ def input_schema(spec: Spec) -> Schema:
     ``long`` column (its documented advice for integers with missing values); featurekit still
     accepts only integral values there (``3.0`` is read as ``3``; ``3.5`` violates the contract).
     """
-    cols = []
+    cols: list[ColSpec | TensorSpec] = []
     for i in spec.inputs:
         typ = "double" if i.type == "int" and i.nullable else _INPUT_TYPES[i.type]
         cols.append(ColSpec(typ, i.name, required=not i.nullable))
@@ -68,14 +69,14 @@ def input_schema(spec: Spec) -> Schema:
 
 def output_schema(fitted: FittedTransform) -> Schema:
     """The MLflow schema of the feature columns (nullable columns are ``required=False``)."""
-    cols = []
+    cols: list[ColSpec | TensorSpec] = []
     for name, typ in fitted.output_types.items():
         base = typ.rstrip("?")
         cols.append(ColSpec(_OUTPUT_TYPES[base], name, required=not typ.endswith("?")))
     return Schema(cols)
 
 
-class FeaturekitModel(mlflow.pyfunc.PythonModel):
+class FeaturekitModel(PythonModel):
     """pyfunc: raw rows -> featurekit batch path -> model (or the features when there is no model).
 
     Logged "from code": MLflow stores the small script :data:`_MODEL_CODE` (which builds this
@@ -145,7 +146,7 @@ def serving_frame(data: Any, spec: Spec | None = None) -> Any:
         ):
             out[col] = series.astype(object).where(series.notna(), None)
         elif isinstance(dtype, pd.api.extensions.ExtensionDtype) and dtype.kind in "iuf":
-            out[col] = series.astype("float64") if series.isna().any() else series.to_numpy(dtype.numpy_dtype)
+            out[col] = series.astype("float64") if series.isna().any() else series.to_numpy(dtype.numpy_dtype)  # type: ignore[attr-defined]  # masked int/float dtypes
         elif isinstance(dtype, pd.DatetimeTZDtype):
             out[col] = series.dt.tz_convert(zones.get(col, "UTC")).dt.tz_localize(None)
     return out

@@ -40,7 +40,7 @@ def resolve_spec(spec: Any) -> Spec:
     if isinstance(spec, Mapping):
         return spec_from_dict(spec)
     if isinstance(spec, os.PathLike):
-        return load_spec(spec)
+        return load_spec(os.fspath(spec))
     if isinstance(spec, str):
         if "\n" not in spec and spec.strip().endswith((".yaml", ".yml")) or ("\n" not in spec and os.path.isfile(spec)):
             return load_spec(spec)

@@ -6,6 +6,10 @@
     curl -s localhost:8000/predict -H 'content-type: application/json' \
         -d '{"rows": [{"monthly_spend": 12.5, "tenure_days": 30, "num_support_tickets": 0, ...}]}'
 
+``POST /features`` takes one row and answers its feature values (what the model sees), so the
+served features can be checked against training with
+``featurekit parity ARTIFACT --data eval.parquet --serving-url http://127.0.0.1:8000/features``.
+
 Environment: ``MODEL_DIR`` (written by run.py), optional ``SERVING_LOG`` (a JSONL file of every
 served input and feature output, for ``featurekit parity --log`` and skew reports).
 Timestamps in requests are ISO 8601 text. A request that breaks the spec's input contract
@@ -17,11 +21,12 @@ both environments.
 
 from __future__ import annotations
 
+import json
 import os
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, HTTPException
+from fastapi import FastAPI, HTTPException, Response
 from pydantic import BaseModel
 from serving import Predictor, decode_request_row
 
@@ -60,3 +65,14 @@ def predict(request: PredictRequest) -> dict[str, Any]:
     except (fk.FeaturekitError, ValueError, TypeError) as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from None
     return {"pin": predictor.pin, "churn_probability": probabilities}
+
+
+@app.post("/features")
+def features(row: dict[str, Any]) -> Response:
+    """One request row's feature values (NaN and infinities as JSON's NaN/Infinity literals)."""
+    predictor = STATE["predictor"]
+    try:
+        out = predictor.features_row(decode_request_row(row, predictor.features.spec))
+    except (fk.FeaturekitError, ValueError, TypeError) as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from None
+    return Response(json.dumps(out, allow_nan=True), media_type="application/json")

@@ -33,7 +33,7 @@ import threading
 import unicodedata
 import zlib
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pyarrow as pa
@@ -256,12 +256,9 @@ def to_string_array(x: Any) -> pa.Array:
         x = np.asarray(x.to_pylist(), dtype=object) if len(x) else np.zeros(0, object)
         return _from_object(x)
 
-    try:
-        import pandas as pd
-    except ImportError:  # pragma: no cover - pandas is a dependency
-        pd = None
+    import pandas as pd
 
-    if pd is not None and isinstance(x, (pd.Series, pd.Index)):
+    if isinstance(x, (pd.Series, pd.Index)):
         dtype = x.dtype
         arrow_backed = isinstance(dtype, pd.StringDtype) or (
             isinstance(dtype, pd.ArrowDtype)
@@ -388,7 +385,7 @@ def _crc32_chunk(data: np.ndarray, off: np.ndarray, r0: int, r1: int, out: np.nd
         # The (at most _CRC_TAIL_ROWS) rows longer than ``stop`` steps: finish in C.
         for i in range(int(np.searchsorted(neg_steps, -stop, side="left"))):
             a = lo + int(pos[i])
-            crc[i] = zlib.crc32(data[a : a + 2 * (int(steps[i]) - stop)], int(crc[i]))
+            crc[i] = zlib.crc32(data[a : a + 2 * (int(steps[i]) - stop)], int(crc[i]))  # type: ignore[arg-type]  # a buffer
         if order is not None:
             unsorted = np.empty_like(crc)
             unsorted[order] = crc
@@ -440,7 +437,7 @@ def crc32(arr: pa.Array) -> np.ndarray:
     off, data = _layout(arr)
     lens = np.diff(off)
     for r in np.flatnonzero(lens >= _CRC_LONG_ROW).tolist():
-        out[r] = zlib.crc32(data[int(off[r]) : int(off[r + 1])])
+        out[r] = zlib.crc32(data[int(off[r]) : int(off[r + 1])])  # type: ignore[arg-type]  # a buffer
     r0 = 0
     while r0 < n:
         r1 = int(np.searchsorted(off, off[r0] + _CRC_CHUNK_BYTES, side="right")) - 1
@@ -788,7 +785,8 @@ def rstrip(arr: pa.Array) -> pa.Array:
 
 # --------------------------------------------------------------------------- normalization
 
-_NF_FORMS = ("NFC", "NFD", "NFKC", "NFKD")
+NormalForm = Literal["NFC", "NFD", "NFKC", "NFKD"]
+_NF_FORMS: tuple[NormalForm, ...] = ("NFC", "NFD", "NFKC", "NFKD")
 _COMPOSITION_SECONDS: frozenset[int] | None = None
 
 
@@ -813,7 +811,7 @@ def _composition_seconds() -> frozenset[int]:
     return _COMPOSITION_SECONDS
 
 
-def _nf_check(form: str) -> Callable[[list[int]], list[bool]]:
+def _nf_check(form: NormalForm) -> Callable[[list[int]], list[bool]]:
     """Per code point: True when every string made only of such code points is
     left unchanged by ``unicodedata.normalize(form, .)``.
 
@@ -824,7 +822,7 @@ def _nf_check(form: str) -> Callable[[list[int]], list[bool]]:
     preceding character; hence decomposition blocks start with an uncombinable
     starter and the composition of each block is the code point itself.
     """
-    decomp = {"NFC": "NFD", "NFKC": "NFKD"}.get(form)
+    decomp: NormalForm | None = "NFD" if form == "NFC" else "NFKD" if form == "NFKC" else None
 
     def check(cps: list[int]) -> list[bool]:
         seconds = _composition_seconds() if decomp else frozenset()
@@ -844,7 +842,7 @@ def _nf_check(form: str) -> Callable[[list[int]], list[bool]]:
 _NF_CHECKS = {form: _nf_check(form) for form in _NF_FORMS}
 
 
-def normalize(arr: pa.Array, form: str) -> pa.Array:
+def normalize(arr: pa.Array, form: NormalForm) -> pa.Array:
     """Unicode normalization with Python's ``unicodedata`` (same Unicode version
     as the row path).
 

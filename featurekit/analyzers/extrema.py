@@ -119,6 +119,7 @@ class MinMax(Analyzer[MinMaxAcc]):
             if a.kind is None:
                 continue
             count += a.count
+            assert kind is not None  # promoted from a.kind, which is set
             amin, amax = _convert(a.min, kind), _convert(a.max, kind)
             if lo is None or _lt(amin, lo, kind):
                 lo = amin

@@ -145,6 +145,7 @@ class BoundedValueCounts(Analyzer[CountSketchAcc]):
         if kind is None:
             return acc
         kind = _same_kind(acc.kind, kind)
+        assert kind is not None  # this batch's kind is set
         distinct, counts = _distinct(kind, arr)
         table = acc.table.copy()
         weights = counts.astype(np.float64)  # exact: a batch count is far below 2**53
@@ -207,6 +208,7 @@ class TopCounts(Analyzer[TopCountsAcc]):
 
     def _estimates(self, values: Any) -> np.ndarray:
         width = self.table.shape[1]
+        assert self.kind is not None  # estimates are asked of sketches that counted values
         rows = _rows(_hashes(self.kind, values), width)
         return np.minimum.reduce([self.table[i][idx] for i, idx in enumerate(rows)])
 
@@ -289,7 +291,9 @@ class TopCounts(Analyzer[TopCountsAcc]):
         if self.kind == "str":
             values = pa.array(data["values"], type=pa.large_string())
         else:
-            values = np.asarray(data["values"], dtype={"float": np.float64, "bool": np.bool_}.get(self.kind, np.int64))
+            values = np.asarray(
+                data["values"], dtype={"float": np.float64, "bool": np.bool_}.get(self.kind or "int", np.int64)
+            )
         return TopCountsAcc(
             values,
             np.asarray(data["counts"], dtype=np.int64),

@@ -125,7 +125,7 @@ def _check_replaceable(target: Path) -> None:
     except (OSError, UnicodeDecodeError, ValueError, RecursionError):
         pass  # not ours: refused below
     ours = isinstance(manifest, dict) and manifest.get("format") == FORMAT and isinstance(manifest.get("files"), dict)
-    if not ours:
+    if not ours or manifest is None:
         raise ArtifactError(
             f"save: {str(target)!r} is not empty and is not a featurekit artifact (it holds "
             f"{_shown(entries)}; no manifest.json with format {FORMAT!r})\n"

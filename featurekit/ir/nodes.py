@@ -178,6 +178,8 @@ class InputNode(Node):
     """A raw input, after the input contract has been applied."""
 
     __slots__ = ("name", "contract_key")
+    name: str
+    contract_key: str
 
     def __init__(self, name: str, dtype: DType, nullable: bool, contract_key: str) -> None:
         object.__setattr__(self, "name", name)
@@ -192,6 +194,7 @@ class ConstNode(Node):
     """A literal value of a known type (timestamps are int microseconds since the epoch)."""
 
     __slots__ = ("value",)
+    value: Any
 
     def __init__(self, value: Any, dtype: DType) -> None:
         object.__setattr__(self, "value", value)
@@ -205,6 +208,9 @@ class CallNode(Node):
     """An op applied to typed arguments with validated parameters."""
 
     __slots__ = ("op", "args", "params")
+    op: str
+    args: tuple[Node, ...]
+    params: tuple[tuple[str, Any], ...]
 
     def __init__(
         self,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import math
 from typing import Any
 
 from featurekit.skew.report import printable
@@ -12,8 +13,8 @@ _CSS = """
 body{font:14px/1.45 system-ui,sans-serif;margin:2em;color:#222;max-width:1200px}
 h1{font-size:1.4em}h2{font-size:1.15em;margin-top:2em;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}
-th{background:#f4f4f4}.critical{color:#b00020;font-weight:bold}.warning{color:#b36b00;font-weight:bold}
-.info{color:#666}.ok{color:#1b7f3b;font-weight:bold}.fail{color:#b00020}
+th{background:#f4f4f4}.sev-critical{color:#b00020;font-weight:bold}.sev-warning{color:#b36b00;font-weight:bold}
+.sev-info,.info{color:#666}.ok{color:#1b7f3b;font-weight:bold}.fail{color:#b00020}
 section.finding{border-left:4px solid #ccc;padding:.3em 1em;margin:1em 0}
 section.finding.critical{border-color:#b00020}section.finding.warning{border-color:#e09000}
 section.finding.info{border-color:#aaa}.legend span{display:inline-block;width:12px;height:12px;margin:0 4px 0 12px}
@@ -33,6 +34,26 @@ def _fmt(v: Any) -> str:
     return _e(v)
 
 
+# x-axis labels: monospace, so their width is known without a browser (0.6 em per character in
+# the common monospace fonts; 0.62 leaves room), and a page never depends on a font being there.
+_LABEL_FONT = 10
+_CHAR_W = 0.62 * _LABEL_FONT
+_LABEL_MAX = 24  # characters shown before a label is cut (the full text is in its tooltip)
+_MAX_WIDTH = 1100  # wider charts turn their labels upright instead of growing
+
+
+def _axis_label(text: str) -> tuple[str, bool]:
+    """The shown label and whether it was cut (then the full text goes in a tooltip); a blank
+    value (``""``, spaces) is shown quoted so it is visible.
+
+    >>> _axis_label("DE"), _axis_label(""), _axis_label("x" * 30)
+    (('DE', False), ("''", False), ('xxxxxxxxxxxxxxxxxxxxxxx…', True))
+    """
+    if not text.strip():
+        return repr(text), False
+    return (text, False) if len(text) <= _LABEL_MAX else (text[: _LABEL_MAX - 1] + "…", True)
+
+
 def _bars_svg(
     labels: list[str],
     train: list[float | None],
@@ -41,6 +62,7 @@ def _bars_svg(
     *,
     shares: bool = False,
     bound: float | None = None,
+    kind: str = "category",
 ) -> str:
     """Grouped bars, training vs serving, on one scale.
 
@@ -48,6 +70,10 @@ def _bars_svg(
     subset of categories must not be rescaled to sum to 1); otherwise they are counts, drawn
     as shares of their sum. A training share of None (a value outside the baseline's kept top
     values) is drawn as a dashed outline up to ``bound``, the most it can have been.
+
+    Each bar group is at least as wide as its label, so labels never overlap; when that would
+    make the chart wider than ``_MAX_WIDTH`` the labels stand upright instead. A label longer than
+    ``_LABEL_MAX`` characters is cut with "…" and carries the full text as a tooltip.
     """
     k = len(labels)
     if not k:
@@ -59,11 +85,16 @@ def _bars_svg(
         pt, ps = [(c or 0) / ts for c in train], [c / ss for c in serve]
     unknown = bound or 0.0
     top = max([p if p is not None else unknown for p in pt] + ps) or 1
-    w, h, pad = max(320, 36 * k), 170, 30
-    bw = (w - pad) / k
+    shown = [_axis_label(label) for label in labels]
+    longest = max(len(text) for text, _ in shown) * _CHAR_W
+    pad, h = 34, 170
+    upright = pad + k * max(24.0, longest + 8) > _MAX_WIDTH
+    bw = max(24.0, _LABEL_FONT + 6) if upright else max(24.0, longest + 8)
+    w = pad + k * bw
+    below = (longest + 10) if upright else 20
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h + 40}" role="img" '
-        f'aria-label="{_e(title)}"><title>{_e(title)}</title>'
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{w:.0f}" height="{h + below:.0f}" role="img" '
+        f'class="bars" data-kind="{_e(kind)}" aria-label="{_e(title)}"><title>{_e(title)}</title>'
     ]
     for i in range(k):
         x = pad + i * bw
@@ -79,10 +110,19 @@ def _bars_svg(
                 )
             else:
                 parts.append(f'<rect {box} fill="{color}"><title>{_e(labels[i])}: {side} {p:.2%}</title></rect>')
-        parts.append(
-            f'<text x="{x + bw / 2:.1f}" y="{h + 14}" font-size="9" text-anchor="middle">{_e(labels[i][:9])}</text>'
+        text, cut = shown[i]
+        tip = f"<title>{_e(labels[i])}</title>" if cut else ""
+        cx = x + bw / 2
+        place = (
+            f'x="{cx:.1f}" y="{h + 6}" text-anchor="end" dominant-baseline="middle" '
+            f'transform="rotate(-90 {cx:.1f} {h + 6})"'
+            if upright
+            else f'x="{cx:.1f}" y="{h + 14}" text-anchor="middle"'
         )
-    parts.append(f'<line x1="{pad}" y1="{h}" x2="{w}" y2="{h}" stroke="#999"/>')
+        parts.append(
+            f'<text class="xlabel" {place} font-size="{_LABEL_FONT}" font-family="monospace">{tip}{_e(text)}</text>'
+        )
+    parts.append(f'<line x1="{pad}" y1="{h}" x2="{w:.0f}" y2="{h}" stroke="#999"/>')
     parts.append(f'<text x="0" y="10" font-size="9">{top:.0%}</text></svg>')
     return "".join(parts)
 
@@ -115,11 +155,20 @@ def _shares_table(top: list[list[Any]], about: dict[str, Any]) -> str:
     )
 
 
-def _hist_labels(edges: list[float]) -> list[str]:
-    out = [f"<{edges[0]:.3g}"]
-    out += [f"≤{e:.3g}" for e in edges[1:]]
-    out.append(f">{edges[-1]:.3g}")
-    return out
+def _hist_labels(edges: list[float], integers: bool = False) -> list[str]:
+    """Bin labels for the training edges plus an underflow and an overflow bin.
+
+    Bins are ``(e[i-1], e[i]]``; for an integer column they are stated in integers (``x < 3.5``
+    is ``x ≤ 3``), so an integer axis never shows fractions.
+
+    >>> _hist_labels([0.5, 2.0, 10.0]), _hist_labels([0.5, 2.0, 10.0], integers=True)
+    (['<0.5', '≤2', '≤10', '>10'], ['≤0', '≤2', '≤10', '>10'])
+    """
+    if integers:
+        return (
+            [f"≤{math.ceil(edges[0]) - 1}"] + [f"≤{math.floor(e)}" for e in edges[1:]] + [f">{math.floor(edges[-1])}"]
+        )
+    return [f"<{edges[0]:.3g}"] + [f"≤{e:.3g}" for e in edges[1:]] + [f">{edges[-1]:.3g}"]
 
 
 def _column_block(key: str, info: dict[str, Any], report: Any) -> str:
@@ -128,10 +177,11 @@ def _column_block(key: str, info: dict[str, Any], report: Any) -> str:
     if hist:
         parts.append(
             _bars_svg(
-                _hist_labels(hist["edges"]),
+                _hist_labels(hist["edges"], integers=info.get("type") == "int"),
                 hist["training"],
                 hist["serving"],
                 f"{key}: training vs serving histogram on training edges",
+                kind=info.get("type") or "float",
             )
         )
     top = info.get("top")
@@ -170,7 +220,7 @@ def render_html(report: Any) -> str:
     status = (
         '<span class="ok">OK: every check within its threshold</span>'
         if report.ok
-        else f'<span class="critical">FAILED: {len(report.failing)} finding(s) over threshold</span>'
+        else f'<span class="sev-critical">FAILED: {len(report.failing)} finding(s) over threshold</span>'
     )
     out = [
         "<!DOCTYPE html>",
@@ -192,7 +242,7 @@ def render_html(report: Any) -> str:
         )
         for i, f in enumerate(findings):
             out.append(
-                f'<tr><td class="{_e(f.severity)}">{_e(f.severity)}</td><td>{_e(f.kind)}</td>'
+                f'<tr class="finding-row"><td class="sev-{_e(f.severity)}">{_e(f.severity)}</td><td>{_e(f.kind)}</td>'
                 f'<td><a href="#finding-{i}">{_e(f.column)}</a></td><td>{_e(f.metric)}</td>'
                 f"<td>{_fmt(f.value)}</td><td>{_fmt(f.threshold)}</td><td>{_e(f.remedy_kind)}</td></tr>"
             )

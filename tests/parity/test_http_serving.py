@@ -1,0 +1,154 @@
+"""HttpServing: a serving endpoint on loopback as the row side, over real HTTP."""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+import featurekit as fk
+from featurekit.datasets import make_churn, to_rows
+from featurekit.parity.http import (
+    EndpointError,
+    HttpServing,
+    ServingHttpError,
+    ServingRefusedInput,
+    encode_row,
+)
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    return fk.load_spec("specs/churn.yaml").fit(make_churn(3000, seed=0))
+
+
+class Server:
+    """A loopback HTTP server answering POST /features with ``handler(row) -> (status, body)``."""
+
+    def __init__(self, handler):
+        self.handler, self.active, self.peak = handler, 0, 0
+        lock = threading.Lock()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                with lock:
+                    outer.active += 1
+                    outer.peak = max(outer.peak, outer.active)
+                try:
+                    if self.path != "/features":
+                        status, body = 404, "no such path"
+                    else:
+                        row = json.loads(self.rfile.read(int(self.headers["content-length"])))
+                        status, body = outer.handler(row)
+                    data = body.encode() if isinstance(body, str) else json.dumps(body, allow_nan=True).encode()
+                    self.send_response(status)
+                    self.send_header("content-type", "application/json")
+                    self.send_header("content-length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                finally:
+                    with lock:
+                        outer.active -= 1
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/features"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def serve():
+    servers = []
+
+    def start(handler):
+        servers.append(Server(handler))
+        return servers[-1]
+
+    yield start
+    for s in servers:
+        s.close()
+
+
+def _decode(row, fitted):
+    import datetime as dt
+
+    types = {i.name: i.type for i in fitted.spec.inputs}
+    return {
+        k: dt.datetime.fromisoformat(v) if types[k] == "timestamp" and isinstance(v, str) else v for k, v in row.items()
+    }
+
+
+def _same(a, b):
+    return a == b or (isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b))
+
+
+def test_features_come_back_as_the_row_path_computes_them(fitted, serve):
+    server = serve(lambda row: (200, fitted.transform_row(_decode(row, fitted))))
+    rows = to_rows(make_churn(200, seed=3))
+    rows[0]["monthly_spend"] = float("nan")  # goes out as the NaN literal
+    del rows[1]["device"]  # a missing key stays missing
+    serving = HttpServing(server.url, concurrency=3)
+    got = serving.map(rows)
+    assert len(got) == len(rows)
+    for row, out in zip(rows, got):
+        expected = fitted.transform_row(row)
+        assert set(out) == set(expected) and all(_same(out[k], expected[k]) for k in expected)
+    assert 1 <= server.peak <= 3
+
+
+def test_request_body_encoding():
+    import datetime as dt
+
+    body = json.loads(encode_row({"t": dt.datetime(2026, 1, 2, 3, tzinfo=dt.UTC), "b": b"\x00", "x": float("-inf")}))
+    assert body == {"t": "2026-01-02T03:00:00+00:00", "b": "AA==", "x": float("-inf")}
+
+
+def test_error_statuses(serve):
+    def handler(row):
+        return {"bad": (422, "tenure_days: null"), "crash": (500, "Traceback ...")}.get(row["k"], (200, {"y": 1}))
+
+    serving = HttpServing(serve(handler).url)
+    refused, crashed, fine = serving.map([{"k": "bad"}, {"k": "crash"}, {"k": "ok"}])
+    assert isinstance(refused, ServingRefusedInput) and isinstance(refused, fk.ContractError)
+    assert refused.status == 422 and "tenure_days" in str(refused)
+    assert isinstance(crashed, ServingHttpError) and not isinstance(crashed, fk.FeaturekitError)
+    assert crashed.status == 500
+    assert fine == {"y": 1}
+
+
+def test_unusable_endpoint_stops_the_run(serve):
+    server = serve(lambda row: (200, {}))
+    with pytest.raises(EndpointError, match="HTTP 404"):
+        HttpServing(server.url.replace("/features", "/nope")).map([{"a": 1}, {"a": 2}])
+    port = server.httpd.server_address[1]
+    server.close()
+    with pytest.raises(EndpointError, match="cannot be reached"):
+        HttpServing(f"http://127.0.0.1:{port}/features", timeout=2).map([{"a": 1}])
+    with pytest.raises(fk.FeaturekitError, match="not an http"):
+        HttpServing("127.0.0.1:8000/features")
+
+
+def test_timeout_is_per_request_and_not_retried_by_default(serve):
+    calls = []
+
+    def slow(row):
+        calls.append(row["i"])
+        time.sleep(1.0 if row["i"] == 1 else 0)
+        return 200, {"i": row["i"]}
+
+    serving = HttpServing(serve(slow).url, timeout=0.3, concurrency=2)
+    out = serving.map([{"i": 0}, {"i": 1}, {"i": 2}])
+    assert out[0] == {"i": 0} and out[2] == {"i": 2}
+    assert isinstance(out[1], TimeoutError | OSError)
+    assert sorted(calls) == [0, 1, 2]  # the slow row was sent once
