@@ -273,7 +273,7 @@ def compile_row(
     label: str,
     *,
     trace: bool = False,
-) -> tuple[Callable[[Mapping[str, Any]], dict[str, Any]], str]:
+) -> tuple[Callable[..., dict[str, Any]], str]:
     """Generate, compile and return ``(transform_row, source)`` for a fitted graph.
 
     With ``trace=True`` the function instead returns every intermediate value by node key
