@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__version__ = "0.1.0"
+from featurekit._version import __version__
 
 _EXPORTS = {
     "load_spec": "featurekit.spec.load_yaml",
@@ -39,7 +39,7 @@ _EXPORTS = {
     "FitWarning": "featurekit.errors",
     "UntrustedCodeError": "featurekit.errors",
     "VerificationError": "featurekit.errors",
-    "verify": "featurekit.artifact.verify",
+    "verify": "featurekit.artifact.load",
     "FeaturekitWarning": "featurekit.errors",
     "FitMemoryWarning": "featurekit.errors",
     "ApproximationWarning": "featurekit.errors",

@@ -130,8 +130,8 @@ def baseline_accumulate(
     import numpy as np
 
     from featurekit.compile.batch import evaluate, read_inputs
-    from featurekit.compile.column import Column
     from featurekit.compile.contract import Coercer
+    from featurekit.values.column import Column
 
     n = len(chunk)
     if inputs is None:

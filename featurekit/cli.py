@@ -319,7 +319,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from featurekit.artifact.verify import verify
+    from featurekit.artifact.load import verify
 
     report = verify(args.artifact)
     print(report.render(args.format, max_examples=args.max_examples))
@@ -344,6 +344,7 @@ def cmd_golden(args: argparse.Namespace) -> int:
 
 
 def cmd_ops(args: argparse.Namespace) -> int:
+    import featurekit.ir.ops  # noqa: F401  (registers the built-in ops)
     from featurekit import registry
 
     for op in registry.all_ops():

@@ -9,6 +9,7 @@ import inspect
 import sys
 from pathlib import Path
 
+import featurekit.ir.ops  # noqa: F401  (registers the built-in ops this module looks up)
 from featurekit import registry
 
 

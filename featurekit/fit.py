@@ -41,7 +41,6 @@ import pyarrow as pa
 
 from featurekit import registry
 from featurekit.compile.batch import evaluate, read_inputs
-from featurekit.compile.column import Column
 from featurekit.compile.contract import Coercer
 from featurekit.errors import ApproximationWarning, FitError, FitMemoryWarning, FitWarning
 from featurekit.ir.analysis import analyzed_keys, analyzed_nodes, fit_levels  # noqa: F401
@@ -49,6 +48,7 @@ from featurekit.ir.nodes import CallNode, InputNode, Node, walk
 from featurekit.registry import Params
 from featurekit.sample import SystematicSample
 from featurekit.spec.model import Spec
+from featurekit.values.column import Column
 
 #: An exact quantile accumulator holding more distinct values than this makes ``fit`` warn
 #: (:class:`~featurekit.errors.FitMemoryWarning`): about 16 bytes each, 80 MB at the threshold.

@@ -4,14 +4,22 @@ An :class:`Op` holds its spec name, its parameters with constraints, its argumen
 type rule, its null rule, an optional analyzer (what ``fit`` learns), its vectorized batch
 implementation, its row implementation (a builder that returns a Python expression for the
 generated row function) and the small configurations the conformance suite runs. The two
-implementations must agree bit for bit on every input, on every CPU. Adding an op means adding one entry with :func:`register` in ``featurekit/ir/ops``;
-the parser, the DSL, both compilers, the docs and the conformance suite pick it up from here.
+implementations must agree bit for bit on every input, on every CPU. Adding an op means
+adding one entry with :func:`register` in ``featurekit/ir/ops``; the parser (its operator
+table included), the DSL, both compilers, the docs and the conformance suite pick it up from
+here.
 
+The registry sits below the ops: it never imports them. The built-in ops register when
+:mod:`featurekit.ir.ops` is imported, which every module that looks ops up by name does.
+
+>>> import featurekit.ir.ops  # registers the built-in ops
 >>> from featurekit import registry
 >>> registry.get("log1p").kind
 <Kind.ELEMENTWISE: 'elementwise'>
 >>> registry.get("zscore").kind_for({})
 <Kind.ANALYZED: 'analyzed'>
+>>> sorted((op.symbol, op.precedence) for op in registry.operators().values() if len(op.args) == 1)
+[('-', 8), ('not', 3)]
 """
 
 from __future__ import annotations
@@ -269,10 +277,16 @@ class Op:
     them into another expression, where they would run conditionally. ``column_prefix(feature,
     params)`` (multi-column ops) is the text every output column name starts with, before
     ``_<value>``; with the argument's declared ``values`` the normalizer knows the columns and
-    refuses two features producing one of them. ``state_schema`` (required with ``analyzer``) declares what ``state_from`` returns;
-    every state a fitted transform is built with, a loaded one included, is checked against it
+    refuses two features producing one of them. ``state_schema`` (required with ``analyzer``) declares what
+    ``state_from`` returns; every state a fitted transform is built with, a loaded one included, is checked against it
     (:mod:`featurekit.state_schema`). ``skew_role`` tells the skew report what a finding about
     the op's argument means for the op (see :data:`SkewRole`); None for ops it has no advice for.
+    ``symbol`` is how an expression writes the op as an operator (``+``, ``and``, unary ``-``);
+    ``precedence`` (higher binds tighter) marks the op the expression parser produces for that
+    symbol and arity, and how :func:`featurekit.ir.nodes.to_source` parenthesizes it. ``concat``
+    shows ``+`` but has no precedence: the parser reads ``+`` as ``add``, which the normalizer
+    turns into ``concat`` on strings. The parser's, the source renderer's and the conformance
+    suite's operator tables all come from these two fields (:func:`operators`).
     """
 
     name: str
@@ -298,6 +312,7 @@ class Op:
     test_params: tuple[Mapping[str, Any], ...] = ({},)
     expected_failures: Mapping[str, str] = dataclasses.field(default_factory=dict)
     symbol: str | None = None
+    precedence: int | None = None
     reads_datetime: bool = False
     pure: bool = True
     skew_role: SkewRole | None = None
@@ -378,36 +393,48 @@ def register(op: Op) -> Op:
             f"op {op.name!r} has an analyzer but no state_schema with a 'count' field "
             "(featurekit.state_schema.StateSchema)"
         )
+    if op.precedence is not None:
+        if op.symbol is None or len(op.args) not in (1, 2) or op.variadic:
+            raise RuntimeError(f"op {op.name!r} has a precedence but is not a unary or binary operator with a symbol")
+        clash = [o.name for o in _REGISTRY.values() if _operator_key(o) == _operator_key(op)]
+        if clash:
+            raise RuntimeError(f"ops {clash[0]!r} and {op.name!r} both claim the operator {op.symbol!r}")
     _REGISTRY[op.name] = op
     return op
 
 
-def _ensure_loaded() -> None:
-    if not _REGISTRY:
-        import featurekit.ir.ops  # noqa: F401  (registers the built-in ops)
+def _operator_key(op: Op) -> tuple[str, int] | None:
+    return (op.symbol, len(op.args)) if op.symbol is not None and op.precedence is not None else None
 
 
 def get(name: str) -> Op:
     """Look up an op by spec name; raises ``KeyError`` with a did-you-mean hint."""
-    _ensure_loaded()
     try:
         return _REGISTRY[name]
     except KeyError:
+        if not _REGISTRY:
+            raise KeyError(
+                f"no ops are registered; import featurekit.ir.ops to register the built-in ops ({name!r})"
+            ) from None
         hint = did_you_mean(name, _REGISTRY)
         raise KeyError(hint or "") from None
 
 
 def has(name: str) -> bool:
-    _ensure_loaded()
+    """Whether an op named ``name`` is registered."""
     return name in _REGISTRY
 
 
 def all_ops() -> list[Op]:
     """Every registered op, sorted by name."""
-    _ensure_loaded()
     return [_REGISTRY[k] for k in sorted(_REGISTRY)]
 
 
 def names() -> list[str]:
-    _ensure_loaded()
+    """The names of every registered op, sorted."""
     return sorted(_REGISTRY)
+
+
+def operators() -> dict[str, Op]:
+    """The ops expressions write as operators (a ``symbol`` and a ``precedence``), by name."""
+    return {name: op for name, op in sorted(_REGISTRY.items()) if op.precedence is not None}

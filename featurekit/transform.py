@@ -9,10 +9,12 @@ transform copies and pickles as its spec and state (the row function is compiled
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
-from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
+import featurekit.ir.ops  # noqa: F401  (registers the built-in ops this module looks up)
 from featurekit import registry
 from featurekit._json import dumps
 from featurekit.compile.row import compile_row
@@ -23,6 +25,12 @@ from featurekit.types import DType
 
 if TYPE_CHECKING:
     import pandas as pd
+
+
+class RowFunction(Protocol):
+    """The signature of :attr:`FittedTransform.transform_row`."""
+
+    def __call__(self, row: Mapping[str, Any], /, log: Callable[..., Any] | None = None) -> dict[str, Any]: ...
 
 
 class FittedTransform:
@@ -71,7 +79,6 @@ class FittedTransform:
         self._check_unique_columns()
         label = f"{spec.name}@{spec.version} fp={self.fingerprint[:12]}"
         self._row_fn, self.row_source = compile_row(graph, self.state_, spec, self.output_names, label)
-        self.transform_row = self._row_fn
         self._trace_fn: Any = None
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
@@ -166,6 +173,20 @@ class FittedTransform:
             label = f"{self.spec.name}@{self.spec.version} fp={self.fingerprint[:12]}"
             self._trace_fn, _ = compile_row(self._graph, self.state_, self.spec, self.output_names, label, trace=True)
         return self._trace_fn(row)
+
+    @functools.cached_property
+    def transform_row(self) -> RowFunction:
+        """Row path: ``transform_row(row, log=None)``, one row dict in, one feature dict out.
+
+        Plain Python (no pandas or numpy); the input is never mutated and missing keys count as
+        null. A value that breaks an input's contract raises a
+        :class:`~featurekit.errors.ContractError` (or becomes what the input's
+        ``on_violation`` says). ``log=sink`` also calls ``sink(row, out, fingerprint, inputs)``
+        after the call (:mod:`featurekit.logger`). It is the function generated for this
+        transform (its source is :attr:`row_source`), bound once per instance: calling it
+        costs no wrapper.
+        """
+        return self._row_fn
 
     def transform_rows(self, rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
         """Row path over many rows: ``[transform_row(r) for r in rows]``."""

@@ -64,7 +64,7 @@ def _version_of(distribution: str) -> str:
 @functools.lru_cache(maxsize=1)
 def current_environment() -> dict[str, Any]:
     """This process's environment as recorded in a manifest (computed once per process)."""
-    from featurekit import __version__
+    from featurekit._version import __version__
 
     lib, lib_version = platform.libc_ver()
     model, flags = _cpu()

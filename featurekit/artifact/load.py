@@ -34,6 +34,7 @@ from featurekit.artifact.manifest import (
     manifest_digest,
     sha256_bytes,
 )
+from featurekit.artifact.verify import VerifyReport, verify_fitted
 from featurekit.errors import ArtifactError, SpecError, UntrustedCodeError
 
 if TYPE_CHECKING:
@@ -210,7 +211,7 @@ def _read_manifest(root: Path, source: _Source | None = None) -> dict[str, Any]:
             f"format version {fmt!r} is not supported by this featurekit (reads {FORMAT_VERSION})",
             "upgrade featurekit to a version that reads it, or re-save with this one",
         )
-    from featurekit import __version__
+    from featurekit._version import __version__
 
     saved = str((manifest.get("libraries") or {}).get("featurekit", "?"))
     if saved.split(".")[0] != __version__.split(".")[0]:
@@ -326,10 +327,17 @@ def load(
     if expect is not None:
         check_pin(fitted, expect, root)
     if verify:
-        from featurekit.artifact.verify import verify_fitted
-
         verify_fitted(fitted, str(root)).raise_for_differences()
     return fitted
+
+
+def verify(path: str | os.PathLike, *, trust_code: bool = False) -> VerifyReport:
+    """Load the artifact at ``path`` (hashes checked) and replay its golden vectors here.
+
+    Raises :class:`~featurekit.errors.ArtifactError` for an artifact that does not load or
+    has no golden vectors; differences are in the report (``report.ok``).
+    """
+    return verify_fitted(load(path, trust_code=trust_code), os.fspath(path))
 
 
 def _udf_records(root: Path, manifest: dict[str, Any]) -> dict[str, dict[str, str]]:

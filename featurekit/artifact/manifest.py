@@ -54,7 +54,7 @@ def library_versions() -> dict[str, str]:
     import platform
     import sys
 
-    from featurekit import __version__
+    from featurekit._version import __version__
 
     out = {"featurekit": __version__, "python": platform.python_version()}
     for name in ("numpy", "pandas", "pyarrow"):

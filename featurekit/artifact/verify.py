@@ -1,7 +1,7 @@
 """Prove a serving host computes an artifact's features bit for bit: replay its golden vectors.
 
 ``featurekit verify ARTIFACT`` (exit 0 identical, 1 differences, 2 bad artifact or usage),
-``featurekit.verify(path)`` (a :class:`VerifyReport`) and ``featurekit.load(path,
+``featurekit.verify(path)`` (a :class:`VerifyReport`; :func:`featurekit.artifact.load.verify`) and ``featurekit.load(path,
 verify=True)`` (raises :class:`~featurekit.errors.VerificationError`) run every golden vector
 (:mod:`featurekit.artifact.golden`) through this host's row path and compare each cell bit
 for bit with what the saving host recorded: NaN equals NaN, ``-0.0`` is not ``0.0``, int
@@ -11,7 +11,8 @@ form and the IEEE bits) and both hosts' environments
 (:mod:`featurekit.artifact.environment`), so environment skew — another CPU, C library,
 Python or featurekit build — shows before traffic arrives.
 
->>> report = verify("model/features")          # doctest: +SKIP
+>>> import featurekit as fk
+>>> report = fk.verify("model/features")       # doctest: +SKIP
 >>> report.ok, report.vectors                  # doctest: +SKIP
 (True, 256)
 """
@@ -19,7 +20,6 @@ Python or featurekit build — shows before traffic arrives.
 from __future__ import annotations
 
 import dataclasses
-import os
 import struct
 from typing import TYPE_CHECKING, Any
 
@@ -239,14 +239,3 @@ def verify_fitted(fitted: FittedTransform, where: str) -> VerifyReport:
         saved_environment=golden.environment,
         host_environment=env.current_environment(),
     )
-
-
-def verify(path: str | os.PathLike, *, trust_code: bool = False) -> VerifyReport:
-    """Load the artifact at ``path`` (hashes checked) and replay its golden vectors here.
-
-    Raises :class:`~featurekit.errors.ArtifactError` for an artifact that does not load or
-    has no golden vectors; differences are in the report (``report.ok``).
-    """
-    from featurekit.artifact.load import load
-
-    return verify_fitted(load(path, trust_code=trust_code), os.fspath(path))

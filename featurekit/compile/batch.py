@@ -24,14 +24,15 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+import featurekit.ir.ops  # noqa: F401  (registers the built-in ops this module looks up)
 from featurekit import registry
 from featurekit._kernels import strings as ks
-from featurekit.compile.column import Column, union_null
 from featurekit.compile.contract import Coercer
 from featurekit.errors import ContractError, FitError, did_you_mean
 from featurekit.ir.nodes import CallNode, ConstNode, InputNode, Node, walk
 from featurekit.registry import NullRule, Params
 from featurekit.types import EXACT_FLOAT_INT, INT64_MAX, TIMESTAMP_MAX_US, TIMESTAMP_MIN_US, DType
+from featurekit.values.column import Column, union_null
 
 MAX_ROWS_IN_MESSAGE = 5
 
@@ -503,7 +504,7 @@ def check_timestamp_output(
         out &= ~col.null
     if not out.any():
         return col
-    from featurekit.compile.rowlib import format_us
+    from featurekit.values.rowlib import format_us
 
     positions = np.flatnonzero(out)
     error = ContractError.timestamp_output(

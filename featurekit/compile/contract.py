@@ -29,10 +29,10 @@ import datetime as _dt
 import math
 from typing import Any
 
-from featurekit.compile.rowlib import datetime_to_us
 from featurekit.errors import ContractError
 from featurekit.spec.model import InputSpec
 from featurekit.types import EXACT_FLOAT_INT, INT64_MAX, INT64_MIN, plain_value
+from featurekit.values.parse import datetime_to_us, parse_timestamp
 
 _MISSING_TYPES = ("NAType", "NaTType")
 _FIX = {
@@ -73,9 +73,7 @@ class Coercer:
         if d is None:
             return None
         if self.kind == "timestamp":
-            from featurekit.compile.rowlib import _parse_ts
-
-            return _parse_ts(str(d), None, self.spec.timezone)
+            return parse_timestamp(str(d), None, self.spec.timezone)
         if self.kind == "float":
             return float(d)
         return d
@@ -208,9 +206,7 @@ class Coercer:
             except (OverflowError, ValueError):
                 return _BAD
         if isinstance(value, str):
-            from featurekit.compile.rowlib import _parse_ts
-
-            parsed = _parse_ts(value, None, self.spec.timezone)
+            parsed = parse_timestamp(value, None, self.spec.timezone)
             return _BAD if parsed is None else parsed
         to_pydatetime = getattr(value, "to_pydatetime", None)  # pandas Timestamp
         if callable(to_pydatetime) and getattr(value, "nanosecond", 0) == 0:

@@ -7,7 +7,7 @@ a value can be null, and contract checks on an inlined fast path (the shared
 compiled once and registered in :mod:`linecache` under a name like
 ``<featurekit row churn@1.0.0 fp=3fa9c2...>`` so tracebacks show the generated line;
 ``FittedTransform.row_source`` shows it. The generated code and its helpers
-(:mod:`featurekit.compile.rowlib`) import neither numpy nor pandas, never mutate the input
+(:mod:`featurekit.values.rowlib`) import neither numpy nor pandas, never mutate the input
 dict, and keep no state between calls (thread-safe).
 """
 
@@ -28,8 +28,8 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import featurekit.ir.ops  # noqa: F401  (registers the built-in ops this module looks up)
 from featurekit import registry
-from featurekit.compile import rowlib
 from featurekit.compile.contract import Coercer
 from featurekit.errors import ContractError
 from featurekit.ir.nodes import CallNode, ConstNode, InputNode, walk
@@ -37,6 +37,7 @@ from featurekit.logger import sink_failed
 from featurekit.registry import NullRule, Params
 from featurekit.spec.normalize import Graph
 from featurekit.types import TIMESTAMP_MAX_US, TIMESTAMP_MIN_US, DType, plain_value
+from featurekit.values import rowlib
 
 _UTC = _dt.UTC
 _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_UTC)
@@ -272,7 +273,7 @@ def compile_row(
     label: str,
     *,
     trace: bool = False,
-) -> tuple[Callable[[Mapping[str, Any]], dict[str, Any]], str]:
+) -> tuple[Callable[..., dict[str, Any]], str]:
     """Generate, compile and return ``(transform_row, source)`` for a fitted graph.
 
     With ``trace=True`` the function instead returns every intermediate value by node key

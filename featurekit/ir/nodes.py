@@ -11,6 +11,7 @@ Two layers:
   logic gives equal keys, so shared sub-expressions are computed once and fitted state is
   stored by key.
 
+>>> import featurekit.ir.ops  # registers the built-in ops (their operators included)
 >>> e = Call("log1p", (Name("x"),), ())
 >>> to_source(Call("div", (e, Call("add", (Name("y"), Const(1)), ())), ()))
 'log1p(x) / (y + 1)'
@@ -24,6 +25,8 @@ import json
 import math
 from typing import Any
 
+from featurekit import registry
+from featurekit.registry import Op
 from featurekit.types import DType
 
 # ---------------------------------------------------------------- expressions (user level)
@@ -69,23 +72,9 @@ def _same_value(a: Any, b: Any) -> bool:
     return a == b
 
 
-# operator ops rendered with a symbol, by precedence (higher binds tighter)
-BINARY_SYMBOLS = {
-    "or_": ("or", 1),
-    "and_": ("and", 2),
-    "eq": ("==", 4),
-    "ne": ("!=", 4),
-    "lt": ("<", 4),
-    "le": ("<=", 4),
-    "gt": (">", 4),
-    "ge": (">=", 4),
-    "add": ("+", 6),
-    "sub": ("-", 6),
-    "mul": ("*", 7),
-    "div": ("/", 7),
-    "pow": ("**", 9),
-}
-UNARY_SYMBOLS = {"not_": ("not ", 3), "neg": ("-", 8)}
+_RIGHT_ASSOCIATIVE = frozenset({"**"})
+_NON_CHAINING = frozenset({"==", "!=", "<", "<=", ">", ">="})
+"""Python syntax: ``a ** b ** c`` is ``a ** (b ** c)``; ``a < b < c`` is not ``(a < b) < c``."""
 
 
 def _literal(value: Any) -> str:
@@ -99,28 +88,40 @@ def _literal(value: Any) -> str:
     return repr(value)
 
 
-def to_source(expr: Expr, _parent: int = 0) -> str:
-    """Render an expression as the source text the parser reads back to the same expression."""
+def to_source(expr: Expr) -> str:
+    """Render an expression as the source text the parser reads back to the same expression.
+
+    Ops with an operator (``Op.symbol`` and ``Op.precedence`` in the registry) are written with
+    it, parenthesized only where precedence needs it; every other op as a call.
+    """
+    operators = registry.operators()
+    unary_minus = next((op.precedence for op in operators.values() if op.symbol == "-" and len(op.args) == 1), 0)
+    return _source(expr, 0, operators, unary_minus)
+
+
+def _source(expr: Expr, parent: int, operators: dict[str, Op], unary_minus: int | None) -> str:
+    """``expr`` as source text inside an operand of binding strength ``parent`` (0: none)."""
     if isinstance(expr, Name):
         return expr.id
     if isinstance(expr, Const):
         text = _literal(expr.value)
-        return f"({text})" if text.startswith("-") and _parent >= 8 else text
-    if expr.op in BINARY_SYMBOLS and len(expr.args) == 2 and not expr.params:
-        symbol, prec = BINARY_SYMBOLS[expr.op]
-        right_assoc = expr.op == "pow"
-        left = to_source(expr.args[0], prec + (1 if right_assoc else 0))
-        # comparisons do not chain in our language: parenthesize a comparison operand
-        right = to_source(expr.args[1], prec + (0 if right_assoc else 1))
-        text = f"{left} {symbol} {right}"
-        return f"({text})" if prec < _parent or (prec == 4 and _parent == 4) else text
-    if expr.op in UNARY_SYMBOLS and len(expr.args) == 1 and not expr.params:
-        symbol, prec = UNARY_SYMBOLS[expr.op]
-        text = symbol + to_source(expr.args[0], prec)
-        return f"({text})" if prec < _parent else text
-    parts = [to_source(a) for a in expr.args]
-    parts += [f"{k}={_literal(v)}" for k, v in expr.params]
-    return f"{expr.op}({', '.join(parts)})"
+        return f"({text})" if text.startswith("-") and parent >= (unary_minus or 0) else text
+    op = operators.get(expr.op)
+    if op is None or op.symbol is None or op.precedence is None or len(expr.args) != len(op.args) or expr.params:
+        parts = [_source(a, 0, operators, unary_minus) for a in expr.args]
+        parts += [f"{k}={_literal(v)}" for k, v in expr.params]
+        return f"{expr.op}({', '.join(parts)})"
+    symbol, prec = op.symbol, op.precedence
+    if len(expr.args) == 1:
+        spaced = symbol + (" " if symbol[-1].isalpha() else "")
+        text = spaced + _source(expr.args[0], prec, operators, unary_minus)
+        return f"({text})" if prec < parent else text
+    right_assoc = symbol in _RIGHT_ASSOCIATIVE
+    left = _source(expr.args[0], prec + (1 if right_assoc else 0), operators, unary_minus)
+    right = _source(expr.args[1], prec + (0 if right_assoc else 1), operators, unary_minus)
+    text = f"{left} {symbol} {right}"
+    # comparisons do not chain in our language: a comparison operand of a comparison is parenthesized
+    return f"({text})" if prec < parent or (symbol in _NON_CHAINING and prec == parent) else text
 
 
 # ---------------------------------------------------------------- typed IR (compiler level)

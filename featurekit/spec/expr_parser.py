@@ -23,6 +23,7 @@ import math
 import warnings
 from typing import Any
 
+import featurekit.ir.ops  # noqa: F401  (registers the built-in ops this module looks up)
 from featurekit import registry
 from featurekit.ir.nodes import Call, Const, Expr, Name, to_source
 
@@ -32,8 +33,25 @@ MAX_NODES = 2_000
 MAX_TREE_DEPTH = 100
 """Depth of the built expression tree (``a and b and c`` is a chain of two ``and`` calls)."""
 
-_BINARY = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow"}
-_COMPARE = {ast.Eq: "eq", ast.NotEq: "ne", ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt", ast.GtE: "ge"}
+# Python's syntax for each operator symbol and arity; which op a symbol means (Op.symbol and
+# Op.precedence) comes from the registry
+_SYNTAX: dict[tuple[str, int], type[ast.AST]] = {
+    ("+", 2): ast.Add,
+    ("-", 2): ast.Sub,
+    ("*", 2): ast.Mult,
+    ("/", 2): ast.Div,
+    ("**", 2): ast.Pow,
+    ("==", 2): ast.Eq,
+    ("!=", 2): ast.NotEq,
+    ("<", 2): ast.Lt,
+    ("<=", 2): ast.LtE,
+    (">", 2): ast.Gt,
+    (">=", 2): ast.GtE,
+    ("and", 2): ast.And,
+    ("or", 2): ast.Or,
+    ("-", 1): ast.USub,
+    ("not", 1): ast.Not,
+}
 _LITERAL_NAMES = {"true": True, "false": False, "True": True, "False": False, "nan": float("nan"), "inf": float("inf")}
 RESERVED_NAMES = frozenset(_LITERAL_NAMES) | {"null", "None"} | frozenset(keyword.kwlist)
 """Words an expression reads as a literal or as syntax: never names of inputs, constants or features."""
@@ -221,7 +239,21 @@ def _same_value(a: Any, b: Any) -> bool:
     return a == b
 
 
+def _operator_table() -> dict[type[ast.AST], str]:
+    """AST operator class -> op name, for every op the registry writes as an operator."""
+    table = {}
+    for op in registry.operators().values():
+        syntax = _SYNTAX.get((op.symbol, len(op.args)))  # type: ignore[arg-type]
+        if syntax is None:
+            raise RuntimeError(f"op {op.name!r} declares the operator {op.symbol!r}, which expressions cannot write")
+        table[syntax] = op.name
+    return table
+
+
 class _Builder:
+    def __init__(self) -> None:
+        self.operators = _operator_table()
+
     def build(self, node: ast.AST, depth: int) -> Expr:
         if depth > MAX_DEPTH:
             raise ExprError(f"expression nests deeper than {MAX_DEPTH} levels", fix="split it into several features")
@@ -236,20 +268,18 @@ class _Builder:
                     "null literals are not supported", fix="use is_null(x) to test, coalesce(x, value) to replace"
                 )
             return Name(node.id)
-        if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
-            return Call(_BINARY[type(node.op)], (self.build(node.left, d), self.build(node.right, d)), ())
+        if isinstance(node, ast.BinOp) and type(node.op) in self.operators:
+            return Call(self.operators[type(node.op)], (self.build(node.left, d), self.build(node.right, d)), ())
         if isinstance(node, ast.UnaryOp):
             operand = self.build(node.operand, d)
-            if isinstance(node.op, ast.USub):
-                if isinstance(operand, Const) and type(operand.value) in (int, float):
-                    return Const(-operand.value)
-                return Call("neg", (operand,), ())
+            if isinstance(node.op, ast.USub) and isinstance(operand, Const) and type(operand.value) in (int, float):
+                return Const(-operand.value)
             if isinstance(node.op, ast.UAdd):
                 return operand
-            if isinstance(node.op, ast.Not):
-                return Call("not_", (operand,), ())
-        if isinstance(node, ast.BoolOp):
-            op = "and_" if isinstance(node.op, ast.And) else "or_"
+            if type(node.op) in self.operators:
+                return Call(self.operators[type(node.op)], (operand,), ())
+        if isinstance(node, ast.BoolOp) and type(node.op) in self.operators:
+            op = self.operators[type(node.op)]
             values = [self.build(v, d) for v in node.values]
             out = values[0]
             for v in values[1:]:
@@ -288,17 +318,17 @@ class _Builder:
         parts: list[Expr] = []
         left = self.build(node.left, d)
         for op, comparator in zip(node.ops, node.comparators):
-            if type(op) not in _COMPARE:
+            if type(op) not in self.operators:
                 raise ExprError(
                     f"comparison {type(op).__name__} is not allowed",
                     fix="use == != < <= > >= or in_set(x, values=[...])",
                 )
             right = self.build(comparator, d)
-            parts.append(Call(_COMPARE[type(op)], (left, right), ()))
+            parts.append(Call(self.operators[type(op)], (left, right), ()))
             left = right
         out = parts[0]
         for p in parts[1:]:
-            out = Call("and_", (out, p), ())
+            out = Call(self.operators[ast.And], (out, p), ())
         return out
 
     def _call(self, node: ast.Call, d: int) -> Expr:

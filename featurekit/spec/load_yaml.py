@@ -33,6 +33,7 @@ from featurekit.spec.model import (
     Spec,
 )
 from featurekit.types import EXACT_FLOAT_INT, INPUT_TYPES, INT64_MAX, INT64_MIN, plain_value
+from featurekit.values.parse import is_time_zone, parse_timestamp
 
 SCHEMA_MODELINE = "# yaml-language-server: $schema=https://featurekit.dev/schema/spec-v1.json"
 _SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")
@@ -334,10 +335,8 @@ def constant_from_data(name: str, value: Any, section: Mapping, path: str | None
     line = _line(section, name)
     name = _check_name(name, "constant", path, line)
     if isinstance(value, Mapping) and set(value) == {"timestamp"} and isinstance(value["timestamp"], str):
-        from featurekit.compile.rowlib import _parse_ts
-
         text = plain_value(value["timestamp"])
-        if _parse_ts(text, None, "UTC") is None:
+        if parse_timestamp(text, None, "UTC") is None:
             raise SpecError.at(
                 f"constant {name!r}: {text!r} is not an ISO 8601 timestamp",
                 path=path,
@@ -455,8 +454,6 @@ def input_from_data(name: str, value: Any, section: Mapping, path: str | None) -
         )
     timezone = plain_value(value.get("timezone", "UTC"))
     if type_name == "timestamp" and timezone != "UTC":
-        from featurekit.compile.rowlib import is_time_zone
-
         if not isinstance(timezone, str) or not is_time_zone(timezone):
             raise fail("timezone", f"unknown time zone {timezone!r}", "use an IANA name like Europe/Berlin")
     if default is not None:
@@ -562,9 +559,7 @@ def _default(
             "remove the unpaired surrogate code point",
         )
     if type_name == "timestamp":
-        from featurekit.compile.rowlib import _parse_ts
-
-        if _parse_ts(default, None, timezone) is None:
+        if parse_timestamp(default, None, timezone) is None:
             raise fail(
                 "default",
                 f"'default' = {default!r} is not an ISO 8601 timestamp",

@@ -16,11 +16,13 @@ import json
 import math
 from typing import TYPE_CHECKING, Any
 
+import featurekit.ir.ops  # noqa: F401  (registers the built-in ops this module looks up)
 from featurekit import registry
 from featurekit.errors import SpecError, did_you_mean
 from featurekit.ir.nodes import Call, CallNode, Const, ConstNode, Expr, InputNode, Name, Node, to_source
 from featurekit.registry import ParamError, Params
 from featurekit.types import INPUT_TYPES, INT64_MAX, INT64_MIN, DType
+from featurekit.values.parse import parse_timestamp
 
 if TYPE_CHECKING:
     from featurekit.spec.model import FeatureSpec, Spec
@@ -206,9 +208,7 @@ class _Normalizer:
 
     def _constant_node(self, const: Any) -> ConstNode:
         if const.type == "timestamp":
-            from featurekit.compile.rowlib import _parse_ts
-
-            return ConstNode(_parse_ts(const.value, None, "UTC"), DType.TIMESTAMP)
+            return ConstNode(parse_timestamp(const.value, None, "UTC"), DType.TIMESTAMP)
         return ConstNode(
             const.value, {"int": DType.INT, "float": DType.FLOAT, "str": DType.STR, "bool": DType.BOOL}[const.type]
         )

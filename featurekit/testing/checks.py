@@ -23,14 +23,13 @@ import random
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
+import featurekit.ir.ops  # noqa: F401  (registers the built-in ops this module looks up)
 from featurekit import registry
 from featurekit.parity.compare import batch_records, column_tolerances, same_value
 from featurekit.registry import Op
 from featurekit.testing import strategies as fks
 from featurekit.types import DType
 
-_BINARY_SYMBOLS = {"add", "sub", "mul", "div", "pow", "concat", "eq", "ne", "lt", "le", "gt", "ge", "and_", "or_"}
-_UNARY_SYMBOLS = {"neg": "-{}", "not_": "not {}"}
 _TYPE_NAMES = {
     DType.FLOAT: "float",
     DType.INT: "int",
@@ -66,11 +65,12 @@ def render_params(params: Mapping[str, Any]) -> str:
 
 
 def expression(op: Op, params: Mapping[str, Any], types: Sequence[DType]) -> str:
-    """The feature expression calling ``op`` on inputs ``a0, a1, ...``."""
+    """The feature expression calling ``op`` on inputs ``a0, a1, ...``: with its operator
+    (``Op.symbol``) when it has one and no parameters, else as a call."""
     names = fks.input_names(types)
-    if op.name in _UNARY_SYMBOLS and not params:
-        return _UNARY_SYMBOLS[op.name].format(names[0])
-    if op.name in _BINARY_SYMBOLS and op.symbol and not params:
+    if op.symbol is not None and not params and len(names) == len(op.args) == 1:
+        return op.symbol + (" " if op.symbol[-1].isalpha() else "") + names[0]
+    if op.symbol is not None and not params and len(names) == len(op.args) == 2:
         return f"{names[0]} {op.symbol} {names[1]}"
     args = ", ".join(names + ([render_params(params)] if params else []))
     return f"{op.name}({args})"

@@ -45,15 +45,15 @@ class Server:
                     else:
                         row = json.loads(self.rfile.read(int(self.headers["content-length"])))
                         status, body = outer.handler(row)
-                    data = body.encode() if isinstance(body, str) else json.dumps(body, allow_nan=True).encode()
-                    self.send_response(status)
-                    self.send_header("content-type", "application/json")
-                    self.send_header("content-length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
-                finally:
+                finally:  # before answering: the client sends its next row only after the answer
                     with lock:
                         outer.active -= 1
+                data = body.encode() if isinstance(body, str) else json.dumps(body, allow_nan=True).encode()
+                self.send_response(status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
 
             def log_message(self, *args):
                 pass

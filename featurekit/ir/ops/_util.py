@@ -6,9 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 from featurekit._lazy import lazy
-from featurekit.compile.column import Column
 from featurekit.registry import AnalyzerRef, Param, Params
 from featurekit.types import DType
+from featurekit.values.column import Column
 
 np = lazy("numpy")
 pa = lazy("pyarrow")

@@ -9,11 +9,11 @@ Vocabulary order is part of the modelling contract and always explicit: ``freque
 from __future__ import annotations
 
 from featurekit._lazy import lazy
-from featurekit.compile.column import Column
 from featurekit.ir.ops._util import BOUNDED, BOUNDED_DOC, bounded, counts_analyzer, fixed, never_null
 from featurekit.registry import Kind, NullRule, Op, Param, Params, RowSelect, register
 from featurekit.state_schema import Field, StateSchema
 from featurekit.types import DType
+from featurekit.values.column import Column
 
 np = lazy("numpy")
 pa = lazy("pyarrow")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from featurekit.compile.column import Column
 from featurekit.registry import ANY, NullRule, Op, Param, Params, register
 from featurekit.types import DType
 from featurekit.udf import batch_call, get_udf
+from featurekit.values.column import Column
 
 
 def _entry(p: Params):
@@ -32,7 +32,7 @@ def _dtype(types: tuple[DType, ...], p: Params) -> DType:
 
 
 def _batch(args, p, s):
-    from featurekit.compile.column import union_null
+    from featurekit.values.column import union_null
 
     values, nulls = batch_call(_entry(p), [a.values for a in args], union_null(*(a.null for a in args)))
     return Column(values, nulls)

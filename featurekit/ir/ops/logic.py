@@ -8,7 +8,6 @@ Null semantics follow SQL: comparisons with null give null; ``and``/``or`` use t
 from __future__ import annotations
 
 from featurekit._lazy import lazy
-from featurekit.compile.column import Column
 from featurekit.ir.ops._util import (
     APPROX,
     APPROX_DOC,
@@ -21,6 +20,8 @@ from featurekit.ir.ops._util import (
 from featurekit.registry import ANY, AnalyzerRef, NullRule, Op, Param, Params, register
 from featurekit.state_schema import Field, StateSchema
 from featurekit.types import DType
+from featurekit.values.column import Column
+from featurekit.values.parse import parse_bool, parse_float, parse_int
 
 np = lazy("numpy")
 pa = lazy("pyarrow")
@@ -57,6 +58,7 @@ def _compare(name: str) -> None:
         Op(
             name=name,
             symbol=symbol,
+            precedence=4,  # comparisons do not chain: to_source parenthesizes a comparison operand
             doc=f"""``a {symbol} b``. Numbers compare by value (an int against a float is compared
         as float, as numpy does), strings by code point, timestamps by instant. NaN compares
         false (``!=``: true). Null rule: propagate. Tolerance: exact.""",
@@ -122,6 +124,7 @@ register(
     Op(
         name="and_",
         symbol="and",
+        precedence=2,
         doc="""``a and b`` with three-valued logic: false if either is false, true if both are
     true, otherwise null (Null rule: Kleene logic). Tolerance: exact.""",
         args=(BOOL, BOOL),
@@ -136,6 +139,7 @@ register(
     Op(
         name="or_",
         symbol="or",
+        precedence=1,
         doc="""``a or b`` with three-valued logic: true if either is true, false if both are
     false, otherwise null (Null rule: Kleene logic). Tolerance: exact.""",
         args=(BOOL, BOOL),
@@ -150,6 +154,7 @@ register(
     Op(
         name="not_",
         symbol="not",
+        precedence=3,
         doc="""``not a``. Null rule: propagate. Tolerance: exact.""",
         args=(BOOL,),
         dtype_rule=fixed(DType.BOOL),
@@ -310,9 +315,7 @@ register(
 def _to_int(args, p, s):
     v = args[0].values
     if isinstance(v, (pa.Array, pa.ChunkedArray)):
-        from featurekit.compile.rowlib import _parse_int
-
-        values, none = map_distinct(v, _parse_int, np.int64)
+        values, none = map_distinct(v, parse_int, np.int64)
         return Column(values, none)
     if v.dtype.kind == "b":
         return v.astype(np.int64)
@@ -352,9 +355,7 @@ register(
 def _to_float(args, p, s):
     v = args[0].values
     if isinstance(v, (pa.Array, pa.ChunkedArray)):
-        from featurekit.compile.rowlib import _parse_float
-
-        values, none = map_distinct(v, _parse_float, np.float64)
+        values, none = map_distinct(v, parse_float, np.float64)
         return Column(values, none)
     return v.astype(np.float64)
 
@@ -377,9 +378,7 @@ register(
 def _to_bool(args, p, s):
     v = args[0].values
     if isinstance(v, (pa.Array, pa.ChunkedArray)):
-        from featurekit.compile.rowlib import _parse_bool
-
-        values, none = map_distinct(v, _parse_bool, bool)
+        values, none = map_distinct(v, parse_bool, bool)
         return Column(values, none)
     return v != 0
 

@@ -5,7 +5,7 @@ anything with a float -> float (the int side is converted first, exactly as nump
 int64 to float64). ``/`` always gives float; division by zero gives null. Library math
 (``log``, ``exp``, ``pow``...) follows C/IEEE semantics in both paths (``log(0) = -inf``,
 ``sqrt(-1) = nan``). Its batch kernels call the row path's scalar helpers
-(:mod:`featurekit.compile.rowlib`, i.e. CPython's ``math``) rather than numpy's vectorized
+(:mod:`featurekit.values.rowlib`, i.e. CPython's ``math``) rather than numpy's vectorized
 math, whose SIMD kernels differ by 1 ULP on some CPUs: every op is bit-exact on every machine.
 """
 
@@ -15,8 +15,6 @@ import math
 from collections.abc import Callable
 
 from featurekit._lazy import lazy
-from featurekit.compile import rowlib
-from featurekit.compile.column import Column
 from featurekit.ir.ops._util import (
     APPROX,
     APPROX_DOC,
@@ -32,6 +30,8 @@ from featurekit.ir.ops._util import (
 from featurekit.registry import NUMERIC, AnalyzerRef, Op, Param, Params, register
 from featurekit.state_schema import Field, StateSchema
 from featurekit.types import DType
+from featurekit.values import rowlib
+from featurekit.values.column import Column
 
 np = lazy("numpy")
 
@@ -126,15 +126,16 @@ def _div_row(ctx, a, p, s, t):
     return f"(None if {a[1]} == 0.0 else {a[0]} / {a[1]})"
 
 
-for _name, _sym, _fn, _word, _rng in (
-    ("add", "+", _add, "sum", _range_add),
-    ("sub", "-", _sub, "difference", _range_sub),
-    ("mul", "*", _mul, "product", _range_mul),
+for _name, _sym, _prec, _fn, _word, _rng in (
+    ("add", "+", 6, _add, "sum", _range_add),
+    ("sub", "-", 6, _sub, "difference", _range_sub),
+    ("mul", "*", 7, _mul, "product", _range_mul),
 ):
     register(
         Op(
             name=_name,
             symbol=_sym,
+            precedence=_prec,
             doc=f"""``a {_sym} b``: the {_word}.
 
         Null rule: null if either side is null. Types: int with int gives int, and a result
@@ -162,6 +163,7 @@ register(
     Op(
         name="div",
         symbol="/",
+        precedence=7,
         doc="""``a / b``: true division, always float.
 
     Null rule: null if either side is null, and null when ``b == 0`` (also ``-0.0``): a
@@ -188,6 +190,7 @@ register(
     Op(
         name="neg",
         symbol="-",
+        precedence=8,
         doc="""``-x``. Null rule: propagate; ``-(-2**63)`` is outside int64 and gives null.
     Tolerance: exact.""",
         args=(NUMERIC,),
@@ -314,6 +317,7 @@ register(
     Op(
         name="pow",
         symbol="**",
+        precedence=9,  # right-associative
         doc="""``x ** y`` as C ``pow`` defines it, always float: ``(-8) ** 0.5 = nan``,
     ``0 ** -1 = inf``, overflow gives ``inf``. Null rule: propagate. Tolerance: exact (both
     paths call CPython's ``math.pow``, once per distinct pair of values in the batch path).""",

@@ -13,7 +13,7 @@ import re
 
 from featurekit._lazy import lazy
 from featurekit.ir.ops._util import bounded, fixed
-from featurekit.registry import Op, Param, Params, register
+from featurekit.registry import Op, Param, ParamError, Params, register
 from featurekit.types import DType
 
 ks = lazy("featurekit._kernels.strings")
@@ -95,6 +95,15 @@ def _check_regex(p: Params) -> None:
             raise ValueError(f"pattern {p.pattern!r} is not a valid Python regex: {exc}") from None
 
 
+def _check_fullmatch(p: Params) -> None:
+    if not p.regex:
+        raise ParamError(
+            "regex=false is not supported: matches always reads pattern as a regular expression",
+            fix="drop regex=false; for literal text compare with ==, e.g. s == 'text'",
+        )
+    _check_regex(p)
+
+
 register(
     Op(
         name="contains",
@@ -121,12 +130,17 @@ register(
     Op(
         name="matches",
         doc="""``matches(s, pattern)``: the whole string matches the regex,
-    ``re.fullmatch(pattern, s) is not None`` (Python's ``re`` in both paths). Null rule:
-    propagate. Tolerance: exact.""",
+    ``re.fullmatch(pattern, s) is not None`` (Python's ``re`` in both paths). ``pattern`` is
+    always a regular expression, checked when the spec loads: ``regex`` accepts only its default
+    ``true`` (it stays so that saved specs keep their fingerprints); for literal text compare
+    with ``==``. Null rule: propagate. Tolerance: exact.""",
         args=(STR,),
         dtype_rule=fixed(DType.BOOL),
-        params={"pattern": Param("str"), "regex": Param("bool", default=True)},
-        check_params=_check_regex,
+        params={
+            "pattern": Param("str"),
+            "regex": Param("bool", default=True, doc="always true: the pattern is a regular expression"),
+        },
+        check_params=_check_fullmatch,
         batch=lambda args, p, s: ks.regex_fullmatch(args[0].values, p.pattern),
         row=lambda ctx, a, p, s, t: f"({ctx.const(re.compile(p.pattern))}.fullmatch({a[0]}) is not None)",
         test_params=({"pattern": "[A-Z]{3}[0-9]*"},),

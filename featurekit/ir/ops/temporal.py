@@ -11,11 +11,12 @@ from __future__ import annotations
 import math
 
 from featurekit._lazy import lazy
-from featurekit.compile import rowlib
-from featurekit.compile.column import Column
 from featurekit.ir.ops._util import errstate, fixed, map_distinct, map_floats
 from featurekit.registry import NUMERIC, Op, Param, ParamError, register
 from featurekit.types import DType
+from featurekit.values import rowlib
+from featurekit.values.column import Column
+from featurekit.values.parse import is_time_zone, parse_timestamp
 
 np = lazy("numpy")
 
@@ -178,15 +179,11 @@ register(
 
 
 def _parse_batch(args, p, s):
-    from featurekit.compile.rowlib import _parse_ts
-
-    values, none = map_distinct(args[0].values, lambda text: _parse_ts(text, p.format, p.tz), np.int64)
+    values, none = map_distinct(args[0].values, lambda text: parse_timestamp(text, p.format, p.tz), np.int64)
     return Column(values, none)
 
 
 def _check_tz(p) -> None:
-    from featurekit.compile.rowlib import is_time_zone
-
     if not is_time_zone(p.tz):
         raise ParamError(
             f"tz {p.tz!r} is not a time zone this host knows", fix="use an IANA name like Europe/Berlin (or UTC)"

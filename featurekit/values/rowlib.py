@@ -1,4 +1,4 @@
-"""Plain-Python helpers the generated row function calls.
+"""Plain-Python helpers the generated row function calls (its namespace: :mod:`featurekit.compile.row`).
 
 Pure standard library: the serving path must never import pandas or numpy. Each helper
 reproduces, for one scalar, exactly what the batch path's numpy/pyarrow kernel does for a
@@ -15,6 +15,13 @@ from __future__ import annotations
 import bisect
 import math
 import zlib
+
+# the parsers under the names generated row code calls them by (the row namespace is this module's names)
+from featurekit.values.parse import datetime_to_us  # noqa: F401
+from featurekit.values.parse import parse_bool as _parse_bool  # noqa: F401
+from featurekit.values.parse import parse_float as _parse_float  # noqa: F401
+from featurekit.values.parse import parse_int as _parse_int  # noqa: F401
+from featurekit.values.parse import parse_timestamp as _parse_ts  # noqa: F401
 
 _INF = math.inf
 _NAN = math.nan
@@ -139,49 +146,6 @@ def _civil(us: int) -> tuple[int, int, int]:
     return yoe + era * 400 + (1 if m <= 2 else 0), m, d
 
 
-def _parse_ts(text: str, fmt: str | None, tz: str) -> int | None:
-    """Parse text to UTC microseconds (None when it does not parse); see ``parse_timestamp``."""
-    import datetime as _dt
-
-    try:
-        value = _dt.datetime.fromisoformat(text) if fmt is None else _dt.datetime.strptime(text, fmt)
-    except (ValueError, TypeError, OverflowError):
-        return None
-    return datetime_to_us(value, tz)
-
-
-def is_time_zone(name: str) -> bool:
-    """Whether ``name`` is a time zone this host knows (an IANA name such as ``Europe/Berlin``)."""
-    from zoneinfo import ZoneInfo
-
-    try:
-        ZoneInfo(name)
-    except Exception:  # noqa: BLE001 - ZoneInfoNotFoundError, ValueError (a path, ""), TypeError...
-        return False
-    return True
-
-
-_EPOCH = None
-
-
-def datetime_to_us(value, tz: str = "UTC") -> int:
-    """Exact microseconds since the epoch; a naive value is taken to be in ``tz``."""
-    import datetime as _dt
-
-    global _EPOCH
-    if _EPOCH is None:
-        _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
-    if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
-        if tz == "UTC":
-            value = value.replace(tzinfo=_dt.UTC)
-        else:
-            from zoneinfo import ZoneInfo
-
-            value = value.replace(tzinfo=ZoneInfo(tz))
-    delta = value - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-
-
 def format_us(us: int) -> str:
     """ISO 8601 text of UTC microseconds, also for years ``datetime`` cannot hold (year 10000).
 
@@ -192,33 +156,6 @@ def format_us(us: int) -> str:
     seconds, micro = divmod(us % 86_400_000_000, 1_000_000)
     text = f"{y:04d}-{m:02d}-{d:02d}T{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
     return text + (f".{micro:06d}Z" if micro else "Z")
-
-
-def _parse_int(text: str) -> int | None:
-    """``int(text)`` as Python parses it, or None; results outside int64 give None."""
-    try:
-        value = int(text)
-    except (ValueError, TypeError):
-        return None
-    return value if -9223372036854775808 <= value <= 9223372036854775807 else None
-
-
-def _parse_float(text: str) -> float | None:
-    """``float(text)`` as Python parses it, or None."""
-    try:
-        return float(text)
-    except (ValueError, TypeError):
-        return None
-
-
-_TRUE = frozenset({"true", "1"})
-_FALSE = frozenset({"false", "0"})
-
-
-def _parse_bool(text: str) -> bool | None:
-    """ "true"/"1" -> True, "false"/"0" -> False (case-insensitive, stripped), else None."""
-    word = text.strip().lower()
-    return True if word in _TRUE else (False if word in _FALSE else None)
 
 
 def _normalize(form: str, text: str) -> str:

@@ -4,6 +4,11 @@
 pyarrow ``large_string`` array for text. ``null`` is a boolean numpy array (True = null) or
 None when nothing is null. Values at null positions are unspecified: every batch kernel must
 accept whatever is there without raising, and the mask decides.
+
+>>> import numpy as np
+>>> col = Column(np.array([1.0, 2.0]), np.array([False, True]))
+>>> len(col), any_null(col), union_null(None, col.null, np.array([True, False])).tolist()
+(2, True, [True, True])
 """
 
 from __future__ import annotations
@@ -38,4 +43,5 @@ def union_null(*masks: np.ndarray | None) -> np.ndarray | None:
 
 
 def any_null(col: Column) -> bool:
+    """Whether any position of ``col`` is null."""
     return col.null is not None and bool(col.null.any())
