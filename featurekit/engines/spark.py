@@ -9,7 +9,9 @@ pandas code as the other engines:
   states in partition order and merges them in a tree of fan-in :data:`FAN_IN`. Every built-in
   aggregation merges exactly, so the result is identical for any partitioning and any tree.
   A job with an ``accumulate_at(chunk, start)`` method (the baseline pass: it needs each row's
-  global position) gets it, after a first Spark job counts the rows of each partition.
+  global position) gets it, after a first Spark job counts the rows of each partition; the
+  data is persisted (on disk) for these two jobs, because a Spark plan need not give the same
+  partitions twice (``repartitionByRange`` samples its range bounds anew in every job).
 * :meth:`SparkEngine.map_frames` is lazy: ``mapInPandas(fn)`` with an explicit Spark schema
   derived from ``meta``'s dtypes (:func:`spark_schema`), returning a Spark DataFrame.
 
@@ -44,6 +46,7 @@ from typing import Any
 
 import cloudpickle
 import pandas as pd
+from pyspark import StorageLevel
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -248,15 +251,26 @@ class SparkEngine:
     def aggregate(self, data: Any, job: Any, *, progress: Callable[[str], None] | None = None) -> Any:
         """Run ``job`` over every partition of ``data`` and merge the states on the driver."""
         sdf, timestamps = _timestamps_as_micros(data)
-        offsets = None
-        if callable(getattr(job, "accumulate_at", None)):
-            offsets = self._offsets(sdf)
-        with worker_errors():
-            rows = sdf.mapInPandas(_Accumulate(job, timestamps, offsets, self.fan_in), _STATE_SCHEMA).collect()
+        if not callable(getattr(job, "accumulate_at", None)):
+            rows = self._run(sdf, _Accumulate(job, timestamps, None, self.fan_in))
+        else:
+            # Offsets take two Spark jobs, which must see the same partitions: a plan may not
+            # (repartitionByRange samples its bounds anew each job), so pin them on disk first.
+            pinned = sdf.persist(StorageLevel.DISK_ONLY)
+            try:
+                with worker_errors():
+                    offsets = self._offsets(pinned)
+                rows = self._run(pinned, _Accumulate(job, timestamps, offsets, self.fan_in))
+            finally:
+                pinned.unpersist()
         states = [pickle.loads(r["state"]) for r in sorted(rows, key=lambda r: r["partition"])]
         if progress:
             progress(f"spark: merging the states of {len(states)} partition(s)")
         return _merge_tree(job, states, self.fan_in) if states else job.empty()
+
+    def _run(self, sdf: Any, accumulate: _Accumulate) -> list[Any]:
+        with worker_errors():
+            return sdf.mapInPandas(accumulate, _STATE_SCHEMA).collect()
 
     def _offsets(self, sdf: Any) -> dict[int, int]:
         """The global position of each partition's first row (a Spark job counting rows)."""
