@@ -42,7 +42,7 @@ import pickle
 import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cloudpickle
 import pandas as pd
@@ -51,6 +51,9 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from featurekit.errors import FeaturekitError
+
+if TYPE_CHECKING:
+    from featurekit.engines.protocol import Aggregation
 
 FAN_IN = 8
 """States merged at once: per partition as batches stream by, and in the driver's merge tree."""
@@ -171,7 +174,7 @@ def _partition_id() -> int:
     return context.partitionId() if context is not None else 0
 
 
-def _merge_tree(job: Any, states: list[Any], fan_in: int) -> Any:
+def _merge_tree(job: Aggregation, states: list[Any], fan_in: int) -> Any:
     """One state from ``states`` by merging groups of ``fan_in`` until one is left."""
     while len(states) > 1:
         states = [
@@ -184,7 +187,7 @@ def _merge_tree(job: Any, states: list[Any], fan_in: int) -> Any:
 class _Accumulate:
     """The ``mapInPandas`` function of one pass: a partition's batches -> one pickled state."""
 
-    def __init__(self, job: Any, timestamps: list[str], offsets: dict[int, int] | None, fan_in: int) -> None:
+    def __init__(self, job: Aggregation, timestamps: list[str], offsets: dict[int, int] | None, fan_in: int) -> None:
         self.job, self.timestamps, self.offsets, self.fan_in = job, timestamps, offsets, fan_in
 
     def __call__(self, batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
@@ -201,7 +204,7 @@ class _Accumulate:
             if start is None:
                 pending.append(self.job.accumulate(batch))
             else:
-                pending.append(self.job.accumulate_at(batch, start))
+                pending.append(self.job.accumulate_at(batch, start))  # type: ignore[attr-defined]  # optional
                 start += len(batch)
             if len(pending) == self.fan_in:
                 pending = [self.job.merge(pending)]
@@ -234,7 +237,7 @@ class _MapFrames:
 
 
 class SparkEngine:
-    """The engine for PySpark DataFrames (classic or Spark Connect), see the module docstring."""
+    """The engine for PySpark DataFrames (see the module docstring); ``fan_in``: states merged at once."""
 
     name = "spark"
 
@@ -248,7 +251,7 @@ class SparkEngine:
         sql = sys.modules.get("pyspark.sql")
         return sql is not None and isinstance(data, sql.DataFrame)
 
-    def aggregate(self, data: Any, job: Any, *, progress: Callable[[str], None] | None = None) -> Any:
+    def aggregate(self, data: Any, job: Aggregation, *, progress: Callable[[str], None] | None = None) -> Any:
         """Run ``job`` over every partition of ``data`` and merge the states on the driver."""
         sdf, timestamps = _timestamps_as_micros(data)
         if not callable(getattr(job, "accumulate_at", None)):

@@ -547,6 +547,14 @@ def test_accepts_only_spark_frames(spark):
         SparkEngine(fan_in=1)
 
 
+def test_docstring_examples_run():
+    import doctest
+
+    import featurekit.engines.spark
+
+    assert doctest.testmod(featurekit.engines.spark).failed == 0
+
+
 def test_core_featurekit_never_imports_pyspark():
     code = textwrap.dedent(
         """
