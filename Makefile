@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test,dask,mlflow,examples]'
+	$(PY) -m pip install --quiet -e '.[test,dask,mlflow,examples,spark]'
 	touch $(STAMP)
 
 demo: $(STAMP)
