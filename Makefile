@@ -1,5 +1,5 @@
 # Every target creates .venv from scratch when it is missing, so a fresh clone needs only
-# Python 3.11 and pip.
+# Python 3.11 and pip (and Java 17 for the Spark engine tests, which otherwise skip saying so).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
