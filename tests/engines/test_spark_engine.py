@@ -1,8 +1,8 @@
 """The Spark engine on a real local SparkSession (``local[2]``, ``tests/engines/conftest.py``).
 
-* ``aggregate`` over 1/3/7 partitions gives the pandas fit's state for the analyzer passes of
-  every spec in ``specs/`` (as written and in ``approx``/``bounded`` mode), and the pandas fit's
-  baseline through ``accumulate_at``;
+* ``aggregate`` gives the pandas fit's state for the analyzer passes of every spec in
+  ``specs/`` (churn at 1/3/7 partitions, fraud and listings at 3 and 7; as written and in
+  ``approx``/``bounded`` mode), and the pandas fit's baseline through ``accumulate_at``;
 * ``map_frames`` of the pandas batch path equals the pandas transform exactly;
 * every conversion the engine relies on survives Spark: tz-aware timestamps under a non-UTC
   session time zone, int64 / bool / str nulls, NaN;
@@ -11,8 +11,10 @@
 
 Until the engine is registered (``featurekit.engines``), fits run through :func:`fit_on_spark`,
 a small adapter that runs the same passes as ``featurekit.fit.fit`` as engine aggregations;
-at merge its body becomes ``return spec.fit(sdf)`` and the block at the end (``spec.fit(sdf)``
-and ``fitted.transform(sdf)`` end to end) loses its skip.
+at merge its body becomes ``return spec.fit(sdf)`` (and :func:`transform_on_spark`'s
+``return fitted.transform(sdf)``; the fraud spec's UDF must then reach the workers as the
+engine's jobs provide) and the block at the end (``spec.fit(sdf)`` and ``fitted.transform(sdf)``
+end to end) loses its skip.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from featurekit.baseline import (  # noqa: E402
     baseline_create,
     baseline_finalize,
     baseline_merge,
-    output_stride,  # noqa: E402
+    output_stride,
 )
 from featurekit.datasets import make_churn  # noqa: E402
 from featurekit.engines.pandas import transform_frame  # noqa: E402
