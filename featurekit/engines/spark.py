@@ -9,9 +9,11 @@ pandas code as the other engines:
   states in partition order and merges them in a tree of fan-in :data:`FAN_IN`. Every built-in
   aggregation merges exactly, so the result is identical for any partitioning and any tree.
   A job with an ``accumulate_at(chunk, start)`` method (the baseline pass: it needs each row's
-  global position) gets it, after a first Spark job counts the rows of each partition; the
-  data is persisted (on disk) for these two jobs, because a Spark plan need not give the same
-  partitions twice (``repartitionByRange`` samples its range bounds anew in every job).
+  global position) gets it, after a first (JVM-only) Spark job counts the rows of each
+  partition. A Spark plan need not give the same partitions twice (``repartitionByRange``
+  samples its range bounds anew in every job): the accumulating job reports the rows it saw per
+  partition, and when they do not match the count, both jobs run again on the data persisted
+  on disk.
 * :meth:`SparkEngine.map_frames` is lazy: ``mapInPandas(fn)`` with an explicit Spark schema
   derived from ``meta``'s dtypes (:func:`spark_schema`), returning a Spark DataFrame.
 
@@ -63,8 +65,7 @@ CHUNK_ROWS = 100_000
 
 _MARKER = "featurekit-worker-error:"
 _ENCODED = re.compile(re.escape(_MARKER) + r"([A-Za-z0-9+/=]+)")
-_STATE_SCHEMA = "partition int, state binary"
-_COUNT_SCHEMA = "partition int, rows long"
+_STATE_SCHEMA = "partition int, rows long, state binary"
 
 __all__ = ["CHUNK_ROWS", "FAN_IN", "SparkEngine", "spark_schema", "spark_type_name", "worker_errors"]
 
@@ -219,23 +220,18 @@ class _Accumulate:
         partition = _partition_id()
         start = None if self.offsets is None else self.offsets.get(partition, 0)
         pending: list[Any] = []
+        rows = 0
         for batch in _chunks(batches, self.chunk_rows):
             batch = _restore_timestamps(batch, self.timestamps)
             if start is None:
                 pending.append(self.job.accumulate(batch))
             else:
-                pending.append(self.job.accumulate_at(batch, start))  # type: ignore[attr-defined]  # optional
-                start += len(batch)
+                pending.append(self.job.accumulate_at(batch, start + rows))  # type: ignore[attr-defined]  # optional
+            rows += len(batch)
             if len(pending) == self.fan_in:
                 pending = [self.job.merge(pending)]
-        if pending:
-            state = _merge_tree(self.job, pending, self.fan_in)
-            yield pd.DataFrame({"partition": [partition], "state": [cloudpickle.dumps(state)]})
-
-
-def _count_rows(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-    rows = sum(len(b) for b in batches)
-    yield pd.DataFrame({"partition": [_partition_id()], "rows": [rows]})
+        state = cloudpickle.dumps(_merge_tree(self.job, pending, self.fan_in)) if pending else None
+        yield pd.DataFrame({"partition": [partition], "rows": [rows], "state": [state]})
 
 
 class _MapFrames:
@@ -282,16 +278,8 @@ class SparkEngine:
         if not callable(getattr(job, "accumulate_at", None)):
             rows = self._run(sdf, _Accumulate(job, timestamps, None, self.fan_in, self.chunk_rows))
         else:
-            # Offsets take two Spark jobs, which must see the same partitions: a plan may not
-            # (repartitionByRange samples its bounds anew each job), so pin them on disk first.
-            pinned = sdf.persist(StorageLevel.DISK_ONLY)
-            try:
-                with worker_errors():
-                    offsets = self._offsets(pinned)
-                rows = self._run(pinned, _Accumulate(job, timestamps, offsets, self.fan_in, self.chunk_rows))
-            finally:
-                pinned.unpersist()
-        states = [pickle.loads(r["state"]) for r in sorted(rows, key=lambda r: r["partition"])]
+            rows = self._run_at(sdf, job, timestamps)
+        states = [pickle.loads(r["state"]) for r in sorted(rows, key=lambda r: r["partition"]) if r["state"]]
         if progress:
             progress(f"spark: merging the states of {len(states)} partition(s)")
         return _merge_tree(job, states, self.fan_in) if states else job.empty()
@@ -300,14 +288,44 @@ class SparkEngine:
         with worker_errors():
             return sdf.mapInPandas(accumulate, _STATE_SCHEMA).collect()
 
-    def _offsets(self, sdf: Any) -> dict[int, int]:
-        """The global position of each partition's first row (a Spark job counting rows)."""
-        counts = sorted((r["partition"], r["rows"]) for r in sdf.mapInPandas(_count_rows, _COUNT_SCHEMA).collect())
+    def _run_at(self, sdf: Any, job: Aggregation, timestamps: list[str]) -> list[Any]:
+        """Run a job that takes each chunk's global row position: count the rows of each partition
+        (a JVM-only Spark job), then accumulate, and check that the accumulating job saw the
+        partitions counted. A plan need not give the same partitions twice (repartitionByRange
+        samples its bounds anew in every job): then run both again on the data persisted on disk."""
+        offsets = self._offsets(sdf)
+        rows = self._run(sdf, _Accumulate(job, timestamps, offsets, self.fan_in, self.chunk_rows))
+        if self._offsets_match(offsets, rows):
+            return rows
+        pinned = sdf.persist(StorageLevel.DISK_ONLY)
+        try:
+            offsets = self._offsets(pinned)
+            rows = self._run(pinned, _Accumulate(job, timestamps, offsets, self.fan_in, self.chunk_rows))
+        finally:
+            pinned.unpersist()
+        if not self._offsets_match(offsets, rows):
+            raise RuntimeError("spark engine: the partitions changed between two jobs over data persisted on disk")
+        return rows
+
+    @staticmethod
+    def _offsets(sdf: Any) -> dict[int, int]:
+        """The global position of each partition's first row."""
+        counts = sdf.select(F.spark_partition_id().alias("p")).groupBy("p").count().collect()
         offsets, start = {}, 0
-        for partition, rows in counts:
+        for partition, rows in sorted((r["p"], r["count"]) for r in counts):
             offsets[partition] = start
             start += rows
         return offsets
+
+    @staticmethod
+    def _offsets_match(offsets: dict[int, int], rows: list[Any]) -> bool:
+        """Whether the partitions of an accumulating job start where ``offsets`` says."""
+        seen, start = {}, 0
+        for r in sorted(rows, key=lambda r: r["partition"]):
+            if r["rows"]:
+                seen[r["partition"]] = start
+            start += r["rows"]
+        return all(offsets.get(p) == at for p, at in seen.items())
 
     def map_frames(self, data: Any, fn: Callable[[pd.DataFrame], pd.DataFrame], meta: pd.DataFrame) -> Any:
         """``fn`` over every batch of ``data``, lazily, as a Spark DataFrame with ``meta``'s schema."""
