@@ -297,12 +297,14 @@ class SparkEngine:
         rows = self._run(sdf, _Accumulate(job, timestamps, offsets, self.fan_in, self.chunk_rows))
         if self._offsets_match(offsets, rows):
             return rows
-        pinned = sdf.persist(StorageLevel.DISK_ONLY)
+        cached = sdf.is_cached  # the caller's cache: use it, and leave it in place
+        pinned = sdf if cached else sdf.persist(StorageLevel.DISK_ONLY)
         try:
             offsets = self._offsets(pinned)
             rows = self._run(pinned, _Accumulate(job, timestamps, offsets, self.fan_in, self.chunk_rows))
         finally:
-            pinned.unpersist()
+            if not cached:
+                pinned.unpersist()
         if not self._offsets_match(offsets, rows):
             raise RuntimeError("spark engine: the partitions changed between two jobs over data persisted on disk")
         return rows

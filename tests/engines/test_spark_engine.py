@@ -328,6 +328,19 @@ def test_aggregate_merges_in_partition_order_for_any_fan_in(spark):
         spark.conf.unset("spark.sql.execution.arrow.maxRecordsPerBatch")
 
 
+def test_offsets_hold_when_partitions_change_between_jobs_and_a_cache_is_kept(spark):
+    """repartitionByRange gives other partition sizes in each job: the offsets job is checked
+    against the accumulating one and rerun on persisted data; a frame the caller cached stays
+    cached."""
+    frame = pd.DataFrame({"x": np.arange(3_000, dtype=np.int64)})
+    sdf = to_spark(spark, frame, 5)
+    for data in (sdf, sdf.cache()):
+        got = pd.concat(ENGINE.aggregate(data, _Concat())).sort_index()
+        assert got.index.tolist() == got["x"].tolist() == list(range(3_000))
+    assert sdf.is_cached
+    sdf.unpersist()
+
+
 def test_aggregate_of_no_rows_is_the_empty_state(spark):
     sdf = to_spark(spark, pd.DataFrame({"x": np.arange(10, dtype=np.int64)}), 2).limit(0)
     assert ENGINE.aggregate(sdf, _Rows()) == 0
