@@ -1,5 +1,5 @@
 # Every target creates .venv from scratch when it is missing, so a fresh clone needs only
-# Python 3.11 and pip.
+# Python 3.11 and pip (and Java 17 for the Spark engine tests, which otherwise skip saying so).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test,dask,mlflow,examples]'
+	$(PY) -m pip install --quiet -e '.[test,dask,mlflow,examples,spark]'
 	touch $(STAMP)
 
 demo: $(STAMP)
