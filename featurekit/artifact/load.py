@@ -21,7 +21,6 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from featurekit import _json
 from featurekit.artifact.golden import GoldenVectors
 from featurekit.artifact.manifest import (
     ARCHIVE_SUFFIX,
@@ -32,9 +31,10 @@ from featurekit.artifact.manifest import (
     FORMAT_VERSION,
     GOLDEN_FILE,
     manifest_digest,
-    sha256_bytes,
 )
 from featurekit.errors import ArtifactError, SpecError, UntrustedCodeError
+from featurekit.values import codec
+from featurekit.values.hashing import sha256_hex
 
 if TYPE_CHECKING:
     from featurekit.transform import FittedTransform
@@ -248,7 +248,7 @@ def _verified_files(root: Path, manifest: dict[str, Any], source: _Source | None
         data = source.read(name)
         if data is None:
             raise _fail(root, f"{name} is missing (or is a link)", "restore the artifact or re-save it")
-        if sha256_bytes(data) != listed[name]:
+        if sha256_hex(data) != listed[name]:
             raise _fail(
                 root,
                 f"{name} was altered after saving (SHA-256 mismatch)",
@@ -285,7 +285,7 @@ def load(
         raise _fail(root, f"spec.json is not valid JSON ({exc})", "re-save the artifact") from None
     try:
         spec = spec_from_dict(spec_data, path=str(root / "spec.json"))
-        state = _json.loads(files["state.json"].decode("utf-8"))
+        state = codec.loads(files["state.json"].decode("utf-8"))
     except SpecError as exc:
         raise _fail(root, f"spec.json does not validate: {exc}", "re-save the artifact") from None
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
@@ -318,7 +318,7 @@ def load(
         raise _fail(root, "the loaded transform's fingerprint differs from the manifest", "refit and re-save")
     if BASELINE_FILE in files:
         try:
-            fitted.baseline_ = _json.loads(files[BASELINE_FILE].decode("utf-8"))
+            fitted.baseline_ = codec.loads(files[BASELINE_FILE].decode("utf-8"))
         except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             raise _fail(root, f"{BASELINE_FILE} is not valid strict JSON ({exc})", "re-save the artifact") from None
     if GOLDEN_FILE in files:

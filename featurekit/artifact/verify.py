@@ -23,10 +23,10 @@ import os
 import struct
 from typing import TYPE_CHECKING, Any
 
-from featurekit import _json
 from featurekit.artifact import environment as env
 from featurekit.artifact.golden import Difference, decode_value, replay
 from featurekit.errors import ArtifactError, VerificationError
+from featurekit.values import codec
 
 if TYPE_CHECKING:
     from featurekit.transform import FittedTransform
@@ -192,7 +192,7 @@ class VerifyReport:
 
     def render(self, fmt: str = "text", max_examples: int = 20) -> str:
         if fmt == "json":
-            return _json.dumps(self.to_dict(max_examples), indent=2)
+            return codec.dumps(self.to_dict(max_examples), indent=2)
         return self.to_text(max_examples)
 
     def raise_for_differences(self) -> None:

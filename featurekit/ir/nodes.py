@@ -19,12 +19,11 @@ Two layers:
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 import math
 from typing import Any
 
 from featurekit.types import DType
+from featurekit.values.hashing import canonical_json, sha256_hex
 
 # ---------------------------------------------------------------- expressions (user level)
 
@@ -127,8 +126,7 @@ def to_source(expr: Expr, _parent: int = 0) -> str:
 
 
 def _digest(payload: Any) -> str:
-    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=_canonical)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return sha256_hex(canonical_json(payload, default=_canonical))
 
 
 def _canonical(value: Any) -> Any:

@@ -8,11 +8,11 @@ import shutil
 from pathlib import Path
 
 import featurekit as fk
-from featurekit import _json
+from featurekit.values import codec
 
 HERE = Path(__file__).resolve().parent
 GOLDEN = HERE / "golden" / "churn_v1"
-EXPECTED = _json.loads((HERE / "golden" / "churn_v1_expected.json").read_text())
+EXPECTED = codec.loads((HERE / "golden" / "churn_v1_expected.json").read_text())
 
 
 def _rows() -> list[dict]:

@@ -23,7 +23,8 @@ def test_op_reference_is_current():
     "module",
     [
         "featurekit",
-        "featurekit._json",
+        "featurekit.values.codec",
+        "featurekit.values.hashing",
         "featurekit._lazy",
         "featurekit.errors",
         "featurekit.registry",

@@ -232,7 +232,8 @@ def test_code_pkl_holding_other_code_than_recorded_is_refused(tmp_path, monkeypa
 
     import cloudpickle
 
-    from featurekit.artifact.manifest import manifest_digest, sha256_bytes
+    from featurekit.artifact.manifest import manifest_digest
+    from featurekit.values.hashing import sha256_hex
 
     fitted = fk.spec_from_yaml(SPEC).fit(FRAME)
     art = tmp_path / "art"
@@ -247,7 +248,7 @@ def test_code_pkl_holding_other_code_than_recorded_is_refused(tmp_path, monkeypa
         )
     )
     manifest = json.loads((art / "manifest.json").read_text())
-    manifest["files"]["code.pkl"] = sha256_bytes((art / "code.pkl").read_bytes())
+    manifest["files"]["code.pkl"] = sha256_hex((art / "code.pkl").read_bytes())
     manifest["manifest_sha256"] = manifest_digest(manifest)
     (art / "manifest.json").write_text(json.dumps(manifest))
     monkeypatch.setattr(importlib.import_module("featurekit.udf"), "_UDFS", {})  # a process that registered nothing
