@@ -6,7 +6,7 @@ need more) —
 
 * the **training sample** fit kept (:mod:`featurekit.sample`), thinned evenly, and
 * **edge rows** built from the parity tester's edge values
-  (:func:`featurekit.parity.edge_rows.input_edge_values`), each setting one input of a
+  (:func:`featurekit.parity.generation.input_edge_values`), each setting one input of a
   background row (the first sample row; for a transform not fitted in this process, a row of
   values the contract accepts): first every input's null forms (None, NaN, the key missing),
   then the other edge values of all inputs in turn, and one row with unexpected extra keys —
@@ -59,6 +59,7 @@ from typing import TYPE_CHECKING, Any
 
 from featurekit.errors import ArtifactError
 from featurekit.values import codec
+from featurekit.values.equality import STRICT
 
 if TYPE_CHECKING:
     from featurekit.transform import FittedTransform
@@ -106,13 +107,9 @@ def same_cell(a: Any, b: Any) -> bool:
     >>> same_cell(float("nan"), float("nan")), same_cell(-0.0, 0.0), same_cell(1, 1.0), same_cell(1, True)
     (True, False, False, False)
     """
-    if type(a) is not type(b):
-        return False
-    if type(a) is float:
-        return (a == b and math.copysign(1.0, a) == math.copysign(1.0, b)) or (a != a and b != b)
-    if type(a) in (dict, list):
+    if type(a) in (dict, list) and type(a) is type(b):
         return codec.dumps(a, ascii=True) == codec.dumps(b, ascii=True)
-    return bool(a == b)
+    return STRICT.same(a, b)
 
 
 def error_record(exc: BaseException) -> dict[str, Any]:
@@ -139,7 +136,7 @@ def golden_inputs(
     fitted: FittedTransform, n: int = DEFAULT_VECTORS, sample: bool = True
 ) -> list[tuple[str, dict[str, Any]]]:
     """The ``(source, row)`` pairs :func:`record` runs: see the module docstring."""
-    from featurekit.parity.edge_rows import input_edge_values
+    from featurekit.parity.generation import input_edge_values
 
     rows = _training_rows(fitted) if sample else []
     names = [i.name for i in fitted.spec.inputs]

@@ -27,6 +27,7 @@ from featurekit.artifact import environment as env
 from featurekit.artifact.golden import Difference, decode_value, replay
 from featurekit.errors import ArtifactError, VerificationError
 from featurekit.values import codec
+from featurekit.values.equality import ulp_distance
 
 if TYPE_CHECKING:
     from featurekit.transform import FittedTransform
@@ -61,8 +62,6 @@ def _short(value: Any, limit: int = 300) -> str:
 
 
 def _ulps(a: Any, b: Any) -> str:
-    from featurekit.parity.compare import ulp_distance
-
     if isinstance(a, float) and isinstance(b, float) and a == a and b == b and abs(a) != float("inf") != abs(b):
         return f"  ({ulp_distance(a, b)} ULP apart)"
     return ""

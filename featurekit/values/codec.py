@@ -31,7 +31,7 @@ import binascii
 import datetime as _dt
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 FLOAT_TAG = "$float"
@@ -76,18 +76,23 @@ def encode_scalar(value: Any) -> Any:
     raise TypeError(f"cannot encode {type(value).__name__} value {value!r} as JSON")
 
 
-def to_jsonable(value: Any) -> Any:
-    """``value`` with dict keys as strings, tags for non-JSON scalars, numpy made plain Python."""
+def to_jsonable(value: Any, *, default: Callable[[Any], Any] | None = None) -> Any:
+    """``value`` with dict keys as strings, tags for non-JSON scalars, numpy made plain Python.
+
+    A value that is none of these raises ``TypeError``, or becomes ``default(value)``.
+    """
     if isinstance(value, dict):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
+        return {str(k): to_jsonable(v, default=default) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [to_jsonable(v) for v in value]
+        return [to_jsonable(v, default=default) for v in value]
     tolist = getattr(value, "tolist", None)  # numpy array
     if callable(tolist) and getattr(value, "ndim", 0) > 0:
-        return to_jsonable(tolist())
+        return to_jsonable(tolist(), default=default)
     try:
         return encode_scalar(value)
     except TypeError:
+        if default is not None:
+            return default(value)
         raise TypeError(f"cannot store {type(value).__name__} value {value!r} in JSON") from None
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import featurekit as fk
 from featurekit.values import codec
+from featurekit.values.equality import STRICT
 
 HERE = Path(__file__).resolve().parent
 GOLDEN = HERE / "golden" / "churn_v1"
@@ -24,10 +25,7 @@ def _rows() -> list[dict]:
     ]
 
 
-def _same(a, b) -> bool:
-    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
-        return True
-    return type(a) is type(b) and a == b
+_same = STRICT.same
 
 
 def test_golden_artifact_loads_with_its_pin():

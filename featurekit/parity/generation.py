@@ -1,4 +1,4 @@
-"""Edge inputs that ordinary data hides, derived from the input contract and the fitted state.
+"""Parity inputs: edge values that ordinary data hides, from the input contract and fitted state.
 
 :func:`edge_values` lists, per input, the values where two implementations of the same feature
 tend to disagree: nulls and NaN, signed zeros and infinities, subnormals, ints around 2**53
