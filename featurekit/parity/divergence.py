@@ -31,7 +31,7 @@ def _batch_values(fitted: FittedTransform, row: Mapping[str, Any], nodes: list) 
     coercers = {i.name: Coercer(i) for i in spec.inputs}
     names = sorted({n.name for n in nodes if isinstance(n, InputNode)})
     cols = evaluate(nodes, read_inputs(frame, coercers, names), 1, fitted.state_)
-    out = {}
+    out: dict[str, Any] = {}
     for node in nodes:
         col = cols.get(node.key)
         if col is None or isinstance(col, list):

@@ -230,7 +230,7 @@ def column_report(
     for _, kind, _, _ in items:
         kinds[kind] = kinds.get(kind, 0) + 1
     worst = max((_difference(b, s) for _, k, b, s in items if k == "value"), default=0.0)
-    examples = []
+    examples: list[Example] = []
     for i, kind, b, s in items[:max_examples]:
         reproducer = first_op = None
         if still_fails is not None and len(examples) < 3:
