@@ -17,8 +17,8 @@ import time
 from pathlib import Path
 
 import featurekit as fk
-from featurekit.datasets import make_churn, to_rows
-from featurekit.parity import check_paths
+from featurekit import parity
+from featurekit.datasets import make_churn
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "examples" / "_work"
@@ -91,10 +91,9 @@ def main() -> int:
     )
 
     section("5. parity: every evaluation row through both paths")
-    rows = to_rows(evaluation)
-    result = check_paths(served, evaluation, rows)
-    print(result.summary())
-    if not result.ok:
+    report = parity.check(served, evaluation, edges=False, shrink=False)
+    print(report.to_text())
+    if not report.ok:
         return 1
 
     section("6. the same through the CLI")

@@ -24,8 +24,10 @@ undeclared fields the request carried but that were not logged (up to 32 names),
 report can still count unexpected fields without their values reaching the disk. Called by
 hand without ``inputs``, the logger writes ``row`` as given.
 
-Datetimes are written as ``{"datetime": iso}`` and non-finite floats as ``{"float": "nan"}``
-(``"inf"``, ``"-inf"``): the tags :func:`featurekit.skew.records.decode_row` reads.
+Values are written with the tags of :mod:`featurekit.values.codec`: datetimes as
+``{"$datetime": iso}``, non-finite floats as ``{"$float": "nan"}`` (``"inf"``, ``"-inf"``),
+bytes as ``{"$bytes": base64}``. :func:`featurekit.values.codec.decode_row` reads them, and
+the untagged ``{"float"}``/``{"datetime"}``/``{"bytes"}`` of logs written before.
 
 Cost on the serving thread: the call takes a sampling decision, copies the input dict
 (shallow) and appends a tuple to an in-memory buffer under a lock. Selecting fields, encoding
@@ -53,7 +55,6 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import json
-import math
 import os
 import random
 import threading
@@ -61,6 +62,8 @@ import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
+
+from featurekit.values import codec
 
 try:
     import fcntl
@@ -75,26 +78,18 @@ OMITTED_NAMES = 32
 
 
 def encode_value(v: Any) -> Any:
-    """The JSON-able form of one logged value (datetimes and non-finite floats tagged)."""
-    if type(v) is float and not math.isfinite(v):
-        return {"float": "nan" if v != v else ("inf" if v > 0 else "-inf")}
-    if isinstance(v, _dt.datetime):
-        return {"datetime": v.isoformat()}
-    if isinstance(v, _dt.date):
-        return {"datetime": _dt.datetime(v.year, v.month, v.day).isoformat()}
-    if isinstance(v, bytes):
-        return {"bytes": v.decode("latin-1")}
-    if v is None or isinstance(v, (str, int, float, bool)):
-        return v
-    if hasattr(v, "item"):  # numpy scalars
-        return encode_value(v.item())
-    return str(v)
+    """The JSON-able form of one logged value: :func:`featurekit.values.codec.encode_scalar`,
+    and ``str(v)`` for anything that is not a scalar (lists, arbitrary objects)."""
+    try:
+        return codec.encode_scalar(v)
+    except TypeError:
+        if hasattr(v, "item"):  # a numpy array: one element is that value, more make the record unencodable
+            return encode_value(v.item())
+        return str(v)
 
 
 def _default(v: Any) -> Any:
-    if isinstance(v, (_dt.datetime, _dt.date, bytes)) or hasattr(v, "item"):
-        return encode_value(v)
-    return str(v)
+    return encode_value(v)
 
 
 def encode_record(
@@ -118,7 +113,7 @@ def encode_line(
     """One record as a UTF-8 JSON line; raises when a value cannot be encoded.
 
     >>> encode_line(0.0, "fp", {"x": float("nan")}, {"y": 1})
-    b'{"time": "1970-01-01T00:00:00+00:00", "fingerprint": "fp", "input": {"x": {"float": "nan"}}, "output": {"y": 1}}\\n'
+    b'{"time": "1970-01-01T00:00:00+00:00", "fingerprint": "fp", "input": {"x": {"$float": "nan"}}, "output": {"y": 1}}\\n'
     """
     rec: dict[str, Any] = {
         "time": _dt.datetime.fromtimestamp(t, _UTC).isoformat(),

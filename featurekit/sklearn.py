@@ -242,13 +242,13 @@ class FeatureTransformer(TransformerMixin, BaseEstimator):
             state["spec"] = {"__featurekit_spec__": state["spec"].to_dict()}
         fitted = state.get("fitted_")
         if isinstance(fitted, FittedTransform):
-            from featurekit import _json
+            from featurekit.values import codec
 
             state["fitted_"] = {
                 "__featurekit_fitted__": {
                     "spec": fitted.spec.to_dict(),
-                    "state": _json.dumps(fitted.state_),
-                    "fit_info": _json.dumps(fitted.fit_info_),
+                    "state": codec.dumps(fitted.state_),
+                    "fit_info": codec.dumps(fitted.fit_info_),
                     "fingerprint": fitted.fingerprint,
                 }
             }
@@ -263,14 +263,14 @@ class FeatureTransformer(TransformerMixin, BaseEstimator):
             state["spec"] = spec_from_dict(spec["__featurekit_spec__"])
         fitted = state.get("fitted_")
         if isinstance(fitted, dict) and "__featurekit_fitted__" in fitted:
-            from featurekit import _json
             from featurekit.errors import ArtifactError
+            from featurekit.values import codec
 
             payload = fitted["__featurekit_fitted__"]
             rebuilt = FittedTransform(
                 spec_from_dict(payload["spec"]),
-                _json.loads(payload["state"]),
-                fit_info=_json.loads(payload["fit_info"]),
+                codec.loads(payload["state"]),
+                fit_info=codec.loads(payload["fit_info"]),
             )
             if rebuilt.fingerprint != payload["fingerprint"]:
                 raise ArtifactError(

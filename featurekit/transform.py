@@ -10,18 +10,17 @@ from __future__ import annotations
 
 import copy
 import functools
-import hashlib
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 import featurekit.ir.ops  # noqa: F401  (registers the built-in ops this module looks up)
 from featurekit import registry
-from featurekit._json import dumps
 from featurekit.compile.row import compile_row
 from featurekit.ir.nodes import CallNode
 from featurekit.registry import Params
 from featurekit.spec.model import Spec
 from featurekit.types import DType
+from featurekit.values.hashing import state_fingerprint, transform_fingerprint
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -90,12 +89,12 @@ class FittedTransform:
 
     @property
     def state_fingerprint(self) -> str:
-        return hashlib.sha256(dumps(self.state_).encode()).hexdigest()
+        return state_fingerprint(self.state_)
 
     @property
     def fingerprint(self) -> str:
         """Content hash of logic and fitted state together (what a model should pin)."""
-        return hashlib.sha256(f"{self.spec.fingerprint}:{self.state_fingerprint}".encode()).hexdigest()
+        return transform_fingerprint(self.spec.fingerprint, self.state_)
 
     @property
     def pin(self) -> str:

@@ -7,6 +7,8 @@ import os
 import pytest
 from hypothesis import HealthCheck, settings
 
+from featurekit.testing import register_test_udf
+
 settings.register_profile(
     "ci",
     deadline=None,
@@ -26,6 +28,9 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+# the udf op's conformance cases call featurekit_test_scale
+register_test_udf()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

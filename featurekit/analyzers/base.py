@@ -56,10 +56,10 @@ numeric kind raises ``TypeError``.
 
 Accumulators are plain immutable data (frozen dataclasses holding ints, floats, numpy /
 pyarrow arrays).  ``update``/``merge`` never mutate their inputs.  ``acc_to_json`` gives a
-strict-JSON-able form (non-finite floats tagged as in :mod:`featurekit._json`, so
-``featurekit._json.dumps`` *and* ``json.dumps(..., allow_nan=False)`` accept it) so that
+strict-JSON-able form (non-finite floats tagged as in :mod:`featurekit.values.codec`, so
+``featurekit.values.codec.dumps`` *and* ``json.dumps(..., allow_nan=False)`` accept it) so that
 partial fits can be stored or shipped between processes; ``acc_from_json`` accepts either the
-tagged form or the output of ``featurekit._json.loads``.
+tagged form or the output of ``featurekit.values.codec.loads``.
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 import numpy as np
 import pyarrow as pa
 
-from featurekit import _json
+from featurekit.values import codec
 
 Acc = TypeVar("Acc")
 
@@ -122,7 +122,7 @@ class Analyzer(abc.ABC, Generic[Acc]):
     @abc.abstractmethod
     def finalize(self, acc: Acc) -> dict:
         """Return the fitted state: a dict of plain Python values (float, int, str, bool,
-        None, lists).  Non-finite floats may appear; store with ``featurekit._json``."""
+        None, lists).  Non-finite floats may appear; store with ``featurekit.values.codec``."""
 
     @abc.abstractmethod
     def acc_to_json(self, acc: Acc) -> Any:
@@ -130,7 +130,7 @@ class Analyzer(abc.ABC, Generic[Acc]):
 
     @abc.abstractmethod
     def acc_from_json(self, data: Any) -> Acc:
-        """Invert :meth:`acc_to_json` (accepts tagged or ``_json.loads``-decoded data)."""
+        """Invert :meth:`acc_to_json` (accepts tagged or ``codec.loads``-decoded data)."""
 
     def next_stage(self, result: dict) -> Analyzer | None:
         """The analyzer of the next pass over the data, given this pass's finalized ``result``;
@@ -250,9 +250,9 @@ def aggregate_sorted(keys: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, 
 
 def to_json(value: Any) -> Any:
     """Strict-JSON-able form of plain data (non-finite floats tagged)."""
-    return _json.to_jsonable(value)
+    return codec.to_jsonable(value)
 
 
 def from_json(value: Any) -> Any:
     """Inverse of :func:`to_json` (idempotent on already-decoded data)."""
-    return _json.from_jsonable(value)
+    return codec.from_jsonable(value)

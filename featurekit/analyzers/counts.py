@@ -20,7 +20,7 @@ Values
 
 State: ``{"count": int, "counts": [[value, count], ...]}`` sorted by value ascending; the
 pairs form is used because JSON object keys can only be strings (floats go through
-:mod:`featurekit._json`, which tags ``inf``).
+:mod:`featurekit.values.codec`, which tags ``inf``).
 
 The pure helpers :func:`vocabulary` and :func:`mode` work on that finalized state (or directly
 on its ``counts`` list).

@@ -6,7 +6,7 @@ need more) —
 
 * the **training sample** fit kept (:mod:`featurekit.sample`), thinned evenly, and
 * **edge rows** built from the parity tester's edge values
-  (:func:`featurekit.parity.edge_rows.input_edge_values`), each setting one input of a
+  (:func:`featurekit.parity.generation.input_edge_values`), each setting one input of a
   background row (the first sample row; for a transform not fitted in this process, a row of
   values the contract accepts): first every input's null forms (None, NaN, the key missing),
   then the other edge values of all inputs in turn, and one row with unexpected extra keys —
@@ -16,7 +16,7 @@ message and input. :func:`replay` runs them again (``featurekit verify``,
 ``featurekit.load(path, verify=True)``): a serving host that computes any cell differently
 (another CPU, C library, Python or featurekit build) is caught before traffic arrives.
 
-File format: strict JSON written with :mod:`featurekit._json` (floats round-trip exactly,
+File format: strict JSON written with :mod:`featurekit.values.codec` (floats round-trip exactly,
 non-finite floats tagged ``{"$float": "nan"}``; every non-ASCII character escaped), one
 vector per line::
 
@@ -57,8 +57,9 @@ import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from featurekit import _json
 from featurekit.errors import ArtifactError
+from featurekit.values import codec
+from featurekit.values.equality import STRICT
 
 if TYPE_CHECKING:
     from featurekit.transform import FittedTransform
@@ -75,7 +76,7 @@ _MISSING = object()
 
 
 def encode_value(value: Any) -> Any:
-    """A row value in the file's JSON form (floats are left to :mod:`featurekit._json`).
+    """A row value in the file's JSON form (floats are left to :mod:`featurekit.values.codec`).
 
     >>> encode_value(_dt.datetime(2026, 1, 1, tzinfo=_dt.timezone.utc)), encode_value(b"x")
     ({'$datetime': '2026-01-01T00:00:00.000000+00:00'}, {'$bytes': 'eA=='})
@@ -106,13 +107,9 @@ def same_cell(a: Any, b: Any) -> bool:
     >>> same_cell(float("nan"), float("nan")), same_cell(-0.0, 0.0), same_cell(1, 1.0), same_cell(1, True)
     (True, False, False, False)
     """
-    if type(a) is not type(b):
-        return False
-    if type(a) is float:
-        return (a == b and math.copysign(1.0, a) == math.copysign(1.0, b)) or (a != a and b != b)
-    if type(a) in (dict, list):
-        return _json.dumps(a, ascii=True) == _json.dumps(b, ascii=True)
-    return bool(a == b)
+    if type(a) in (dict, list) and type(a) is type(b):
+        return codec.dumps(a, ascii=True) == codec.dumps(b, ascii=True)
+    return STRICT.same(a, b)
 
 
 def error_record(exc: BaseException) -> dict[str, Any]:
@@ -139,7 +136,7 @@ def golden_inputs(
     fitted: FittedTransform, n: int = DEFAULT_VECTORS, sample: bool = True
 ) -> list[tuple[str, dict[str, Any]]]:
     """The ``(source, row)`` pairs :func:`record` runs: see the module docstring."""
-    from featurekit.parity.edge_rows import input_edge_values
+    from featurekit.parity.generation import input_edge_values
 
     rows = _training_rows(fitted) if sample else []
     names = [i.name for i in fitted.spec.inputs]
@@ -187,8 +184,8 @@ def record(fitted: FittedTransform, n: int = DEFAULT_VECTORS, sample: bool = Tru
             entry["error"] = error_record(exc)
         else:
             entry["output"] = [encode_value(out.get(c)) for c in columns]
-        lines.append(_json.dumps(entry, ascii=True))
-    head = _json.dumps({"format": FORMAT, "format_version": FORMAT_VERSION, "columns": columns}, ascii=True)
+        lines.append(codec.dumps(entry, ascii=True))
+    head = codec.dumps({"format": FORMAT, "format_version": FORMAT_VERSION, "columns": columns}, ascii=True)
     return (head[:-1] + ',"vectors":[\n' + ",\n".join(lines) + "\n]}\n").encode("ascii")
 
 
@@ -213,7 +210,7 @@ class GoldenVectors:
     @functools.cached_property
     def document(self) -> dict[str, Any]:
         try:
-            doc = _json.loads(self.data.decode("ascii"))
+            doc = codec.loads(self.data.decode("ascii"))
         except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             raise self._bad(f"is not valid strict JSON ({exc})") from None
         if not isinstance(doc, dict) or doc.get("format") != FORMAT:

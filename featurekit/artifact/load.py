@@ -21,7 +21,6 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from featurekit import _json
 from featurekit.artifact.golden import GoldenVectors
 from featurekit.artifact.manifest import (
     ARCHIVE_SUFFIX,
@@ -32,10 +31,11 @@ from featurekit.artifact.manifest import (
     FORMAT_VERSION,
     GOLDEN_FILE,
     manifest_digest,
-    sha256_bytes,
 )
 from featurekit.artifact.verify import VerifyReport, verify_fitted
 from featurekit.errors import ArtifactError, SpecError, UntrustedCodeError
+from featurekit.values import codec
+from featurekit.values.hashing import sha256_hex
 
 if TYPE_CHECKING:
     from featurekit.transform import FittedTransform
@@ -249,7 +249,7 @@ def _verified_files(root: Path, manifest: dict[str, Any], source: _Source | None
         data = source.read(name)
         if data is None:
             raise _fail(root, f"{name} is missing (or is a link)", "restore the artifact or re-save it")
-        if sha256_bytes(data) != listed[name]:
+        if sha256_hex(data) != listed[name]:
             raise _fail(
                 root,
                 f"{name} was altered after saving (SHA-256 mismatch)",
@@ -286,7 +286,7 @@ def load(
         raise _fail(root, f"spec.json is not valid JSON ({exc})", "re-save the artifact") from None
     try:
         spec = spec_from_dict(spec_data, path=str(root / "spec.json"))
-        state = _json.loads(files["state.json"].decode("utf-8"))
+        state = codec.loads(files["state.json"].decode("utf-8"))
     except SpecError as exc:
         raise _fail(root, f"spec.json does not validate: {exc}", "re-save the artifact") from None
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
@@ -319,7 +319,7 @@ def load(
         raise _fail(root, "the loaded transform's fingerprint differs from the manifest", "refit and re-save")
     if BASELINE_FILE in files:
         try:
-            fitted.baseline_ = _json.loads(files[BASELINE_FILE].decode("utf-8"))
+            fitted.baseline_ = codec.loads(files[BASELINE_FILE].decode("utf-8"))
         except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             raise _fail(root, f"{BASELINE_FILE} is not valid strict JSON ({exc})", "re-save the artifact") from None
     if GOLDEN_FILE in files:

@@ -22,9 +22,9 @@ the directory can rewrite the manifest too; sign the directory if that is your t
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any
+
+from featurekit.values.hashing import canonical_json, sha256_hex
 
 FORMAT = "featurekit-artifact"
 FORMAT_VERSION = 1
@@ -39,14 +39,10 @@ CODE_FILE = "code.pkl"
 """Only present when the spec calls custom Python functions (UDFs); unpickled only with trust."""
 
 
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def manifest_digest(manifest: dict[str, Any]) -> str:
     """Hash of the manifest's content without its own ``manifest_sha256`` field."""
     body = {k: v for k, v in manifest.items() if k != "manifest_sha256"}
-    return sha256_bytes(json.dumps(body, sort_keys=True, separators=(",", ":")).encode("utf-8"))
+    return sha256_hex(canonical_json(body))
 
 
 def library_versions() -> dict[str, str]:

@@ -10,7 +10,6 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from featurekit import _json
 from featurekit.artifact.environment import current_environment
 from featurekit.artifact.golden import DEFAULT_VECTORS, record
 from featurekit.artifact.manifest import (
@@ -22,10 +21,11 @@ from featurekit.artifact.manifest import (
     GOLDEN_FILE,
     library_versions,
     manifest_digest,
-    sha256_bytes,
     used_udfs,
 )
 from featurekit.errors import ArtifactError
+from featurekit.values import codec
+from featurekit.values.hashing import sha256_hex
 
 if TYPE_CHECKING:
     from featurekit.transform import FittedTransform
@@ -61,11 +61,11 @@ def save(
     files = {
         # declaration order matters (it is the default output order): never sort these keys
         "spec.json": json.dumps(spec.to_dict(), indent=1, ensure_ascii=False).encode("utf-8"),
-        "state.json": _json.dumps(fitted.state_, indent=1).encode("utf-8"),
+        "state.json": codec.dumps(fitted.state_, indent=1).encode("utf-8"),
     }
     baseline = getattr(fitted, "baseline_", None)
     if baseline is not None:
-        files[BASELINE_FILE] = _json.dumps(baseline, indent=1).encode("utf-8")
+        files[BASELINE_FILE] = codec.dumps(baseline, indent=1).encode("utf-8")
     files[GOLDEN_FILE] = record(fitted, golden, golden_sample)
     udfs = used_udfs(spec)
     if udfs:
@@ -89,7 +89,7 @@ def save(
         "libraries": library_versions(),
         "environment": current_environment(),
         "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-        "files": {name: sha256_bytes(data) for name, data in files.items()},
+        "files": {name: sha256_hex(data) for name, data in files.items()},
         "udfs": {name: _udf_record(entries[name]) for name in udfs} if udfs else {},
     }
     manifest["manifest_sha256"] = manifest_digest(manifest)

@@ -23,10 +23,11 @@ import dataclasses
 import struct
 from typing import TYPE_CHECKING, Any
 
-from featurekit import _json
 from featurekit.artifact import environment as env
 from featurekit.artifact.golden import Difference, decode_value, replay
 from featurekit.errors import ArtifactError, VerificationError
+from featurekit.values import codec
+from featurekit.values.equality import ulp_distance
 
 if TYPE_CHECKING:
     from featurekit.transform import FittedTransform
@@ -61,8 +62,6 @@ def _short(value: Any, limit: int = 300) -> str:
 
 
 def _ulps(a: Any, b: Any) -> str:
-    from featurekit.parity.compare import ulp_distance
-
     if isinstance(a, float) and isinstance(b, float) and a == a and b == b and abs(a) != float("inf") != abs(b):
         return f"  ({ulp_distance(a, b)} ULP apart)"
     return ""
@@ -192,7 +191,7 @@ class VerifyReport:
 
     def render(self, fmt: str = "text", max_examples: int = 20) -> str:
         if fmt == "json":
-            return _json.dumps(self.to_dict(max_examples), indent=2)
+            return codec.dumps(self.to_dict(max_examples), indent=2)
         return self.to_text(max_examples)
 
     def raise_for_differences(self) -> None:

@@ -38,6 +38,7 @@ from featurekit.registry import NullRule, Params
 from featurekit.spec.normalize import Graph
 from featurekit.types import TIMESTAMP_MAX_US, TIMESTAMP_MIN_US, DType, plain_value
 from featurekit.values import rowlib
+from featurekit.values.hashing import transform_fingerprint
 
 _UTC = _dt.UTC
 _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_UTC)
@@ -419,7 +420,7 @@ def compile_row(
         warnings.simplefilter("ignore", SyntaxWarning)
         code = compile(source, filename, "exec")
     namespace = dict(ctx.namespace)
-    namespace["_FP"] = transform_fingerprint(spec, state)
+    namespace["_FP"] = transform_fingerprint(spec.fingerprint, state)
     namespace["_INPUTS"] = tuple(i.name for i in spec.inputs)
     namespace["_log_failed"] = sink_failed
     _check_defined(source, filename, namespace)
@@ -529,13 +530,3 @@ def _inline_single_use(
         else:
             kept.append((var, text, pure))
     return kept, [substitute(expr, scan)[0] for expr, scan in zip(tails, tail_scans)]
-
-
-def transform_fingerprint(spec: Any, state: Mapping[str, dict]) -> str:
-    """``FittedTransform.fingerprint`` (logic + fitted state), which the row function passes to ``log``."""
-    import hashlib
-
-    from featurekit._json import dumps
-
-    state_fp = hashlib.sha256(dumps(dict(state)).encode()).hexdigest()
-    return hashlib.sha256(f"{spec.fingerprint}:{state_fp}".encode()).hexdigest()

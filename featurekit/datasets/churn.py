@@ -28,6 +28,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from featurekit.values.frames import input_rows
+
 __all__ = [
     "AS_OF",
     "COLUMNS",
@@ -345,50 +347,6 @@ def make_churn(n_rows: int, seed: int = 0, *, evaluation: bool = False) -> pd.Da
     )
 
 
-def _column_values(s: pd.Series) -> list[Any]:
-    """One column as plain Python values, missing -> None."""
-    dtype = s.dtype
-    if isinstance(dtype, pd.DatetimeTZDtype) or (isinstance(dtype, np.dtype) and dtype.kind == "M"):
-        mask = s.isna().to_numpy()
-        if isinstance(dtype, pd.DatetimeTZDtype):
-            s = s.dt.tz_convert("UTC")
-        vals = s.dt.to_pydatetime() if len(s) else np.empty(0, dtype=object)
-        vals = np.array(vals, dtype=object)
-        if isinstance(dtype, pd.DatetimeTZDtype):
-            # A single, plain tzinfo object (datetime.timezone.utc) for every value.
-            utc = _dt.UTC
-            if len(vals) and not mask.all():
-                first = vals[~mask][0]
-                if first.tzinfo is not utc:
-                    vals = np.array(
-                        [None if m else v.replace(tzinfo=utc) for v, m in zip(vals, mask)],
-                        dtype=object,
-                    )
-        vals[mask] = None
-        return vals.tolist()
-    if isinstance(dtype, np.dtype) and dtype.kind in "iub":
-        return s.to_numpy().tolist()
-    if isinstance(dtype, np.dtype) and dtype.kind == "f":
-        arr = s.to_numpy()
-        mask = np.isnan(arr)
-        if not mask.any():
-            return arr.tolist()
-        obj = arr.astype(object)
-        obj[mask] = None
-        return obj.tolist()
-    # str / object / extension dtypes.
-    mask = s.isna().to_numpy()
-    obj = s.to_numpy(dtype=object)
-    if mask.any():
-        obj = obj.copy()
-        obj[mask] = None
-    out = obj.tolist()
-    if isinstance(dtype, pd.api.extensions.ExtensionDtype) and not isinstance(dtype, pd.StringDtype):
-        # Nullable ints/floats/bools give numpy scalars via to_numpy(object); unwrap.
-        out = [v.item() if isinstance(v, np.generic) else v for v in out]
-    return out
-
-
 def to_rows(df: pd.DataFrame) -> list[dict[str, Any]]:
     """Convert a frame to the row-dict form used by the row path.
 
@@ -414,6 +372,4 @@ def to_rows(df: pd.DataFrame) -> list[dict[str, Any]]:
     >>> type(rows[0]["tenure_days"]).__name__, rows[0]["signup_ts"].tzinfo
     ('int', datetime.timezone.utc)
     """
-    cols = [str(c) for c in df.columns]
-    values = [_column_values(df.iloc[:, i]) for i in range(df.shape[1])]
-    return [dict(zip(cols, vals)) for vals in zip(*values)]
+    return input_rows(df)

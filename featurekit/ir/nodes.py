@@ -20,14 +20,13 @@ Two layers:
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 import math
 from typing import Any
 
 from featurekit import registry
 from featurekit.registry import Op
 from featurekit.types import DType
+from featurekit.values.hashing import canonical_json, sha256_hex
 
 # ---------------------------------------------------------------- expressions (user level)
 
@@ -128,8 +127,7 @@ def _source(expr: Expr, parent: int, operators: dict[str, Op], unary_minus: int 
 
 
 def _digest(payload: Any) -> str:
-    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=_canonical)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return sha256_hex(canonical_json(payload, default=_canonical))
 
 
 def _canonical(value: Any) -> Any:

@@ -1,28 +1,24 @@
-"""Parity: prove that the batch path and the row path give the same features.
+"""Parity: prove that two implementations of the same features give the same values.
 
-This module holds the comparison both the conformance suite and ``make demo`` use:
-:func:`check_paths` runs the same rows through ``transform`` and ``transform_row`` and
-reports every cell that differs. Floats are compared bit for bit, except that a column whose
-feature uses library math with a declared ULP tolerance may differ by that many ULPs. NaN
-equals NaN; None vs NaN, and a type difference (int 1 vs float 1.0), are mismatches.
+Every entry point returns a :class:`ParityReport`: :func:`check` (the two compiled paths of a
+fitted spec), :func:`compare` (any batch callable against any row callable), :func:`replay`
+(logged serving records against the batch path) and :func:`assert_parity` (for pytest). Cells
+are compared with :class:`~featurekit.values.equality.Equality`: by default strictly (floats
+bit for bit, except a declared ULP tolerance; NaN equals NaN; None vs NaN, and a type
+difference such as int 1 vs float 1.0, are mismatches), or by value (``mode="value"``).
+
+The submodules, one idea each: :mod:`~featurekit.parity.generation` (edge rows),
+:mod:`~featurekit.parity.running` (running each side), :mod:`~featurekit.parity.tolerance`
+(the policy per column), :mod:`~featurekit.parity.shrinking` (minimal reproducers),
+:mod:`~featurekit.parity.divergence` (the first divergent op), :mod:`~featurekit.parity.report`
+(the report) and :mod:`~featurekit.parity.api` (the entry points).
 """
 
 from __future__ import annotations
 
-from featurekit.parity.compare import Mismatch, ParityResult, check_paths, column_tolerances, same_value
+from featurekit.parity.api import assert_parity, check, compare, replay
 from featurekit.parity.report import ParityReport
-from featurekit.parity.runner import Tolerance, assert_parity, check, compare, replay
+from featurekit.parity.tolerance import column_tolerances
+from featurekit.values.equality import Equality
 
-__all__ = [
-    "Mismatch",
-    "ParityReport",
-    "ParityResult",
-    "Tolerance",
-    "assert_parity",
-    "check",
-    "check_paths",
-    "column_tolerances",
-    "compare",
-    "replay",
-    "same_value",
-]
+__all__ = ["Equality", "ParityReport", "assert_parity", "check", "column_tolerances", "compare", "replay"]

@@ -12,25 +12,26 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
+from featurekit.compile.batch import evaluate, read_inputs
+from featurekit.compile.contract import Coercer
 from featurekit.ir.nodes import CallNode, InputNode, walk
+from featurekit.parity.running import input_frame
+from featurekit.parity.tolerance import node_tolerance
+from featurekit.values.equality import Equality
 
 if TYPE_CHECKING:
     from featurekit.transform import FittedTransform
 
 
 def _batch_values(fitted: FittedTransform, row: Mapping[str, Any], nodes: list) -> dict[str, Any]:
-    import numpy as np
-
-    from featurekit.compile.batch import evaluate, read_inputs
-    from featurekit.compile.contract import Coercer
-    from featurekit.parity.runner import frame_for
-
     spec = fitted.spec
-    frame = frame_for([row], spec)
+    frame = input_frame([row], spec)
     coercers = {i.name: Coercer(i) for i in spec.inputs}
     names = sorted({n.name for n in nodes if isinstance(n, InputNode)})
     cols = evaluate(nodes, read_inputs(frame, coercers, names), 1, fitted.state_)
-    out = {}
+    out: dict[str, Any] = {}
     for node in nodes:
         col = cols.get(node.key)
         if col is None or isinstance(col, list):
@@ -47,8 +48,6 @@ def _batch_values(fitted: FittedTransform, row: Mapping[str, Any], nodes: list) 
 
 def first_divergent_op(fitted: FittedTransform, row: Mapping[str, Any], column: str) -> str | None:
     """``"op(params) in feature F: batch X vs row Y"`` for the first differing node, or None."""
-    from featurekit.parity.compare import node_tolerance, same_value
-
     graph = fitted.spec.graph
     feature = next((f for f, cols in fitted.output_names.items() if column in cols), None)
     if feature is None:
@@ -63,7 +62,7 @@ def first_divergent_op(fitted: FittedTransform, row: Mapping[str, Any], column: 
         if node.key not in batch or node.key not in traced:
             continue
         b, r = batch[node.key], traced[node.key]
-        if same_value(b, r, node_tolerance(node)) is not None:
+        if Equality(ulps=node_tolerance(node)).mismatch(b, r) is not None:
             what = (
                 f"{node.op}({', '.join(f'{k}={v!r}' for k, v in node.params)})"
                 if isinstance(node, CallNode)

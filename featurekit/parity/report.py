@@ -1,18 +1,28 @@
 """Parity reports: per output column, mismatch counts, kinds, worst difference, examples.
 
-Formats: ``to_text`` (coloured on a terminal unless ``NO_COLOR`` is set), ``to_json`` (with
-``schema_version``), ``to_junit`` (one testcase per column) and ``to_github`` (workflow
-annotations).
+:class:`ParityReport` is the one result type of every parity entry point
+(:mod:`featurekit.parity.api`); :func:`column_report` assembles one column's part from the
+mismatching cells, shrinking the first few to minimal reproducers.
+
+Formats: ``to_text`` (coloured on a terminal unless ``NO_COLOR`` is set), ``to_json`` (strict
+JSON with ``schema_version``; values tagged as in :mod:`featurekit.values.codec`),
+``to_junit`` (one testcase per column) and ``to_github`` (workflow annotations).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 import sys
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
+
+from featurekit.parity.shrinking import shrink, signature
+from featurekit.values import codec
+from featurekit.values.equality import MISSING, Equality, Raised
 
 SCHEMA_VERSION = 1
 
@@ -43,7 +53,7 @@ class ColumnReport:
 
 @dataclasses.dataclass(frozen=True)
 class ParityReport:
-    """The result of a parity run (see :mod:`featurekit.parity.runner`)."""
+    """The result of a parity run (see :mod:`featurekit.parity.api`)."""
 
     label: str
     rows: int
@@ -81,7 +91,7 @@ class ParityReport:
         }
 
     def to_json(self, indent: int | None = 2) -> str:
-        return json.dumps(self.to_dict(), indent=indent, default=repr, allow_nan=True)
+        return json.dumps(codec.to_jsonable(self.to_dict(), default=repr), indent=indent, allow_nan=False)
 
     def to_text(self, color: bool | None = None) -> str:
         color = _use_color() if color is None else color
@@ -167,3 +177,83 @@ def _use_color() -> bool:
     if os.environ.get("FORCE_COLOR"):
         return True
     return sys.stdout.isatty()
+
+
+def _difference(a: Any, b: Any) -> float:
+    if isinstance(a, float) and isinstance(b, float) and math.isfinite(a) and math.isfinite(b):
+        return abs(a - b)
+    if isinstance(a, int) and isinstance(b, int) and not isinstance(a, bool):
+        try:
+            return float(abs(a - b))
+        except OverflowError:  # ints beyond the float range (a logged served value)
+            return math.inf
+    return math.inf
+
+
+def shown(v: Any) -> Any:
+    """A side's value as an example shows it (a raised side as its exception summary)."""
+    if isinstance(v, Raised):
+        return {"raised": v.summary()}
+    if v is MISSING:
+        return {"missing": True}
+    return v
+
+
+def example_input(row: Mapping[str, Any]) -> dict[str, Any]:
+    """An input row as an example shows it: codec-tagged values, long strings cut at 200 chars."""
+    out = {}
+    for k, v in row.items():
+        if isinstance(v, str) and len(v) > 200:
+            out[k] = v[:200] + f"... ({len(v)} chars)"
+        else:
+            out[k] = codec.to_jsonable(v, default=repr)
+    return out
+
+
+def column_report(
+    col: str,
+    items: list[tuple[int, str, Any, Any]],
+    rows: Sequence[Mapping[str, Any]],
+    policy: Equality,
+    max_examples: int,
+    *,
+    n_given: int | None = None,
+    still_fails: Callable[[dict[str, Any], str, tuple], bool] | None = None,
+    divergence: Callable[[Mapping[str, Any]], str | None] | None = None,
+) -> ColumnReport:
+    """Summarize one column's mismatching cells; shrink the first three to minimal reproducers.
+
+    ``still_fails(trial_row, kind, signature)``: the trial row still fails this way (enables
+    shrinking); ``divergence(row)``: names the first op where the paths diverge for a row.
+    """
+    kinds: dict[str, int] = {}
+    for _, kind, _, _ in items:
+        kinds[kind] = kinds.get(kind, 0) + 1
+    worst = max((_difference(b, s) for _, k, b, s in items if k == "value"), default=0.0)
+    examples: list[Example] = []
+    for i, kind, b, s in items[:max_examples]:
+        reproducer = first_op = None
+        if still_fails is not None and len(examples) < 3:
+            sig = signature(b, s)
+            reproducer = shrink(rows[i], lambda trial, kind=kind, sig=sig: still_fails(trial, kind, sig))
+            first_op = divergence(reproducer) if divergence is not None else None
+        examples.append(
+            Example(
+                row=i,
+                given=n_given is None or i < n_given,
+                input=example_input(rows[i]),
+                kind=kind,
+                batch=shown(b),
+                served=shown(s),
+                reproducer=example_input(reproducer) if reproducer is not None else None,
+                first_divergent_op=first_op,
+            )
+        )
+    return ColumnReport(
+        column=col,
+        mismatches=len(items),
+        kinds=kinds,
+        worst_difference=worst,
+        examples=examples,
+        tolerance=dataclasses.asdict(policy),
+    )

@@ -14,9 +14,9 @@ thresholds and the remedies.
 
 from __future__ import annotations
 
+from featurekit.serving_log import SkewInputError
 from featurekit.skew.api import read_log, skew_report
 from featurekit.skew.metrics import DEFAULT_THRESHOLDS, load_thresholds
-from featurekit.skew.records import SkewInputError
 from featurekit.skew.report import SCHEMA_VERSION, Finding, SkewReport
 
 __all__ = [

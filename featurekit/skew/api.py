@@ -9,12 +9,12 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from featurekit.serving_log import LogStats, SkewInputError, iter_records, no_records
 from featurekit.skew import remedies
 from featurekit.skew.lineage import lineage as spec_lineage
 from featurekit.skew.lineage import vocabularies
 from featurekit.skew.metrics import Column, evaluate, load_thresholds, record_findings
 from featurekit.skew.recheck import recheck
-from featurekit.skew.records import LogStats, SkewInputError, iter_records, no_records
 from featurekit.skew.report import SkewReport
 from featurekit.skew.serving import Sample, collect, column_stats
 

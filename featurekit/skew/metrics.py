@@ -24,8 +24,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from featurekit.analyzers.columns import kind_of_type, most_common
+from featurekit.serving_log import SkewInputError
 from featurekit.skew import remedies, stats
-from featurekit.skew.records import SkewInputError
 from featurekit.skew.report import Finding
 
 __all__ = ["DEFAULT_THRESHOLDS", "METRICS", "Column", "Measure", "Metric", "evaluate", "load_thresholds"]

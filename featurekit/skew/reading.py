@@ -3,7 +3,7 @@
 :func:`iter_blocks` yields the log in blocks: an :class:`ArrowBlock` for a JSONL block Arrow's
 JSON reader can read whole (the fast path: tags rewritten to plain JSON first, see
 :func:`_arrow_table`), else lists of record dicts parsed and checked line by line by
-:mod:`featurekit.skew.records`. :func:`arrow_columns` and :func:`record_columns` then give, per
+:mod:`featurekit.serving_log`. :func:`arrow_columns` and :func:`record_columns` then give, per
 declared input and output column, the values the column statistics
 (:class:`featurekit.analyzers.columns.ColumnStats`) accumulate.
 
@@ -24,16 +24,16 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from featurekit.analyzers.columns import KIND_OF_TYPE, MISSING
-from featurekit.skew.records import (
+from featurekit.serving_log import (
     CHUNK,
     LogStats,
     _is_paths,
-    decode_value,
     iter_records,
     log_paths,
     parse_lines,
     read_blocks,
 )
+from featurekit.values.codec import decode_logged
 
 __all__ = ["ArrowBlock", "arrow_columns", "arrow_fits", "iter_blocks", "record_columns"]
 
@@ -57,16 +57,18 @@ def _arrow_table(block: bytes) -> Any:
     import pyarrow as pa
     import pyarrow.json as pj
 
-    text = block.replace(b'{"float": "nan"}', b"null").replace(b'{"float": "inf"}', _MAXF)
-    text = text.replace(b'{"float": "-inf"}', b"-" + _MAXF)
-    text = re.sub(rb'\{"datetime": ("\d{4}-\d\d-\d\d[^"\\]*")\}', rb"\1", text)
-    if b'{"float"' in text or b'{"bytes"' in text or b'{"datetime"' in text:
+    text = block
+    for tag in (b'"$float"', b'"float"'):  # the codec's tag, and the one of logs written before it
+        text = text.replace(b"{" + tag + b': "nan"}', b"null").replace(b"{" + tag + b': "inf"}', _MAXF)
+        text = text.replace(b"{" + tag + b': "-inf"}', b"-" + _MAXF)
+    text = re.sub(rb'\{"\$?datetime": ("\d{4}-\d\d-\d\d[^"\\]*")\}', rb"\1", text)
+    if re.search(rb'\{"\$?(float|bytes|datetime)"', text):
         return None
     try:
         table = pj.read_json(pa.BufferReader(text), read_options=pj.ReadOptions(block_size=4 << 20))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
         return None
-    # the record rules of featurekit.skew.records; a block breaking any of them is read line by line
+    # the record rules of featurekit.serving_log; a block breaking any of them is read line by line
     schema, names = table.schema, set(table.column_names)
     if (
         not {"input", "output", "fingerprint"} <= names
@@ -251,7 +253,14 @@ def _decoded(values: list[Any], kind: str) -> list[Any]:
     if not any(type(v) is dict for v in values):
         return values
     if kind == "ts":  # keep the ISO text; an untagged object stays a value of the wrong type
-        return [
-            v["datetime"] if type(v) is dict and len(v) == 1 and type(v.get("datetime")) is str else v for v in values
-        ]
-    return [decode_value(v) if type(v) is dict else v for v in values]
+        return [_datetime_text(v) if type(v) is dict else v for v in values]
+    return [decode_logged(v) if type(v) is dict else v for v in values]
+
+
+def _datetime_text(v: dict[str, Any]) -> Any:
+    """The ISO text of a datetime tag (``$datetime`` or the legacy ``datetime``), else ``v``."""
+    if len(v) == 1:
+        text = v.get("$datetime", v.get("datetime"))
+        if type(text) is str:
+            return text
+    return v

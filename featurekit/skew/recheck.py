@@ -7,14 +7,14 @@ batch path's on more than ``mismatch_rate`` of them is a critical finding.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
 from featurekit.parity import replay
+from featurekit.serving_log import record_problem
 from featurekit.skew import remedies
-from featurekit.skew.records import record_problem
 from featurekit.skew.report import Finding
+from featurekit.values.codec import to_jsonable
 
 __all__ = ["recheck"]
 
@@ -42,7 +42,7 @@ def recheck(
             "mismatches": col.mismatches,
             "rate": rate,
             "kinds": dict(col.kinds),
-            "examples": [_jsonable(e) for e in ex],
+            "examples": [to_jsonable(e, default=str) for e in ex],
         }
         failed = rate > float(overrides.get(col.column, {}).get("mismatch_rate", thr))
         entry = columns.setdefault(f"output:{col.column}", {"role": "output", "metrics": {}})
@@ -68,14 +68,3 @@ def recheck(
                 )
             )
     return transformation, findings
-
-
-def _jsonable(v: Any) -> Any:
-    """Examples as the report stores them: non-finite floats and datetimes tagged."""
-    if isinstance(v, float) and not math.isfinite(v):
-        return {"float": repr(v)}
-    if isinstance(v, dict):
-        return {k: _jsonable(x) for k, x in v.items()}
-    if hasattr(v, "isoformat"):
-        return {"datetime": v.isoformat()}
-    return v

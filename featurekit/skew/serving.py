@@ -20,8 +20,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from featurekit.analyzers.columns import ColumnStats, Reference
+from featurekit.serving_log import CHUNK, LogStats, parse_lines, parse_record
 from featurekit.skew.reading import ArrowBlock, arrow_columns, arrow_fits, iter_blocks, record_columns
-from featurekit.skew.records import CHUNK, LogStats, parse_lines, parse_record
 
 __all__ = ["Served", "collect", "column_stats"]
 

@@ -10,12 +10,11 @@ returns a separate :class:`featurekit.transform.FittedTransform`.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from featurekit.ir.nodes import Expr, canonical_scalar, to_source
+from featurekit.values.hashing import fingerprint
 
 if TYPE_CHECKING:
     from featurekit.spec.normalize import Graph
@@ -62,7 +61,7 @@ class InputSpec:
             canonical_scalar(self.default) if not isinstance(self.default, dict) else None,
             self.timezone,
         ]
-        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+        return fingerprint(payload)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"type": self.type}

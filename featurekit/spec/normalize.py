@@ -11,8 +11,6 @@ dependency order without recursion, so a chain of thousands of features is fine.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 import math
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +20,7 @@ from featurekit.errors import SpecError, did_you_mean
 from featurekit.ir.nodes import Call, CallNode, Const, ConstNode, Expr, InputNode, Name, Node, to_source
 from featurekit.registry import ParamError, Params
 from featurekit.types import INPUT_TYPES, INT64_MAX, INT64_MIN, DType
+from featurekit.values.hashing import fingerprint
 from featurekit.values.parse import parse_timestamp
 
 if TYPE_CHECKING:
@@ -45,10 +44,6 @@ class Graph:
     def is_multi(self, feature: str) -> bool:
         node = self.features[feature]
         return isinstance(node, CallNode) and registry.get(node.op).outputs is not None
-
-
-def _sha(payload: Any) -> str:
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
 def normalize(spec: Spec) -> Graph:
@@ -121,9 +116,9 @@ class _Normalizer:
                     fix=f"add {name!r} to outputs",
                 )
         self._check_column_names(outputs)
-        fingerprints = {name: _sha(["feature", name, self.done[name].key]) for name in outputs}
+        fingerprints = {name: fingerprint(["feature", name, self.done[name].key]) for name in outputs}
         contracts = sorted((i.name, i.contract_key) for i in self.inputs.values())
-        whole = _sha(["spec", contracts, [fingerprints[n] for n in outputs]])
+        whole = fingerprint(["spec", contracts, [fingerprints[n] for n in outputs]])
         return Graph(
             inputs=self.inputs,
             features=dict(self.done),

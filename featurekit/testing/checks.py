@@ -25,10 +25,12 @@ from typing import Any
 
 import featurekit.ir.ops  # noqa: F401  (registers the built-in ops this module looks up)
 from featurekit import registry
-from featurekit.parity.compare import batch_records, column_tolerances, same_value
+from featurekit.parity.tolerance import column_tolerances
 from featurekit.registry import Op
 from featurekit.testing import strategies as fks
 from featurekit.types import DType
+from featurekit.values.equality import STRICT, Equality
+from featurekit.values.frames import frame_rows
 
 _TYPE_NAMES = {
     DType.FLOAT: "float",
@@ -141,11 +143,6 @@ def describe_case(op: Op, params: Mapping[str, Any], types: Sequence[DType]) -> 
 # ------------------------------------------------------------------------------ comparison
 
 
-def values_match(a: Any, b: Any, ulps: int = 0) -> bool:
-    """Typed equality: ints/bools/strs exactly, floats bit-exact or within ``ulps`` (NaN == NaN)."""
-    return same_value(a, b, ulps) is None
-
-
 def _short(v: Any) -> str:
     text = repr(v)
     return text if len(text) <= 300 else text[:300] + "...'"
@@ -164,6 +161,7 @@ def compare_outputs(
     """Raise AssertionError at the first row whose outputs differ."""
     if len(batch) != len(row_out):
         raise AssertionError(f"{case} {check}: batch gave {len(batch)} rows, row path {len(row_out)}")
+    policy = Equality(ulps=ulps)
     for i, (b, r) in enumerate(zip(batch, row_out)):
         if list(b) != list(r):
             raise AssertionError(
@@ -171,7 +169,7 @@ def compare_outputs(
                 f"  input: {_short(rows[i] if i < len(rows) else None)}{extra}"
             )
         for col in b:
-            if not values_match(b[col], r[col], ulps):
+            if not policy.same(b[col], r[col]):
                 raise AssertionError(
                     f"{case} {check}: row {i} column {col!r} differs (tolerance {ulps} ULP)\n"
                     f"  input: {_short(rows[i] if i < len(rows) else None)}\n"
@@ -186,7 +184,7 @@ def states_equal(a: Any, b: Any) -> bool:
         return list(a) == list(b) and all(states_equal(a[k], b[k]) for k in a)
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
         return type(a) is type(b) and len(a) == len(b) and all(states_equal(x, y) for x, y in zip(a, b))
-    return values_match(a, b, 0)
+    return STRICT.same(a, b)
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -215,7 +213,7 @@ def fitted_for(op: Op, params: Mapping[str, Any], types: Sequence[DType], fit_ro
 
 def _both_paths(fitted: Any, rows: Sequence[Mapping[str, Any]], types: Sequence[DType]):
     frame = fks.frame_from_rows(rows, types)
-    batch = batch_records(fitted.transform(frame))
+    batch = frame_rows(fitted.transform(frame))
     return batch, fitted.transform_rows(rows)
 
 
@@ -319,9 +317,9 @@ def check_row_order_invariance(
     fitted = fitted_for(op, params, types, rows if fit_rows is None else fit_rows)
     perm = list(range(len(rows)))
     random.Random(seed).shuffle(perm)
-    whole = batch_records(fitted.transform(fks.frame_from_rows(rows, types)))
+    whole = frame_rows(fitted.transform(fks.frame_from_rows(rows, types)))
     shuffled_rows = [rows[i] for i in perm]
-    shuffled = batch_records(fitted.transform(fks.frame_from_rows(shuffled_rows, types)))
+    shuffled = frame_rows(fitted.transform(fks.frame_from_rows(shuffled_rows, types)))
     compare_outputs(
         describe_case(op, params, types),
         "check_row_order_invariance",
@@ -381,7 +379,7 @@ def check_row_input_not_mutated(
         before = copy.deepcopy(row)
         fitted.transform_row(row)
         if list(before) != list(row) or not all(
-            values_match(before[k], row[k]) or (before[k] == row[k] and type(before[k]) is type(row[k])) for k in before
+            STRICT.same(before[k], row[k]) or (before[k] == row[k] and type(before[k]) is type(row[k])) for k in before
         ):
             raise AssertionError(
                 f"{describe_case(op, params, types)} check_row_input_not_mutated: "

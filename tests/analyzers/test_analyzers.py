@@ -15,7 +15,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from featurekit import _json
 from featurekit.analyzers import (
     Analyzer,
     MeanVar,
@@ -26,6 +25,7 @@ from featurekit.analyzers import (
     mode,
     vocabulary,
 )
+from featurekit.values import codec
 
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -106,7 +106,7 @@ def split(arr, cuts: list[int]):
 def roundtrip(an: Analyzer, acc):
     data = an.acc_to_json(acc)
     json.dumps(data, allow_nan=False)  # strict JSON as is
-    return an.acc_from_json(_json.loads(_json.dumps(data)))
+    return an.acc_from_json(codec.loads(codec.dumps(data)))
 
 
 def tree_merge(an: Analyzer, accs: list, rnd: random.Random):
@@ -485,13 +485,13 @@ def test_acc_json_roundtrip(kd):
     arr = make_array(kind, data)
     for an in analyzers_for(kind):
         acc = an.update(an.create(), arr)
-        text = _json.dumps(an.acc_to_json(acc))
-        back = an.acc_from_json(_json.loads(text))
+        text = codec.dumps(an.acc_to_json(acc))
+        back = an.acc_from_json(codec.loads(text))
         assert canon(an.finalize(back)) == canon(an.finalize(acc))
-        assert _json.dumps(an.acc_to_json(back)) == text
+        assert codec.dumps(an.acc_to_json(back)) == text
         # finalized state is strict-JSON storable and round-trips bit for bit
         state = an.finalize(acc)
-        assert canon(_json.loads(_json.dumps(state))) == canon(state)
+        assert canon(codec.loads(codec.dumps(state))) == canon(state)
         # a decoded accumulator keeps merging
         assert canon(an.finalize(an.merge([back, acc]))) == canon(
             an.fit(pa.concat_arrays([arr, arr]) if kind == "str" else np.concatenate([arr, arr]))
@@ -524,8 +524,8 @@ def test_update_does_not_mutate_inputs():
     x_copy = x.copy()
     for an in analyzers_for("float"):
         acc = an.update(an.create(), x)
-        before = _json.dumps(an.acc_to_json(acc))
+        before = codec.dumps(an.acc_to_json(acc))
         an.update(acc, np.array([5.0, 7.0]))
         an.merge([acc, acc])
-        assert _json.dumps(an.acc_to_json(acc)) == before
+        assert codec.dumps(an.acc_to_json(acc)) == before
     assert np.array_equal(x, x_copy, equal_nan=True)

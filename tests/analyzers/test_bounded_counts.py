@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from featurekit import _json
 from featurekit.analyzers import BoundedValueCounts, ValueCounts, vocabulary
 from featurekit.analyzers.topk import DEPTH, sketch_width
+from featurekit.values import codec
 
 SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 WORDS = ["", "a", "b", "é", "e\u0301", "日本", "\U0001f600", "zz", "a b"] + [f"w{i}" for i in range(40)]
@@ -54,7 +54,7 @@ def fit_split(capacity: int, data, cuts: list[int], rnd: random.Random) -> dict:
             k = rnd.randint(2, len(accs))
             merged = an.merge(accs[:k])
             if rnd.random() < 0.3:
-                merged = an.acc_from_json(_json.loads(_json.dumps(an.acc_to_json(merged))))
+                merged = an.acc_from_json(codec.loads(codec.dumps(an.acc_to_json(merged))))
             accs = [merged, *accs[k:]]
         result = an.finalize(accs[0])
         an = an.next_stage(result)

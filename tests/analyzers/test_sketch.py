@@ -21,9 +21,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from featurekit import _json
 from featurekit.analyzers import ApproxMedian, ApproxQuantiles, Median, Quantiles
 from featurekit.analyzers.sketch import EPS_MAX, EPS_MIN, MAX_BUCKETS, bucket_ordinals, mantissa_bits
+from featurekit.values import codec
 
 SETTINGS = settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
@@ -107,7 +107,7 @@ def split(x: np.ndarray, cuts: list[int]) -> list[np.ndarray]:
 def roundtrip(an, acc):
     data = an.acc_to_json(acc)
     json.dumps(data, allow_nan=False)  # strict JSON as is
-    return an.acc_from_json(_json.loads(_json.dumps(data)))
+    return an.acc_from_json(codec.loads(codec.dumps(data)))
 
 
 def fits(an, x: np.ndarray, cuts: list[int], rnd: random.Random) -> list:
@@ -141,7 +141,7 @@ def canon(x):
 def assert_identical(an, accs) -> None:
     states = [canon(an.finalize(a)) for a in accs]
     assert all(s == states[0] for s in states[1:]), states
-    raw = [_json.dumps(an.acc_to_json(a)) for a in accs]
+    raw = [codec.dumps(an.acc_to_json(a)) for a in accs]
     assert all(r == raw[0] for r in raw[1:])  # the accumulator itself, not only its result
 
 

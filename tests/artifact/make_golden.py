@@ -27,8 +27,8 @@ def decode_row(row: dict) -> dict:
 
 def main() -> None:
     import featurekit as fk
-    from featurekit import _json
     from featurekit.datasets import make_churn, to_rows
+    from featurekit.values import codec
 
     fitted = fk.load_spec(ROOT / "specs" / "churn.yaml").fit(make_churn(2000, seed=0))
     fitted.save(GOLDEN)
@@ -39,7 +39,7 @@ def main() -> None:
         "rows": [encode_row(r) for r in rows],
         "outputs": fitted.transform_rows(rows),
     }
-    EXPECTED.write_text(_json.dumps(payload, indent=1) + "\n")
+    EXPECTED.write_text(codec.dumps(payload, indent=1) + "\n")
     print(f"wrote {GOLDEN} and {EXPECTED} ({fitted.pin})")
 
 

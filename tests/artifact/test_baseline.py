@@ -210,9 +210,9 @@ features:
     assert b["x"]["min"] == -1.7e308 and b["x"]["max"] == 1.7e308
     assert sum(b["x"]["histogram"]["counts"]) == 7
     assert b["n"]["min"] == -(2**62) and b["n"]["max"] == 2**62 and sum(b["n"]["histogram"]["counts"]) == 10
-    from featurekit import _json
+    from featurekit.values import codec
 
-    json.loads(_json.dumps(fitted.baseline_), parse_constant=lambda c: pytest.fail(f"bare {c}"))
+    json.loads(codec.dumps(fitted.baseline_), parse_constant=lambda c: pytest.fail(f"bare {c}"))
 
 
 def test_log_buckets_hold_their_values_exactly():

@@ -8,11 +8,12 @@ import shutil
 from pathlib import Path
 
 import featurekit as fk
-from featurekit import _json
+from featurekit.values import codec
+from featurekit.values.equality import STRICT
 
 HERE = Path(__file__).resolve().parent
 GOLDEN = HERE / "golden" / "churn_v1"
-EXPECTED = _json.loads((HERE / "golden" / "churn_v1_expected.json").read_text())
+EXPECTED = codec.loads((HERE / "golden" / "churn_v1_expected.json").read_text())
 
 
 def _rows() -> list[dict]:
@@ -24,10 +25,7 @@ def _rows() -> list[dict]:
     ]
 
 
-def _same(a, b) -> bool:
-    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
-        return True
-    return type(a) is type(b) and a == b
+_same = STRICT.same
 
 
 def test_golden_artifact_loads_with_its_pin():

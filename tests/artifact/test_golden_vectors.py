@@ -19,11 +19,12 @@ from pathlib import Path
 import pytest
 
 import featurekit as fk
-from featurekit import _json
 from featurekit.artifact.golden import GoldenVectors, decode_row, decode_value, same_cell
-from featurekit.artifact.manifest import manifest_digest, sha256_bytes
+from featurekit.artifact.manifest import manifest_digest
 from featurekit.cli import main
 from featurekit.datasets import make_churn
+from featurekit.values import codec
+from featurekit.values.hashing import sha256_hex
 
 ROOT = Path(__file__).resolve().parents[2]
 OLD = ROOT / "tests" / "artifact" / "golden" / "churn_v1"  # saved before golden vectors existed
@@ -59,12 +60,12 @@ def copy(saved, tmp_path):
 
 
 def _vectors(path: Path) -> list[dict]:
-    return _json.loads((path / "golden.json").read_bytes())["vectors"]
+    return codec.loads((path / "golden.json").read_bytes())["vectors"]
 
 
 def _rehash(path: Path) -> None:
     manifest = json.loads((path / "manifest.json").read_text())
-    manifest["files"] = {n: sha256_bytes((path / n).read_bytes()) for n in manifest["files"]}
+    manifest["files"] = {n: sha256_hex((path / n).read_bytes()) for n in manifest["files"]}
     manifest["manifest_sha256"] = manifest_digest(manifest)
     (path / "manifest.json").write_text(json.dumps(manifest))
 
@@ -80,7 +81,7 @@ def _cli(capsys, *argv: str) -> tuple[int, str, str]:
 
 def test_every_artifact_holds_hashed_golden_vectors_and_its_environment(saved):
     manifest = json.loads((saved / "manifest.json").read_text())
-    assert manifest["files"]["golden.json"] == sha256_bytes((saved / "golden.json").read_bytes())
+    assert manifest["files"]["golden.json"] == sha256_hex((saved / "golden.json").read_bytes())
     env = manifest["environment"]
     assert {"python", "platform", "machine", "libc", "cpu_flags", "featurekit", "numpy"} <= set(env)
     vectors = _vectors(saved)
@@ -244,7 +245,7 @@ def test_verify_fails_naming_the_column_when_log1p_is_one_ulp_off(saved, tmp_pat
 def test_verify_json_report_when_log1p_is_one_ulp_off(saved, tmp_path):
     done = _run_patched(tmp_path, "verify", str(saved), "--format", "json", "--max-examples", "1000")
     assert done.returncode == 1, done.stderr
-    report = _json.loads(done.stdout)
+    report = codec.loads(done.stdout)
     assert not report["ok"] and set(report["by_column"]) == {"spend_log1p", "tickets_log1p"}
     first = report["examples"][0]
     assert first["column"] == "spend_log1p" and first["recorded"]["value"] != first["here"]["value"]
@@ -283,11 +284,11 @@ def test_load_with_verify_raises_naming_column_values_and_environments(saved, tm
 
 def test_a_recorded_value_changed_by_one_ulp_is_a_difference(copy, capsys):
     """The comparison itself, without patching anything: one recorded float moved by 1 ULP."""
-    doc = _json.loads((copy / "golden.json").read_bytes())
+    doc = codec.loads((copy / "golden.json").read_bytes())
     columns = doc["columns"]
     at = columns.index("spend_z")
     doc["vectors"][5]["output"][at] = math.nextafter(doc["vectors"][5]["output"][at], math.inf)
-    (copy / "golden.json").write_bytes(_json.dumps(doc, ascii=True).encode("ascii"))
+    (copy / "golden.json").write_bytes(codec.dumps(doc, ascii=True).encode("ascii"))
     _rehash(copy)
     code, out, _ = _cli(capsys, "verify", str(copy))
     assert code == 1 and "1 cell(s) differ on this host, in: spend_z (1)" in out
@@ -305,7 +306,7 @@ def test_a_recorded_value_changed_by_one_ulp_is_a_difference(copy, capsys):
     ],
 )
 def test_types_and_signed_zero_are_compared_exactly(copy, capsys, change, kind):
-    doc = _json.loads((copy / "golden.json").read_bytes())
+    doc = codec.loads((copy / "golden.json").read_bytes())
     vector = next(
         v
         for v in doc["vectors"]
@@ -314,17 +315,17 @@ def test_types_and_signed_zero_are_compared_exactly(copy, capsys, change, kind):
         and any(isinstance(x, float) and x == 0.0 for x in v["output"])
     )
     change(vector)
-    (copy / "golden.json").write_bytes(_json.dumps(doc, ascii=True).encode("ascii"))
+    (copy / "golden.json").write_bytes(codec.dumps(doc, ascii=True).encode("ascii"))
     _rehash(copy)
     code, out, _ = _cli(capsys, "verify", str(copy))
     assert code == 1, kind
 
 
 def test_an_error_that_changed_is_a_difference(copy, capsys):
-    doc = _json.loads((copy / "golden.json").read_bytes())
+    doc = codec.loads((copy / "golden.json").read_bytes())
     vector = next(v for v in doc["vectors"] if "error" in v)
     vector["error"]["message"] += " (reworded)"
-    (copy / "golden.json").write_bytes(_json.dumps(doc, ascii=True).encode("ascii"))
+    (copy / "golden.json").write_bytes(codec.dumps(doc, ascii=True).encode("ascii"))
     _rehash(copy)
     code, out, _ = _cli(capsys, "verify", str(copy))
     assert code == 1 and "column '(error)'" in out and "raises ContractError" in out

@@ -11,8 +11,9 @@ import pandas as pd
 import pytest
 
 import featurekit as fk
+from featurekit import parity
 from featurekit.datasets import make_churn, to_rows
-from featurekit.parity import check_paths, same_value
+from featurekit.values.equality import STRICT
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -29,9 +30,9 @@ def churn():
 
 def test_batch_and_row_paths_agree_on_every_cell(churn):
     spec, _, evaluation, fitted = churn
-    result = check_paths(fitted, evaluation, to_rows(evaluation))
-    assert result.cells == 10_000 * 30
-    assert result.ok, result.summary()
+    report = parity.check(fitted, evaluation, edges=False, shrink=False)
+    assert report.rows == 10_000 and len(report.columns) == 30
+    assert report.ok, report.to_text(color=False)
 
 
 def test_output_schema_is_the_reference_one(churn):
@@ -88,7 +89,7 @@ def test_outputs_match_hand_written_code_cell_for_cell(churn):
                 # is an absolute error (relative error grows without bound near zero)
                 assert abs(a[col] - b[col]) <= 1e-13, (col, a[col], b[col])
             else:
-                assert same_value(a[col], b[col]) is None, (col, a[col], b[col])
+                assert STRICT.same(a[col], b[col]), (col, a[col], b[col])
 
 
 def test_fit_without_baseline_statistics_gives_the_same_state(churn):

@@ -23,7 +23,12 @@ def test_op_reference_is_current():
     "module",
     [
         "featurekit",
-        "featurekit._json",
+        "featurekit.values.codec",
+        "featurekit.values.hashing",
+        "featurekit.values.equality",
+        "featurekit.values.frames",
+        "featurekit.values.edges",
+        "featurekit.parity.shrinking",
         "featurekit._lazy",
         "featurekit.errors",
         "featurekit.registry",

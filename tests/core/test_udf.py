@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 import featurekit as fk
-from featurekit.parity import check_paths
+from featurekit import parity
 from featurekit.udf import SlowBatchWarning
 
 SPEC = """featurekit: 1
@@ -52,8 +52,8 @@ def test_udf_paths_agree_and_nulls_propagate():
     fitted = fk.spec_from_yaml(SPEC).fit(FRAME)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SlowBatchWarning)
-        result = check_paths(fitted, FRAME, ROWS)
-    assert result.ok, result.summary()
+        report = parity.check(fitted, ROWS, edges=False, shrink=False)
+    assert report.ok, report.to_text(color=False)
     assert fitted.transform_rows(ROWS)[1]["n"] is None  # "" -> None from the function
     assert fitted.transform_row({"a": 1.0, "b": 4.0, "s": "ß"}) == {"r": 0.25, "n": "SS!"}
 
@@ -232,7 +232,8 @@ def test_code_pkl_holding_other_code_than_recorded_is_refused(tmp_path, monkeypa
 
     import cloudpickle
 
-    from featurekit.artifact.manifest import manifest_digest, sha256_bytes
+    from featurekit.artifact.manifest import manifest_digest
+    from featurekit.values.hashing import sha256_hex
 
     fitted = fk.spec_from_yaml(SPEC).fit(FRAME)
     art = tmp_path / "art"
@@ -247,7 +248,7 @@ def test_code_pkl_holding_other_code_than_recorded_is_refused(tmp_path, monkeypa
         )
     )
     manifest = json.loads((art / "manifest.json").read_text())
-    manifest["files"]["code.pkl"] = sha256_bytes((art / "code.pkl").read_bytes())
+    manifest["files"]["code.pkl"] = sha256_hex((art / "code.pkl").read_bytes())
     manifest["manifest_sha256"] = manifest_digest(manifest)
     (art / "manifest.json").write_text(json.dumps(manifest))
     monkeypatch.setattr(importlib.import_module("featurekit.udf"), "_UDFS", {})  # a process that registered nothing

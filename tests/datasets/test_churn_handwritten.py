@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from featurekit.datasets import make_churn, to_rows
+from featurekit.values.equality import STRICT
 
 _ROOT = Path(__file__).resolve().parents[2]
 
@@ -109,13 +110,7 @@ def _frame(rows: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def _same(a, b) -> bool:
-    """Bit-for-bit equality with matching Python types (NaN == NaN)."""
-    if type(a) is not type(b):
-        return False
-    if type(a) is float:
-        return struct.pack("<d", a) == struct.pack("<d", b)
-    return a == b
+_same = STRICT.same  # bit-for-bit equality with matching Python types (NaN == NaN)
 
 
 # ----------------------------------------------------------------------------- (a)

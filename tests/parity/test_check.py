@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -84,3 +86,34 @@ def test_cli_parity_exit_codes_and_junit(churn, tmp_path):
     assert not payload["ok"] and any(c["column"] == "device_missing" and c["mismatches"] for c in payload["columns"])
     usage = subprocess.run(base + ["--serving", "nomodule:x"], capture_output=True, text=True, cwd=tmp_path)
     assert usage.returncode == 2 and "cannot import" in usage.stderr
+
+
+def _half_up(x):
+    return x / 2.0
+
+
+def _half_up_vectorized(x):  # deliberately skewed: 1 ULP up wherever x > 10
+    import numpy as np
+
+    half = x / 2.0
+    return np.where(x > 10.0, np.nextafter(half, np.inf), half)
+
+
+def test_first_divergent_op_is_named_for_a_broken_op(monkeypatch):
+    udf_module = importlib.import_module("featurekit.udf")  # featurekit.udf is also the decorator
+    monkeypatch.setattr(udf_module, "_UDFS", dict(udf_module._UDFS))  # the skewed function stays in this test
+    fk.register_udf(_half_up, name="fk_test_half_skewed", dtype="float", args=["float"], vectorized=_half_up_vectorized)
+    spec = fk.spec_from_yaml(
+        "featurekit: 1\nname: broken\nversion: 1.0.0\ninputs: {x: {type: float}}\n"
+        'features:\n  ok: x * 2.0\n  h: udf(x, fn="fk_test_half_skewed") * 3.0\n'
+    )
+    fitted = spec.fit([{"x": float(i)} for i in range(30)])
+    report = parity.check(fitted, [{"x": 3.0}, {"x": 25.0}], fuzz=0)
+    assert [c.column for c in report.failing] == ["h"], report.to_text(color=False)
+    example = report.failing[0].examples[0]
+    assert example.kind == "value" and example.reproducer is not None
+    # named at the udf where the difference starts, not at the mul that carries it to the output
+    assert re.fullmatch(
+        r"udf\(code_sha256='[0-9a-f]{64}', fn='fk_test_half_skewed'\) in feature 'h': batch 12.500000000000002 vs row 12.5",
+        example.first_divergent_op,
+    ), example

@@ -151,13 +151,11 @@ def test_report_formats_carry_the_findings():
 
 
 def test_type_and_null_kinds_are_distinguished():
-    from featurekit.parity.runner import Tolerance, classify
-
-    tol = Tolerance()
-    assert classify(1, 1.0, tol) == "type"
-    assert classify(2**60 + 1, float(2**60), tol) == "type"
-    assert classify(None, math.nan, tol) == "null_vs_nan"
-    assert classify(0.0, -0.0, tol) == "value"
-    assert classify(math.nan, math.nan, tol) is None
-    assert classify(1.0, 1.0 + 2**-52, Tolerance(ulps=1)) is None
-    assert classify(1.0, 1.0 + 2**-52, tol) == "value"
+    strict = parity.Equality()
+    assert strict.mismatch(1, 1.0) == "type"
+    assert strict.mismatch(2**60 + 1, float(2**60)) == "type"
+    assert strict.mismatch(None, math.nan) == "null_vs_nan"
+    assert strict.mismatch(0.0, -0.0) == "value"
+    assert strict.mismatch(math.nan, math.nan) is None
+    assert parity.Equality(ulps=1).mismatch(1.0, 1.0 + 2**-52) is None
+    assert strict.mismatch(1.0, 1.0 + 2**-52) == "value"

@@ -10,7 +10,7 @@ import pytest
 
 import featurekit as fk
 from featurekit import parity, registry
-from featurekit.parity.compare import column_tolerances
+from featurekit.parity.tolerance import column_tolerances
 
 
 def test_no_registered_op_declares_a_tolerance():

@@ -5,13 +5,13 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import functools
-import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import featurekit as fk
-from featurekit.parity.runner import Tolerance, _Raised, run_fitted_batch
+from featurekit.parity.running import run_fitted_batch
+from featurekit.values.equality import Equality, Raised
 
 ROOT = Path(__file__).resolve().parents[2]
 CHURN = ROOT / "specs" / "churn.yaml"
@@ -35,7 +35,7 @@ def churn_rows() -> list[dict[str, Any]]:
 
 
 def _native(kind: str, values: Sequence[Any]) -> bool:
-    """The condition under which ``runner.frame_for`` gives a column a native dtype."""
+    """The condition under which ``featurekit.values.frames.typed_frame`` gives a column a native dtype."""
     present = [v for v in values if v is not None]
     if kind == "float":
         return all(type(v) is float for v in present)
@@ -51,16 +51,16 @@ def _native(kind: str, values: Sequence[Any]) -> bool:
 
 
 def batch_side(fitted, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
-    """The batch path's per-row result: output dict, or ``_Raised`` for its input error."""
+    """The batch path's per-row result: output dict, or ``Raised`` for its input error."""
     return run_fitted_batch(fitted, rows)
 
 
 def row_side(fitted, row: Mapping[str, Any]) -> Any:
-    """The row path's output dict, or ``_Raised`` for a ContractError (others propagate)."""
+    """The row path's output dict, or ``Raised`` for a ContractError (others propagate)."""
     try:
         return fitted.transform_row(row)
     except fk.ContractError as exc:
-        return _Raised(exc)
+        return Raised(exc)
 
 
 def assert_contract_error(exc: BaseException) -> None:
@@ -89,21 +89,13 @@ def assert_typed(fitted, out: Mapping[str, Any]) -> None:
         assert type(v) is want, (col, t, v, type(v))
 
 
-_TOL = Tolerance(ulps=4)
+_POLICY = Equality(ulps=4)
 
 
 def same_output(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:
     """Columns where the two outputs differ (floats within 4 ULP, NaN equals NaN, NA equals NaN)."""
     bad = []
     for col in a:
-        x, y = a[col], b.get(col)
-        if isinstance(x, float) and isinstance(y, float):
-            if not _TOL.floats_equal(x, y):
-                bad.append(col)
-        elif (x is None and isinstance(y, float) and math.isnan(y)) or (
-            y is None and isinstance(x, float) and math.isnan(x)
-        ):
-            continue
-        elif type(x) is not type(y) or x != y:
+        if _POLICY.mismatch(a[col], b.get(col)) not in (None, "null_vs_nan"):
             bad.append(col)
     return bad

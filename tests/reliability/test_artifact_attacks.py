@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 import featurekit as fk
-from featurekit.artifact.manifest import manifest_digest, sha256_bytes
+from featurekit.artifact.manifest import manifest_digest
+from featurekit.values.hashing import sha256_hex
 
 from ._common import COUNTS, churn_fitted
 
@@ -43,7 +44,7 @@ def _rehash(path: Path, **changes) -> None:
     """An attacker who can write the directory: rewrite files, then every hash to match."""
     manifest = json.loads((path / "manifest.json").read_text())
     manifest.update(changes)
-    manifest["files"] = {n: sha256_bytes((path / n).read_bytes()) for n in manifest["files"]}
+    manifest["files"] = {n: sha256_hex((path / n).read_bytes()) for n in manifest["files"]}
     manifest["manifest_sha256"] = manifest_digest(manifest)
     (path / "manifest.json").write_text(json.dumps(manifest))
 

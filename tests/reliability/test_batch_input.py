@@ -85,9 +85,9 @@ def rows_of(df):
 def assert_same_as_rows(fitted, df, rows=None):
     COUNTS["batch frames"] += 1
     got = fitted.transform(df)
-    from featurekit.parity.compare import batch_records
+    from featurekit.values.frames import frame_rows
 
-    for i, (b, row) in enumerate(zip(batch_records(got), rows or rows_of(df))):
+    for i, (b, row) in enumerate(zip(frame_rows(got), rows or rows_of(df))):
         r = fitted.transform_row(row)
         assert same_output(r, b) == [], (i, row, r, b)
     return got

@@ -32,7 +32,8 @@ import featurekit as fk
 from featurekit import registry
 from featurekit.errors import FeaturekitError
 from featurekit.ir.nodes import Call, Const, Name, to_source
-from featurekit.parity.runner import _Raised, run_fitted_batch
+from featurekit.parity.running import run_fitted_batch
+from featurekit.values.equality import Raised
 
 from ._common import COUNTS, same_output
 
@@ -337,10 +338,10 @@ def assert_paths_agree(fitted: Any) -> None:
         try:
             r = fitted.transform_row(row)
         except FeaturekitError as exc:
-            assert isinstance(b, _Raised) and b.is_input_error, (row, exc, b)
+            assert isinstance(b, Raised) and b.is_input_error, (row, exc, b)
             COUNTS["fuzz: both paths refused a row"] += 1
             continue
-        assert not isinstance(b, _Raised), (row, r, b.summary())
+        assert not isinstance(b, Raised), (row, r, b.summary())
         assert not same_output(r, b), (row, r, b)
         COUNTS["fuzz: rows equal on both paths"] += 1
 

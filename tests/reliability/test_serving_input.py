@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import featurekit as fk
-from featurekit.parity.runner import _Raised
+from featurekit.values.equality import Raised
 
 from ._common import (
     COUNTS,
@@ -171,15 +171,15 @@ def _check(fitted, rows, cats_per_row):
             pytest.fail(f"row path raised {type(exc).__name__}: {exc!r} for {row!r:.400}")
     batch = batch_side(fitted, rows)
     for row, cats, s, b in zip(rows, cats_per_row, served, batch):
-        if isinstance(b, _Raised) and not isinstance(b.exc, fk.ContractError):
+        if isinstance(b, Raised) and not isinstance(b.exc, fk.ContractError):
             pytest.fail(f"batch path raised {b.summary()} for {cats}: {row!r:.400}")
-        assert isinstance(s, _Raised) == isinstance(b, _Raised), (
+        assert isinstance(s, Raised) == isinstance(b, Raised), (
             cats,
-            "row" if isinstance(s, _Raised) else "batch",
-            (s.exc if isinstance(s, _Raised) else b.exc),
+            "row" if isinstance(s, Raised) else "batch",
+            (s.exc if isinstance(s, Raised) else b.exc),
             repr(row)[:400],
         )
-        if isinstance(s, _Raised):
+        if isinstance(s, Raised):
             assert_contract_error(s.exc)
             assert_contract_error(b.exc)
             COUNTS["outcome: ContractError"] += 1
@@ -358,10 +358,10 @@ def test_each_violation_gets_exactly_the_policy_replacement_on_both_paths(polici
             with pytest.raises(fk.ContractError) as info:
                 policies.transform_row(row)
             assert_contract_error(info.value)
-            assert isinstance(b, _Raised) and isinstance(b.exc, fk.ContractError), (row, b)
+            assert isinstance(b, Raised) and isinstance(b.exc, fk.ContractError), (row, b)
             continue
         got = policies.transform_row(row)
-        assert not isinstance(b, _Raised), (row, b.exc)
+        assert not isinstance(b, Raised), (row, b.exc)
         for col, w in want.items():
             for side, out in (("row", got), ("batch", b)):
                 v = out[col]

@@ -22,11 +22,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import featurekit as fk
+from featurekit import serving_log as records_module
 from featurekit.logger import ServingLogger
 from featurekit.parity import replay
+from featurekit.serving_log import LogStats, parse_lines, read_blocks
 from featurekit.skew import SkewInputError, skew_report
-from featurekit.skew import records as records_module
-from featurekit.skew.records import LogStats, parse_lines, read_blocks
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -432,7 +432,7 @@ def test_fuzz_mutated_log_lines(mixed, tmp_path, data):
 
 
 @pytest.mark.parametrize(
-    "module", ["featurekit.logger", "featurekit.skew.records", "featurekit.skew.report", "featurekit.skew.reading"]
+    "module", ["featurekit.logger", "featurekit.serving_log", "featurekit.skew.report", "featurekit.skew.reading"]
 )
 def test_docstring_examples_run(module):
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)

@@ -17,9 +17,11 @@ import pandas as pd
 import pytest
 
 import featurekit as fk
-from featurekit import _json, registry
-from featurekit.artifact.manifest import manifest_digest, sha256_bytes
+from featurekit import registry
+from featurekit.artifact.manifest import manifest_digest
 from featurekit.types import INT64_MAX
+from featurekit.values import codec
+from featurekit.values.hashing import sha256_hex
 
 SPEC = """
 featurekit: 1
@@ -67,9 +69,9 @@ def _rewrite(path: Path, state: dict) -> None:
     from featurekit.compile.row import transform_fingerprint
 
     spec = fk.spec_from_dict(json.loads((path / "spec.json").read_text()))
-    (path / "state.json").write_text(_json.dumps(state))
+    (path / "state.json").write_text(codec.dumps(state))
     manifest = json.loads((path / "manifest.json").read_text())
-    manifest["files"] = {n: sha256_bytes((path / n).read_bytes()) for n in manifest["files"]}
+    manifest["files"] = {n: sha256_hex((path / n).read_bytes()) for n in manifest["files"]}
     manifest["fingerprint"] = transform_fingerprint(spec, state)
     manifest["manifest_sha256"] = manifest_digest(manifest)
     (path / "manifest.json").write_text(json.dumps(manifest))
@@ -112,8 +114,8 @@ def test_an_edited_rehashed_state_is_refused_at_load_naming_the_field(
 
     copy = tmp_path / "copy"
     shutil.copytree(saved, copy)
-    state = json.loads(json.dumps(_json.to_jsonable(fitted.state_)))
-    state = _json.from_jsonable(state)
+    state = json.loads(json.dumps(codec.to_jsonable(fitted.state_)))
+    state = codec.from_jsonable(state)
     state[_key(fitted, feature)][field] = value
     _rewrite(copy, state)
     with pytest.raises(fk.ArtifactError) as info:
@@ -133,8 +135,8 @@ def test_an_edited_rehashed_state_is_refused_at_load_naming_the_field(
     ],
 )
 def test_state_with_missing_extra_or_malformed_entries_is_refused(fitted, change, message):
-    state = json.loads(_json.dumps(fitted.state_))
-    state = _json.from_jsonable(state)
+    state = json.loads(codec.dumps(fitted.state_))
+    state = codec.from_jsonable(state)
     change(state, _key(fitted, "z"))
     with pytest.raises(fk.ArtifactError, match="Fix:") as info:
         fk.FittedTransform(fitted.spec, state)
@@ -143,7 +145,7 @@ def test_state_with_missing_extra_or_malformed_entries_is_refused(fitted, change
 
 def test_the_row_path_no_longer_divides_by_a_zero_std(fitted):
     """The original report: std = 0 was ZeroDivisionError on the row path, inf in batch."""
-    state = _json.from_jsonable(json.loads(_json.dumps(fitted.state_)))
+    state = codec.from_jsonable(json.loads(codec.dumps(fitted.state_)))
     state[_key(fitted, "z")]["std"] = 0.0
     with pytest.raises(fk.ArtifactError, match="feature 'z'"):
         fk.FittedTransform(fitted.spec, state)

@@ -22,9 +22,10 @@ import pytest
 
 import featurekit as fk
 from featurekit import registry
-from featurekit.parity.runner import _Raised, run_fitted_batch
+from featurekit.parity.running import run_fitted_batch
 from featurekit.testing import strategies as fks
 from featurekit.testing.checks import _both_paths, build_spec, compare_outputs, describe_case, type_combos
+from featurekit.values.equality import Raised
 
 from ._common import same_output
 
@@ -121,7 +122,7 @@ def both_paths(fitted, rows):
     batch = run_fitted_batch(fitted, rows)
     for row, b in zip(rows, batch):
         r = fitted.transform_row(row)
-        assert not isinstance(b, _Raised), (row, b.summary())
+        assert not isinstance(b, Raised), (row, b.summary())
         assert not same_output(r, b), (row, r, b)
     return batch
 
@@ -271,7 +272,7 @@ def test_the_parity_runner_sees_both_paths_refuse_only_the_far_row():
     fitted = fk.spec_from_yaml(TS_SPEC).fit([{"t": "2020-01-01T00:00:00Z", "s": "2020-01-01"}])
     rows = [{"t": "2020-06-01T00:00:00Z", "s": "x"}, {"t": "9999-12-31T23:59:59-23:59", "s": "x"}]
     batch = run_fitted_batch(fitted, rows)
-    assert not isinstance(batch[0], _Raised) and isinstance(batch[1], _Raised)
+    assert not isinstance(batch[0], Raised) and isinstance(batch[1], Raised)
     assert batch[1].exc.feature == "out"
     assert fitted.transform_row({**rows[1]} | {"t": None})["y"] is None
     only_year = fk.spec_from_yaml(TS_SPEC.replace("  out: t\n  parsed: parse_timestamp(s)\n", "")).fit(rows[:1])

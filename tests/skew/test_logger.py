@@ -12,7 +12,7 @@ import pytest
 
 import featurekit as fk
 from featurekit.logger import LogSinkWarning, ServingLogger
-from featurekit.skew.records import decode_row
+from featurekit.values.codec import decode_row
 
 
 def test_record_format_and_tags(fitted, tmp_path):
@@ -29,7 +29,7 @@ def test_record_format_and_tags(fitted, tmp_path):
     (rec,) = [json.loads(x) for x in path.read_text().splitlines()]
     assert set(rec) == {"time", "fingerprint", "input", "output"}
     assert rec["fingerprint"] == fitted.fingerprint
-    assert rec["input"]["monthly_spend"] == {"float": "nan"}
+    assert rec["input"]["monthly_spend"] == {"$float": "nan"}
     assert decode_row(rec["input"])["signup_ts"] == row["signup_ts"]
     assert rec["output"]["spend_imputed"] == out["spend_imputed"]
 

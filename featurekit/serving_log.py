@@ -2,11 +2,14 @@
 
 A line is a record when it is a JSON object whose ``input`` is an object, ``output`` an
 object (or absent), ``fingerprint`` and ``time`` strings (or absent), ``omitted`` a list of
-strings (or absent), and whose tagged values are well formed (``{"float": "nan"|"inf"|"-inf"}``,
-``{"datetime": <ISO-8601 string>}``, ``{"bytes": <string>}``). Any other line (not JSON,
+strings (or absent), and whose tagged values are well formed (``{"$float": "nan"|"inf"|"-inf"}``,
+``{"$datetime": <ISO-8601 string>}``, ``{"$bytes": <base64 string>}``, the tags of
+:mod:`featurekit.values.codec`; logs written before it used the same tags without ``$``, which
+are read too). Decoding the values is :func:`featurekit.values.codec.decode_row`. Any other line (not JSON,
 nested too deeply, longer than :data:`MAX_LINE` bytes, a field of the wrong type, a malformed
 tag) is counted in :class:`LogStats` with its file and line number, and reading goes on.
 
+>>> from featurekit.values.codec import decode_row
 >>> stats = LogStats()
 >>> block = b'{"input": {"x": {"float": "nan"}}, "output": {}}\\n{"input": {"x": {"float": "abc"}}}\\n'
 >>> [decode_row(r["input"]) for r in parse_lines(block, stats, "s.jsonl")]
@@ -122,18 +125,19 @@ def read_blocks(path: str, stats: LogStats, size: int = BLOCK) -> Iterator[tuple
 
 
 def _tag_problem(key: str, value: Any) -> str | None:
-    if key == "float":
-        return None if type(value) is str and value in _FLOATS else '{"float": ...} must be "nan", "inf" or "-inf"'
-    if key == "datetime":
+    name = key[1:] if key.startswith("$") else key
+    if name == "float":
+        return None if type(value) is str and value in _FLOATS else f'{{"{key}": ...}} must be "nan", "inf" or "-inf"'
+    if name == "datetime":
         if type(value) is str:
             try:
                 _dt.datetime.fromisoformat(value)
                 return None
             except ValueError:
                 pass
-        return '{"datetime": ...} must be an ISO-8601 datetime string'
-    if key == "bytes" and type(value) is not str:
-        return '{"bytes": ...} must be a string'
+        return f'{{"{key}": ...}} must be an ISO-8601 datetime string'
+    if name == "bytes" and type(value) is not str:
+        return f'{{"{key}": ...}} must be a string'
     return None
 
 
@@ -225,28 +229,3 @@ def no_records(stats: LogStats) -> SkewInputError:
         f"no parseable log record{where}{found}\n  Fix: pass the JSONL written by "
         "featurekit.ServingLogger: one JSON object per line with 'input' and 'output' objects"
     )
-
-
-# ------------------------------------------------------------------------------ values
-
-
-def decode_value(v: Any) -> Any:
-    """A logged value with its tag undone (datetimes, non-finite floats); others unchanged.
-
-    >>> decode_value({"datetime": "2026-01-05T10:00:00+00:00"}).year, decode_value({"float": "-inf"})
-    (2026, -inf)
-    """
-    if type(v) is dict and len(v) == 1:
-        if type(v.get("float")) is str and v["float"] in _FLOATS:
-            return _FLOATS[v["float"]]
-        if type(v.get("datetime")) is str:
-            try:
-                return _dt.datetime.fromisoformat(v["datetime"])
-            except ValueError:
-                return v
-    return v
-
-
-def decode_row(row: Mapping[str, Any]) -> dict[str, Any]:
-    """A logged ``input`` or ``output`` object with every tag undone."""
-    return {k: decode_value(v) for k, v in row.items()}

@@ -1,4 +1,4 @@
-"""Edge inputs that ordinary data hides, derived from the input contract and the fitted state.
+"""Parity inputs: edge values that ordinary data hides, from the input contract and fitted state.
 
 :func:`edge_values` lists, per input, the values where two implementations of the same feature
 tend to disagree: nulls and NaN, signed zeros and infinities, subnormals, ints around 2**53
@@ -19,71 +19,15 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from featurekit.values import edges
+
 if TYPE_CHECKING:
     from featurekit.spec.model import InputSpec
     from featurekit.transform import FittedTransform
 
 UTC = dt.UTC
-_FLOATS = (
-    0.0,
-    -0.0,
-    1.0,
-    -1.0,
-    0.5,
-    2.5,
-    -2.5,
-    1e-300,
-    5e-324,
-    -5e-324,
-    1e308,
-    -1e308,
-    math.inf,
-    -math.inf,
-    math.nan,
-    2.0**53,
-    2.0**53 + 2,
-    -(2.0**53),
-    0.1,
-    1 / 3,
-)
-_INTS = (0, 1, -1, 2, 7, 2**31, -(2**31) - 1, 2**53, 2**53 + 1, -(2**53) - 1, 2**62, 2**63 - 1, -(2**63))
-_STRS = (
-    "",
-    " ",
-    "a",
-    "A",
-    "ß",
-    "SS",
-    "İstanbul",
-    "e\u0301",
-    "\u00e9",
-    "\u00a0",
-    "\u200b",
-    "\u3000x\u3000",
-    "tab\tsep",
-    "line\nbreak",
-    "\U0001f600",
-    "zz_unseen_value",
-    "x" * 10_000,
-    "0",
-    "true",
-    "None",
-)
-_ZONES = (UTC, dt.timezone(dt.timedelta(hours=5, minutes=30)), dt.timezone(-dt.timedelta(hours=8)))
-_INSTANTS = (
-    dt.datetime(1970, 1, 1, tzinfo=UTC),
-    dt.datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
-    dt.datetime(1900, 1, 1, tzinfo=UTC),
-    dt.datetime(2200, 12, 31, 23, 59, 59, tzinfo=UTC),
-    dt.datetime(2024, 2, 29, 23, 59, 59, 999999, tzinfo=UTC),
-    dt.datetime(2026, 1, 1, tzinfo=UTC),
-    dt.datetime(2026, 3, 29, 1, 0, tzinfo=UTC),
-    dt.datetime(2026, 3, 29, 0, 59, 59, tzinfo=UTC),
-    dt.datetime(2026, 10, 25, 1, 0, tzinfo=UTC),
-    dt.datetime(2026, 3, 8, 7, 0, tzinfo=UTC),
-    dt.datetime(2026, 11, 1, 6, 0, tzinfo=UTC),
-    dt.datetime(2038, 1, 19, 3, 14, 8, tzinfo=UTC),
-)
+_OFFSET_ZONES = [z for z in edges.TIMEZONES if isinstance(z, dt.timezone) and z is not dt.UTC]
+"""Each edge instant is also tried in these fixed-offset zones."""
 
 
 def _neighbours(x: float) -> list[float]:
@@ -169,23 +113,23 @@ def edge_values(
             out += _neighbours(float(b))
         for x in state_numbers:
             out += _neighbours(x)
-        out += list(_FLOATS) + [1, 2**53, 2**53 + 1, True, "1.5"]
+        out += [1, 2**53, 2**53 + 1, True, "1.5"] + list(edges.FLOATS)
     elif kind == "int":
         for b in bounds:
             out += [int(b) - 1, int(b), int(b) + 1]
         for x in state_numbers:
             if math.isfinite(x) and abs(x) < 2**62:
                 out += [math.floor(x) - 1, math.floor(x), math.ceil(x), math.ceil(x) + 1]
-        out += list(_INTS) + [3.0, 2.5, True, "3", 2**63, -(2**63) - 1]
+        out += [3.0, 2.5, True, "3", 2**63, -(2**63) - 1] + list(edges.INTS)
     elif kind in ("str", "category"):
         for s in list(spec.values or ()) + list(state_strings):
             out += _variants(s)
-        out += list(_STRS) + [1, b"bytes", "\ud800"]
+        out += [1, b"bytes", "\ud800"] + list(edges.STRINGS)
     elif kind == "bool":
         out += [True, False, 0, 1, "true", "False"]
     elif kind == "timestamp":
-        for instant in _INSTANTS:
-            out += [instant, instant.replace(tzinfo=None)] + [instant.astimezone(z) for z in _ZONES[1:]]
+        for instant in edges.INSTANTS:
+            out += [instant, instant.replace(tzinfo=None)] + [instant.astimezone(z) for z in _OFFSET_ZONES]
         out += ["2026-01-01T00:00:00+00:00", "2026-06-30 12:00", "not a date", 1767225600]
     return _dedupe(out)[:cap]
 

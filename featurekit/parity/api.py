@@ -1,0 +1,255 @@
+"""The parity entry points; each returns a :class:`~featurekit.parity.report.ParityReport`.
+
+* :func:`check` — the two compiled paths of a fitted spec;
+* :func:`compare` — any batch callable (DataFrame -> DataFrame) against any row callable
+  (dict -> dict), e.g. featurekit's batch path against a team's hand-written serving code;
+* :func:`replay` — logged serving records (JSONL of ``{"input": {...}, "output": {...}}``)
+  against the batch path;
+* :func:`assert_parity` — :func:`check` for pytest.
+
+Inputs are the given rows plus generated edge rows (:mod:`featurekit.parity.generation`).
+Cells are compared with an :class:`~featurekit.values.equality.Equality` per column
+(:mod:`featurekit.parity.tolerance`): ``mode="strict"`` by default, ``mode="value"`` for
+foreign code whose types differ harmlessly (``1`` vs ``1.0``, None vs NaN). A side that
+raises where the other returns is a mismatch of kind ``raises`` (both raising featurekit
+input errors for the same row is agreement). Failing rows are shrunk to a minimal reproducer
+(:mod:`featurekit.parity.shrinking`); for spec-compiled paths the first op where the paths
+diverge is named (:mod:`featurekit.parity.divergence`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from featurekit.parity.divergence import first_divergent_op
+from featurekit.parity.generation import edge_rows
+from featurekit.parity.report import ParityReport, column_report
+from featurekit.parity.running import (
+    BatchFn,
+    RowFn,
+    cell,
+    compare_rows,
+    run_batch,
+    run_fitted_batch,
+    run_rows,
+)
+from featurekit.parity.shrinking import signature
+from featurekit.parity.tolerance import column_policies, column_tolerances
+from featurekit.serving_log import LogStats, iter_records, no_records
+from featurekit.values.codec import decode_row
+from featurekit.values.equality import Equality, Mode, Raised
+from featurekit.values.frames import input_rows
+
+if TYPE_CHECKING:
+    from featurekit.transform import FittedTransform
+
+
+def _given_rows(data: Any, limit: int | None) -> list[dict[str, Any]]:
+    if data is None:
+        return []
+    rows = [dict(r) for r in data] if isinstance(data, list) else input_rows(data)
+    return rows[:limit] if limit else rows
+
+
+def _run(
+    batch_runner: Callable[[Sequence[Mapping[str, Any]]], list[Any]],
+    row_fn: RowFn,
+    rows: list[dict[str, Any]],
+    columns: Sequence[str],
+    policies: Mapping[str, Equality],
+    *,
+    n_given: int,
+    max_examples: int,
+    shrink_examples: bool,
+    divergence: Callable[[Mapping[str, Any], str], str | None] | None,
+    label: str,
+) -> ParityReport:
+    started = time.perf_counter()
+    found = compare_rows(batch_runner(rows), run_rows(row_fn, rows), columns, policies)
+    reports = []
+    for col in columns:
+        still = None
+        if shrink_examples:
+
+            def still(trial: dict[str, Any], kind: str, sig: tuple, col: str = col) -> bool:
+                bv, sv = cell(batch_runner([trial])[0], col), cell(run_rows(row_fn, [trial])[0], col)
+                return policies[col].mismatch(bv, sv) == kind and signature(bv, sv) == sig
+
+        reports.append(
+            column_report(
+                col,
+                found.get(col, []),
+                rows,
+                policies[col],
+                max_examples,
+                n_given=n_given,
+                still_fails=still,
+                divergence=(lambda r, c=col: divergence(r, c)) if divergence else None,
+            )
+        )
+    return ParityReport(
+        label=label,
+        rows=len(rows),
+        given_rows=n_given,
+        generated_rows=len(rows) - n_given,
+        columns=reports,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def check(
+    fitted: FittedTransform,
+    data: Any = None,
+    *,
+    fuzz: int = 2000,
+    seed: int = 0,
+    edges: bool = True,
+    invalid: bool = True,
+    rtol: float = 0.0,
+    atol: float = 0.0,
+    ulps: int | None = None,
+    mode: Mode = "strict",
+    max_examples: int = 20,
+    shrink: bool = True,
+    limit: int | None = None,
+) -> ParityReport:
+    """Both compiled paths of ``fitted`` on ``data`` (DataFrame or row dicts) plus generated rows.
+
+    ``edges=False, shrink=False`` compares exactly the given rows, cell by cell.
+    """
+    given = _given_rows(data, limit)
+    generated = edge_rows(fitted, given, fuzz=fuzz, seed=seed, invalid=invalid) if edges else []
+    columns = fitted.output_columns
+    return _run(
+        lambda rs: run_fitted_batch(fitted, rs),
+        fitted.transform_row,
+        given + generated,
+        columns,
+        column_policies(columns, column_tolerances(fitted), rtol=rtol, atol=atol, ulps=ulps, mode=mode),
+        n_given=len(given),
+        max_examples=max_examples,
+        shrink_examples=shrink,
+        divergence=lambda row, col: first_divergent_op(fitted, row, col),
+        label=f"{fitted.spec.name}@{fitted.spec.version}: batch path vs row path",
+    )
+
+
+class _StatelessView:
+    """What :func:`edge_rows` needs from a spec that has no fitted state."""
+
+    def __init__(self, spec: Any) -> None:
+        self.spec = spec
+        self.state_: dict = {}
+
+
+def compare(
+    batch_fn: BatchFn,
+    row_fn: RowFn,
+    data: Any = None,
+    *,
+    contract: Any,
+    fitted: FittedTransform | None = None,
+    columns: Sequence[str] | None = None,
+    fuzz: int = 2000,
+    seed: int = 0,
+    edges: bool = True,
+    invalid: bool = True,
+    rtol: float = 0.0,
+    atol: float = 0.0,
+    ulps: int | None = None,
+    mode: Mode = "strict",
+    max_examples: int = 20,
+    shrink: bool = True,
+    limit: int | None = None,
+    label: str | None = None,
+) -> ParityReport:
+    """Any batch callable against any row callable, on ``data`` plus edge rows from ``contract``.
+
+    ``invalid=False`` generates only rows the input contract accepts: use it when the serving
+    side does not validate input (the default also reports such validation gaps, as kind
+    ``raises``). ``contract`` is a :class:`~featurekit.spec.model.Spec` (or a fitted transform)
+    whose inputs describe the rows; a fitted transform (``fitted=`` or as ``contract``) also
+    contributes its fitted values (bucket edges, vocabularies) to the generated edge rows.
+    ``mode="value"`` compares by value (see :class:`~featurekit.values.equality.Equality`).
+    """
+    if hasattr(contract, "spec") and hasattr(contract, "state_"):  # a fitted transform
+        fitted = fitted or contract
+        spec = contract.spec
+    else:
+        spec = contract
+    given = _given_rows(data, limit)
+    source = fitted if fitted is not None else _StatelessView(spec)
+    generated = edge_rows(source, given, fuzz=fuzz, seed=seed, invalid=invalid) if edges else []
+    rows = given + generated
+    if columns is None:
+        probe = run_batch(batch_fn, rows[:1] or [{}], spec)[0]
+        columns = list(probe) if not isinstance(probe, Raised) else (fitted.output_columns if fitted else [])
+    declared = column_tolerances(fitted) if fitted is not None else {}
+    return _run(
+        lambda rs: run_batch(batch_fn, rs, spec),
+        row_fn,
+        rows,
+        list(columns),
+        column_policies(columns, declared, rtol=rtol, atol=atol, ulps=ulps, mode=mode),
+        n_given=len(given),
+        max_examples=max_examples,
+        shrink_examples=shrink,
+        divergence=None,
+        label=label or "batch callable vs row callable",
+    )
+
+
+def replay(
+    fitted: FittedTransform,
+    log: Any,
+    *,
+    rtol: float = 0.0,
+    atol: float = 0.0,
+    ulps: int | None = None,
+    mode: Mode = "strict",
+    max_examples: int = 20,
+    limit: int | None = None,
+) -> ParityReport:
+    """Logged serving records (``{"input": ..., "output": ...}``) against the batch path.
+
+    ``log``: a JSONL file, a directory of them, a glob, a list of those, or an iterable of
+    record dicts. Values are decoded with :func:`featurekit.values.codec.decode_row` (the
+    logger's tags, and those of logs written before them). Lines that are not valid records are
+    skipped, counted and named (file and line) in the report's ``notes``; a log without a
+    single valid record raises :class:`~featurekit.serving_log.SkewInputError`.
+    """
+    read = LogStats()
+    records: list[dict[str, Any]] = []
+    for chunk in iter_records(log, read):
+        records += chunk
+        if limit and len(records) >= limit:
+            break
+    records = records[:limit] if limit else records
+    if not records:
+        raise no_records(read)
+    inputs = [decode_row(r["input"]) for r in records]
+    served = [decode_row(r.get("output") or {}) for r in records]
+    columns = fitted.output_columns
+    policies = column_policies(columns, column_tolerances(fitted), rtol=rtol, atol=atol, ulps=ulps, mode=mode)
+    started = time.perf_counter()
+    found = compare_rows(run_fitted_batch(fitted, inputs), served, columns, policies)
+    reports = [column_report(col, found.get(col, []), inputs, policies[col], max_examples) for col in columns]
+    return ParityReport(
+        label=f"{fitted.spec.name}@{fitted.spec.version}: batch path vs logged serving outputs",
+        rows=len(inputs),
+        given_rows=len(inputs),
+        generated_rows=0,
+        columns=reports,
+        seconds=time.perf_counter() - started,
+        notes=(read.summary(),) if read.unparseable else (),
+    )
+
+
+def assert_parity(fitted: FittedTransform, data: Any = None, **options: Any) -> ParityReport:
+    """Raise ``AssertionError`` with the text report when the two paths disagree (for pytest)."""
+    report = check(fitted, data, **options)
+    if not report.ok:
+        raise AssertionError(report.to_text(color=False))
+    return report
