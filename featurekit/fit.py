@@ -139,8 +139,7 @@ def run(
     check_analyzers_saw_values(spec, state, rows)
     stats = None
     if baseline:
-        job = BaselinePass(ref, state, output_stride(rows), reader)
-        stats = baseline_finalize(engine.aggregate(data, job))
+        stats = baseline_finalize(engine.aggregate(data, BaselinePass(ref, state, output_stride(rows), reader)))
     info: dict[str, Any] = {"rows": rows, "seconds": round(time.perf_counter() - started, 6), "engine": engine.name}
     info.update(engine.fit_info(data) if hasattr(engine, "fit_info") else {})
     if first.tally:
