@@ -14,10 +14,9 @@ the chunk's global start position), and :func:`thin` merges kept rows of any chu
 engine and partitioning gives the same sample as one frame.
 
 >>> import pandas as pd
->>> sample = SystematicSample(["x"], limit=4)
->>> for chunk in (pd.DataFrame({"x": [0.0, 1.0, 2.0]}), pd.DataFrame({"x": [3.0, 4.0, 5.0, None]})):
-...     sample.add(chunk)
->>> [r["x"] for r in sample.rows()]
+>>> first, second = pd.DataFrame({"x": [0.0, 1.0, 2.0]}), pd.DataFrame({"x": [3.0, 4.0, 5.0, None]})
+>>> kept = thin([take(first, ["x"], 0, limit=4), take(second, ["x"], 3, limit=4)], end=7, limit=4)
+>>> [row["x"] for _, row in kept]
 [0.0, 2.0, 4.0, None]
 """
 
@@ -129,23 +128,3 @@ def thin(kept: Sequence[Kept], end: int, limit: int = SAMPLE_ROWS) -> Kept:
     """
     step = step_for(end, limit)
     return sorted(((p, row) for part in kept for p, row in part if p % step == 0), key=lambda pr: pr[0])
-
-
-class SystematicSample:
-    """The systematic sample of chunks added in order (see the module docstring)."""
-
-    def __init__(self, names: Sequence[str], limit: int = SAMPLE_ROWS) -> None:
-        if limit < 1:
-            raise ValueError(f"limit must be >= 1; got {limit!r}")
-        self.names = list(names)
-        self.limit = limit
-        self.seen = 0
-        self._kept: Kept = []
-
-    def add(self, chunk: pd.DataFrame) -> None:
-        """Take the chunk's rows that fall on the sample's positions."""
-        start, self.seen = self.seen, self.seen + len(chunk)
-        self._kept = thin([self._kept, take(chunk, self.names, start, self.limit)], self.seen, self.limit)
-
-    def rows(self) -> list[dict[str, Any]]:
-        return [row for _, row in self._kept]
