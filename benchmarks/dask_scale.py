@@ -6,7 +6,8 @@ Generates ``--rows`` rows of the churn schema in ``--files`` parquet files (one
 * pandas: reads everything into one frame, fits and transforms (skipped above
   ``--pandas-max-rows``, when it would not fit in memory);
 * Dask: a ``LocalCluster`` of ``--workers`` worker processes (1 thread each) with
-  ``--memory-limit`` per worker; fit with :func:`featurekit.engines.dask.fit_dask`, transform
+  ``--memory-limit`` per worker; fit with ``spec.fit(ddf)`` (the Dask engine; baseline
+  statistics included, as for pandas), transform
   lazily and write parquet (so the output never gathers on the client).
 
 * pandas chunked (``--pandas-chunked``): fits file by file in one process (bounded memory
@@ -133,8 +134,6 @@ def run_dask(spec, data: Path, out_dir: Path, workers: int, memory_limit: str) -
     import dask.dataframe as dd
     from distributed import Client, LocalCluster
 
-    from featurekit.engines.dask import fit_dask, transform_dask
-
     with (
         LocalCluster(
             n_workers=workers, threads_per_worker=1, processes=True, memory_limit=memory_limit, dashboard_address=None
@@ -144,11 +143,11 @@ def run_dask(spec, data: Path, out_dir: Path, workers: int, memory_limit: str) -
         client.run(lambda: __import__("featurekit.engines.dask"))  # warm imports outside the timings
         ddf = dd.read_parquet(str(data))
         t0 = time.perf_counter()
-        fitted = fit_dask(spec, ddf, progress=lambda m: print("  dask:", m, file=sys.stderr))
+        fitted = spec.fit(ddf, progress=lambda m: print("  dask:", m, file=sys.stderr))
         t_fit = time.perf_counter() - t0
         rows = fitted.fit_info_["rows"]
         t0 = time.perf_counter()
-        transform_dask(fitted, ddf).to_parquet(str(out_dir), write_index=False)
+        fitted.transform(ddf).to_parquet(str(out_dir), write_index=False)
         t_tr = time.perf_counter() - t0
         peaks = client.run(_peak_rss_mb)
     return {

@@ -68,29 +68,16 @@ def _session(master: str, driver_memory: str):
     return spark
 
 
-def _fit_and_transform():
-    """The engine's fit and transform: ``spec.fit`` / ``fitted.transform`` once the engine is
-    registered in featurekit.engines; until then the passes of tests/engines/test_spark_engine.py."""
-    from featurekit import engines
-
-    if "spark" in getattr(engines, "names", lambda: ())():
-        return lambda spec, frame: spec.fit(frame), lambda fitted, frame: fitted.transform(frame)
-    from tests.engines.test_spark_engine import fit_on_spark, transform_on_spark
-
-    return fit_on_spark, transform_on_spark
-
-
 def run_spark(spec, data: Path, master: str, driver_memory: str) -> dict:
     spark = _session(master, driver_memory)
-    fit, transform = _fit_and_transform()
     t0 = time.perf_counter()
     sdf = spark.read.parquet(str(data))
     partitions = sdf.rdd.getNumPartitions()
-    fitted = fit(spec, sdf)
+    fitted = spec.fit(sdf)
     t_fit = time.perf_counter() - t0
     rows = sdf.count()
     t0 = time.perf_counter()
-    transform(fitted, sdf).write.format("noop").mode("overwrite").save()
+    fitted.transform(sdf).write.format("noop").mode("overwrite").save()
     t_transform = time.perf_counter() - t0
     result = {
         "engine": "spark",

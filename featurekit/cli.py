@@ -145,13 +145,12 @@ def cmd_fit(args: argparse.Namespace) -> int:
     _stderr(f"reading {args.data} ...", args.quiet)
     if args.engine == "dask":
         with _dask_session(args):
-            from featurekit.engines.dask import fit_dask
+            from featurekit.engines.dask import DaskEngine
 
             ddf = _read_dask(args.data, spec)
             _stderr(f"fitting {spec.name}@{spec.version} on {ddf.npartitions} partition(s) with dask ...", args.quiet)
-            fitted = fit_dask(
-                spec, ddf, progress=None if args.quiet else _stderr, progress_bar=not args.quiet and sys.stderr.isatty()
-            )
+            engine = DaskEngine(progress_bar=not args.quiet and sys.stderr.isatty())
+            fitted = spec.fit(ddf, engine=engine, progress=None if args.quiet else _stderr)
     else:
         from featurekit.io import read_table
 
@@ -173,15 +172,15 @@ def cmd_transform(args: argparse.Namespace) -> int:
     fitted = fk.load(args.artifact, expect=args.expect)
     if args.engine == "dask":
         with _dask_session(args):
-            from featurekit.engines.dask import _compute, transform_dask
+            from featurekit.engines.dask import DaskEngine
+            from featurekit.transform import FrameTransform
 
             ddf = _read_dask(args.data, fitted.spec)
             _stderr(f"transforming {ddf.npartitions} partition(s) with dask into {args.out}/ ...", args.quiet)
-            out = transform_dask(fitted, ddf, keep=args.keep or ())
-            _compute(
-                out.to_parquet(args.out, write_index=False, compute=False),
-                progress_bar=not args.quiet and sys.stderr.isatty(),
-            )
+            engine = DaskEngine(progress_bar=not args.quiet and sys.stderr.isatty())
+            fn = FrameTransform(fitted, keep=args.keep or ())
+            out = engine.map_frames(ddf, fn, fn.meta(ddf._meta))
+            engine.compute(out.to_parquet(args.out, write_index=False, compute=False))
             print(f"wrote {len(out.columns)} columns x {ddf.npartitions} partition(s) of parquet to {args.out}")
         return 0
     df = read_table(args.data, fitted.spec)

@@ -1,5 +1,9 @@
 """Fitting: run every analyzer once over the training data and freeze the results.
 
+:func:`run` is the driver: it asks an engine (:mod:`featurekit.engines`) to run each pass as
+an aggregation over the engine's chunks of data, so it holds no engine-specific code; the
+engine is chosen by the caller (:func:`featurekit.transform.fit`).
+
 Analyzers are combiners (create/update/merge/finalize), so the same fit runs over one
 DataFrame, over chunks or over partitions. An analyzer whose input depends on another
 analyzer's result (``zscore(clip(x, lower_pct=1))``) runs in a later pass: pass *k* updates
@@ -32,23 +36,29 @@ import os
 import sys
 import time
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from featurekit import registry
+from featurekit.baseline import baseline_accumulate, baseline_create, baseline_finalize, baseline_merge, output_stride
 from featurekit.compile.batch import evaluate, read_inputs
 from featurekit.compile.contract import Coercer
 from featurekit.errors import ApproximationWarning, FitError, FitMemoryWarning, FitWarning
 from featurekit.ir.analysis import analyzed_keys, analyzed_nodes, fit_levels  # noqa: F401
 from featurekit.ir.nodes import CallNode, InputNode, Node, walk
 from featurekit.registry import Params
-from featurekit.sample import SystematicSample
+from featurekit.sample import Kept, take, thin
 from featurekit.spec.model import Spec
+from featurekit.spec.ref import SpecRef
 from featurekit.values.column import Column
+
+if TYPE_CHECKING:
+    from featurekit.engines.protocol import Engine
 
 #: An exact quantile accumulator holding more distinct values than this makes ``fit`` warn
 #: (:class:`~featurekit.errors.FitMemoryWarning`): about 16 bytes each, 80 MB at the threshold.
@@ -68,114 +78,224 @@ def non_null_values(col: Column) -> Any:
     return values[keep]
 
 
-def as_chunk_source(data: Any, spec: Spec) -> Callable[[], Iterator[pd.DataFrame]]:
-    """A re-iterable source of DataFrame chunks (fit may need several passes)."""
-    if isinstance(data, pd.DataFrame):
-        return lambda: iter([data])
-    if isinstance(data, list) and (not data or isinstance(data[0], Mapping)):
-        frame = rows_to_frame(data, [i.name for i in spec.inputs])
-        return lambda: iter([frame])
-    if callable(data):
-        return data
-    if isinstance(data, (list, tuple)) and all(isinstance(d, pd.DataFrame) for d in data):
-        return lambda: iter(data)
-    raise FitError(
-        f"fit: cannot read training data of type {type(data).__name__}\n  Fix: pass a pandas "
-        "DataFrame, a list of row dicts, a list of DataFrame chunks, a function returning an "
-        "iterator of chunks, or a Dask DataFrame (featurekit[dask])"
-    )
-
-
-def rows_to_frame(rows: Iterable[Mapping[str, Any]], columns: list[str]) -> pd.DataFrame:
-    """Row dicts as an object-dtype frame: values are checked by the exact (row) coercer."""
-    rows = list(rows)
-    index = pd.RangeIndex(len(rows))
-    # explicit object Series: pandas 3 would otherwise infer str/datetime dtypes from object
-    # arrays, and the values would skip the exact scalar coercion the row path uses
-    data = {c: pd.Series([r.get(c) for r in rows], dtype=object, index=index) for c in columns}
-    return pd.DataFrame(data, index=index)
-
-
 MAX_VIOLATION_RATE = 0.1
 """Default share of training rows whose value of one input may break the contract (and be
 replaced as declared) before ``fit`` warns with the counts."""
 
 
-def fit(
+@dataclass
+class Fit:
+    """What a fit learned: the frozen state and what :class:`~featurekit.transform.FittedTransform`
+    keeps besides (``fit_info_``, ``baseline_``, ``sample_``)."""
+
+    state: dict[str, dict]
+    info: dict[str, Any]
+    sample: list[dict[str, Any]]
+    baseline: dict[str, Any] | None
+
+
+def run(
     spec: Spec,
+    engine: Engine,
     data: Any,
     *,
     progress: Callable[[str], None] | None = None,
     baseline: bool = True,
     max_violation_rate: float = MAX_VIOLATION_RATE,
-) -> Any:
-    """Fit ``spec`` on ``data``; see :meth:`featurekit.spec.model.Spec.fit`.
+) -> Fit:
+    """Fit ``spec`` on ``data`` with ``engine``: every pass is an aggregation the engine runs.
 
-    ``baseline=False`` skips the training statistics the skew report compares serving traffic
-    with (one extra pass; about 40% of the fit time on the churn spec). ``max_violation_rate``:
-    warn (:class:`FitWarning`) when a larger share of the rows broke an input's contract.
+    Pass *k* accumulates the analyzers at depth *k* (:class:`AnalyzerPass`); the first pass also
+    counts the rows, tallies the contract violations and takes the training sample
+    (:class:`FirstPass`); the baseline pass (:class:`BaselinePass`) computes the training
+    statistics. ``baseline=False`` skips that pass (about 40% of the fit time on the churn
+    spec). ``max_violation_rate``: warn (:class:`FitWarning`) when a larger share of the rows
+    broke an input's contract.
     """
-    from featurekit.transform import FittedTransform
-
-    if _is_dask(data):
-        from featurekit.engines.dask import fit_dask
-
-        return fit_dask(spec, data, progress=progress, max_violation_rate=max_violation_rate)
-    source = as_chunk_source(data, spec)
     started = time.perf_counter()
-    tally: dict[str, dict[str, int]] = {}
-    # one in-memory frame: read and check its inputs once for every pass and the baseline
-    read = _read_all_inputs(spec, data, tally) if isinstance(data, pd.DataFrame) else None
+    ref = SpecRef(spec)
+    reader = InputReader()
     state: dict[str, dict] = {}
-    rows = 0
-    sample = SystematicSample([i.name for i in spec.inputs])  # taken in the first pass over the data
+    total = count_passes(spec)
+    first: PassResult | None = None
     passes = 0
     for nodes in fit_levels(graph_roots(spec)):
         analyzers = analyzers_for(nodes)
         while analyzers:
-            pending = [n for n in nodes if n.key in analyzers]
-            first = passes == 0
-            accs = None
-            rows = 0
-            for chunk in source():
-                if first:
-                    sample.add(chunk)
-                part = accumulate(
-                    spec,
-                    pending,
-                    state,
-                    chunk,
-                    inputs=read,
-                    analyzers=analyzers,
-                    tally=tally if first and read is None else None,
-                )
-                accs = part if accs is None else merge(spec, pending, [accs, part], analyzers)
-                rows += len(chunk)
-            if accs is None:
-                accs = create(spec, pending, analyzers)
-            analyzers = finish_pass(spec, pending, analyzers, accs, state)
             passes += 1
+            pending = [n for n in nodes if n.key in analyzers]
+            keys = [n.key for n in pending]
+            label = f"fit pass {passes}/{total}: {len(pending)} analyzer(s)"
+            job = (FirstPass if first is None else AnalyzerPass)(ref, keys, state, analyzers, reader)
+            result = engine.aggregate(data, job, progress=_prefixed(progress, label))
+            first = first or result
+            analyzers = finish_pass(spec, pending, analyzers, result.accs, state)
             if progress:
-                progress(f"fit pass {passes}: {len(pending)} analyzer(s) over {rows:,} rows")
-    if passes == 0:  # no analyzers: one pass to count the rows and take the sample
-        for chunk in source():
-            sample.add(chunk)
-        rows = sample.seen
-    report_violations(tally, rows, max_violation_rate)
+                progress(f"{label} over {result.rows:,} rows")
+    if first is None:  # no analyzers: one pass to count the rows and take the sample
+        first = engine.aggregate(data, FirstPass(ref, [], state, {}, reader))
+    rows = first.rows
+    report_violations(first.tally, rows, max_violation_rate)
     check_analyzers_saw_values(spec, state, rows)
     stats = None
     if baseline:
-        from featurekit.baseline import compute_baseline  # baseline statistics: one extra pass
+        stats = baseline_finalize(engine.aggregate(data, BaselinePass(ref, state, output_stride(rows), reader)))
+    info: dict[str, Any] = {"rows": rows, "seconds": round(time.perf_counter() - started, 6), "engine": engine.name}
+    info.update(engine.fit_info(data) if hasattr(engine, "fit_info") else {})
+    if first.tally:
+        info["violations"] = first.tally
+    return Fit(state, info, [row for _, row in first.sample], stats)
 
-        every_input = read is not None and len(read) == len(spec.inputs)
-        stats = compute_baseline(spec, state, source, rows, inputs=read if every_input else None)
-    info: dict[str, Any] = {"rows": rows, "seconds": round(time.perf_counter() - started, 6), "engine": "pandas"}
-    if tally:
-        info["violations"] = tally
-    fitted = FittedTransform(spec, state, fit_info=info)
-    fitted.baseline_ = stats
-    fitted.sample_ = sample.rows()
-    return fitted
+
+def _prefixed(progress: Callable[[str], None] | None, label: str) -> Callable[[str], None] | None:
+    """``progress`` for an engine's own messages about a pass, after the pass's label."""
+    if progress is None:
+        return None
+    return lambda message: progress(f"{label} {message}")
+
+
+# -- the passes: aggregations an engine runs (picklable; see featurekit.engines.protocol) --------
+
+
+class InputReader:
+    """Reads a chunk's input columns with the contract applied, remembering the last chunk read
+    (by identity) so that the passes over one in-memory frame read its inputs once.
+
+    The memory travels with no job to another process (engines that pickle jobs read again)."""
+
+    def __init__(self) -> None:
+        self._last: tuple[Any, frozenset[str], Mapping[str, Column]] | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"_last": None}
+
+    def read(
+        self,
+        spec: Spec,
+        chunk: pd.DataFrame,
+        names: Sequence[str],
+        tally: dict[str, dict[str, int]] | None = None,
+    ) -> Mapping[str, Column]:
+        """The named input columns of ``chunk`` (``tally`` counts the replaced violations)."""
+        last = self._last
+        if tally is None and last is not None and last[0] is chunk and last[1] >= set(names):
+            return last[2]
+        _check_columns(chunk, spec)
+        coercers = {i.name: Coercer(i, where="fit") for i in spec.inputs if i.name in names}
+        columns = read_inputs(chunk, coercers, names, where="fit", tally=tally)
+        self._last = (chunk, frozenset(names), columns)
+        return columns
+
+
+@dataclass
+class PassResult:
+    """An analyzer pass's merged state: accumulators by node key, rows seen and, in the first
+    pass, the contract-violation tally (input -> kind -> count), the sampled rows with their
+    positions and the end position of the rows covered."""
+
+    accs: dict[str, Any]
+    rows: int
+    tally: dict[str, dict[str, int]] = field(default_factory=dict)
+    sample: Kept = field(default_factory=list)
+    end: int = 0
+
+
+class AnalyzerPass:
+    """One fit pass: accumulate the analyzers of ``keys`` (``state``: earlier passes' results)."""
+
+    def __init__(
+        self,
+        ref: SpecRef,
+        keys: list[str],
+        state: Mapping[str, dict],
+        analyzers: Mapping[str, Any],
+        reader: InputReader,
+    ) -> None:
+        self.ref = ref
+        self.keys = keys
+        self.state = dict(state)
+        self.analyzers = dict(analyzers)
+        self.reader = reader
+
+    def empty(self) -> PassResult:
+        return PassResult({k: self.analyzers[k].create() for k in self.keys}, 0)
+
+    def accumulate(self, chunk: pd.DataFrame) -> PassResult:
+        spec, nodes = self.ref.spec(), self.ref.nodes(self.keys)
+        targets = [n.args[0] for n in nodes]
+        needed = sorted({n.name for n in walk(targets) if isinstance(n, InputNode)})
+        return PassResult(self._accumulate(nodes, self.reader.read(spec, chunk, needed), len(chunk)), len(chunk))
+
+    def _accumulate(self, nodes: list[CallNode], inputs: Mapping[str, Column], n: int) -> dict[str, Any]:
+        cols = evaluate([node.args[0] for node in nodes], inputs, n, self.state)
+        out = {}
+        for node in nodes:
+            analyzer = self.analyzers[node.key]
+            out[node.key] = analyzer.update(analyzer.create(), non_null_values(cols[node.args[0].key]))
+        return out
+
+    def merge(self, parts: Sequence[PassResult]) -> PassResult:
+        """Exact for every built-in analyzer, in any tree shape."""
+        tally: dict[str, dict[str, int]] = {}
+        for part in parts:
+            for name, kinds in part.tally.items():
+                counts = tally.setdefault(name, {})
+                for kind, n in kinds.items():
+                    counts[kind] = counts.get(kind, 0) + n
+        end = max(p.end for p in parts)
+        return PassResult(
+            {k: self.analyzers[k].merge([p.accs[k] for p in parts]) for k in self.keys},
+            sum(p.rows for p in parts),
+            tally,
+            thin([p.sample for p in parts], end),
+            end,
+        )
+
+
+class FirstPass(AnalyzerPass):
+    """The first pass also reads every input the features use (tallying the contract
+    violations) and takes the training sample: it needs each chunk's global row position."""
+
+    def accumulate(self, chunk: pd.DataFrame) -> PassResult:
+        """The pass over data that is this one chunk."""
+        return self.accumulate_at(chunk, 0)
+
+    def accumulate_at(self, chunk: pd.DataFrame, start: int) -> PassResult:
+        spec, nodes = self.ref.spec(), self.ref.nodes(self.keys)
+        used = {n.name for n in walk(graph_roots(spec)) if isinstance(n, InputNode)}
+        tally: dict[str, dict[str, int]] = {}
+        inputs = self.reader.read(spec, chunk, [i.name for i in spec.inputs if i.name in used], tally)
+        n = len(chunk)
+        sample = take(chunk, [i.name for i in spec.inputs], start)
+        return PassResult(self._accumulate(nodes, inputs, n), n, tally, sample, start + n)
+
+
+class BaselinePass:
+    """The training statistics (:mod:`featurekit.baseline`) over every chunk; outputs on every
+    ``stride``-th row by global row position."""
+
+    def __init__(self, ref: SpecRef, state: Mapping[str, dict], stride: int, reader: InputReader) -> None:
+        self.ref = ref
+        self.state = dict(state)
+        self.stride = stride
+        self.reader = reader
+
+    def empty(self) -> dict[str, Any]:
+        acc = baseline_create(self.ref.spec(), self.state)
+        acc["stride"] = self.stride
+        return acc
+
+    def accumulate(self, chunk: pd.DataFrame) -> dict[str, Any]:
+        """The pass over data that is this one chunk."""
+        return self.accumulate_at(chunk, 0)
+
+    def accumulate_at(self, chunk: pd.DataFrame, start: int) -> dict[str, Any]:
+        spec = self.ref.spec()
+        inputs = self.reader.read(spec, chunk, [i.name for i in spec.inputs])
+        return baseline_accumulate(spec, self.state, chunk, offset=start, stride=self.stride, inputs=inputs)
+
+    def merge(self, parts: Sequence[dict[str, Any]]) -> dict[str, Any]:
+        return baseline_merge(parts)
 
 
 def graph_roots(spec: Spec) -> list[Node]:
@@ -195,59 +315,6 @@ def analyzers_for(nodes: list[CallNode]) -> dict[str, Any]:
 def count_passes(spec: Spec) -> int:
     """Passes over the data a fit of ``spec`` makes (per depth, its analyzers' most passes)."""
     return sum(max(a.passes for a in analyzers_for(nodes).values()) for nodes in fit_levels(graph_roots(spec)))
-
-
-def create(spec: Spec, nodes: list[CallNode], analyzers: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Empty accumulators for one fit pass (``analyzers``: this pass's, by node key)."""
-    return {n.key: (analyzers[n.key] if analyzers else _analyzer(n)).create() for n in nodes}
-
-
-def _read_all_inputs(
-    spec: Spec, frame: pd.DataFrame, tally: dict[str, dict[str, int]] | None = None
-) -> dict[str, Column]:
-    """The inputs the features use, read from ``frame`` with the contract applied (as
-    :func:`accumulate` would, pass after pass)."""
-    used = {n.name for n in walk(graph_roots(spec)) if isinstance(n, InputNode)}
-    names = [i.name for i in spec.inputs if i.name in used]
-    _check_columns(frame, spec)
-    return read_inputs(frame, {i.name: Coercer(i, where="fit") for i in spec.inputs}, names, where="fit", tally=tally)
-
-
-def accumulate(
-    spec: Spec,
-    nodes: list[CallNode],
-    state: Mapping[str, dict],
-    chunk: pd.DataFrame,
-    inputs: Mapping[str, Column] | None = None,
-    analyzers: Mapping[str, Any] | None = None,
-    tally: dict[str, dict[str, int]] | None = None,
-) -> dict[str, Any]:
-    """One chunk's accumulators for one fit pass (``state`` holds earlier passes' results).
-
-    This is the unit of distributed fitting: engines run it per partition and :func:`merge`
-    the results in any tree shape. ``inputs`` are the chunk's input columns when already read;
-    ``analyzers`` this pass's analyzers by node key (default: each node's first pass); ``tally``
-    counts the contract violations replaced while reading the inputs.
-    """
-    targets = [n.args[0] for n in nodes]
-    if inputs is None:
-        needed = sorted({n.name for n in walk(targets) if isinstance(n, InputNode)})
-        _check_columns(chunk, spec)
-        coercers = {i.name: Coercer(i, where="fit") for i in spec.inputs if i.name in needed}
-        inputs = read_inputs(chunk, coercers, needed, where="fit", tally=tally)
-    cols = evaluate(targets, inputs, len(chunk), state)
-    out = {}
-    for node in nodes:
-        analyzer = analyzers[node.key] if analyzers else _analyzer(node)
-        out[node.key] = analyzer.update(analyzer.create(), non_null_values(cols[node.args[0].key]))
-    return out
-
-
-def merge(
-    spec: Spec, nodes: list[CallNode], parts: list[dict[str, Any]], analyzers: Mapping[str, Any] | None = None
-) -> dict[str, Any]:
-    """Merge accumulators of the same pass (exact for every built-in analyzer)."""
-    return {n.key: (analyzers[n.key] if analyzers else _analyzer(n)).merge([p[n.key] for p in parts]) for n in nodes}
 
 
 def finish_pass(
@@ -397,16 +464,10 @@ def report_violations(tally: Mapping[str, Mapping[str, int]], rows: int, max_rat
         total = sum(kinds.values())
         if rows and total / rows > max_rate:
             detail = ", ".join(f"{kind}: {n:,}" for kind, n in sorted(kinds.items()))
-            warnings.warn(
+            _warn(
                 FitWarning(
                     f"fit: input {name!r}: {total:,} of {rows:,} training value(s) ({total / rows:.1%}) broke the "
                     f"contract and were replaced as declared ({detail})\n  Fix: check the column (a unit, type or "
                     "schema change?) or the contract; fit(..., max_violation_rate=...) sets this threshold"
-                ),
-                stacklevel=3,
+                )
             )
-
-
-def _is_dask(data: Any) -> bool:
-    module = type(data).__module__ or ""
-    return module.startswith("dask")

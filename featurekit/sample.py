@@ -8,23 +8,21 @@ It depends only on the rows and their order: one DataFrame and the same rows in 
 size give the same sample, taken as the chunks stream by (positions are known, nothing is
 re-read) in bounded memory.
 
-A Dask fit cannot know a partition's global position before its first pass, so each partition
-keeps its own systematic sample of ``ceil(limit / partitions)`` rows and the fit combines them
-in partition order (:func:`combine`): as deterministic, and the same for one partition, but
-a different selection from a pandas fit of the same data when there are several partitions.
+The sample is also a mergeable accumulation for engines that run chunks in parallel: each
+chunk keeps its rows on the positions of the step for the rows up to its end (:func:`take`, with
+the chunk's global start position), and :func:`thin` merges kept rows of any chunks, so every
+engine and partitioning gives the same sample as one frame.
 
 >>> import pandas as pd
->>> sample = SystematicSample(["x"], limit=4)
->>> for chunk in (pd.DataFrame({"x": [0.0, 1.0, 2.0]}), pd.DataFrame({"x": [3.0, 4.0, 5.0, None]})):
-...     sample.add(chunk)
->>> [r["x"] for r in sample.rows()]
+>>> first, second = pd.DataFrame({"x": [0.0, 1.0, 2.0]}), pd.DataFrame({"x": [3.0, 4.0, 5.0, None]})
+>>> kept = thin([take(first, ["x"], 0, limit=4), take(second, ["x"], 3, limit=4)], end=7, limit=4)
+>>> [row["x"] for _, row in kept]
 [0.0, 2.0, 4.0, None]
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -106,46 +104,27 @@ def frame_rows(frame: pd.DataFrame, positions: Sequence[int], names: Sequence[st
     return rows
 
 
-class SystematicSample:
-    """The systematic sample of chunks added in order (see the module docstring)."""
-
-    def __init__(self, names: Sequence[str], limit: int = SAMPLE_ROWS) -> None:
-        if limit < 1:
-            raise ValueError(f"limit must be >= 1; got {limit!r}")
-        self.names = list(names)
-        self.limit = limit
-        self.seen = 0
-        self._kept: list[tuple[int, dict[str, Any]]] = []  # (global position, row)
-
-    def add(self, chunk: pd.DataFrame) -> None:
-        """Take the chunk's rows that fall on the sample's positions."""
-        start, self.seen = self.seen, self.seen + len(chunk)
-        step = step_for(self.seen, self.limit)
-        self._kept = [(p, row) for p, row in self._kept if p % step == 0]
-        first = -(-start // step) * step
-        positions = range(first, self.seen, step)
-        rows = frame_rows(chunk, [p - start for p in positions], self.names)
-        self._kept += [(p, row) for p, row in zip(positions, rows) if row is not None]
-
-    def rows(self) -> list[dict[str, Any]]:
-        return [row for _, row in self._kept]
+Kept = list[tuple[int, dict[str, Any]]]
+"""Sampled rows with their global row positions, in position order."""
 
 
-def partition_sample(
-    frame: pd.DataFrame, names: Sequence[str], partitions: int, limit: int = SAMPLE_ROWS
-) -> list[dict[str, Any]]:
-    """One Dask partition's share of the sample: its systematic sample of ``ceil(limit / partitions)``."""
-    sample = SystematicSample(names, max(1, math.ceil(limit / max(1, partitions))))
-    sample.add(frame)
-    return sample.rows()
+def take(frame: pd.DataFrame, names: Sequence[str], start: int, limit: int = SAMPLE_ROWS) -> Kept:
+    """The sampled rows of a chunk whose first row is at global position ``start``: the rows on
+    the multiples of ``step_for(start + len(frame), limit)`` (a superset of the final sample's
+    rows in the chunk: steps only grow, and are powers of two)."""
+    end = start + len(frame)
+    step = step_for(end, limit)
+    positions = range(-(-start // step) * step, end, step)
+    rows = frame_rows(frame, [p - start for p in positions], names)
+    return [(p, row) for p, row in zip(positions, rows) if row is not None]
 
 
-def combine(parts: Sequence[Sequence[dict[str, Any]]], limit: int = SAMPLE_ROWS) -> list[dict[str, Any]]:
-    """Partition samples in partition order, thinned systematically to at most ``limit`` rows.
+def thin(kept: Sequence[Kept], end: int, limit: int = SAMPLE_ROWS) -> Kept:
+    """Merge kept rows of disjoint chunks covering rows up to ``end`` (any order): the rows on
+    the multiples of ``step_for(end, limit)``, in position order.
 
-    >>> combine([[{"x": 1}, {"x": 2}], [{"x": 3}]], limit=2)
-    [{'x': 1}, {'x': 3}]
+    >>> thin([[(2, {"x": 2})], [(0, {"x": 0}), (1, {"x": 1})]], end=3, limit=2)
+    [(0, {'x': 0}), (2, {'x': 2})]
     """
-    rows = [r for part in parts for r in part]
-    step = step_for(len(rows), limit)
-    return rows[::step]
+    step = step_for(end, limit)
+    return sorted(((p, row) for part in kept for p, row in part if p % step == 0), key=lambda pr: pr[0])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import functools
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 import featurekit.ir.ops  # noqa: F401  (registers the built-in ops this module looks up)
@@ -19,6 +19,7 @@ from featurekit.compile.row import compile_row
 from featurekit.ir.nodes import CallNode
 from featurekit.registry import Params
 from featurekit.spec.model import Spec
+from featurekit.spec.ref import SpecRef
 from featurekit.types import DType
 from featurekit.values.hashing import state_fingerprint, transform_fingerprint
 
@@ -156,15 +157,21 @@ class FittedTransform:
     def transform(self, data: Any) -> pd.DataFrame:
         """Batch path: a DataFrame (or list of row dicts) in, a DataFrame of features out.
 
-        The input is never mutated; the output keeps the input's index.
+        The input is never mutated; the output keeps the input's index. Another engine's frame
+        (a Dask DataFrame) gives that engine's frame of features, lazily where the engine is
+        lazy, with the same columns and dtypes.
         """
+        from featurekit.engines import engine_for
         from featurekit.engines.pandas import transform_frame
 
-        if type(data).__module__.startswith("dask"):
-            from featurekit.engines.dask import transform_dask  # pragma: no cover - optional engine
-
-            return transform_dask(self, data)
-        return transform_frame(self, data)
+        try:
+            engine = engine_for(data)
+        except TypeError:
+            engine = None
+        if engine is None or engine.name == "pandas":
+            return transform_frame(self, data)  # refuses what is not a frame, with the fix
+        fn = FrameTransform(self)
+        return engine.map_frames(data, fn, fn.meta())
 
     def trace_row(self, row: Mapping[str, Any]) -> dict[str, Any]:
         """Every intermediate value of the row path for ``row``, by node key (for debugging)."""
@@ -224,6 +231,91 @@ class FittedTransform:
                     items.append({"op": node.op, "params": dict(node.params), "state": self.state_[node.key]})
             out[feature] = items
         return out
+
+
+_FITTED: dict[str, FittedTransform] = {}  # fingerprint -> fitted transform rebuilt in this process
+
+
+class FrameTransform:
+    """The batch path of a fitted transform as a picklable ``pandas frame -> pandas frame``
+    function, for engines that run it in other processes (:meth:`Engine.map_frames`).
+
+    A ``FittedTransform`` holds a compiled row function that plain pickle cannot serialize; the
+    spec (as a :class:`~featurekit.spec.ref.SpecRef`) and the JSON-able state can. Each process
+    rebuilds (and caches by fingerprint) the fitted transform once. ``keep`` names input columns
+    copied in front of the features (e.g. an id).
+    """
+
+    def __init__(self, fitted: FittedTransform, keep: Sequence[str] = ()) -> None:
+        self._fitted: FittedTransform | None = fitted
+        self.fingerprint = fitted.fingerprint
+        self.spec = SpecRef(fitted.spec)
+        self.state = fitted.state_
+        self.fit_info = fitted.fit_info_
+        self.keep = tuple(keep)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_fitted": None}
+
+    def __dask_tokenize__(self) -> Any:
+        return ("featurekit-transform", self.fingerprint, self.keep)
+
+    def fitted(self) -> FittedTransform:
+        if self._fitted is None:
+            cached = _FITTED.get(self.fingerprint)
+            if cached is None:
+                cached = _FITTED[self.fingerprint] = FittedTransform(
+                    self.spec.spec(), self.state, fit_info=self.fit_info
+                )
+            self._fitted = cached
+        return self._fitted
+
+    def __call__(self, pdf: pd.DataFrame) -> pd.DataFrame:
+        import pandas as pd
+
+        from featurekit.engines.pandas import transform_frame
+
+        out = transform_frame(self.fitted(), pdf)
+        if self.keep:
+            kept = pd.DataFrame({c: pdf[c] for c in self.keep}, index=pdf.index)
+            out = pd.concat([kept, out], axis=1)
+        return out
+
+    def meta(self, empty: pd.DataFrame | None = None) -> pd.DataFrame:
+        """The output on zero rows (columns and dtypes): of ``empty`` (zero input rows with
+        the data's dtypes) or of zero rows of the spec's inputs (the output dtypes depend on
+        the spec alone; kept columns are then object columns)."""
+        if empty is None:
+            from featurekit.values.frames import object_frame
+
+            empty = object_frame([], [*(i.name for i in self.spec.spec().inputs), *self.keep])
+        return self(empty)
+
+
+def fit(spec: Spec, data: Any, *, engine: Any = None, **options: Any) -> FittedTransform:
+    """Fit ``spec`` on ``data`` (see :meth:`featurekit.spec.model.Spec.fit`): the engine that
+    accepts ``data`` (or ``engine``, an engine instance) runs the passes of
+    :func:`featurekit.fit.run`."""
+    from featurekit.engines import engine_for
+    from featurekit.errors import FitError
+    from featurekit.fit import run
+    from featurekit.values.frames import object_frame
+
+    if isinstance(data, list) and (not data or isinstance(data[0], Mapping)):
+        data = object_frame(data, [i.name for i in spec.inputs])
+    if engine is None:
+        try:
+            engine = engine_for(data)
+        except TypeError as exc:
+            raise FitError(
+                f"fit: cannot read training data of type {type(data).__name__}\n  Fix: pass a pandas DataFrame, a "
+                f"list of row dicts, or data an engine accepts ({exc})"
+            ) from None
+    result = run(spec, engine, data, **options)
+    fitted = FittedTransform(spec, result.state, fit_info=result.info)
+    fitted.baseline_ = result.baseline
+    fitted.sample_ = result.sample
+    return fitted
 
 
 def _rebuild(

@@ -1,11 +1,23 @@
-"""The pandas engine: the batch path over one in-memory DataFrame.
+"""The pandas engine: in-memory frames and streams of chunks, in this process.
 
-Use it for training frames that fit in memory (the default). The Dask engine runs this same
-function on each partition, so both give identical outputs.
+It accepts one DataFrame (the default, for training frames that fit in memory), a list or
+tuple of DataFrame chunks, or a function returning an iterator of chunks (called once per
+pass, so chunks can be read from disk each time). :func:`transform_frame` is the batch path
+every engine runs on its pandas chunks, so all engines give identical outputs.
+
+>>> import pandas as pd
+>>> class Rows:
+...     def empty(self): return 0
+...     def accumulate(self, chunk): return len(chunk)
+...     def merge(self, parts): return sum(parts)
+>>> chunks = [pd.DataFrame({"x": [1.0, 2.0]}), pd.DataFrame({"x": [3.0]})]
+>>> PandasEngine().aggregate(chunks, Rows()), PandasEngine().aggregate([], Rows())
+(3, 0)
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -13,12 +25,50 @@ import pandas as pd
 
 from featurekit.compile.batch import BLOCK_ROWS, check_timestamp_output, evaluate_blocks, output_series, read_inputs
 from featurekit.compile.contract import Coercer
-from featurekit.fit import rows_to_frame
 from featurekit.ir.nodes import InputNode, walk
 from featurekit.types import DType
+from featurekit.values.frames import object_frame
 
 if TYPE_CHECKING:
+    from featurekit.engines.protocol import Aggregation
     from featurekit.transform import FittedTransform
+
+
+class PandasEngine:
+    """The pandas engine (:class:`featurekit.engines.protocol.Engine`)."""
+
+    name = "pandas"
+    kinds = "a pandas DataFrame, a list or tuple of DataFrame chunks, or a function returning an iterator of chunks"
+
+    @staticmethod
+    def accepts(data: Any) -> bool:
+        if isinstance(data, pd.DataFrame) or callable(data):
+            return True
+        return isinstance(data, (list, tuple)) and all(isinstance(d, pd.DataFrame) for d in data)
+
+    @staticmethod
+    def chunks(data: Any) -> Iterator[pd.DataFrame]:
+        """The chunks of ``data``, in order (one pass)."""
+        if isinstance(data, pd.DataFrame):
+            return iter([data])
+        return iter(data() if callable(data) else data)
+
+    def aggregate(self, data: Any, job: Aggregation, *, progress: Callable[[str], None] | None = None) -> Any:
+        """Accumulate the chunks in order, merging each into the running state; a
+        positional job gets each chunk's first row position (rows counted so far)."""
+        at = getattr(job, "accumulate_at", None)
+        state, start = None, 0
+        for chunk in self.chunks(data):
+            part = job.accumulate(chunk) if at is None else at(chunk, start)
+            start += len(chunk)
+            state = part if state is None else job.merge([state, part])
+        return job.empty() if state is None else state
+
+    def map_frames(self, data: Any, fn: Callable[[pd.DataFrame], pd.DataFrame], meta: pd.DataFrame) -> Any:
+        """``fn`` of one frame, or the list of ``fn`` of each chunk (``meta`` is not needed)."""
+        if isinstance(data, pd.DataFrame):
+            return fn(data)
+        return [fn(chunk) for chunk in self.chunks(data)]
 
 
 def transform_frame(
@@ -34,7 +84,7 @@ def transform_frame(
     """
     spec = fitted.spec
     if isinstance(data, list):
-        data = rows_to_frame(data, [i.name for i in spec.inputs])
+        data = object_frame(data, [i.name for i in spec.inputs])
     if not isinstance(data, pd.DataFrame):
         from featurekit.errors import ContractError
 

@@ -259,6 +259,7 @@ class SparkEngine:
     """
 
     name = "spark"
+    kinds = "a PySpark DataFrame"
 
     def __init__(self, fan_in: int = FAN_IN, chunk_rows: int = CHUNK_ROWS) -> None:
         if fan_in < 2:
@@ -267,7 +268,8 @@ class SparkEngine:
             raise ValueError("chunk_rows must be >= 1")
         self.fan_in, self.chunk_rows = fan_in, chunk_rows
 
-    def accepts(self, data: Any) -> bool:
+    @staticmethod
+    def accepts(data: Any) -> bool:
         """Whether ``data`` is a PySpark DataFrame (never imports PySpark to find out)."""
         sql = sys.modules.get("pyspark.sql")
         return sql is not None and isinstance(data, sql.DataFrame)

@@ -225,13 +225,15 @@ class Spec:
         """Fit every analyzer on ``data`` and return the frozen :class:`FittedTransform`.
 
         ``data``: a pandas DataFrame, a list of row dicts, an iterable of DataFrame chunks,
-        or a Dask DataFrame (with the ``dask`` extra). The spec itself is not changed.
+        or another registered engine's frame (a Dask DataFrame with the ``dask`` extra;
+        ``engine=`` passes an engine instance, e.g. ``DaskEngine(split_every=4)``). The spec
+        itself is not changed.
         ``baseline=False`` skips the training statistics used by the skew report;
         ``max_violation_rate`` (default 0.1) sets when a :class:`~featurekit.errors.FitWarning`
         reports an input whose values often broke the contract. Missing declared columns and
         analyzers that saw no value are refused (:mod:`featurekit.fit`).
         """
-        from featurekit.fit import fit
+        from featurekit.transform import fit
 
         return fit(self, data, **options)
 

@@ -27,14 +27,11 @@ REPO = Path(__file__).resolve().parents[2]
 PACKAGE = Path(featurekit.__file__).parent
 
 PENDING = {
-    # engines run fit's passes and build FittedTransform themselves; the engine protocol work
-    # (engines behind one protocol, rows->frame in the value layer) removes these
-    "featurekit.engines.pandas -> featurekit.fit": "engine protocol work",
-    "featurekit.engines.dask -> featurekit.fit": "engine protocol work",
-    "featurekit.engines.dask -> featurekit.transform": "engine protocol work",
-    # convenience methods on user objects that reach a higher layer: Spec.fit (spec -> fit)
-    # and FittedTransform.save (transform -> artifact); an API decision, not a move
-    "featurekit.spec.model -> featurekit.fit": "Spec.fit",
+    # convenience methods on user objects that reach a higher layer: Spec.fit (spec -> the fit
+    # entry point in transform) and FittedTransform.save (transform -> artifact); removing them
+    # is an API decision (or a split of the user-facing classes from the models the lower layers
+    # use), not a move
+    "featurekit.spec.model -> featurekit.transform": "Spec.fit",
     "featurekit.transform -> featurekit.artifact.save": "FittedTransform.save",
 }
 

@@ -45,7 +45,7 @@ def pandas_fit(spec, churn):
 
 def test_core_does_not_import_dask():
     code = (
-        "import sys, featurekit, featurekit.fit, featurekit.transform, featurekit.engines._protocol;"
+        "import sys, featurekit, featurekit.fit, featurekit.transform, featurekit.engines, featurekit.engines.dask;"
         "assert not any(m == 'dask' or m.startswith('dask.') for m in sys.modules), 'dask imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
@@ -79,12 +79,56 @@ def test_dask_fit_and_transform_equal_pandas(client, spec, churn, pandas_fit, np
     pd.testing.assert_frame_equal(got.reset_index(drop=True), expected.reset_index(drop=True), check_exact=True)
 
 
+def _partitions(ddf) -> list[pd.DataFrame]:
+    return [ddf.partitions[i].compute() for i in range(ddf.npartitions)]
+
+
+def _assert_same_baseline(got: dict, want: dict, path: str = "") -> None:
+    """Equal, except ``mean``/``std`` (merged with Chan et al.'s pairwise update: equal up to
+    floating-point rounding for another chunking or merge order, as :mod:`featurekit.baseline`
+    documents) and ``distinct`` of a capped text column (a documented lower bound)."""
+    assert got.keys() == want.keys(), path
+    for key, value in want.items():
+        where = f"{path}.{key}"
+        if isinstance(value, dict):
+            _assert_same_baseline(got[key], value, where)
+        elif key in ("mean", "std") and value is not None:
+            assert got[key] == pytest.approx(value, rel=1e-12, abs=1e-15), where
+        elif key == "distinct" and want.get("distinct_capped"):
+            assert got["distinct_capped"] and got[key] >= min(value, 10_000), where
+        else:
+            assert got[key] == value, where
+
+
 def test_fit_dask_tree_shape_does_not_matter(client, spec, churn, pandas_fit):
-    from featurekit.engines.dask import fit_dask
+    from featurekit.engines.dask import DaskEngine
 
     ddf = dd.from_pandas(churn, npartitions=9, sort=False)
     for split_every in (2, 3):
-        assert fit_dask(spec, ddf, split_every=split_every).state_ == pandas_fit.state_
+        fitted = spec.fit(ddf, engine=DaskEngine(split_every=split_every))
+        assert fitted.state_ == pandas_fit.state_
+        _assert_same_baseline(fitted.baseline_, pandas_fit.baseline_)
+
+
+@pytest.mark.parametrize("npartitions", [1, 3, 7])
+def test_dask_fit_baseline_equals_pandas(client, spec, churn, pandas_fit, npartitions):
+    """The baseline pass runs through the engine like every fit pass, with the output sample
+    chosen by global row position (from the partitions' offsets). Up to 8 partitions are merged
+    in one call, in order, as the pandas engine merges chunks: the baseline equals that of a
+    pandas fit of the same chunks exactly, and of one frame up to the documented rounding."""
+    ddf = dd.from_pandas(churn, npartitions=npartitions, sort=False)
+    fitted = spec.fit(ddf)
+    chunked = spec.fit(_partitions(ddf))
+    assert fitted.baseline_ is not None
+    assert fitted.baseline_ == chunked.baseline_
+    _assert_same_baseline(fitted.baseline_, pandas_fit.baseline_)
+    if npartitions == 1:
+        assert fitted.baseline_ == pandas_fit.baseline_
+    assert fitted.state_ == pandas_fit.state_ == chunked.state_
+    assert fitted.fingerprint == pandas_fit.fingerprint
+    assert fitted.sample_ == pandas_fit.sample_
+    assert fitted.fit_info_["partitions"] == npartitions
+    assert spec.fit(ddf, baseline=False).baseline_ is None
 
 
 SMALL_SPEC = fk.spec_from_yaml("""

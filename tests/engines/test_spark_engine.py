@@ -9,12 +9,9 @@
 * featurekit errors raised on workers come back with their own type and message;
 * core featurekit never imports pyspark.
 
-Until the engine is registered (``featurekit.engines``), fits run through :func:`fit_on_spark`,
-a small adapter that runs the same passes as ``featurekit.fit.fit`` as engine aggregations;
-at merge its body becomes ``return spec.fit(sdf)`` (and :func:`transform_on_spark`'s
-``return fitted.transform(sdf)``; the fraud spec's UDF must then reach the workers as the
-engine's jobs provide) and the block at the end (``spec.fit(sdf)`` and ``fitted.transform(sdf)``
-end to end) loses its skip.
+Fits and transforms go through the public API (``spec.fit(sdf)``, ``fitted.transform(sdf)``),
+which picks the Spark engine by the frame's type; the fraud spec's UDF reaches the workers as
+the module that defines it, imported there before the spec is rebuilt.
 """
 
 from __future__ import annotations
@@ -35,18 +32,8 @@ if _spark_missing():
     pytest.skip(f"Spark tests need PySpark and Java 17: {_spark_missing()}", allow_module_level=True)
 
 import featurekit as fk  # noqa: E402
-from featurekit.baseline import (  # noqa: E402
-    baseline_accumulate,
-    baseline_create,
-    baseline_finalize,
-    baseline_merge,
-    output_stride,
-)
 from featurekit.datasets import make_churn  # noqa: E402
-from featurekit.engines.pandas import transform_frame  # noqa: E402
 from featurekit.engines.spark import SparkEngine, spark_schema, spark_type_name, worker_errors  # noqa: E402
-from featurekit.fit import accumulate, analyzers_for, create, finish_pass, fit_levels, graph_roots, merge  # noqa: E402
-from featurekit.spec.model import spec_from_dict  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:PySpark does not yet fully support pandas:FutureWarning",
@@ -64,7 +51,7 @@ ROWS = {"churn": 6_000, "fraud": 4_000, "listings": 4_000}
 ENGINE = SparkEngine()
 
 
-# -- the adapter: the passes of featurekit.fit.fit as engine aggregations (read-only use of fit) ---
+# -- data -------------------------------------------------------------------------------------
 
 
 def _import_gallery() -> None:
@@ -72,67 +59,6 @@ def _import_gallery() -> None:
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     import examples.spec_gallery.fraud_udfs  # noqa: F401  (registers round_amount_score)
-
-
-class _SpecRef:
-    """A spec as its plain data, rebuilt once per worker process and checked by fingerprint."""
-
-    _cache: dict[str, fk.Spec] = {}
-
-    def __init__(self, spec: fk.Spec, gallery: bool) -> None:
-        self.data, self.fingerprint, self.gallery = spec.to_dict(), spec.fingerprint, gallery
-
-    def spec(self) -> fk.Spec:
-        if self.fingerprint not in self._cache:
-            if self.gallery:
-                _import_gallery()
-            spec = spec_from_dict(self.data)
-            assert spec.fingerprint == self.fingerprint
-            self._cache[self.fingerprint] = spec
-        return self._cache[self.fingerprint]
-
-
-class _FitPass:
-    """One analyzer pass of a fit (``featurekit.fit.accumulate`` / ``merge``)."""
-
-    def __init__(self, ref: _SpecRef, keys: list[str], state: dict, analyzers: dict) -> None:
-        self.ref, self.keys, self.state, self.analyzers = ref, keys, state, analyzers
-
-    def _nodes(self) -> list:
-        from featurekit.ir.nodes import walk
-
-        by_key = {n.key: n for n in walk(graph_roots(self.ref.spec()))}
-        return [by_key[k] for k in self.keys]
-
-    def empty(self):
-        return create(self.ref.spec(), self._nodes(), self.analyzers)
-
-    def accumulate(self, chunk):
-        return accumulate(self.ref.spec(), self._nodes(), self.state, chunk, analyzers=self.analyzers)
-
-    def merge(self, parts):
-        return merge(self.ref.spec(), self._nodes(), list(parts), self.analyzers)
-
-
-class _BaselinePass:
-    """The baseline pass: needs each chunk's global row position (``accumulate_at``)."""
-
-    def __init__(self, ref: _SpecRef, state: dict, stride: int) -> None:
-        self.ref, self.state, self.stride = ref, state, stride
-
-    def empty(self):
-        acc = baseline_create(self.ref.spec(), self.state)
-        acc["stride"] = self.stride
-        return acc
-
-    def accumulate(self, chunk):
-        raise AssertionError("the engine must call accumulate_at when the job has it")
-
-    def accumulate_at(self, chunk, start):
-        return baseline_accumulate(self.ref.spec(), self.state, chunk, offset=start, stride=self.stride)
-
-    def merge(self, parts):
-        return baseline_merge(list(parts))
 
 
 class _Rows:
@@ -146,45 +72,16 @@ class _Rows:
         return sum(parts)
 
 
-def fit_on_spark(spec: fk.Spec, sdf, gallery: bool = False) -> fk.FittedTransform:
-    """``spec`` fitted on ``sdf`` through the Spark engine (at merge: ``return spec.fit(sdf)``)."""
-    ref = _SpecRef(spec, gallery)
-    state: dict = {}
-    for nodes in fit_levels(graph_roots(spec)):
-        analyzers = analyzers_for(nodes)
-        while analyzers:
-            pending = [n for n in nodes if n.key in analyzers]
-            accs = ENGINE.aggregate(sdf, _FitPass(ref, [n.key for n in pending], dict(state), analyzers))
-            analyzers = finish_pass(spec, pending, analyzers, accs, state)
-    fitted = fk.FittedTransform(spec, state, fit_info={"engine": "spark"})
-    rows = ENGINE.aggregate(sdf, _Rows())
-    fitted.baseline_ = baseline_finalize(ENGINE.aggregate(sdf, _BaselinePass(ref, state, output_stride(rows))))
+def fit_on_spark(spec: fk.Spec, sdf) -> fk.FittedTransform:
+    """``spec`` fitted on ``sdf``: the public API, which runs the Spark engine for a Spark frame."""
+    fitted = spec.fit(sdf)
+    assert fitted.fit_info_["engine"] == "spark"
     return fitted
 
 
-class _Transformer:
-    """``transform_frame(fitted, batch)``, shipped as spec data and state (rebuilt per worker)."""
-
-    def __init__(self, fitted: fk.FittedTransform, gallery: bool) -> None:
-        self.ref, self.state, self._fitted = _SpecRef(fitted.spec, gallery), fitted.state_, fitted
-
-    def __getstate__(self) -> dict:
-        return {"ref": self.ref, "state": self.state, "_fitted": None}
-
-    def __call__(self, batch: pd.DataFrame) -> pd.DataFrame:
-        if self._fitted is None:
-            self._fitted = fk.FittedTransform(self.ref.spec(), self.state)
-        return transform_frame(self._fitted, batch)
-
-
-def transform_on_spark(fitted: fk.FittedTransform, sdf, gallery: bool = False):
-    """``fitted`` applied to ``sdf`` through the Spark engine (at merge: ``fitted.transform(sdf)``)."""
-    meta = transform_frame(fitted, _zero_rows(fitted))
-    return ENGINE.map_frames(sdf, _Transformer(fitted, gallery), meta)
-
-
-def _zero_rows(fitted: fk.FittedTransform) -> pd.DataFrame:
-    return pd.DataFrame({i.name: pd.Series([], dtype=object) for i in fitted.spec.inputs})
+def transform_on_spark(fitted: fk.FittedTransform, sdf):
+    """``fitted`` applied to ``sdf`` (lazy, a Spark DataFrame)."""
+    return fitted.transform(sdf)
 
 
 # -- data --------------------------------------------------------------------------------------
@@ -288,7 +185,7 @@ def test_churn_fit_passes_and_baseline_identical_to_pandas(spark, partitions):
 @pytest.mark.parametrize("partitions", [3])
 def test_other_specs_and_modes_fit_identical_to_pandas(spark, name, mode, partitions):
     spec, frame, whole = case(name, mode)
-    fitted = fit_on_spark(spec, to_spark(spark, frame, partitions), gallery=name == "fraud")
+    fitted = fit_on_spark(spec, to_spark(spark, frame, partitions))
     assert fitted.state_ == whole.state_
     assert fitted.fingerprint == whole.fingerprint
 
@@ -354,8 +251,8 @@ def test_transform_equals_the_pandas_batch_path(spark, name, partitions):
     _, frame, whole = case(name, "exact")
     sdf = to_spark(spark, frame, partitions)
     want = whole.transform(frame)
-    out = transform_on_spark(whole, sdf, gallery=name == "fraud")
-    assert out.schema == spark_schema(want)
+    out = transform_on_spark(whole, sdf)
+    assert ENGINE.accepts(out) and out.schema == spark_schema(want)
     pd.testing.assert_frame_equal(collect(out, want), want.reset_index(drop=True), check_exact=True)
 
 
@@ -596,44 +493,3 @@ def test_core_featurekit_never_imports_pyspark():
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
-
-
-# -- end to end through the registered engine (the lead removes the skip at merge) --------------
-
-
-def _spark_registered() -> bool:
-    try:
-        from featurekit.engines import names
-    except ImportError:
-        return False
-    return "spark" in names()
-
-
-registered = pytest.mark.skipif(not _spark_registered(), reason="spark engine not registered yet")
-
-
-@registered
-class TestRegistered:
-    @pytest.mark.parametrize("name,mode", [("churn", "exact"), ("churn", "approx"), ("listings", "exact")])
-    @pytest.mark.parametrize("partitions", [1, 3, 7])
-    def test_spec_fit_on_spark_is_identical(self, spark, name, mode, partitions):
-        spec, frame, whole = case(name, mode)
-        fitted = spec.fit(to_spark(spark, frame, partitions))
-        assert fitted.fit_info_["engine"] == "spark"
-        assert fitted.state_ == whole.state_
-        assert fitted.fingerprint == whole.fingerprint
-        _same_baseline(fitted.baseline_, whole.baseline_)
-
-    @pytest.mark.parametrize("name", ["churn", "listings"])
-    def test_fitted_transform_returns_a_spark_frame_equal_to_pandas(self, spark, name):
-        _, frame, whole = case(name, "exact")
-        sdf = to_spark(spark, frame, 3)
-        out = whole.transform(sdf)
-        assert ENGINE.accepts(out)
-        want = whole.transform(frame)
-        pd.testing.assert_frame_equal(collect(out, want), want.reset_index(drop=True), check_exact=True)
-
-    def test_fit_errors_from_workers_keep_their_type(self, spark):
-        spec, frame, _ = case("churn", "exact")
-        with pytest.raises(fk.FitError, match="lacks input column"):
-            spec.fit(to_spark(spark, frame.drop(columns=["plan"]).head(100), 2))
