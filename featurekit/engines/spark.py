@@ -28,7 +28,7 @@ its own type, message and fields (:func:`worker_errors`), not as a Py4J/``Python
 traceback. ``aggregate`` does this itself; the frame ``map_frames`` returns is lazy, so wrap the
 action that runs it (``with worker_errors(): out.write.parquet(...)``).
 
-This module imports PySpark; the rest of featurekit never does (``accepts`` checks
+This module imports PySpark only inside the functions that run Spark work; the rest of featurekit never does (``accepts`` checks
 ``sys.modules``), so installing ``featurekit[spark]`` costs nothing until a Spark DataFrame is
 passed in.
 
@@ -48,9 +48,6 @@ from typing import TYPE_CHECKING, Any
 
 import cloudpickle
 import pandas as pd
-from pyspark import StorageLevel
-from pyspark.sql import functions as F
-from pyspark.sql import types as T
 
 from featurekit.errors import FeaturekitError
 
@@ -96,8 +93,10 @@ def spark_type_name(dtype: Any) -> str:
     raise TypeError(f"spark engine: no Spark type for output dtype {dtype}")
 
 
-def spark_schema(meta: pd.DataFrame) -> T.StructType:
+def spark_schema(meta: pd.DataFrame) -> Any:
     """The Spark schema of frames shaped like ``meta`` (all columns nullable)."""
+    from pyspark.sql import types as T  # PySpark only when Spark work runs
+
     parsed = {"double": T.DoubleType(), "long": T.LongType(), "boolean": T.BooleanType(), "string": T.StringType()}
     parsed["timestamp"] = T.TimestampType()
     return T.StructType(
@@ -111,6 +110,9 @@ def _quoted(name: str) -> str:
 
 def _timestamps_as_micros(sdf: Any) -> tuple[Any, list[str]]:
     """``sdf`` with its ``TimestampType`` columns as UTC microseconds, and their names."""
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
     names = [f.name for f in sdf.schema.fields if isinstance(f.dataType, T.TimestampType)]
     if not names:
         return sdf, []
@@ -300,6 +302,8 @@ class SparkEngine:
         if self._offsets_match(offsets, rows):
             return rows
         cached = sdf.is_cached  # the caller's cache: use it, and leave it in place
+        from pyspark import StorageLevel
+
         pinned = sdf if cached else sdf.persist(StorageLevel.DISK_ONLY)
         try:
             offsets = self._offsets(pinned)
@@ -314,6 +318,8 @@ class SparkEngine:
     @staticmethod
     def _offsets(sdf: Any) -> dict[int, int]:
         """The global position of each partition's first row."""
+        from pyspark.sql import functions as F
+
         counts = sdf.select(F.spark_partition_id().alias("p")).groupBy("p").count().collect()
         offsets, start = {}, 0
         for partition, rows in sorted((r["p"], r["count"]) for r in counts):

@@ -62,7 +62,7 @@ def test_an_unknown_frame_type_names_the_registered_engines():
         engines.engine_for({1})
     with pytest.raises(fk.FitError, match=r"cannot read training data of type set(.|\n)*dask \(a Dask DataFrame\)"):
         SPEC.fit({1})
-    with pytest.raises(ValueError, match=r"unknown engine 'nope'; registered: \['dask', 'pandas'\]"):
+    with pytest.raises(ValueError, match=r"unknown engine 'nope'; registered: \['dask', 'spark', 'pandas'\]"):
         engines.get("nope")
     with pytest.raises(ValueError, match="module:Class"):
         engines.register("bad", "no_colon")
