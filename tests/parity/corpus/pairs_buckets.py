@@ -49,7 +49,9 @@ class AgeBandsRightClosed:
         return {"age": rng.randint(16, 90)}
 
     def train(df):
-        return pd.DataFrame({"age_band": pd.cut(df["age"], AGE_BINS, labels=False, include_lowest=True).astype("int64")})
+        return pd.DataFrame(
+            {"age_band": pd.cut(df["age"], AGE_BINS, labels=False, include_lowest=True).astype("int64")}
+        )
 
     def serve(row):
         age = row["age"]
@@ -90,7 +92,7 @@ class LatencyBucketNan:
     category = "buckets"
     skewed = True
     edge_only = True
-    inputs = "latency_ms: {type: float}"
+    inputs = "latency_ms: {type: float, min: 0, max: 600000}"
     witness = {"latency_ms": math.nan}
 
     def ordinary(rng):

@@ -104,6 +104,26 @@ class EmptyReferralIsMissing:
 
 
 @corpus_pair
+class PromoFlagKeyPresent:
+    """Serving sets the flag when the key is present (`"is_promo" in row`): an explicit false or null counts as a promo."""
+
+    category = "nulls"
+    skewed = True
+    edge_only = True
+    inputs = "is_promo: {type: bool}"
+    witness = {"is_promo": False}
+
+    def ordinary(rng):
+        return {"is_promo": True} if rng.random() < 0.3 else {}
+
+    def train(df):
+        return pd.DataFrame({"promo": df["is_promo"].fillna(False).astype(int)})
+
+    def serve(row):
+        return {"promo": 1 if "is_promo" in row else 0}
+
+
+@corpus_pair
 class RatioNanVsNone:
     """Correct: training leaves NaN for a missing balance where serving returns None."""
 
@@ -147,4 +167,12 @@ class FillMedianTwoWays:
         return {"income_imputed": float(income)}
 
 
-PAIRS = [IncomeOrZero, MissingFlagIsNone, DefaultOnlyForAbsentKey, EmptyReferralIsMissing, RatioNanVsNone, FillMedianTwoWays]
+PAIRS = [
+    IncomeOrZero,
+    MissingFlagIsNone,
+    DefaultOnlyForAbsentKey,
+    EmptyReferralIsMissing,
+    PromoFlagKeyPresent,
+    RatioNanVsNone,
+    FillMedianTwoWays,
+]

@@ -60,7 +60,7 @@ class DecimalHalfUpCents:
     skewed = True
     edge_only = True
     inputs = "fx_amount: {type: float, min: 0, max: 1000000}"
-    witness = {"fx_amount": 2.675}
+    witness = {"fx_amount": 0.125}
 
     def ordinary(rng):
         return {"fx_amount": round(rng.uniform(1, 500), 2)}

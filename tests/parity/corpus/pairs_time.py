@@ -20,10 +20,14 @@ def _utc_instant(rng, start=2023, end=2025):
     return begin + dt.timedelta(seconds=int(rng.uniform(0, span)))
 
 
+def _parse(ts):
+    """A timestamp as the gateway may send it (datetime or ISO text), zone left as received."""
+    return dt.datetime.fromisoformat(ts) if isinstance(ts, str) else ts
+
+
 def _as_utc(ts):
     """A timestamp as the gateway may send it (datetime or ISO text; naive means UTC) -> aware UTC."""
-    if isinstance(ts, str):
-        ts = dt.datetime.fromisoformat(ts)
+    ts = _parse(ts)
     return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
 
 
@@ -44,7 +48,7 @@ class WallClockHour:
         return pd.DataFrame({"event_hour": pd.to_datetime(df["event_ts"], utc=True).dt.hour.fillna(-1).astype(int)})
 
     def serve(row):
-        ts = row.get("event_ts")
+        ts = _parse(row.get("event_ts"))
         return {"event_hour": ts.hour if ts is not None else -1}
 
 
@@ -66,7 +70,7 @@ class BerlinHourFixedOffset:
         return pd.DataFrame({"local_hour": local.dt.hour})
 
     def serve(row):
-        return {"local_hour": row["order_ts"].astimezone(CET).hour}
+        return {"local_hour": _as_utc(row["order_ts"]).astimezone(CET).hour}
 
 
 @corpus_pair
@@ -90,7 +94,7 @@ class DaysSinceTruncates:
         ts = row.get("last_seen_ts")
         if ts is None:
             return {"days_since_seen": math.nan}
-        return {"days_since_seen": -int((AS_OF - ts).total_seconds() / 86400)}
+        return {"days_since_seen": -int((AS_OF - _as_utc(ts)).total_seconds() / 86400)}
 
 
 @corpus_pair
@@ -111,7 +115,7 @@ class EpochSecondsBefore1970:
         return pd.DataFrame({"signup_epoch": us // 1_000_000})
 
     def serve(row):
-        return {"signup_epoch": int(row["signup_ts"].timestamp())}
+        return {"signup_epoch": int(_as_utc(row["signup_ts"]).timestamp())}
 
 
 @corpus_pair
@@ -130,10 +134,10 @@ class AnniversaryLeapDay:
 
     def train(df):
         signup = pd.to_datetime(df["signup_ts"], utc=True)
-        return pd.DataFrame({"anniversary_dow": (signup + pd.DateOffset(years=1)).dt.dayofweek})
+        return pd.DataFrame({"anniversary_dow": (signup + pd.DateOffset(years=1)).dt.day_of_week})
 
     def serve(row):
-        ts = row["signup_ts"].astimezone(UTC)
+        ts = _as_utc(row["signup_ts"])
         return {"anniversary_dow": ts.replace(year=ts.year + 1).weekday()}
 
 
