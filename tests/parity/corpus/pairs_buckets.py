@@ -13,6 +13,7 @@ from .pair import corpus_pair
 RISK_EDGES = [0.25, 0.5, 0.75]
 AGE_BINS = [0, 18, 35, 65, 200]
 LATENCY_EDGES = [50.0, 100.0, 250.0, 1000.0]
+SPEND_QUANTILE_EDGES = [12.7, 48.3, 131.9]  # the 25/50/75th percentiles from the training notebook
 
 
 @corpus_pair
@@ -110,6 +111,27 @@ class LatencyBucketNan:
 
 
 @corpus_pair
+class QuantileEdgesRightClosed:
+    """Training's `pd.cut` on the notebook's quantile edges is right-closed; serving's `bisect_right` is not."""
+
+    category = "buckets"
+    skewed = True
+    edge_only = True
+    inputs = "monthly_spend: {type: float, nullable: false, min: 0, max: 1000000}"
+    witness = {"monthly_spend": 48.3}
+
+    def ordinary(rng):
+        return {"monthly_spend": round(rng.lognormvariate(3.8, 1), 2)}
+
+    def train(df):
+        bins = [-np.inf, *SPEND_QUANTILE_EDGES, np.inf]
+        return pd.DataFrame({"spend_quartile": pd.cut(df["monthly_spend"], bins, labels=False).astype("int64")})
+
+    def serve(row):
+        return {"spend_quartile": bisect.bisect_right(SPEND_QUANTILE_EDGES, row["monthly_spend"])}
+
+
+@corpus_pair
 class SearchsortedVsBisect:
     """Correct: `np.searchsorted(side="right")` with a null mask, and `bisect_right` with a None/NaN check."""
 
@@ -133,4 +155,11 @@ class SearchsortedVsBisect:
         return {"latency_bucket": bisect.bisect_right(LATENCY_EDGES, latency)}
 
 
-PAIRS = [RiskBandStrictGreater, AgeBandsRightClosed, LargeTxnThreshold, LatencyBucketNan, SearchsortedVsBisect]
+PAIRS = [
+    RiskBandStrictGreater,
+    AgeBandsRightClosed,
+    LargeTxnThreshold,
+    LatencyBucketNan,
+    QuantileEdgesRightClosed,
+    SearchsortedVsBisect,
+]

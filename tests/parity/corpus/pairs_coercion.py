@@ -10,7 +10,7 @@ import pandas as pd
 from .pair import corpus_pair
 
 DEFAULT_DISCOUNT = 0.05
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 @corpus_pair
@@ -77,6 +77,28 @@ class RatingTruncatedToInt:
 
 
 @corpus_pair
+class HouseNumberIsdigit:
+    """Serving parses house numbers with `int(s) if s.isdigit()`: "²" raises, "٣" parses, " 12" is dropped."""
+
+    category = "coercion"
+    skewed = True
+    edge_only = True
+    inputs = "house_no: {type: str}"
+    witness = {"house_no": "\u0663"}
+
+    def ordinary(rng):
+        number = str(rng.randint(1, 250))
+        return {"house_no": number + "a" if rng.random() < 0.1 else number}
+
+    def train(df):
+        return pd.DataFrame({"house_number": pd.to_numeric(df["house_no"], errors="coerce")})
+
+    def serve(row):
+        text = row.get("house_no")
+        return {"house_number": float(int(text)) if text is not None and text.isdigit() else None}
+
+
+@corpus_pair
 class QuantityAsFloat:
     """Correct: training casts the int quantity to float64 (NaN when missing); serving `float(q)` or None."""
 
@@ -115,4 +137,11 @@ class PromoFlagNumpyBool:
         return {"promo": int(row.get("is_promo") or False)}
 
 
-PAIRS = [IsinstanceFloatCheck, IsoTextTimestamp, RatingTruncatedToInt, QuantityAsFloat, PromoFlagNumpyBool]
+PAIRS = [
+    IsinstanceFloatCheck,
+    IsoTextTimestamp,
+    RatingTruncatedToInt,
+    HouseNumberIsdigit,
+    QuantityAsFloat,
+    PromoFlagNumpyBool,
+]

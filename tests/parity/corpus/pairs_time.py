@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import math
 
@@ -9,7 +10,7 @@ import pandas as pd
 
 from .pair import corpus_pair
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 AS_OF = dt.datetime(2026, 1, 1, tzinfo=UTC)
 CET = dt.timezone(dt.timedelta(hours=1))
 
@@ -142,6 +143,52 @@ class AnniversaryLeapDay:
 
 
 @corpus_pair
+class FiveMinuteSlotTies:
+    """Training's `.dt.round("5min")` rounds an exact half (10:02:30) to even; serving's `(s + 150) // 300` rounds it up."""
+
+    category = "rounding"
+    skewed = True
+    edge_only = True
+    inputs = "pickup_ts: {type: timestamp, nullable: false}"
+    witness = {"pickup_ts": dt.datetime(2025, 5, 1, 10, 2, 30, tzinfo=UTC)}
+
+    def ordinary(rng):
+        return {"pickup_ts": _utc_instant(rng) + dt.timedelta(microseconds=rng.randrange(1, 10**6))}
+
+    def train(df):
+        slot = pd.to_datetime(df["pickup_ts"], utc=True).dt.round("5min")
+        return pd.DataFrame({"pickup_slot": (slot.dt.hour * 60 + slot.dt.minute) // 5})
+
+    def serve(row):
+        ts = _as_utc(row["pickup_ts"])
+        seconds = ts.hour * 3600 + ts.minute * 60 + ts.second + ts.microsecond / 1e6
+        return {"pickup_slot": int((seconds + 150) // 300) % 288}
+
+
+@corpus_pair
+class DaysInMonthCalendar:
+    """Correct: `.dt.days_in_month` (float64 with NaN once one is missing) and `calendar.monthrange`."""
+
+    category = "time"
+    skewed = False
+    edge_only = False
+    inputs = "invoice_ts: {type: timestamp}"
+
+    def ordinary(rng):
+        return {"invoice_ts": None if rng.random() < 0.05 else _utc_instant(rng)}
+
+    def train(df):
+        return pd.DataFrame({"month_days": pd.to_datetime(df["invoice_ts"], utc=True).dt.days_in_month})
+
+    def serve(row):
+        ts = row.get("invoice_ts")
+        if ts is None:
+            return {"month_days": None}
+        ts = _as_utc(ts)
+        return {"month_days": calendar.monthrange(ts.year, ts.month)[1]}
+
+
+@corpus_pair
 class SignupDayTimestampVsDatetime:
     """Correct: training returns naive pandas Timestamps (NaT when missing), serving naive datetimes (None)."""
 
@@ -191,6 +238,8 @@ PAIRS = [
     DaysSinceTruncates,
     EpochSecondsBefore1970,
     AnniversaryLeapDay,
+    FiveMinuteSlotTies,
+    DaysInMonthCalendar,
     SignupDayTimestampVsDatetime,
     HourFloatVsInt,
 ]
