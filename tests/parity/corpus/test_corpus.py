@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
+import doctest
 import json
 import math
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,8 @@ import pytest
 
 from featurekit import parity
 
+from . import pair as pair_module
+from . import registry
 from .registry import CATEGORIES, PAIRS, Pair
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
@@ -225,6 +229,12 @@ def test_corpus_has_the_shape_the_issue_asks_for():
     assert sum(p.edge_only for p in skewed) > len(skewed) / 2
     assert sum(not p.skewed for p in PAIRS) >= 15
     assert not any(p.edge_only for p in PAIRS if not p.skewed)
+
+
+@pytest.mark.parametrize("module", [pair_module, registry, sys.modules[__name__]], ids=lambda m: m.__name__)
+def test_docstring_examples_run(module):
+    result = doctest.testmod(module)
+    assert result.attempted and not result.failed
 
 
 @pytest.mark.parametrize("pair", [p for p in PAIRS if p.skewed], ids=lambda p: p.name)
