@@ -115,6 +115,25 @@ class ZscoreTimesInverse:
 
 
 @corpus_pair
+class LogSpendNumpyVsMath:
+    """Correct: `np.log1p` on the column and `math.log1p` per row (at most an ULP apart)."""
+
+    category = "floats"
+    skewed = False
+    edge_only = False
+    inputs = "spend: {type: float, nullable: false, min: 0, max: 1000000}"
+
+    def ordinary(rng):
+        return {"spend": round(rng.lognormvariate(3, 1), 2)}
+
+    def train(df):
+        return pd.DataFrame({"spend_log": np.log1p(df["spend"])})
+
+    def serve(row):
+        return {"spend_log": math.log1p(row["spend"])}
+
+
+@corpus_pair
 class ReluSignedZero:
     """Correct: `clip(lower=0)` keeps -0.0 where serving's `max(0.0, x)` returns 0.0."""
 
@@ -158,6 +177,7 @@ PAIRS = [
     SigmoidOverflow,
     DistanceHypotOverflow,
     ZscoreTimesInverse,
+    LogSpendNumpyVsMath,
     ReluSignedZero,
     MeanOfTwoFsum,
 ]

@@ -261,8 +261,12 @@ def test_every_skew_visible_on_ordinary_data_is_found(pair, results):
 # --valid-only semantics: 0 false alarms on the correct pairs, >= 95% of the edge-only skews
 # found (here 37 of 38), 100% of the others (asserted per pair above).
 FOUND_EDGE_ONLY_AT_LEAST = 32  # of 38: misses need boundary search, x.x5 halves, open categories, Unicode digits
-FALSE_ALARMS_STRICT_AT_MOST = 10  # of 23 correct pairs: int vs float, None vs NaN, Timestamp vs datetime
-FALSE_ALARMS_VALUE_AT_MOST = 1  # SearchsortedVsBisect: one object frame for all rows changes numpy's result
+# of 24 correct pairs: int vs float64, None vs NaN, Timestamp vs datetime (7), and the batch side's
+# one frame for all rows, where one int among floats makes the column `object` (4)
+FALSE_ALARMS_STRICT_AT_MOST = 11
+# by value, only that frame: np.log1p raises on the object column (LogSpendNumpyVsMath) and
+# np.searchsorted returns wrong buckets on it (SearchsortedVsBisect)
+FALSE_ALARMS_VALUE_AT_MOST = 2
 
 
 def test_scoreboard(results, capsys, pytestconfig):
