@@ -90,7 +90,7 @@ class LoyaltyPointsNullableInt:
 
 @corpus_pair
 class BonusIntVsFloat:
-    """Correct: training's bonus comes out float64 (it went through `np.where`); serving returns int."""
+    """Correct: training's bonus comes out float64 (tenure was cast to float before capping); serving returns int."""
 
     category = "integers"
     skewed = False

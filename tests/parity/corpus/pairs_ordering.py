@@ -96,7 +96,7 @@ class MaxOfTwoCounts:
 
 @corpus_pair
 class RankOfThreeStable:
-    """Correct: the position of the app channel among three counts, by a stable descending sort on both sides."""
+    """Correct: the rank of the push channel among three counts, by a stable descending sort on both sides."""
 
     category = "ordering"
     skewed = False

@@ -1,7 +1,8 @@
-"""Rounding: half-even vs half-up, numpy's scaled rounding vs Python's correctly rounded `round`."""
+"""Rounding: half-even vs half-up, numpy's scaled rounding vs Python's correctly rounded `round`, time ties."""
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -9,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .pair import corpus_pair
+from .pairs_time import UTC, as_utc, utc_instant
 
 
 @corpus_pair
@@ -76,6 +78,29 @@ class DecimalHalfUpCents:
 
 
 @corpus_pair
+class FiveMinuteSlotTies:
+    """Training's `.dt.round("5min")` rounds an exact half (10:02:30) to even; serving's `(s + 150) // 300` rounds it up."""
+
+    category = "rounding"
+    skewed = True
+    edge_only = True
+    inputs = "pickup_ts: {type: timestamp, nullable: false}"
+    witness = {"pickup_ts": dt.datetime(2025, 5, 1, 10, 2, 30, tzinfo=UTC)}
+
+    def ordinary(rng):
+        return {"pickup_ts": utc_instant(rng) + dt.timedelta(microseconds=rng.randrange(1, 10**6))}
+
+    def train(df):
+        slot = pd.to_datetime(df["pickup_ts"], utc=True).dt.round("5min")
+        return pd.DataFrame({"pickup_slot": (slot.dt.hour * 60 + slot.dt.minute) // 5})
+
+    def serve(row):
+        ts = as_utc(row["pickup_ts"])
+        seconds = ts.hour * 3600 + ts.minute * 60 + ts.second + ts.microsecond / 1e6
+        return {"pickup_slot": int((seconds + 150) // 300) % 288}
+
+
+@corpus_pair
 class WholeUnitsSignedZero:
     """Correct: pandas keeps -0.0 and NaN when rounding small negatives; serving returns 0.0 and None."""
 
@@ -97,4 +122,4 @@ class WholeUnitsSignedZero:
         return {"delta_whole": float(round(delta))}
 
 
-PAIRS = [PandasRoundVsBuiltin, StarsHalfUp, DecimalHalfUpCents, WholeUnitsSignedZero]
+PAIRS = [PandasRoundVsBuiltin, StarsHalfUp, DecimalHalfUpCents, FiveMinuteSlotTies, WholeUnitsSignedZero]

@@ -15,20 +15,20 @@ AS_OF = dt.datetime(2026, 1, 1, tzinfo=UTC)
 CET = dt.timezone(dt.timedelta(hours=1))
 
 
-def _utc_instant(rng, start=2023, end=2025):
+def utc_instant(rng, start=2023, end=2025):
     begin = dt.datetime(start, 1, 1, tzinfo=UTC)
     span = (dt.datetime(end, 12, 31, tzinfo=UTC) - begin).total_seconds()
     return begin + dt.timedelta(seconds=int(rng.uniform(0, span)))
 
 
-def _parse(ts):
+def parse_ts(ts):
     """A timestamp as the gateway may send it (datetime or ISO text), zone left as received."""
     return dt.datetime.fromisoformat(ts) if isinstance(ts, str) else ts
 
 
-def _as_utc(ts):
+def as_utc(ts):
     """A timestamp as the gateway may send it (datetime or ISO text; naive means UTC) -> aware UTC."""
-    ts = _parse(ts)
+    ts = parse_ts(ts)
     return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
 
 
@@ -43,13 +43,13 @@ class WallClockHour:
     witness = {"event_ts": dt.datetime(2026, 3, 1, 12, tzinfo=dt.timezone(dt.timedelta(hours=5, minutes=30)))}
 
     def ordinary(rng):
-        return {"event_ts": _utc_instant(rng)}
+        return {"event_ts": utc_instant(rng)}
 
     def train(df):
         return pd.DataFrame({"event_hour": pd.to_datetime(df["event_ts"], utc=True).dt.hour.fillna(-1).astype(int)})
 
     def serve(row):
-        ts = _parse(row.get("event_ts"))
+        ts = parse_ts(row.get("event_ts"))
         return {"event_hour": ts.hour if ts is not None else -1}
 
 
@@ -64,14 +64,14 @@ class BerlinHourFixedOffset:
     witness = {"order_ts": dt.datetime(2025, 7, 1, 12, tzinfo=UTC)}
 
     def ordinary(rng):
-        return {"order_ts": _utc_instant(rng)}
+        return {"order_ts": utc_instant(rng)}
 
     def train(df):
         local = pd.to_datetime(df["order_ts"], utc=True).dt.tz_convert("Europe/Berlin")
         return pd.DataFrame({"local_hour": local.dt.hour})
 
     def serve(row):
-        return {"local_hour": _as_utc(row["order_ts"]).astimezone(CET).hour}
+        return {"local_hour": as_utc(row["order_ts"]).astimezone(CET).hour}
 
 
 @corpus_pair
@@ -85,17 +85,17 @@ class DaysSinceTruncates:
     witness = {"last_seen_ts": dt.datetime(2026, 1, 1, 6, tzinfo=UTC)}
 
     def ordinary(rng):
-        return {"last_seen_ts": _utc_instant(rng)}
+        return {"last_seen_ts": utc_instant(rng)}
 
     def train(df):
         days = (pd.Timestamp(AS_OF) - pd.to_datetime(df["last_seen_ts"], utc=True)).dt.days
-        return pd.DataFrame({"days_since_seen": -days})
+        return pd.DataFrame({"days_since_seen": days})
 
     def serve(row):
         ts = row.get("last_seen_ts")
         if ts is None:
             return {"days_since_seen": math.nan}
-        return {"days_since_seen": -int((AS_OF - _as_utc(ts)).total_seconds() / 86400)}
+        return {"days_since_seen": int((AS_OF - as_utc(ts)).total_seconds() / 86400)}
 
 
 @corpus_pair
@@ -109,14 +109,14 @@ class EpochSecondsBefore1970:
     witness = {"signup_ts": dt.datetime(1969, 12, 31, 23, 59, 59, 500000, tzinfo=UTC)}
 
     def ordinary(rng):
-        return {"signup_ts": _utc_instant(rng, 2015)}
+        return {"signup_ts": utc_instant(rng, 2015)}
 
     def train(df):
         us = pd.to_datetime(df["signup_ts"], utc=True).astype("datetime64[us, UTC]").astype("int64")
         return pd.DataFrame({"signup_epoch": us // 1_000_000})
 
     def serve(row):
-        return {"signup_epoch": int(_as_utc(row["signup_ts"]).timestamp())}
+        return {"signup_epoch": int(as_utc(row["signup_ts"]).timestamp())}
 
 
 @corpus_pair
@@ -130,7 +130,7 @@ class AnniversaryLeapDay:
     witness = {"signup_ts": dt.datetime(2024, 2, 29, 10, tzinfo=UTC)}
 
     def ordinary(rng):
-        ts = _utc_instant(rng, 2021)
+        ts = utc_instant(rng, 2021)
         return {"signup_ts": ts if (ts.month, ts.day) != (2, 29) else ts + dt.timedelta(days=1)}
 
     def train(df):
@@ -138,31 +138,8 @@ class AnniversaryLeapDay:
         return pd.DataFrame({"anniversary_dow": (signup + pd.DateOffset(years=1)).dt.day_of_week})
 
     def serve(row):
-        ts = _as_utc(row["signup_ts"])
+        ts = as_utc(row["signup_ts"])
         return {"anniversary_dow": ts.replace(year=ts.year + 1).weekday()}
-
-
-@corpus_pair
-class FiveMinuteSlotTies:
-    """Training's `.dt.round("5min")` rounds an exact half (10:02:30) to even; serving's `(s + 150) // 300` rounds it up."""
-
-    category = "rounding"
-    skewed = True
-    edge_only = True
-    inputs = "pickup_ts: {type: timestamp, nullable: false}"
-    witness = {"pickup_ts": dt.datetime(2025, 5, 1, 10, 2, 30, tzinfo=UTC)}
-
-    def ordinary(rng):
-        return {"pickup_ts": _utc_instant(rng) + dt.timedelta(microseconds=rng.randrange(1, 10**6))}
-
-    def train(df):
-        slot = pd.to_datetime(df["pickup_ts"], utc=True).dt.round("5min")
-        return pd.DataFrame({"pickup_slot": (slot.dt.hour * 60 + slot.dt.minute) // 5})
-
-    def serve(row):
-        ts = _as_utc(row["pickup_ts"])
-        seconds = ts.hour * 3600 + ts.minute * 60 + ts.second + ts.microsecond / 1e6
-        return {"pickup_slot": int((seconds + 150) // 300) % 288}
 
 
 @corpus_pair
@@ -175,7 +152,7 @@ class DaysInMonthCalendar:
     inputs = "invoice_ts: {type: timestamp}"
 
     def ordinary(rng):
-        return {"invoice_ts": None if rng.random() < 0.05 else _utc_instant(rng)}
+        return {"invoice_ts": None if rng.random() < 0.05 else utc_instant(rng)}
 
     def train(df):
         return pd.DataFrame({"month_days": pd.to_datetime(df["invoice_ts"], utc=True).dt.days_in_month})
@@ -184,7 +161,7 @@ class DaysInMonthCalendar:
         ts = row.get("invoice_ts")
         if ts is None:
             return {"month_days": None}
-        ts = _as_utc(ts)
+        ts = as_utc(ts)
         return {"month_days": calendar.monthrange(ts.year, ts.month)[1]}
 
 
@@ -198,7 +175,7 @@ class SignupDayTimestampVsDatetime:
     inputs = "signup_ts: {type: timestamp}"
 
     def ordinary(rng):
-        return {"signup_ts": None if rng.random() < 0.05 else _utc_instant(rng)}
+        return {"signup_ts": None if rng.random() < 0.05 else utc_instant(rng)}
 
     def train(df):
         day = pd.to_datetime(df["signup_ts"], utc=True).dt.floor("D").dt.tz_localize(None)
@@ -208,7 +185,7 @@ class SignupDayTimestampVsDatetime:
         ts = row.get("signup_ts")
         if ts is None:
             return {"signup_day": None}
-        day = _as_utc(ts).replace(hour=0, minute=0, second=0, microsecond=0)
+        day = as_utc(ts).replace(hour=0, minute=0, second=0, microsecond=0)
         return {"signup_day": day.replace(tzinfo=None)}
 
 
@@ -222,14 +199,14 @@ class HourFloatVsInt:
     inputs = "login_ts: {type: timestamp}"
 
     def ordinary(rng):
-        return {"login_ts": None if rng.random() < 0.05 else _utc_instant(rng)}
+        return {"login_ts": None if rng.random() < 0.05 else utc_instant(rng)}
 
     def train(df):
         return pd.DataFrame({"login_hour": pd.to_datetime(df["login_ts"], utc=True).dt.hour})
 
     def serve(row):
         ts = row.get("login_ts")
-        return {"login_hour": None if ts is None else _as_utc(ts).hour}
+        return {"login_hour": None if ts is None else as_utc(ts).hour}
 
 
 PAIRS = [
@@ -238,7 +215,6 @@ PAIRS = [
     DaysSinceTruncates,
     EpochSecondsBefore1970,
     AnniversaryLeapDay,
-    FiveMinuteSlotTies,
     DaysInMonthCalendar,
     SignupDayTimestampVsDatetime,
     HourFloatVsInt,
