@@ -50,6 +50,7 @@ def run_compare(pair: Pair, rows: list[dict[str, Any]], *, edges: bool) -> parit
         fuzz=FUZZ if edges else 0,
         seed=0,
         ulps=ULPS,
+        equality="value",
         shrink=False,
         max_examples=10**9,
         label=pair.name,
@@ -239,7 +240,8 @@ def test_docstring_examples_run(module):
 
 @pytest.mark.parametrize("pair", [p for p in PAIRS if p.skewed], ids=lambda p: p.name)
 def test_the_witness_row_of_a_skewed_pair_really_differs(pair):
-    report = run_compare(pair, [dict(pair.witness)], edges=False)
+    # with a few ordinary rows: a run where one side raises on every row is an error, not a finding
+    report = run_compare(pair, [dict(pair.witness), *pair.rows(3)], edges=False)
     assert found(score(report)), f"{pair.name}: no difference on {pair.witness}"
 
 
@@ -260,12 +262,12 @@ def test_every_skew_visible_on_ordinary_data_is_found(pair, results):
 # lower them only with the scoreboard in hand). Issue 16's targets, in value mode with
 # --valid-only semantics: 0 false alarms on the correct pairs, >= 95% of the edge-only skews
 # found (here 37 of 38), 100% of the others (asserted per pair above).
-FOUND_EDGE_ONLY_AT_LEAST = 32  # of 38: misses need boundary search, x.x5 halves, open categories, Unicode digits
-# of 24 correct pairs: int vs float64, None vs NaN, Timestamp vs datetime (7), and the batch side's
-# one frame for all rows, where one int among floats makes the column `object` (4)
-FALSE_ALARMS_STRICT_AT_MOST = 11
-# by value, only that frame: np.log1p raises on the object column (LogSpendNumpyVsMath) and
-# np.searchsorted returns wrong buckets on it (SearchsortedVsBisect)
+FOUND_EDGE_ONLY_AT_LEAST = 34  # of 38: misses need boundary search, exact-half times, tie order
+# The tester runs in value mode (compare's default); "strict" counts what it reported, "value" what
+# a re-read by value keeps. Both are the batch side's one frame for all rows, where one int among
+# floats makes the column `object`: np.log1p raises on it (LogSpendNumpyVsMath) and
+# np.searchsorted returns wrong buckets on it (SearchsortedVsBisect).
+FALSE_ALARMS_STRICT_AT_MOST = 2
 FALSE_ALARMS_VALUE_AT_MOST = 2
 
 
