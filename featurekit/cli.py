@@ -250,10 +250,17 @@ def cmd_parity(args: argparse.Namespace) -> int:
             )
         fitted = spec.fit(read_table(fit_path, spec))
     tol = dict(rtol=args.rtol, atol=args.atol, ulps=args.ulps, max_examples=args.max_examples)
+    foreign = bool(args.serving or args.serving_url)
+    equality = args.equality or ("value" if foreign else "strict")
     if args.log:
-        report = parity.replay(fitted, args.log, **tol)
-    elif args.serving:
-        row_fn = _import_callable(args.serving)
+        report = parity.replay(fitted, args.log, equality=equality, **tol)
+    elif foreign:
+        if args.serving_url:
+            from featurekit.parity.http import HttpServing
+
+            row_fn = HttpServing(args.serving_url, timeout=args.serving_timeout, concurrency=args.serving_concurrency)
+        else:
+            row_fn = _import_callable(args.serving)
         report = parity.compare(
             fitted.transform,
             row_fn,
@@ -261,12 +268,16 @@ def cmd_parity(args: argparse.Namespace) -> int:
             contract=fitted,
             fuzz=args.fuzz,
             seed=args.seed,
+            invalid=not args.valid_only,
             columns=fitted.output_columns,
-            label=f"batch path vs {args.serving}",
+            label=f"batch path vs {args.serving or args.serving_url}",
+            equality=equality,
             **tol,
         )
     else:
-        report = parity.check(fitted, data, fuzz=args.fuzz, seed=args.seed, **tol)
+        report = parity.check(
+            fitted, data, fuzz=args.fuzz, seed=args.seed, invalid=not args.valid_only, equality=equality, **tol
+        )
     text = report.render(args.format)
     if args.output or args.format != "text":  # the text report shows its notes itself
         for note in report.notes:
@@ -274,7 +285,7 @@ def cmd_parity(args: argparse.Namespace) -> int:
     if args.output:
         with open(args.output, "w", encoding="utf-8") as fh:
             fh.write(text + "\n")
-        _stderr(report.to_text(color=False).splitlines()[-1], args.quiet)
+        _stderr(report.summary(), args.quiet)
     else:
         print(text)
     return 0 if report.ok else 1
@@ -430,6 +441,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fuzz", type=int, default=2000, help="random edge-value rows to add (default 2000)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--serving", metavar="MODULE:FUNCTION", help="compare against this row function instead")
+    p.add_argument(
+        "--serving-url",
+        metavar="URL",
+        help="compare against a serving endpoint: POST one JSON row, read a JSON object of outputs (docs/parity.md)",
+    )
+    p.add_argument("--serving-timeout", type=float, default=10.0, help="seconds per request (default 10)")
+    p.add_argument("--serving-concurrency", type=int, default=4, help="requests in flight (default 4)")
+    p.add_argument(
+        "--equality",
+        choices=("strict", "value"),
+        help="strict: types, None vs NaN and -0.0 count (default for featurekit's own paths and --log); "
+        "value: 1 == 1.0, None == NaN (default with --serving/--serving-url)",
+    )
+    p.add_argument(
+        "--valid-only",
+        action="store_true",
+        help="generate only rows the input contract accepts (for serving code that does not validate)",
+    )
     p.add_argument(
         "--log",
         help="compare logged serving records (JSONL of input/output: file, directory or "

@@ -131,6 +131,11 @@ class ContractError(FeaturekitError, ValueError):
         )
 
 
+class ParityError(FeaturekitError):
+    """A parity run that would compare nothing (no column, or one side raising on every row):
+    never a pass. The message names the side and its first exception."""
+
+
 class FitError(FeaturekitError, ValueError):
     """Fitting failed: e.g. the training data lacks a declared input."""
 

@@ -48,7 +48,7 @@ def read_table(path: str, spec: Any | None = None) -> Any:
             elif kind == ".parquet":
                 frames.append(pd.read_parquet(p))
             else:
-                frames.append(pd.read_json(p, lines=True, dtype=False, convert_dates=False))
+                frames.append(pd.read_json(p, lines=True, dtype=False))  # dtype=False: no date conversion either
         except (ValueError, OSError) as exc:
             raise DataFileError(f"{p!r}: cannot read as {kind[1:]}: {exc}\n  Fix: check the file format") from None
     return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)

@@ -5,7 +5,7 @@ fitted spec), :func:`compare` (any batch callable against any row callable), :fu
 (logged serving records against the batch path) and :func:`assert_parity` (for pytest). Cells
 are compared with :class:`~featurekit.values.equality.Equality`: by default strictly (floats
 bit for bit, except a declared ULP tolerance; NaN equals NaN; None vs NaN, and a type
-difference such as int 1 vs float 1.0, are mismatches), or by value (``mode="value"``).
+difference such as int 1 vs float 1.0, are mismatches), or by value (``equality="value"``, the default of ``compare``).
 
 The submodules, one idea each: :mod:`~featurekit.parity.generation` (edge rows),
 :mod:`~featurekit.parity.running` (running each side), :mod:`~featurekit.parity.tolerance`

@@ -9,8 +9,11 @@
 
 Inputs are the given rows plus generated edge rows (:mod:`featurekit.parity.generation`).
 Cells are compared with an :class:`~featurekit.values.equality.Equality` per column
-(:mod:`featurekit.parity.tolerance`): ``mode="strict"`` by default, ``mode="value"`` for
-foreign code whose types differ harmlessly (``1`` vs ``1.0``, None vs NaN). A side that
+(:mod:`featurekit.parity.tolerance`): ``equality="strict"`` for featurekit's own two paths
+(:func:`check`, :func:`replay`), ``equality="value"`` by default for foreign code
+(:func:`compare`), whose types may differ harmlessly (``1`` vs ``1.0``, None vs NaN). A run
+that would compare nothing -- no column, or one side raising on every row -- raises
+:class:`~featurekit.errors.ParityError` instead of reporting a pass. A side that
 raises where the other returns is a mismatch of kind ``raises`` (both raising featurekit
 input errors for the same row is agreement). Failing rows are shrunk to a minimal reproducer
 (:mod:`featurekit.parity.shrinking`); for spec-compiled paths the first op where the paths
@@ -23,6 +26,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from featurekit.errors import ParityError
 from featurekit.parity.divergence import first_divergent_op
 from featurekit.parity.generation import edge_rows
 from featurekit.parity.report import ParityReport, column_report
@@ -57,17 +61,23 @@ def _run(
     batch_runner: Callable[[Sequence[Mapping[str, Any]]], list[Any]],
     row_fn: RowFn,
     rows: list[dict[str, Any]],
-    columns: Sequence[str],
-    policies: Mapping[str, Equality],
+    columns: Sequence[str] | None,
+    policies: Callable[[Sequence[str]], Mapping[str, Equality]],
     *,
     n_given: int,
     max_examples: int,
     shrink_examples: bool,
     divergence: Callable[[Mapping[str, Any], str], str | None] | None,
     label: str,
+    equality: Mode,
 ) -> ParityReport:
     started = time.perf_counter()
-    found = compare_rows(batch_runner(rows), run_rows(row_fn, rows), columns, policies)
+    batch, served = batch_runner(rows), run_rows(row_fn, rows)
+    if columns is None:  # what the batch side returns, from the first row it does not raise on
+        columns = next((list(b) for b in batch if not isinstance(b, Raised)), [])
+    _refuse_vacuous(rows, batch, served, columns)
+    checks = policies(columns)
+    found = compare_rows(batch, served, columns, checks)
     reports = []
     for col in columns:
         still = None
@@ -75,14 +85,14 @@ def _run(
 
             def still(trial: dict[str, Any], kind: str, sig: tuple, col: str = col) -> bool:
                 bv, sv = cell(batch_runner([trial])[0], col), cell(run_rows(row_fn, [trial])[0], col)
-                return policies[col].mismatch(bv, sv) == kind and signature(bv, sv) == sig
+                return checks[col].mismatch(bv, sv) == kind and signature(bv, sv) == sig
 
         reports.append(
             column_report(
                 col,
                 found.get(col, []),
                 rows,
-                policies[col],
+                checks[col],
                 max_examples,
                 n_given=n_given,
                 still_fails=still,
@@ -96,7 +106,29 @@ def _run(
         generated_rows=len(rows) - n_given,
         columns=reports,
         seconds=time.perf_counter() - started,
+        equality=equality,
+        batch_raised=sum(isinstance(b, Raised) for b in batch),
+        row_raised=sum(isinstance(r, Raised) for r in served),
     )
+
+
+def _refuse_vacuous(rows: Sequence[Any], batch: Sequence[Any], served: Sequence[Any], columns: Sequence[str]) -> None:
+    """A run that compares nothing is an error, never a pass (docs/parity.md)."""
+    if not rows:
+        raise ParityError("parity: no rows to compare\n  Fix: pass data, or leave edge rows on (edges=True)")
+    for side, results in (("batch", batch), ("row", served)):
+        raised = [r for r in results if isinstance(r, Raised)]
+        if len(raised) == len(results):
+            raise ParityError(
+                f"parity: the {side} side raised on every one of the {len(results):,} rows, so nothing was "
+                f"compared; first: {raised[0].summary()}\n  Fix: run the {side} side on one of these rows "
+                "by hand (a frame of the wrong dtypes, a missing import or column)"
+            )
+    if not columns:
+        raise ParityError(
+            "parity: no output column to compare (the batch side returned no columns)\n"
+            "  Fix: pass columns=[...] or make the batch function return the feature columns"
+        )
 
 
 def check(
@@ -110,7 +142,7 @@ def check(
     rtol: float = 0.0,
     atol: float = 0.0,
     ulps: int | None = None,
-    mode: Mode = "strict",
+    equality: Mode = "strict",
     max_examples: int = 20,
     shrink: bool = True,
     limit: int | None = None,
@@ -121,18 +153,18 @@ def check(
     """
     given = _given_rows(data, limit)
     generated = edge_rows(fitted, given, fuzz=fuzz, seed=seed, invalid=invalid) if edges else []
-    columns = fitted.output_columns
     return _run(
         lambda rs: run_fitted_batch(fitted, rs),
         fitted.transform_row,
         given + generated,
-        columns,
-        column_policies(columns, column_tolerances(fitted), rtol=rtol, atol=atol, ulps=ulps, mode=mode),
+        fitted.output_columns,
+        lambda cols: column_policies(cols, column_tolerances(fitted), rtol=rtol, atol=atol, ulps=ulps, mode=equality),
         n_given=len(given),
         max_examples=max_examples,
         shrink_examples=shrink,
         divergence=lambda row, col: first_divergent_op(fitted, row, col),
         label=f"{fitted.spec.name}@{fitted.spec.version}: batch path vs row path",
+        equality=equality,
     )
 
 
@@ -159,7 +191,7 @@ def compare(
     rtol: float = 0.0,
     atol: float = 0.0,
     ulps: int | None = None,
-    mode: Mode = "strict",
+    equality: Mode = "value",
     max_examples: int = 20,
     shrink: bool = True,
     limit: int | None = None,
@@ -172,7 +204,9 @@ def compare(
     ``raises``). ``contract`` is a :class:`~featurekit.spec.model.Spec` (or a fitted transform)
     whose inputs describe the rows; a fitted transform (``fitted=`` or as ``contract``) also
     contributes its fitted values (bucket edges, vocabularies) to the generated edge rows.
-    ``mode="value"`` compares by value (see :class:`~featurekit.values.equality.Equality`).
+    ``equality="value"`` (the default here) compares by value, ``"strict"`` also compares types,
+    None vs NaN and signed zeros (see :class:`~featurekit.values.equality.Equality`).
+    ``columns``: the output columns to compare (default: those the batch side returns).
     """
     if hasattr(contract, "spec") and hasattr(contract, "state_"):  # a fitted transform
         fitted = fitted or contract
@@ -183,21 +217,19 @@ def compare(
     source = fitted if fitted is not None else _StatelessView(spec)
     generated = edge_rows(source, given, fuzz=fuzz, seed=seed, invalid=invalid) if edges else []
     rows = given + generated
-    if columns is None:
-        probe = run_batch(batch_fn, rows[:1] or [{}], spec)[0]
-        columns = list(probe) if not isinstance(probe, Raised) else (fitted.output_columns if fitted else [])
     declared = column_tolerances(fitted) if fitted is not None else {}
     return _run(
         lambda rs: run_batch(batch_fn, rs, spec),
         row_fn,
         rows,
-        list(columns),
-        column_policies(columns, declared, rtol=rtol, atol=atol, ulps=ulps, mode=mode),
+        list(columns) if columns is not None else None,
+        lambda cols: column_policies(cols, declared, rtol=rtol, atol=atol, ulps=ulps, mode=equality),
         n_given=len(given),
         max_examples=max_examples,
         shrink_examples=shrink,
         divergence=None,
         label=label or "batch callable vs row callable",
+        equality=equality,
     )
 
 
@@ -208,7 +240,7 @@ def replay(
     rtol: float = 0.0,
     atol: float = 0.0,
     ulps: int | None = None,
-    mode: Mode = "strict",
+    equality: Mode = "strict",
     max_examples: int = 20,
     limit: int | None = None,
 ) -> ParityReport:
@@ -232,9 +264,11 @@ def replay(
     inputs = [decode_row(r["input"]) for r in records]
     served = [decode_row(r.get("output") or {}) for r in records]
     columns = fitted.output_columns
-    policies = column_policies(columns, column_tolerances(fitted), rtol=rtol, atol=atol, ulps=ulps, mode=mode)
+    policies = column_policies(columns, column_tolerances(fitted), rtol=rtol, atol=atol, ulps=ulps, mode=equality)
     started = time.perf_counter()
-    found = compare_rows(run_fitted_batch(fitted, inputs), served, columns, policies)
+    batch = run_fitted_batch(fitted, inputs)
+    _refuse_vacuous(inputs, batch, served, columns)
+    found = compare_rows(batch, served, columns, policies)
     reports = [column_report(col, found.get(col, []), inputs, policies[col], max_examples) for col in columns]
     return ParityReport(
         label=f"{fitted.spec.name}@{fitted.spec.version}: batch path vs logged serving outputs",
@@ -244,6 +278,8 @@ def replay(
         columns=reports,
         seconds=time.perf_counter() - started,
         notes=(read.summary(),) if read.unparseable else (),
+        equality=equality,
+        batch_raised=sum(isinstance(b, Raised) for b in batch),
     )
 
 

@@ -63,6 +63,12 @@ class ParityReport:
     seconds: float
     notes: tuple[str, ...] = ()
     """What the run skipped or could not check (e.g. unparseable log lines), one sentence each."""
+    equality: str = "strict"
+    """How cells were compared: ``strict`` or ``value`` (:class:`~featurekit.values.equality.Equality`)."""
+    batch_raised: int = 0
+    """Rows the batch side raised on (a featurekit input error or any other exception)."""
+    row_raised: int = 0
+    """Rows the row side raised on."""
 
     @property
     def ok(self) -> bool:
@@ -76,6 +82,21 @@ class ParityReport:
     def failing(self) -> list[ColumnReport]:
         return [c for c in self.columns if c.mismatches]
 
+    def summary(self) -> str:
+        """One line: the verdict and what was compared.
+
+        >>> ParityReport("x", 10, 10, 0, [], 0.0).summary()
+        'parity ok: 10 rows x 0 columns agree (strict equality)'
+        """
+        if self.ok:
+            return f"parity ok: {self.rows:,} rows x {len(self.columns)} columns agree ({self.equality} equality)"
+        failing = ", ".join(c.column for c in sorted(self.failing, key=lambda c: -c.mismatches)[:5])
+        more = f" and {len(self.failing) - 5} more" if len(self.failing) > 5 else ""
+        return (
+            f"FAILED: {self.mismatches:,} mismatching cell(s) in {len(self.failing)} of {len(self.columns)} "
+            f"column(s) ({failing}{more}) over {self.rows:,} rows ({self.equality} equality)"
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "schema_version": SCHEMA_VERSION,
@@ -85,6 +106,10 @@ class ParityReport:
             "given_rows": self.given_rows,
             "generated_rows": self.generated_rows,
             "mismatches": self.mismatches,
+            "equality": self.equality,
+            "compared_columns": len(self.columns),
+            "batch_raised": self.batch_raised,
+            "row_raised": self.row_raised,
             "seconds": round(self.seconds, 4),
             "notes": list(self.notes),
             "columns": [dataclasses.asdict(c) | {"rate": c.mismatches / max(self.rows, 1)} for c in self.columns],
@@ -98,7 +123,8 @@ class ParityReport:
         red, green, dim, reset = ("\x1b[31m", "\x1b[32m", "\x1b[2m", "\x1b[0m") if color else ("", "", "", "")
         head = (
             f"{self.label}\n{self.rows:,} rows ({self.given_rows:,} given, {self.generated_rows:,} generated) "
-            f"x {len(self.columns)} columns in {self.seconds:.2f}s"
+            f"x {len(self.columns)} columns, {self.equality} equality, in {self.seconds:.2f}s; "
+            f"raised on {self.batch_raised:,} row(s) batch side, {self.row_raised:,} row side"
         ) + "".join(f"\nnote: {n}" for n in self.notes)
         if self.ok:
             return f"{head}\n{green}parity ok: every cell agrees{reset}"

@@ -95,7 +95,15 @@ def _run_batch_bisect(batch_fn: BatchFn, rows: Sequence[Mapping[str, Any]], spec
 
 
 def run_rows(row_fn: RowFn, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
-    """Per row: the row side's output dict, or :class:`Raised`."""
+    """Per row: the row side's output dict, or :class:`Raised`.
+
+    A row side with a ``map(rows)`` method (:class:`featurekit.parity.http.HttpServing`) gets all
+    rows at once and returns each row's outputs or exception; an error of the tool itself (an
+    unreachable endpoint) propagates from ``map`` instead of becoming a finding per row.
+    """
+    many = getattr(row_fn, "map", None)
+    if callable(many):
+        return [Raised(r) if isinstance(r, BaseException) else dict(r) for r in many([dict(r) for r in rows])]
     out: list[Any] = []
     for row in rows:
         try:

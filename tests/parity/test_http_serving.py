@@ -44,7 +44,10 @@ class Server:
                         status, body = 404, "no such path"
                     else:
                         row = json.loads(self.rfile.read(int(self.headers["content-length"])))
-                        status, body = outer.handler(row)
+                        try:
+                            status, body = outer.handler(row)
+                        except Exception as exc:  # a crashing server answers 500, as web frameworks do
+                            status, body = 500, repr(exc)
                 finally:  # before answering: the client sends its next row only after the answer
                     with lock:
                         outer.active -= 1
@@ -85,7 +88,8 @@ def _decode(row, fitted):
 
     types = {i.name: i.type for i in fitted.spec.inputs}
     return {
-        k: dt.datetime.fromisoformat(v) if types[k] == "timestamp" and isinstance(v, str) else v for k, v in row.items()
+        k: dt.datetime.fromisoformat(v) if types.get(k) == "timestamp" and isinstance(v, str) else v
+        for k, v in row.items()
     }
 
 
@@ -152,3 +156,44 @@ def test_timeout_is_per_request_and_not_retried_by_default(serve):
     assert out[0] == {"i": 0} and out[2] == {"i": 2}
     assert isinstance(out[1], TimeoutError | OSError)
     assert sorted(calls) == [0, 1, 2]  # the slow row was sent once
+
+
+def test_compare_against_a_server_finds_a_planted_bug_and_passes_the_correct_one(fitted, serve):
+    rows = to_rows(make_churn(150, seed=4))
+
+    def correct(row):  # as the FastAPI example: a contract violation is HTTP 422
+        try:
+            return 200, fitted.transform_row(_decode(row, fitted))
+        except (fk.ContractError, ValueError) as exc:
+            return 422, str(exc)
+
+    def buggy(row):  # the server forgot log1p for tickets
+        status, out = correct(row)
+        if status == 200:
+            out["tickets_log1p"] = float(row.get("num_support_tickets") or 0)
+        return status, out
+
+    ok = fk.parity.compare(fitted.transform, HttpServing(serve(correct).url), rows, contract=fitted, fuzz=100)
+    assert ok.ok and ok.rows > len(rows) and ok.equality == "value", ok.to_text(color=False)
+    bad = fk.parity.compare(
+        fitted.transform, HttpServing(serve(buggy).url), rows, contract=fitted, fuzz=100, invalid=False
+    )
+    assert [c.column for c in bad.failing] == ["tickets_log1p"]
+
+
+def test_cli_serving_url(fitted, serve, tmp_path, capsys):
+    from featurekit.cli import main
+
+    art = fitted.save(str(tmp_path / "art"))
+    data = tmp_path / "eval.parquet"
+    make_churn(200, seed=5).to_parquet(data)
+    server = serve(lambda row: (200, fitted.transform_row(_decode(row, fitted))))
+    args = ["parity", art, "--data", str(data), "--fuzz", "100", "--serving-url", server.url, "--valid-only"]
+    assert main([*args, "--output", str(tmp_path / "r.json"), "--format", "json"]) == 0
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["ok"] and report["equality"] == "value" and report["compared_columns"] == len(fitted.output_columns)
+    assert "parity ok:" in capsys.readouterr().err
+    port = server.httpd.server_address[1]
+    server.close()
+    assert main(["parity", art, "--data", str(data), "--serving-url", f"http://127.0.0.1:{port}/features"]) == 2
+    assert "cannot be reached" in capsys.readouterr().err
