@@ -9,11 +9,12 @@ Python traceback unless ``--debug`` is given.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from featurekit.errors import FeaturekitError
@@ -72,7 +73,6 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def _dask_session(args: argparse.Namespace) -> Any:
     """A context manager connecting to ``--scheduler`` or starting ``--workers`` local workers."""
-    import contextlib
 
     if args.engine != "dask":
         if args.workers or args.scheduler:
@@ -94,6 +94,42 @@ def _dask_session(args: argparse.Namespace) -> Any:
             )
             stack.enter_context(Client(cluster))
     return stack
+
+
+@contextlib.contextmanager
+def _spark_session(args: argparse.Namespace) -> Iterator[Any]:
+    """A SparkSession for ``--engine spark`` (``--master``, default ``local[2]``; the active
+    session when there is one), stopped after when this command started it."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise FeaturekitError(
+            "--engine spark needs the spark extra (and Java 17)\n  Fix: pip install 'featurekit[spark]'"
+        ) from None
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers run this environment
+    running = SparkSession.getActiveSession()
+    spark = running or (
+        SparkSession.builder.master(args.master)
+        .appName("featurekit")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.showConsoleProgress", "false")
+        .getOrCreate()
+    )
+    try:
+        yield spark
+    finally:
+        if running is None:  # a session this command started (not one it was called inside)
+            spark.stop()
+
+
+def _read_spark(spark: Any, path: str) -> Any:
+    from featurekit.io import DataFileError, _kind
+
+    if os.path.isdir(path) or _kind(path) == ".parquet":
+        return spark.read.parquet(path)
+    if _kind(path) == ".csv":
+        return spark.read.csv(path, header=True, inferSchema=True)
+    raise DataFileError(f"{path!r}: --engine spark reads parquet or CSV\n  Fix: convert the data to parquet")
 
 
 def _read_dask(path: str, spec: Any) -> Any:
@@ -151,6 +187,11 @@ def cmd_fit(args: argparse.Namespace) -> int:
             _stderr(f"fitting {spec.name}@{spec.version} on {ddf.npartitions} partition(s) with dask ...", args.quiet)
             engine = DaskEngine(progress_bar=not args.quiet and sys.stderr.isatty())
             fitted = spec.fit(ddf, engine=engine, progress=None if args.quiet else _stderr)
+    elif args.engine == "spark":
+        with _spark_session(args) as spark:
+            sdf = _read_spark(spark, args.data)
+            _stderr(f"fitting {spec.name}@{spec.version} with spark ({args.master}) ...", args.quiet)
+            fitted = spec.fit(sdf, progress=None if args.quiet else _stderr)
     else:
         from featurekit.io import read_table
 
@@ -182,6 +223,18 @@ def cmd_transform(args: argparse.Namespace) -> int:
             out = engine.map_frames(ddf, fn, fn.meta(ddf._meta))
             engine.compute(out.to_parquet(args.out, write_index=False, compute=False))
             print(f"wrote {len(out.columns)} columns x {ddf.npartitions} partition(s) of parquet to {args.out}")
+        return 0
+    if args.engine == "spark":
+        if args.keep:
+            raise FeaturekitError("--keep is not supported with --engine spark yet\n  Fix: join the ids back by row")
+        with _spark_session(args) as spark:
+            out = fitted.transform(_read_spark(spark, args.data))
+            _stderr(f"transforming with spark ({args.master}) into {args.out}/ ...", args.quiet)
+            from featurekit.engines.spark import worker_errors
+
+            with worker_errors():
+                out.write.mode("error").parquet(args.out)
+            print(f"wrote {len(out.columns)} columns of parquet to {args.out}")
         return 0
     df = read_table(args.data, fitted.spec)
     _stderr(f"transforming {len(df):,} rows ...", args.quiet)
@@ -379,10 +432,12 @@ def cmd_schema(args: argparse.Namespace) -> int:
 def _engine_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--engine",
-        choices=("pandas", "dask"),
+        choices=("pandas", "dask", "spark"),
         default="pandas",
-        help="pandas (in memory, default) or dask (partitioned, out of core; featurekit[dask])",
+        help="pandas (in memory, default), dask (partitioned, out of core; featurekit[dask]) or spark "
+        "(a Spark session, featurekit[spark] and Java 17)",
     )
+    p.add_argument("--master", default="local[2]", help="with --engine spark: the Spark master (default local[2])")
     group = p.add_mutually_exclusive_group()
     group.add_argument("--workers", type=int, help="with --engine dask: start a local cluster of N worker processes")
     group.add_argument("--scheduler", metavar="ADDRESS", help="with --engine dask: connect to this Dask scheduler")

@@ -493,3 +493,29 @@ def test_core_featurekit_never_imports_pyspark():
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
+
+
+def test_cli_fit_and_transform_with_engine_spark(spark, tmp_path, capsys):
+    """``featurekit fit/transform --engine spark`` on parquet: the state and the features of pandas."""
+    import pyarrow.parquet as pq
+
+    from featurekit.cli import main
+
+    spec, frame, whole = case("churn", "exact")
+    data = tmp_path / "train.parquet"
+    frame.to_parquet(data)
+    art = tmp_path / "art"
+    assert (
+        main(["fit", str(ROOT / "specs" / "churn.yaml"), "--data", str(data), "--engine", "spark", "--out", str(art)])
+        == 0
+    )
+    fitted = fk.load(str(art))
+    assert fitted.fingerprint == whole.fingerprint and fitted.fit_info_["engine"] == "spark"
+    out = tmp_path / "features"
+    assert main(["transform", str(art), "--data", str(data), "--engine", "spark", "--out", str(out), "-q"]) == 0
+    assert "wrote" in capsys.readouterr().out
+    want = whole.transform(frame)
+    table = pq.read_table(out)  # part files in order: the input's row order
+    got = pd.DataFrame({c: pd.Series(table.column(c).to_pylist(), dtype=want[c].dtype) for c in want.columns})
+    pd.testing.assert_frame_equal(got, want.reset_index(drop=True), check_exact=True)
+    assert spark.sparkContext._jsc is not None  # the test's session was reused, not stopped
