@@ -28,11 +28,12 @@ browser:
 	    { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }; \
 	  else echo "chromium missing and not installable here (needs root and apt-get): the browser test skips"; fi
 
-# Lint, format check and the layers contract (ruff and import-linter, configured in
-# pyproject.toml); `make test` runs it first.
+# Lint, format check, type check and the layers contract (ruff, mypy and import-linter,
+# configured in pyproject.toml); `make test` runs it first.
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports --no-cache
 
 bench: $(STAMP)

@@ -80,6 +80,12 @@ class SpecError(FeaturekitError, ValueError):
 class ContractError(FeaturekitError, ValueError):
     """An input value violates the declared input contract (policy ``raise``)."""
 
+    input: str | None = None
+    rule: str | None = None
+    value: Any = None
+    rows: list[int] | None = None
+    feature: str | None = None
+
     @classmethod
     def violation(
         cls,

@@ -58,6 +58,8 @@ from featurekit.spec.ref import SpecRef
 from featurekit.values.column import Column
 
 if TYPE_CHECKING:
+    from types import FrameType
+
     from featurekit.engines.protocol import Engine
 
 #: An exact quantile accumulator holding more distinct values than this makes ``fit`` warn
@@ -304,7 +306,9 @@ def graph_roots(spec: Spec) -> list[Node]:
 
 
 def _analyzer(node: CallNode) -> Any:
-    return registry.get(node.op).analyzer(Params(dict(node.params)), node.args[0].dtype).build()
+    analyzer = registry.get(node.op).analyzer
+    assert analyzer is not None, f"op {node.op!r} has no analyzer"  # callers pass stateful nodes only
+    return analyzer(Params(dict(node.params)), node.args[0].dtype).build()
 
 
 def analyzers_for(nodes: list[CallNode]) -> dict[str, Any]:
@@ -355,7 +359,8 @@ def _where(spec: Spec, node: CallNode) -> str:
 def _warn(warning: Warning) -> None:
     """Issue ``warning`` at the first caller outside featurekit (the user's ``fit`` call)."""
     package = os.path.dirname(os.path.abspath(__file__))
-    frame, level = sys._getframe(0), 1
+    frame: FrameType | None = sys._getframe(0)
+    level = 1
     while frame is not None and frame.f_code.co_filename.startswith(package):
         frame, level = frame.f_back, level + 1
     warnings.warn(warning, stacklevel=level)
@@ -441,6 +446,7 @@ def check_analyzers_saw_values(spec: Spec, state: Mapping[str, dict], rows: int)
         return
     nodes = {n.key: n for n in walk(graph_roots(spec))}
     node = nodes[refused[0]]
+    assert isinstance(node, CallNode)  # fitted state belongs to op nodes
     inputs = sorted({n.name for n in walk([node]) if isinstance(n, InputNode)})
     owners = [f.name for f in spec.features if any(n.key == node.key for n in walk([graph.features[f.name]]))]
     params = ", ".join(f"{k}={v!r}" for k, v in node.params if v is not None)

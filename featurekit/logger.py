@@ -276,8 +276,12 @@ class ServingLogger:
                 f"extra_fields must be a list of field names or '*'; got {extra_fields!r}\n"
                 f"  Fix: extra_fields=[{extra_fields!r}]"
             )
-        self.sink: Callable[[dict[str, Any]], Any] | None = path if callable(path) else None
-        self.path = None if self.sink is not None else os.fspath(path)  # type: ignore[arg-type]
+        self.sink: Callable[[dict[str, Any]], Any] | None = None
+        self.path: str | None = None
+        if callable(path):
+            self.sink = path
+        else:
+            self.path = os.fspath(path)
         self.sample_rate = float(sample_rate)
         self.extra_fields: frozenset[str] | str = extra_fields if extra_fields == "*" else frozenset(extra_fields)
         self.max_bytes = int(max_bytes)
@@ -433,6 +437,7 @@ class ServingLogger:
         return f"{stem}.{i}{ext or '.jsonl'}"
 
     def _rotate(self) -> None:
+        assert self.path is not None  # rotation happens only when writing to a file
         self._close_fd()
         if self.backups > 0:
             oldest = self.rotated_name(self.backups)

@@ -28,13 +28,14 @@ import dataclasses
 import enum
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, TypeAlias
 
 from featurekit.errors import did_you_mean
 from featurekit.types import INT64_MAX, INT64_MIN, DType, plain_value
 
 _REQUIRED = object()
-IntRange = "tuple[int, int] | None"
+#: A proven integer range ``(low, high)`` of a value, or None when nothing is proven.
+IntRange: TypeAlias = tuple[int, int] | None
 
 
 class Kind(enum.Enum):

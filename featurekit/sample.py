@@ -63,16 +63,15 @@ def python_value(value: Any) -> Any:
         return to_py() if callable(to_py) else value
     if isinstance(value, bool):
         return bool(value)
-    if isinstance(value, (int, float, str, bytes)):  # subclasses (np.float64 is a float): the plain value
-        return (
-            int
-            if isinstance(value, int)
-            else float
-            if isinstance(value, float)
-            else str
-            if isinstance(value, str)
-            else bytes
-        )(value)
+    # subclasses (np.float64 is a float): the plain value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, bytes):
+        return bytes(value)
     if kind in ("bool_", "bool") or kind.startswith(("int", "uint", "float")):  # numpy scalars
         return python_value(value.item())
     raise Unencodable(f"{kind} value {value!r:.80}")

@@ -227,7 +227,7 @@ class FittedTransform:
         for feature in self._graph.outputs:
             items = []
             for node in walk([self._graph.features[feature]]):
-                if node.key in self.state_:
+                if isinstance(node, CallNode) and node.key in self.state_:  # state belongs to op nodes
                     items.append({"op": node.op, "params": dict(node.params), "state": self.state_[node.key]})
             out[feature] = items
         return out

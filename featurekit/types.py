@@ -15,6 +15,7 @@ null is "no value". At the input boundary a float NaN counts as missing (null), 
 from __future__ import annotations
 
 import enum
+from typing import overload
 
 
 class DType(enum.Enum):
@@ -60,6 +61,14 @@ TIMESTAMP_MAX_US = 253_402_300_799_999_999
 """9999-12-31T23:59:59.999999Z: the last instant a ``datetime`` (the row path's output) holds."""
 
 
+@overload
+def plain_value(value: str) -> str: ...
+@overload
+def plain_value(value: int) -> int: ...
+@overload
+def plain_value(value: float) -> float: ...
+@overload
+def plain_value(value: object) -> object: ...
 def plain_value(value: object) -> object:
     """The plain ``str``/``int``/``float`` content of an instance of a subclass of one of them
     (an ``Enum`` member such as ``class Plan(str, Enum)``, ``numpy.float64``, ``numpy.str_``);

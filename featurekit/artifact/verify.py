@@ -93,7 +93,7 @@ class VerifyReport:
 
     def examples(self, limit: int) -> list[Difference]:
         """The first difference of every column, then the others in order, ``limit`` at most."""
-        firsts = {}
+        firsts: dict[str, Difference] = {}
         for d in self.differences:
             firsts.setdefault(d.column, d)
         rest = [d for d in self.differences if firsts[d.column] is not d]

@@ -162,8 +162,7 @@ def _read_typed(series: pd.Series, kind: str, dtype: Any, timezone: str):
     if kind == "int":
         if dtype.kind in "iu" and not isinstance(dtype, pd.api.extensions.ExtensionDtype):
             raw = series.to_numpy()
-            bad = raw > INT64_MAX if dtype.kind == "u" else None
-            return raw.astype(np.int64), None, bad
+            return raw.astype(np.int64), None, (raw > INT64_MAX if dtype.kind == "u" else None)
         if isinstance(dtype, pd.api.extensions.ExtensionDtype) and dtype.kind in "iu":
             null = series.isna().to_numpy()
             if dtype.kind == "u":  # UInt64 above int64 would wrap silently in to_numpy(int64)

@@ -238,8 +238,8 @@ def _numpy_scalar(value: Any, kind: type) -> Any:
         v = int(value)
         return v if INT64_MIN <= v <= INT64_MAX else _BAD
     if kind is int and name in ("float64", "float32"):
-        v = float(value)
-        return int(v) if math.isfinite(v) and v == int(v) and abs(v) <= EXACT_FLOAT_INT else _BAD
+        f = float(value)
+        return int(f) if math.isfinite(f) and f == int(f) and abs(f) <= EXACT_FLOAT_INT else _BAD
     return _BAD
 
 

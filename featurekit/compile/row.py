@@ -311,14 +311,14 @@ def compile_row(
     }
     twins: dict[str, str] = {}
     for inp in read:
-        node = graph.inputs[inp.name]
+        inode = graph.inputs[inp.name]
         var = f"i_{len(names)}"
-        names[node.key] = var
-        if node.key in field_reads:
-            twins[node.key] = f"t_{var[2:]}"
+        names[inode.key] = var
+        if inode.key in field_reads:
+            twins[inode.key] = f"t_{var[2:]}"
         coercer = Coercer(inp, where="transform_row")
         cname = ctx.const(coercer.coerce)
-        lines = _input_lines(var, cname, node, inp, ctx.lit, twins.get(node.key))
+        lines = _input_lines(var, cname, inode, inp, ctx.lit, twins.get(inode.key))
         if inp.values is not None:
             domain = ctx.const(frozenset(inp.values))
             lines = [ln.replace("{domain}", domain) for ln in lines]
@@ -365,7 +365,7 @@ def compile_row(
         node = graph.features[feature]
         var = names[node.key]
         cols = output_names[feature]
-        op = registry.get(node.op) if isinstance(node, CallNode) else None
+        multi_column = isinstance(node, CallNode) and registry.get(node.op).outputs is not None
         select = selects.get(node.key)
         if select is not None:
             table = ctx.const({key: sys.intern(cols[i]) for key, i in select.positions.items()})
@@ -373,7 +373,7 @@ def compile_row(
             items += [(col, None) for col in cols]
             lookups.append((f"{var}_col", f"{table}.get({select.key})", ctx.lit(select.value)))
             continue
-        if op is not None and op.outputs is not None:
+        if multi_column:
             items += [(col, f"{var}_{i}") for i, col in enumerate(cols)]
             continue
         value = var
@@ -441,6 +441,7 @@ def _check_defined(source: str, filename: str, namespace: Mapping[str, Any]) -> 
     source as text that does not read back as a value (``repr(nan)`` is ``nan``) would
     otherwise raise ``NameError`` on every call; this refuses it once, at compile time."""
     table = symtable.symtable(source, filename, "exec").get_children()[0]
+    assert isinstance(table, symtable.Function)  # the source defines one function
     undefined = sorted(n for n in table.get_globals() if n not in namespace and not hasattr(builtins, n))
     if undefined:
         raise RuntimeError(

@@ -47,6 +47,7 @@ from featurekit.values.equality import Equality, Mode, Raised
 from featurekit.values.frames import input_rows
 
 if TYPE_CHECKING:
+    from featurekit.spec.model import Spec
     from featurekit.transform import FittedTransform
 
 
@@ -55,6 +56,15 @@ def _given_rows(data: Any, limit: int | None) -> list[dict[str, Any]]:
         return []
     rows = [dict(r) for r in data] if isinstance(data, list) else input_rows(data)
     return rows[:limit] if limit else rows
+
+
+def _at_column(
+    divergence: Callable[[Mapping[str, Any], str], str | None] | None, col: str
+) -> Callable[[Mapping[str, Any]], str | None] | None:
+    """``divergence`` with its column bound (None stays None)."""
+    if divergence is None:
+        return None
+    return lambda row: divergence(row, col)
 
 
 def _run(
@@ -96,7 +106,7 @@ def _run(
                 max_examples,
                 n_given=n_given,
                 still_fails=still,
-                divergence=(lambda r, c=col: divergence(r, c)) if divergence else None,
+                divergence=_at_column(divergence, col),
             )
         )
     return ParityReport(
@@ -171,9 +181,9 @@ def check(
 class _StatelessView:
     """What :func:`edge_rows` needs from a spec that has no fitted state."""
 
-    def __init__(self, spec: Any) -> None:
+    def __init__(self, spec: Spec) -> None:
         self.spec = spec
-        self.state_: dict = {}
+        self.state_: dict[str, Any] = {}
 
 
 def compare(

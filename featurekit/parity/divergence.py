@@ -63,10 +63,10 @@ def first_divergent_op(fitted: FittedTransform, row: Mapping[str, Any], column: 
             continue
         b, r = batch[node.key], traced[node.key]
         if Equality(ulps=node_tolerance(node)).mismatch(b, r) is not None:
-            what = (
-                f"{node.op}({', '.join(f'{k}={v!r}' for k, v in node.params)})"
-                if isinstance(node, CallNode)
-                else f"input {node.name!r}"
-            )
+            if isinstance(node, CallNode):
+                what = f"{node.op}({', '.join(f'{k}={v!r}' for k, v in node.params)})"
+            else:
+                assert isinstance(node, InputNode)  # constants are literals in the row code, never traced
+                what = f"input {node.name!r}"
             return f"{what} in feature {feature!r}: batch {b!r} vs row {r!r}"
     return None

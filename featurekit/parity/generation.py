@@ -17,13 +17,24 @@ import math
 import random
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from featurekit.values import edges
 
 if TYPE_CHECKING:
-    from featurekit.spec.model import InputSpec
-    from featurekit.transform import FittedTransform
+    from featurekit.spec.model import InputSpec, Spec
+
+
+class Stated(Protocol):
+    """What edge generation reads: a spec and its fitted state (a fitted transform, or a spec
+    with empty state)."""
+
+    @property
+    def spec(self) -> Spec: ...
+
+    @property
+    def state_(self) -> Mapping[str, Any]: ...
+
 
 UTC = dt.UTC
 _OFFSET_ZONES = [z for z in edges.TIMEZONES if isinstance(z, dt.timezone) and z is not dt.UTC]
@@ -147,7 +158,7 @@ def _accepted(spec: InputSpec, values: list[Any]) -> list[Any]:
     return out
 
 
-def input_edge_values(fitted: FittedTransform, *, invalid: bool = True) -> dict[str, list[Any]]:
+def input_edge_values(fitted: Stated, *, invalid: bool = True) -> dict[str, list[Any]]:
     """Input name -> its :func:`edge_values` for this fitted state and the spec's literals
     (``invalid=False``: only the values the input contract accepts)."""
     spec = fitted.spec
@@ -163,7 +174,7 @@ def input_edge_values(fitted: FittedTransform, *, invalid: bool = True) -> dict[
 
 
 def edge_rows(
-    fitted: FittedTransform,
+    fitted: Stated,
     base_rows: Sequence[Mapping[str, Any]] = (),
     *,
     fuzz: int = 0,

@@ -261,7 +261,11 @@ def column_report(
         reproducer = first_op = None
         if still_fails is not None and len(examples) < 3:
             sig = signature(b, s)
-            reproducer = shrink(rows[i], lambda trial, kind=kind, sig=sig: still_fails(trial, kind, sig))
+
+            def fails(trial: dict[str, Any], kind: str = kind, sig: tuple = sig) -> bool:
+                return still_fails(trial, kind, sig)
+
+            reproducer = shrink(rows[i], fails)
             first_op = divergence(reproducer) if divergence is not None else None
         examples.append(
             Example(

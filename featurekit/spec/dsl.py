@@ -73,11 +73,11 @@ class E:
     def __rpow__(self, o: Any) -> E:
         return self._bin("pow", o, True)
 
-    def __eq__(self, o: Any) -> E:
-        return self._bin("eq", o)  # type: ignore[override]
+    def __eq__(self, o: Any) -> E:  # type: ignore[override]  # builds an expression, not a bool
+        return self._bin("eq", o)
 
-    def __ne__(self, o: Any) -> E:
-        return self._bin("ne", o)  # type: ignore[override]
+    def __ne__(self, o: Any) -> E:  # type: ignore[override]  # builds an expression, not a bool
+        return self._bin("ne", o)
 
     def __lt__(self, o: Any) -> E:
         return self._bin("lt", o)

@@ -135,8 +135,7 @@ class _Normalizer:
         owner: dict[str, str] = {}
         for name in outputs:
             node = self.done[name]
-            op = registry.get(node.op) if isinstance(node, CallNode) else None
-            if op is None or op.outputs is None:
+            if not isinstance(node, CallNode) or (op := registry.get(node.op)).outputs is None:
                 columns = [name]
             elif op.column_prefix is not None and isinstance(node.args[0], InputNode):
                 declared = next(i for i in self.spec.inputs if i.name == node.args[0].name).values

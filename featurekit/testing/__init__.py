@@ -9,6 +9,8 @@ Importing this package registers nothing.
 
 from __future__ import annotations
 
+from typing import Any
+
 from featurekit.udf import register_udf
 
 
@@ -16,7 +18,7 @@ def featurekit_test_scale(x: float) -> float:
     return x * 2.0 - 1.0
 
 
-def featurekit_test_scale_vectorized(x):  # type: ignore[no-untyped-def]
+def featurekit_test_scale_vectorized(x: Any) -> Any:  # a float column (numpy or pyarrow)
     return x * 2.0 - 1.0
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from hypothesis import strategies as st
@@ -97,7 +97,13 @@ def timestamps(extra: Iterable[_dt.datetime] = ()) -> st.SearchStrategy:
     )
 
 
-_BY_TYPE = {DType.FLOAT: floats, DType.INT: ints, DType.STR: strs, DType.BOOL: bools, DType.TIMESTAMP: timestamps}
+_BY_TYPE: dict[DType, Callable[[Any], st.SearchStrategy]] = {
+    DType.FLOAT: floats,
+    DType.INT: ints,
+    DType.STR: strs,
+    DType.BOOL: bools,
+    DType.TIMESTAMP: timestamps,
+}
 
 
 def values(dtype: DType, extra: Iterable[Any] = ()) -> st.SearchStrategy:

@@ -96,7 +96,8 @@ def frame_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
         if isinstance(dtype, pd.DatetimeTZDtype):
             columns.append([None if v is pd.NaT else v.to_pydatetime() for v in series])
             continue
-        values = series.to_numpy(dtype=object, na_value=None)
+        # pandas-stubs do not list None as an na_value; pandas accepts it (NA -> None)
+        values = series.to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
         columns.append([v.item() if hasattr(v, "item") else v for v in values])
     names = list(frame.columns)
     return [dict(zip(names, values)) for values in zip(*columns)] if names else [{} for _ in range(len(frame))]

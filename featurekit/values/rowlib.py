@@ -15,6 +15,7 @@ from __future__ import annotations
 import bisect
 import math
 import zlib
+from typing import Literal
 
 # the parsers under the names generated row code calls them by (the row namespace is this module's names)
 from featurekit.values.parse import datetime_to_us  # noqa: F401
@@ -158,7 +159,7 @@ def format_us(us: int) -> str:
     return text + (f".{micro:06d}Z" if micro else "Z")
 
 
-def _normalize(form: str, text: str) -> str:
+def _normalize(form: Literal["NFC", "NFD", "NFKC", "NFKD"], text: str) -> str:
     import unicodedata
 
     return unicodedata.normalize(form, text)

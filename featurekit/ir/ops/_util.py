@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from featurekit._lazy import lazy
 from featurekit.registry import AnalyzerRef, Param, Params
 from featurekit.types import DType
 from featurekit.values.column import Column
 
-np = lazy("numpy")
-pa = lazy("pyarrow")
-pc = lazy("pyarrow.compute")
-pd = lazy("pandas")
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+else:
+    np = lazy("numpy")
+    pa = lazy("pyarrow")
+    pc = lazy("pyarrow.compute")
+    pd = lazy("pandas")
 
 #: ``approx=ε`` of the quantile-based ops (default exact); bounds as in featurekit.analyzers.sketch.
 APPROX = Param(
@@ -164,10 +170,10 @@ def _call_each(fn: Callable[..., float], cols: list[np.ndarray]) -> np.ndarray:
 def _distinct_tuples(cols: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """``(codes, representative)``: a code per position, equal exactly where every argument has
     the same bit pattern, and one position holding each code."""
-    codes = None
-    for col in cols:
+    codes, _ = pd.factorize(cols[0].view(np.int64))
+    for col in cols[1:]:
         part, uniques = pd.factorize(col.view(np.int64))
-        codes = part if codes is None else pd.factorize(codes * len(uniques) + part)[0]
+        codes = pd.factorize(codes * len(uniques) + part)[0]
     representative = np.empty(int(codes.max()) + 1 if len(codes) else 0, dtype=np.intp)
     representative[codes] = np.arange(len(codes))
     return codes, representative

@@ -8,6 +8,8 @@ Vocabulary order is part of the modelling contract and always explicit: ``freque
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from featurekit._lazy import lazy
 from featurekit.ir.ops._util import BOUNDED, BOUNDED_DOC, bounded, counts_analyzer, fixed, never_null
 from featurekit.registry import Kind, NullRule, Op, Param, Params, RowSelect, register
@@ -15,9 +17,14 @@ from featurekit.state_schema import Field, StateSchema
 from featurekit.types import DType
 from featurekit.values.column import Column
 
-np = lazy("numpy")
-pa = lazy("pyarrow")
-pc = lazy("pyarrow.compute")
+if TYPE_CHECKING:
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+else:
+    np = lazy("numpy")
+    pa = lazy("pyarrow")
+    pc = lazy("pyarrow.compute")
 ks = lazy("featurekit._kernels.strings")
 an = lazy("featurekit.analyzers")
 

@@ -7,6 +7,8 @@ Null semantics follow SQL: comparisons with null give null; ``and``/``or`` use t
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from featurekit._lazy import lazy
 from featurekit.ir.ops._util import (
     APPROX,
@@ -23,9 +25,14 @@ from featurekit.types import DType
 from featurekit.values.column import Column
 from featurekit.values.parse import parse_bool, parse_float, parse_int
 
-np = lazy("numpy")
-pa = lazy("pyarrow")
-pc = lazy("pyarrow.compute")
+if TYPE_CHECKING:
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+else:
+    np = lazy("numpy")
+    pa = lazy("pyarrow")
+    pc = lazy("pyarrow.compute")
 ks = lazy("featurekit._kernels.strings")
 an = lazy("featurekit.analyzers")
 

@@ -409,7 +409,7 @@ def _validate_clip(p: Params) -> None:
         raise ValueError("approx applies to fitted bounds only: add lower_pct= or upper_pct=, or remove approx")
 
 
-_PCT = dict(kind="number", default=None, min=0.0, max=100.0)
+_PCT = Param("number", default=None, min=0.0, max=100.0)
 register(
     Op(
         name="clip",
@@ -428,8 +428,8 @@ register(
         params={
             "lower": Param("number", default=None),
             "upper": Param("number", default=None),
-            "lower_pct": Param(**_PCT),
-            "upper_pct": Param(**_PCT),
+            "lower_pct": _PCT,
+            "upper_pct": _PCT,
             "approx": APPROX,
         },
         analyzer=_clip_analyzer,

@@ -9,6 +9,7 @@ converted, naive values are taken to be in the contract's time zone (UTC by defa
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from featurekit._lazy import lazy
 from featurekit.ir.ops._util import errstate, fixed, map_distinct, map_floats
@@ -18,7 +19,10 @@ from featurekit.values import rowlib
 from featurekit.values.column import Column
 from featurekit.values.parse import is_time_zone, parse_timestamp
 
-np = lazy("numpy")
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = lazy("numpy")
 
 TS = frozenset({DType.TIMESTAMP})
 STR = frozenset({DType.STR})
