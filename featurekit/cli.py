@@ -291,6 +291,7 @@ def cmd_parity(args: argparse.Namespace) -> int:
     import featurekit as fk
     from featurekit import parity
     from featurekit.io import read_table
+    from featurekit.values.equality import Mode
 
     spec, fitted = _load_spec_or_artifact(args.target)
     data = read_table(args.data, spec) if args.data else None
@@ -304,7 +305,7 @@ def cmd_parity(args: argparse.Namespace) -> int:
         fitted = spec.fit(read_table(fit_path, spec))
     tol = dict(rtol=args.rtol, atol=args.atol, ulps=args.ulps, max_examples=args.max_examples)
     foreign = bool(args.serving or args.serving_url)
-    equality = args.equality or ("value" if foreign else "strict")
+    equality: Mode = args.equality or ("value" if foreign else "strict")
     if args.log:
         report = parity.replay(fitted, args.log, equality=equality, **tol)
     elif foreign:
