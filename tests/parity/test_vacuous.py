@@ -84,3 +84,10 @@ def test_cli_summary_line_with_output_names_the_failing_columns(tmp_path, capsys
     assert code == 1
     last = capsys.readouterr().err.strip().splitlines()[-1]
     assert last.startswith("FAILED:") and "(y)" in last and "minimal input" not in last
+
+
+def test_replay_of_served_inputs_the_batch_path_refuses_is_a_finding_not_an_error():
+    """Logged outputs were served: a batch path refusing every logged input is skew to report."""
+    records = [{"input": {"x": "7", "t": "2026-01-01T00:00:00Z"}, "output": {"y": 14.0}}] * 3
+    report = fk.parity.replay(FITTED, records)
+    assert not report.ok and report.batch_raised == 3 and report.columns[0].kinds == {"raises": 3}
