@@ -319,8 +319,14 @@ def build_spec(data: Mapping[str, Any], *, path: str | None = None) -> Spec:
                 f"monitoring: {what}", path=path, line=line or _line(data, "monitoring"), fix=fix, hint=hint
             )
 
-        names = [i.name for i in inputs] + [f.name for f in features]
-        watched = monitoring.check(section, fail, columns=names, prefixes=[f.name for f in features])
+        shown = [f for f in features if outputs is None or f.name in outputs]
+        names = [i.name for i in inputs] + [f.name for f in shown]
+        prefixes = [f.name for f in shown] + [  # one_hot columns: <prefix>_<value>
+            str(dict(f.expr.params)["prefix"])
+            for f in shown
+            if isinstance(f.expr, Call) and dict(f.expr.params).get("prefix") is not None
+        ]
+        watched = monitoring.check(section, fail, columns=names, prefixes=prefixes)
     return Spec(
         name=name,
         version=version,

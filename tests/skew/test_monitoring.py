@@ -130,3 +130,21 @@ def test_monitoring_errors_name_file_line_key_and_fix(section, message):
     with pytest.raises(fk.SpecError, match=f"(?s)churn.yaml:[0-9]+: monitoring: .*{message}") as info:
         fk.spec_from_yaml(text + "monitoring:\n" + section, path="churn.yaml")
     assert "Fix:" in str(info.value)
+
+
+def test_one_hot_columns_and_intermediates():
+    text = """featurekit: 1
+name: t
+version: 1.0.0
+inputs: {c: {type: str, values: [a, b]}, x: float}
+features:
+  oh: one_hot(c, prefix="cc")
+  hidden: x * 2
+  y: hidden + 1
+outputs: [oh, y]
+monitoring:
+  columns: {cc_a: {psi: 1}, c: {severity: info}, y: {min_samples: 3}}
+"""
+    assert set(fk.spec_from_yaml(text).monitoring["columns"]) == {"cc_a", "c", "y"}
+    with pytest.raises(fk.SpecError, match="'hidden' is not an input or output column"):
+        fk.spec_from_yaml(text.replace("y: {min_samples", "hidden: {min_samples"))
