@@ -4,11 +4,13 @@ per column; ``min_samples`` and ``severity`` per column (churn logs, drift from 
 from __future__ import annotations
 
 import copy
+import json
 import os
 
 import pytest
 
 import featurekit as fk
+from featurekit.cli import main
 from featurekit.skew import DEFAULT_THRESHOLDS, skew_report
 
 from .conftest import ROOT
@@ -148,3 +150,21 @@ monitoring:
     assert set(fk.spec_from_yaml(text).monitoring["columns"]) == {"cc_a", "c", "y"}
     with pytest.raises(fk.SpecError, match="'hidden' is not an input or output column"):
         fk.spec_from_yaml(text.replace("y: {min_samples", "hidden: {min_samples"))
+
+
+def test_cli_reads_the_saved_spec_monitoring(fitted, drifted_log, tmp_path, capsys):
+    quiet = {"null_rate": 0.9, "psi": 9, "js": 1, "linf": 1, "unseen_rate": 1, "mismatch_rate": 1}
+    art = _with_monitoring(fitted, quiet).save(str(tmp_path / "art"))
+    assert main(["skew", art, "--log", drifted_log]) == 0  # every drift under the spec's thresholds
+    side = tmp_path / "t.yaml"
+    side.write_text("columns: {device: {null_rate: 0.02, severity: critical}}\n")
+    out = tmp_path / "r.json"
+    assert (
+        main(["skew", art, "--log", drifted_log, "--thresholds", str(side), "--format", "json", "--output", str(out)])
+        == 1
+    )
+    report = json.loads(out.read_text(encoding="utf-8"))
+    failing = [(f["column"], f["metric"], f["severity"]) for f in report["findings"] if f["severity"] != "info"]
+    assert failing == [("device", "null_rate", "critical")]
+    assert report["thresholds"]["psi"] == 9
+    capsys.readouterr()
