@@ -28,7 +28,7 @@ def skew_report(
     with ``fitted.baseline_`` and with the batch path. ``thresholds`` (a YAML file or a mapping)
     override the spec's ``monitoring:`` section, which overrides the defaults. See docs/skew.md."""
     started = time.perf_counter()
-    t = load_thresholds(thresholds, getattr(fitted.spec, "monitoring", None))
+    t = load_thresholds(thresholds, fitted.spec.monitoring)
     baseline = getattr(fitted, "baseline_", None)
     if not baseline:
         raise SkewInputError(
