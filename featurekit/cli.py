@@ -550,7 +550,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="write the report here instead of stdout (prometheus: atomically, for a textfile collector)",
     )
     p.add_argument("--html", help="also write a self-contained HTML report to this file")
-    p.add_argument("--thresholds", help="YAML file overriding the default thresholds (see docs/skew.md)")
+    p.add_argument(
+        "--thresholds",
+        help="YAML file overriding the spec's monitoring: thresholds and the defaults (see docs/skew.md)",
+    )
     p.set_defaults(func=cmd_skew)
     p = add("describe", "show a spec's or artifact's inputs, features, state and fingerprints")
     p.add_argument("target", help="spec file or artifact directory")

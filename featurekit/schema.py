@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from featurekit.spec import monitoring
 from featurekit.spec.expr_parser import RESERVED_NAMES
 from featurekit.spec.model import EMPTY_FIT_POLICIES, FORMAT_VERSION, POLICIES
 from featurekit.types import INPUT_TYPES
@@ -213,6 +214,39 @@ def spec_schema() -> dict[str, Any]:
                 "items": {"type": "string", "pattern": _NAME},
                 "description": "Which features become output columns, in this order (default: all, in "
                 "declaration order). Other features are intermediates.",
+            },
+            "monitoring": _monitoring(),
+        },
+    }
+
+
+def _monitoring() -> dict[str, Any]:
+    """The ``monitoring:`` section, from the one key table in :mod:`featurekit.spec.monitoring`."""
+    share = {"type": "number", "minimum": 0}
+    count = {"type": "integer", "minimum": 0}
+    settings = {k: count if kind is int else share for k, (kind, _) in monitoring.SETTINGS.items()}
+    column = {k: share for k in monitoring.COLUMN_KEYS if k in monitoring.METRIC_THRESHOLDS}
+    column["min_samples"] = {
+        **count,
+        "description": "Fewer serving records of this column than this: no failing finding, an info one.",
+    }
+    column["severity"] = {
+        "type": "string",
+        "enum": list(monitoring.SEVERITIES),
+        "description": "The severity of this column's failing findings.",
+    }
+    return {
+        "type": "object",
+        "description": "Alert thresholds of 'featurekit skew' (defaults in docs/skew.md); not part of the "
+        "fingerprint. A --thresholds file overrides them, per key and per column.",
+        "additionalProperties": False,
+        "properties": {
+            **{k: {**share, "default": v} for k, v in monitoring.METRIC_THRESHOLDS.items()},
+            **{k: {**settings[k], "default": d} for k, (_, d) in monitoring.SETTINGS.items()},
+            "columns": {
+                "type": "object",
+                "description": "Per input or output column: thresholds overriding the global ones.",
+                "additionalProperties": {"type": "object", "additionalProperties": False, "properties": column},
             },
         },
     }

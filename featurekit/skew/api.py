@@ -13,7 +13,7 @@ from featurekit.serving_log import LogStats, SkewInputError, iter_records, no_re
 from featurekit.skew import remedies
 from featurekit.skew.lineage import lineage as spec_lineage
 from featurekit.skew.lineage import vocabularies
-from featurekit.skew.metrics import Column, evaluate, load_thresholds, record_findings
+from featurekit.skew.metrics import Column, evaluate, load_thresholds, record_findings, with_severity
 from featurekit.skew.recheck import recheck
 from featurekit.skew.report import SkewReport
 from featurekit.skew.serving import Sample, collect, column_stats
@@ -25,9 +25,10 @@ def skew_report(
     fitted: Any, records: Any, thresholds: str | Mapping[str, Any] | None = None, *, label: str | None = None
 ) -> SkewReport:
     """Compare logged serving ``records`` (JSONL path/glob, list of paths or iterable of dicts)
-    with ``fitted.baseline_`` and with the batch path. See docs/skew.md."""
+    with ``fitted.baseline_`` and with the batch path. ``thresholds`` (a YAML file or a mapping)
+    override the spec's ``monitoring:`` section, which overrides the defaults. See docs/skew.md."""
     started = time.perf_counter()
-    t = thresholds if isinstance(thresholds, dict) and "z" in thresholds else load_thresholds(thresholds)
+    t = load_thresholds(thresholds, fitted.spec.monitoring)
     baseline = getattr(fitted, "baseline_", None)
     if not baseline:
         raise SkewInputError(
@@ -77,7 +78,7 @@ def skew_report(
         if failed and role == "input":
             failing_inputs.add(name)
     transformation, mismatches = recheck(fitted, served.sample.records, served.sample.stride, t, columns)
-    findings += mismatches
+    findings += with_severity(mismatches, t)
     mismatched = {f.column for f in mismatches}
     for f in findings:  # diagnosis: an output finding explained by an input or transformation finding
         if f.role != "output" or f.kind not in ("data", "schema"):

@@ -17,7 +17,6 @@ Record-level checks (another artifact's fingerprint, unparseable lines, undeclar
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -27,8 +26,19 @@ from featurekit.analyzers.columns import kind_of_type, most_common
 from featurekit.serving_log import SkewInputError
 from featurekit.skew import remedies, stats
 from featurekit.skew.report import Finding
+from featurekit.spec import monitoring
 
-__all__ = ["DEFAULT_THRESHOLDS", "METRICS", "Column", "Measure", "Metric", "evaluate", "load_thresholds"]
+__all__ = [
+    "DEFAULT_THRESHOLDS",
+    "METRICS",
+    "Column",
+    "Measure",
+    "Metric",
+    "evaluate",
+    "load_thresholds",
+    "merge_thresholds",
+    "with_severity",
+]
 
 
 @dataclasses.dataclass
@@ -94,7 +104,7 @@ class Metric:
 
     name: str
     doc: str
-    thresholds: Mapping[str, float]
+    thresholds: tuple[str, ...]
     applies: Callable[[Column], bool]
     measure: Callable[[Column], list[Measure]]
     finding: Callable[[Column, list[Measure]], list[Finding]]
@@ -296,7 +306,7 @@ METRICS: tuple[Metric, ...] = (
     Metric(
         "missing_field",
         "share of records without a declared input field",
-        {"missing_field": 0.01},
+        ("missing_field",),
         lambda c: c.role == "input" and c.serving["missing"] > 0,
         _missing_field,
         _missing_field_finding,
@@ -305,7 +315,7 @@ METRICS: tuple[Metric, ...] = (
     Metric(
         "type_change",
         "share of values of a type the contract does not take",
-        {"type_change": 0.001},
+        ("type_change",),
         lambda c: sum(c.serving["bad"].values()) > 0,
         _type_change,
         _type_change_finding,
@@ -314,7 +324,7 @@ METRICS: tuple[Metric, ...] = (
     Metric(
         "null_rate",
         "|change| of the null rate (NaN counts as null)",
-        {"null_rate": 0.02},
+        ("null_rate",),
         lambda c: True,
         _null_rate,
         _null_rate_finding,
@@ -322,7 +332,7 @@ METRICS: tuple[Metric, ...] = (
     Metric(
         "out_of_range",
         "increase of the share outside the training [min, max] (numbers, timestamps)",
-        {"out_of_range": 0.01},
+        ("out_of_range",),
         lambda c: c.kind in ("num", "ts") and c.serving["present"] > 0,
         _out_of_range,
         _out_of_range_finding,
@@ -330,7 +340,7 @@ METRICS: tuple[Metric, ...] = (
     Metric(
         "distribution",
         "population stability index and Jensen-Shannon distance (base 2) on the training histogram bins",
-        {"psi": 0.2, "js": 0.1},
+        ("psi", "js"),
         lambda c: c.kind == "num" and bool(c.serving["bins"]) and c.serving["present"] > 0,
         _distribution,
         _distribution_finding,
@@ -338,7 +348,7 @@ METRICS: tuple[Metric, ...] = (
     Metric(
         "true_rate",
         "|change| of the share of true values (bool)",
-        {"linf": 0.05},
+        ("linf",),
         lambda c: c.kind == "bool" and c.serving["present"] > 0 and c.training.get("true_rate") is not None,
         _true_rate,
         _true_rate_finding,
@@ -346,7 +356,7 @@ METRICS: tuple[Metric, ...] = (
     Metric(
         "category_shares",
         "L-infinity distance of category shares",
-        {"linf": 0.05},
+        ("linf",),
         lambda c: c.kind == "str" and c.serving["present"] > 0,
         _category_shares,
         _category_shares_finding,
@@ -355,23 +365,16 @@ METRICS: tuple[Metric, ...] = (
     Metric(
         "unseen_rate",
         "increase of the share of values outside a fitted vocabulary (one measure per vocabulary)",
-        {"unseen_rate": 0.01},
+        ("unseen_rate",),
         lambda c: c.kind == "str" and c.serving["present"] > 0 and bool(c.vocabularies),
         _unseen,
         _unseen_finding,
     ),
 )
 
-DEFAULT_THRESHOLDS: dict[str, Any] = {
-    "z": 4.0,  # normal score of the noise bounds (per metric, per column)
-    **{key: value for metric in METRICS for key, value in metric.thresholds.items()},
-    "unexpected_field": 0.01,  # share of records with an undeclared input field
-    "fingerprint_mismatch": 0.0,  # share of records served by another artifact fingerprint
-    "mismatch_rate": 0.0,  # share of recomputed records whose served output differs
-    "transform_sample": 20_000,  # records recomputed through the batch path (0: all)
-    "max_examples": 5,
-    "columns": {},  # per-column overrides: {column: {metric: value}}
-}
+DEFAULT_THRESHOLDS: dict[str, Any] = monitoring.defaults()
+"""Every threshold key with its default (:mod:`featurekit.spec.monitoring`); per-column overrides
+under ``columns: {column: {metric: value, min_samples: N, severity: ...}}``."""
 
 
 def evaluate(col: Column) -> tuple[list[Finding], bool]:
@@ -393,7 +396,28 @@ def evaluate(col: Column) -> tuple[list[Finding], bool]:
     for metric, failed in sorted(pending, key=lambda p: bool(p[0].unless)):  # explained ones decide last
         if not failed_metrics & set(metric.unless):
             findings += metric.finding(col, failed)
-    return findings, bool(failed_metrics)
+    min_samples = col.thresholds.get("columns", {}).get(col.name, {}).get("min_samples")
+    if min_samples is not None and col.serving["n"] < min_samples:
+        n = col.serving["n"]
+        message = f"{col.role} {col.name}: {n:,} serving record(s), fewer than min_samples {min_samples:,}; " + (
+            f"{len(findings)} failing finding(s) held back" if findings else "no measure failed"
+        )
+        remedy = f"wait for {min_samples:,} records of {col.name}, or lower its min_samples under monitoring: columns:"
+        note = Finding(
+            "info", "data", col.name, col.role, "min_samples", float(n), float(min_samples), message, "monitor", remedy
+        )
+        return [note], False
+    return with_severity(findings, col.thresholds), bool(failed_metrics)
+
+
+def with_severity(findings: list[Finding], thresholds: Mapping[str, Any]) -> list[Finding]:
+    """``findings`` with the ``severity`` of their column's entry (under ``columns:``) when failing."""
+    columns = thresholds.get("columns", {})
+    for f in findings:
+        severity = columns.get(f.column, {}).get("severity")
+        if severity is not None and f.failing:
+            f.severity = severity
+    return findings
 
 
 def record_findings(
@@ -465,9 +489,31 @@ def record_findings(
     return out
 
 
-def load_thresholds(source: str | os.PathLike | Mapping[str, Any] | None) -> dict[str, Any]:
-    """Defaults overridden by a mapping or a YAML file (top level or under ``monitoring:``)."""
-    out = copy.deepcopy(DEFAULT_THRESHOLDS)
+def _input_error(key: str, what: str, fix: str, hint: str | None) -> SkewInputError:
+    return SkewInputError(f"thresholds: {what}\n  Fix: {fix}" + (f"\n  Hint: {hint}" if hint else ""))
+
+
+def merge_thresholds(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` with the keys of ``override`` (checked thresholds) replacing its own: global keys,
+    and per column each key of a column entry.
+
+    >>> merge_thresholds(DEFAULT_THRESHOLDS, {"psi": 0.3, "columns": {"age": {"js": 0.2}}})["columns"]
+    {'age': {'js': 0.2}}
+    """
+    out = {**base, **{k: v for k, v in override.items() if k != "columns"}}
+    columns = {name: dict(entry) for name, entry in base.get("columns", {}).items()}
+    for name, entry in override.get("columns", {}).items():
+        columns[name] = {**columns.get(name, {}), **entry}
+    out["columns"] = columns
+    return out
+
+
+def load_thresholds(
+    source: str | os.PathLike | Mapping[str, Any] | None, spec_monitoring: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Defaults, overridden by the spec's ``monitoring:`` section, overridden by a mapping or a
+    YAML file (top level or under ``monitoring:``); later wins per key and per column key."""
+    out = merge_thresholds(DEFAULT_THRESHOLDS, spec_monitoring or {})
     if source is None:
         return out
     if isinstance(source, (str, os.PathLike)):
@@ -484,18 +530,4 @@ def load_thresholds(source: str | os.PathLike | Mapping[str, Any] | None) -> dic
         data = dict(source)
     if isinstance(data, Mapping) and isinstance(data.get("monitoring"), Mapping):
         data = data["monitoring"]
-    if not isinstance(data, Mapping):
-        raise SkewInputError("thresholds: expected a mapping of metric -> value")
-    for key, value in data.items():
-        if key not in out:
-            raise SkewInputError(f"thresholds: unknown key {key!r}\n  Fix: use one of {', '.join(sorted(out))}")
-        if key == "columns":
-            if not isinstance(value, Mapping):
-                raise SkewInputError("thresholds: 'columns' must map column -> {metric: value}")
-            out[key] = {str(c): dict(v) for c, v in value.items()}
-        else:
-            try:
-                out[key] = float(value) if key not in ("transform_sample", "max_examples") else int(value)
-            except (TypeError, ValueError):
-                raise SkewInputError(f"thresholds: {key} must be a number; got {value!r}") from None
-    return out
+    return merge_thresholds(out, monitoring.check(data, _input_error))

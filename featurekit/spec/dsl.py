@@ -174,8 +174,12 @@ def spec(
     constants: Mapping[str, Any] | None = None,
     outputs: list[str] | None = None,
     description: str = "",
+    monitoring: Mapping[str, Any] | None = None,
 ) -> Spec:
     """Build and validate a :class:`Spec` with the YAML loader's rules.
+
+    ``monitoring``: the skew report's alert thresholds, as under ``monitoring:`` in YAML
+    (``{"psi": 0.25, "columns": {"age": {"psi": 0.4, "min_samples": 500}}}``).
 
     Feature values may be DSL expressions, YAML-style text, or mappings
     ``{"expr": ..., "doc": ..., "on_empty_fit": "fallback"}``.
@@ -203,6 +207,8 @@ def spec(
         data["outputs"] = list(outputs)
     if description:
         data["description"] = description
+    if monitoring is not None:
+        data["monitoring"] = monitoring
     return build_spec(data)
 
 

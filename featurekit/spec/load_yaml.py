@@ -23,6 +23,7 @@ import yaml
 
 from featurekit.errors import SpecError, did_you_mean
 from featurekit.ir.nodes import Call, Const, Expr, Name
+from featurekit.spec import monitoring
 from featurekit.spec.model import (
     EMPTY_FIT_POLICIES,
     FORMAT_VERSION,
@@ -38,7 +39,17 @@ from featurekit.values.parse import is_time_zone, parse_timestamp
 SCHEMA_MODELINE = "# yaml-language-server: $schema=https://featurekit.dev/schema/spec-v1.json"
 _SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_TOP_KEYS = ("featurekit", "name", "version", "description", "constants", "inputs", "features", "outputs")
+_TOP_KEYS = (
+    "featurekit",
+    "name",
+    "version",
+    "description",
+    "constants",
+    "inputs",
+    "features",
+    "outputs",
+    "monitoring",
+)
 _INPUT_KEYS = ("type", "nullable", "min", "max", "values", "on_violation", "default", "timezone", "doc")
 _YAML11_BOOLS = {"yes", "no", "on", "off", "y", "n", "Yes", "No", "On", "Off", "YES", "NO", "ON", "OFF"}
 _FEATURE_KEYS = ("expr", "doc", "on_empty_fit")
@@ -295,6 +306,27 @@ def build_spec(data: Mapping[str, Any], *, path: str | None = None) -> Spec:
             seen.add(out)
         outputs = tuple(outputs)
     description = plain_value(data.get("description") or "")
+    watched = None
+    if data.get("monitoring") is not None:
+        section = data["monitoring"]
+
+        def fail(key: str, what: str, fix: str, hint: str | None) -> SpecError:
+            line, node = None, section
+            for part in key.split("."):  # the line of the deepest key that has one
+                line = (_line(node, part) or line) if isinstance(node, Mapping) else line
+                node = node.get(part) if isinstance(node, Mapping) else None
+            return SpecError.at(
+                f"monitoring: {what}", path=path, line=line or _line(data, "monitoring"), fix=fix, hint=hint
+            )
+
+        shown = [f for f in features if outputs is None or f.name in outputs]
+        names = [i.name for i in inputs] + [f.name for f in shown]
+        prefixes = [f.name for f in shown] + [  # one_hot columns: <prefix>_<value>
+            str(dict(f.expr.params)["prefix"])
+            for f in shown
+            if isinstance(f.expr, Call) and dict(f.expr.params).get("prefix") is not None
+        ]
+        watched = monitoring.check(section, fail, columns=names, prefixes=prefixes)
     return Spec(
         name=name,
         version=version,
@@ -304,6 +336,7 @@ def build_spec(data: Mapping[str, Any], *, path: str | None = None) -> Spec:
         outputs=outputs,
         description=str(description),
         path=path,
+        monitoring=watched or None,
     )
 
 

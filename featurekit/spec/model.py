@@ -9,6 +9,7 @@ returns a separate :class:`featurekit.transform.FittedTransform`.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -148,6 +149,8 @@ class Spec:
     outputs: tuple[str, ...] | None = None
     description: str = ""
     path: str | None = None
+    # alert thresholds for the skew report (featurekit.spec.monitoring); not part of the fingerprint
+    monitoring: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
         from featurekit.spec.normalize import normalize
@@ -211,6 +214,8 @@ class Spec:
         out["features"] = {f.name: f.to_data() for f in self.features}
         if self.outputs is not None:
             out["outputs"] = list(self.outputs)
+        if self.monitoring:
+            out["monitoring"] = copy.deepcopy(dict(self.monitoring))
         return out
 
     def to_yaml(self) -> str:
