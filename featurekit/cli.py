@@ -350,7 +350,7 @@ def cmd_skew(args: argparse.Namespace) -> int:
     from featurekit.skew.prometheus import render_prometheus, write_textfile
 
     fitted = fk.load(args.artifact)
-    report = skew_report(fitted, args.log, args.thresholds)
+    report = skew_report(fitted, args.log, args.thresholds, by=args.by)
     if args.html:
         with open(args.html, "w", encoding="utf-8") as fh:
             fh.write(report.to_html())
@@ -550,6 +550,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--html", help="also write a self-contained HTML report to this file")
     p.add_argument("--thresholds", help="YAML file overriding the default thresholds (see docs/skew.md)")
+    p.add_argument(
+        "--by",
+        choices=("day", "hour"),
+        help="also measure every metric per UTC day or hour of the logged time (a series per column)",
+    )
     p.set_defaults(func=cmd_skew)
     p = add("describe", "show a spec's or artifact's inputs, features, state and fingerprints")
     p.add_argument("target", help="spec file or artifact directory")
