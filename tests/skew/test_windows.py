@@ -104,3 +104,12 @@ def test_cli_by_day(fitted, drifted_log, tmp_path, capsys):
     data = json.loads(capsys.readouterr().out)
     assert code == 1 and data["by"] == "day"
     assert [p["failed"] for p in data["columns"]["input:device"]["windows"]["null_rate"]] == [False] * 14 + [True] * 7
+
+
+def test_html_has_a_sparkline_per_windowed_metric(by_day):
+    page = by_day.to_html()
+    assert "<script" not in page and "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    block = page.split('id="col-input:device"')[1].split("</details>")[0]
+    spark = block.split('data-metric="null_rate"')[1].split("</div>")[0]
+    assert spark.count("<circle") == 21 and spark.count('class="over"') == 7
+    assert f"first over in {DRIFT_DAY}" in spark
