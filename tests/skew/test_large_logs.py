@@ -118,3 +118,35 @@ def test_truncated_gzip_is_an_input_error(gz_log, tmp_path):
         fh.write(data[: len(data) // 2])
     with pytest.raises(SkewInputError, match="cannot read log"):
         list(iter_records(path, LogStats()))
+
+
+def test_cli_progress_bar_only_on_a_terminal(fitted, drifted_log, tmp_path, monkeypatch, capsys):
+    """A tqdm bar counts every record when stderr is a TTY; nothing when it is not."""
+    import sys
+    import types
+
+    from featurekit.cli import main
+
+    counted = []
+
+    class Bar:
+        def __init__(self, **kwargs):
+            assert kwargs["file"] is sys.stderr
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def update(self, n):
+            counted.append(n)
+
+    monkeypatch.setitem(sys.modules, "tqdm", types.SimpleNamespace(tqdm=Bar))
+    art = fitted.save(str(tmp_path / "art"))
+    main(["skew", art, "--log", drifted_log, "--format", "json"])
+    assert counted == []  # pytest's stderr is not a terminal
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    main(["skew", art, "--log", drifted_log, "--format", "json"])
+    assert sum(counted) == 21 * 600
+    capsys.readouterr()
