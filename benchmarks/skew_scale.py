@@ -10,7 +10,7 @@
 2. Skew report: writes ``--rows`` logged records (20,000 distinct served rows repeated) as a
    JSONL file, a gzip-compressed JSONL file and a parquet file (input/output structs), and times
    ``skew_report`` on each in a fresh process (``--formats`` picks them; ``--by day`` adds time
-   windows), printing the seconds and that process's peak RSS (``ru_maxrss``), so memory can be
+   windows), printing the seconds and that process's peak RSS (``VmHWM``, Linux), so memory can be
    compared with the log size.
 """
 
@@ -128,18 +128,25 @@ def write_parquet(src: str, path: str) -> None:
         writer.close()
 
 
+def peak_rss_mb() -> float:
+    """This process's peak resident set (VmHWM; ru_maxrss would carry the parent's over fork+exec)."""
+    with open("/proc/self/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    raise OSError("no VmHWM in /proc/self/status (Linux only)")
+
+
 def report_child(path: str, artifact: str, by: str | None) -> None:
     """Run in a fresh process: load ``artifact``, time skew_report on ``path``, print seconds and peak RSS."""
-    import resource
-
     fitted = fk.load(artifact)
     from featurekit.skew import skew_report
 
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    before = peak_rss_mb()
     t0 = time.perf_counter()
     report = skew_report(fitted, path, by=by)
     secs = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = peak_rss_mb()
     print(
         f"  {os.path.basename(path):18s} {os.path.getsize(path) / 1e6:8.0f} MB  {report.records:>11,} records  "
         f"{secs:7.1f}s  peak RSS {peak:6.0f} MB (after loading {before:.0f} MB)  "

@@ -91,9 +91,12 @@ def skew_report(
         if failed and role == "input":
             failing_inputs.add(name)
         if by:
+
+            def measure(summary: dict[str, Any], scratch: dict[str, Any], role: str = role, name: str = name) -> Any:
+                return evaluate(column(role, name, summary, scratch))
+
             info["windows"] = window_series(
-                {w: summaries[(role, name)] for w, (_, summaries) in served.windows.items()},
-                lambda summary, scratch, role=role, name=name: evaluate(column(role, name, summary, scratch)),
+                {w: summaries[(role, name)] for w, (_, summaries) in served.windows.items()}, measure
             )
     transformation, mismatches = recheck(fitted, served.sample.records, served.sample.stride, t, columns)
     findings += mismatches
