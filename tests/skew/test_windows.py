@@ -113,3 +113,12 @@ def test_html_has_a_sparkline_per_windowed_metric(by_day):
     spark = block.split('data-metric="null_rate"')[1].split("</div>")[0]
     assert spark.count("<circle") == 21 and spark.count('class="over"') == 7
     assert f"first over in {DRIFT_DAY}" in spark
+
+
+@pytest.mark.parametrize("module", ["featurekit.skew.windows", "featurekit.skew.html", "featurekit.skew.prometheus"])
+def test_docstring_examples_run(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0 and result.attempted > 0
