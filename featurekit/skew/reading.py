@@ -92,8 +92,9 @@ def _arrow_table(block: bytes) -> Any:
     return table
 
 
-def iter_blocks(source: Any, stats_: LogStats) -> Iterator[ArrowBlock | list[dict[str, Any]]]:
-    """An :class:`ArrowBlock` for each JSONL block Arrow can read, else lists of valid records."""
+def iter_blocks(source: Any, stats_: LogStats, arrow: bool = True) -> Iterator[ArrowBlock | list[dict[str, Any]]]:
+    """An :class:`ArrowBlock` for each JSONL block Arrow can read (only lists of records when not
+    ``arrow``), else lists of valid records."""
     if not _is_paths(source):
         yield from iter_records(source, stats_)
         return
@@ -102,7 +103,7 @@ def iter_blocks(source: Any, stats_: LogStats) -> Iterator[ArrowBlock | list[dic
             yield from parquet_records(path, stats_)
             continue
         for first, block in read_blocks(path, stats_):
-            table = _arrow_table(block) if _arrow_safe(block) else None
+            table = _arrow_table(block) if arrow and _arrow_safe(block) else None
             if table is not None:
                 lines = [ln for ln in block.split(b"\n") if ln.strip()]
                 if table.num_rows == len(lines):

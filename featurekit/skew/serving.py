@@ -12,8 +12,8 @@ sampled record is dropped, so the sample is the same for any block layout.
 
 With a ``window`` function (:func:`featurekit.skew.windows.window_key`) every record is also
 folded into one more set of accumulators, the one of its time window: memory grows with
-windows x columns, not with the log. Blocks are then read record by record (the Arrow fast path
-folds whole blocks, which may span windows).
+windows x columns, not with the log. Blocks are then read record by record, without building
+Arrow tables (the Arrow fast path folds whole blocks, which may span windows).
 """
 
 from __future__ import annotations
@@ -159,10 +159,10 @@ def collect(
         if progress is not None:
             progress(len(ab.lines))
 
-    for item in iter_blocks(source, served.read):
+    for item in iter_blocks(source, served.read, arrow=window is None):
         if not isinstance(item, ArrowBlock):
             fold_records(item)
-        elif window is None and arrow_fits(item.table, types):
+        elif arrow_fits(item.table, types):
             fold_arrow(item)
         else:
             recs = list(parse_lines(item.block, served.read, item.path, item.first))
