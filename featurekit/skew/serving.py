@@ -159,7 +159,8 @@ def collect(
         if progress is not None:
             progress(len(ab.lines))
 
-    for item in iter_blocks(source, served.read, arrow=window is None):
+    # windowed: smaller record lists (their dicts, not Arrow columns, are what memory holds)
+    for item in iter_blocks(source, served.read, arrow=window is None, size=CHUNK if window is None else CHUNK // 5):
         if not isinstance(item, ArrowBlock):
             fold_records(item)
         elif arrow_fits(item.table, types):
