@@ -92,17 +92,15 @@ def _arrow_table(block: bytes) -> Any:
     return table
 
 
-def iter_blocks(
-    source: Any, stats_: LogStats, arrow: bool = True, size: int = CHUNK
-) -> Iterator[ArrowBlock | list[dict[str, Any]]]:
+def iter_blocks(source: Any, stats_: LogStats, arrow: bool = True) -> Iterator[ArrowBlock | list[dict[str, Any]]]:
     """An :class:`ArrowBlock` for each JSONL block Arrow can read (only lists of records when not
-    ``arrow``), else lists of at most ``size`` valid records."""
+    ``arrow``), else lists of valid records."""
     if not _is_paths(source):
-        yield from iter_records(source, stats_, size)
+        yield from iter_records(source, stats_)
         return
     for path in log_paths(source):
         if is_parquet(path):
-            yield from parquet_records(path, stats_, size)
+            yield from parquet_records(path, stats_)
             continue
         for first, block in read_blocks(path, stats_):
             table = _arrow_table(block) if arrow and _arrow_safe(block) else None
@@ -114,7 +112,7 @@ def iter_blocks(
             chunk: list[dict[str, Any]] = []
             for rec in parse_lines(block, stats_, path, first):
                 chunk.append(rec)
-                if len(chunk) >= size:
+                if len(chunk) >= CHUNK:
                     yield chunk
                     chunk = []
             if chunk:

@@ -159,8 +159,7 @@ def collect(
         if progress is not None:
             progress(len(ab.lines))
 
-    # windowed: smaller record lists (their dicts, not Arrow columns, are what memory holds)
-    for item in iter_blocks(source, served.read, arrow=window is None, size=CHUNK if window is None else CHUNK // 5):
+    for item in iter_blocks(source, served.read, arrow=window is None):
         if not isinstance(item, ArrowBlock):
             fold_records(item)
         elif arrow_fits(item.table, types):
