@@ -1,14 +1,17 @@
 """Skew report at scale, and the serving logger's overhead per call.
 
-    .venv/bin/python benchmarks/skew_scale.py [--rows 1000000] [--skip-logger]
+    .venv/bin/python benchmarks/skew_scale.py [--rows 1000000] [--skip-logger] [--formats jsonl,gz,parquet]
 
 1. Logger overhead: median (and mean) time of ``transform_row(row)`` on the churn spec without
    a logger, with ``log=None``, and with a ServingLogger at sample_rate 1.0 and 0.1 (timeit,
    many repeats of 200 calls each; the logger writes to a temporary file on a background thread).
    With ``--old-row-source PATH`` it also times the row function compiled by another version of
    featurekit/compile/row.py (e.g. ``git show HEAD:featurekit/compile/row.py > /tmp/row_old.py``).
-2. Skew report: writes ``--rows`` logged records (20,000 distinct served rows repeated) to a
-   JSONL file and times ``skew_report`` on it.
+2. Skew report: writes ``--rows`` logged records (20,000 distinct served rows repeated) as a
+   JSONL file, a gzip-compressed JSONL file and a parquet file (input/output structs), and times
+   ``skew_report`` on each in a fresh process (``--formats`` picks them; ``--by day`` adds time
+   windows), printing the seconds and that process's peak RSS (``VmHWM``, Linux), so memory can be
+   compared with the log size.
 """
 
 from __future__ import annotations
@@ -83,29 +86,116 @@ def write_log(fitted, path: str, n: int) -> None:
             fh.write(b"".join(lines[:rest]))
 
 
+def write_gz(src: str, path: str) -> None:
+    import gzip
+    import shutil
+
+    with open(src, "rb") as fh, gzip.open(path, "wb", compresslevel=1) as out:
+        shutil.copyfileobj(fh, out, 16 << 20)
+
+
+def write_parquet(src: str, path: str) -> None:
+    """The parquet layout of docs/skew.md, written in row groups of 100,000 records."""
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from featurekit.values.codec import decode_row
+
+    writer = None
+    with open(src, encoding="utf-8") as fh:
+        while True:
+            lines = [line for _, line in zip(range(100_000), fh)]
+            if not lines:
+                break
+            rows = []
+            for line in lines:
+                r = json.loads(line)
+                rows.append(
+                    {
+                        "time": r["time"],
+                        "fingerprint": r["fingerprint"],
+                        "input": decode_row(r["input"]),
+                        "output": decode_row(r["output"]),
+                    }
+                )
+            table = pa.Table.from_pylist(rows, schema=writer.schema if writer else None)
+            if writer is None:
+                writer = pq.ParquetWriter(path, table.schema)
+            writer.write_table(table)
+    if writer is not None:
+        writer.close()
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set (VmHWM; ru_maxrss would carry the parent's over fork+exec)."""
+    with open("/proc/self/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    raise OSError("no VmHWM in /proc/self/status (Linux only)")
+
+
+def report_child(path: str, artifact: str, by: str | None) -> None:
+    """Run in a fresh process: load ``artifact``, time skew_report on ``path``, print seconds and peak RSS."""
+    fitted = fk.load(artifact)
+    from featurekit.skew import skew_report
+
+    before = peak_rss_mb()
+    t0 = time.perf_counter()
+    report = skew_report(fitted, path, by=by)
+    secs = time.perf_counter() - t0
+    peak = peak_rss_mb()
+    print(
+        f"  {os.path.basename(path):18s} {os.path.getsize(path) / 1e6:8.0f} MB  {report.records:>11,} records  "
+        f"{secs:7.1f}s  peak RSS {peak:6.0f} MB (after loading {before:.0f} MB)  "
+        f"{report.transformation['sampled']:,} recomputed; ok={report.ok}, findings={len(report.findings)}"
+        + (f", {len(report.windows)} windows" if by else ""),
+        flush=True,
+    )
+
+
 def main() -> None:
+    import subprocess
+
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--skip-logger", action="store_true")
     ap.add_argument("--old-row-source")
+    ap.add_argument("--formats", default="jsonl,gz,parquet", help="comma-separated: jsonl, gz, parquet")
+    ap.add_argument("--by", choices=("day", "hour"), help="also measure per time window")
+    ap.add_argument("--dir", help="where to write the logs (default: a temporary directory)")
+    ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.child:
+        report_child(*args.child, args.by)
+        return
     fitted = fk.load_spec(os.path.join(ROOT, "specs", "churn.yaml")).fit(make_churn(100_000, seed=0))
     if not args.skip_logger:
         logger_overhead(fitted, args.old_row_source)
-    from featurekit.skew import skew_report
-
-    with tempfile.TemporaryDirectory() as d:
+    formats = args.formats.split(",")
+    with tempfile.TemporaryDirectory(dir=args.dir) as d:
         path = os.path.join(d, "serving.jsonl")
         t0 = time.perf_counter()
         write_log(fitted, path, args.rows)
         print(f"wrote {args.rows:,} records ({os.path.getsize(path) / 1e6:.0f} MB) in {time.perf_counter() - t0:.1f}s")
-        t0 = time.perf_counter()
-        report = skew_report(fitted, path)
-        secs = time.perf_counter() - t0
-        print(
-            f"skew_report on {report.records:,} records: {secs:.1f}s "
-            f"({report.transformation['sampled']:,} recomputed); ok={report.ok}, findings={len(report.findings)}"
-        )
+        artifact = fitted.save(os.path.join(d, "artifact"))
+        paths = {"jsonl": path}
+        if "gz" in formats:
+            paths["gz"] = path + ".gz"
+            write_gz(path, paths["gz"])
+        if "parquet" in formats:
+            t0 = time.perf_counter()
+            paths["parquet"] = os.path.join(d, "serving.parquet")
+            write_parquet(path, paths["parquet"])
+            print(f"wrote parquet in {time.perf_counter() - t0:.1f}s")
+        print("skew_report (fresh process each)" + (f", by {args.by}" if args.by else "") + ":")
+        for fmt in formats:
+            cmd = [sys.executable, os.path.abspath(__file__), "--child", paths[fmt], artifact] + (
+                ["--by", args.by] if args.by else []
+            )
+            subprocess.run(cmd, check=True)
 
 
 if __name__ == "__main__":

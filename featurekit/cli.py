@@ -345,13 +345,30 @@ def cmd_parity(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+@contextlib.contextmanager
+def _record_progress(quiet: bool) -> Iterator[Any]:
+    """A progress bar of records read on stderr (tqdm, the ``skew`` extra), or None: none when
+    tqdm is not installed, stderr is not a terminal, or ``--quiet``."""
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        yield None
+        return
+    with tqdm(desc="reading log", unit=" records", unit_scale=True, file=sys.stderr, leave=False) as bar:
+        yield bar.update
+
+
 def cmd_skew(args: argparse.Namespace) -> int:
     import featurekit as fk
     from featurekit.skew import skew_report
     from featurekit.skew.prometheus import render_prometheus, write_textfile
 
     fitted = fk.load(args.artifact)
-    report = skew_report(fitted, args.log, args.thresholds)
+    with _record_progress(args.quiet) as progress:
+        report = skew_report(fitted, args.log, args.thresholds, by=args.by, progress=progress)
     if args.html:
         with open(args.html, "w", encoding="utf-8") as fh:
             fh.write(report.to_html())
@@ -537,7 +554,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--log",
         required=True,
-        help="JSONL serving log(s) written by featurekit.ServingLogger: file, directory or quoted glob",
+        help="serving log(s) written by featurekit.ServingLogger: file, directory or quoted glob of JSONL, "
+        "gzip-compressed JSONL (.jsonl.gz) or parquet (see docs/skew.md); a progress bar on a terminal with tqdm",
     )
     p.add_argument(
         "--format",
@@ -553,6 +571,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--thresholds",
         help="YAML file overriding the spec's monitoring: thresholds and the defaults (see docs/skew.md)",
+    )
+    p.add_argument(
+        "--by",
+        choices=("day", "hour"),
+        help="also measure every metric per UTC day or hour of the logged time (a series per column)",
     )
     p.set_defaults(func=cmd_skew)
     p = add("describe", "show a spec's or artifact's inputs, features, state and fingerprints")

@@ -25,8 +25,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import glob
+import gzip
 import json
 import os
+import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -68,28 +70,37 @@ class LogStats:
 # ------------------------------------------------------------------------------ files
 
 
+LOG_SUFFIXES = (".jsonl", ".jsonl.gz", ".parquet")
+"""The files a log directory is read for: JSONL, gzip-compressed JSONL and parquet."""
+
+
 def log_paths(source: str | os.PathLike | Iterable[str | os.PathLike]) -> list[str]:
-    """The files of a log: a file, a directory (its ``*.jsonl``), a glob, or a list of those."""
+    """The files of a log: a file, a directory (its ``*.jsonl``, ``*.jsonl.gz`` and ``*.parquet``),
+    a glob, or a list of those."""
     if isinstance(source, (str, os.PathLike)):
         pattern = os.path.expanduser(os.fspath(source))
         if os.path.isdir(pattern):
-            pattern = os.path.join(pattern, "*.jsonl")
-        found = [pattern] if os.path.exists(pattern) else sorted(glob.glob(pattern))
+            found = sorted(
+                p for suffix in LOG_SUFFIXES for p in glob.glob(os.path.join(glob.escape(pattern), "*" + suffix))
+            )
+        else:
+            found = [pattern] if os.path.exists(pattern) else sorted(glob.glob(pattern))
         if not found:
             raise SkewInputError(
-                f"no log files match {pattern!r}\n  Fix: pass a JSONL file, a directory or a "
-                "quoted glob, e.g. --log 'logs/*.jsonl'"
+                f"no log files match {pattern!r}\n  Fix: pass a JSONL (.jsonl, .jsonl.gz) or parquet file, a "
+                "directory or a quoted glob, e.g. --log 'logs/*.jsonl.gz'"
             )
         return found
     return [path for item in source for path in log_paths(item)]
 
 
 def read_blocks(path: str, stats: LogStats, size: int = BLOCK) -> Iterator[tuple[int, bytes]]:
-    """``(number of the first line, block of whole lines)`` of one log file, about ``size``
-    bytes each; a line longer than :data:`MAX_LINE` is skipped unread and counted."""
+    """``(number of the first line, block of whole lines)`` of one log file (gzip-compressed when
+    its name ends in ``.gz``), about ``size`` bytes each (uncompressed); a line longer than
+    :data:`MAX_LINE` is skipped unread and counted."""
     stats.files.append(path)
     try:
-        fh = open(path, "rb")  # noqa: SIM115 - closed below
+        fh = gzip.open(path, "rb") if path.endswith(".gz") else open(path, "rb")  # noqa: SIM115 - closed below
     except OSError as exc:
         raise SkewInputError(
             f"cannot read log {path!r}: {exc.strerror or exc}\n  Fix: check the path and its permissions"
@@ -99,8 +110,8 @@ def read_blocks(path: str, stats: LogStats, size: int = BLOCK) -> Iterator[tuple
         while True:
             try:
                 data = fh.read(size)
-            except OSError as exc:  # a directory matched by the glob, an I/O error
-                raise SkewInputError(f"cannot read log {path!r}: {exc.strerror or exc}") from None
+            except (OSError, EOFError, zlib.error) as exc:  # a directory, an I/O error, a broken gzip stream
+                raise SkewInputError(f"cannot read log {path!r}: {getattr(exc, 'strerror', None) or exc}") from None
             if not data:
                 if rest.strip():
                     yield line, rest
@@ -189,6 +200,52 @@ def parse_lines(block: bytes, stats: LogStats, path: str, first_line: int = 1) -
         yield rec  # type: ignore[misc]
 
 
+def is_parquet(path: str) -> bool:
+    """Whether the log file ``path`` is read as parquet (by its name)."""
+    return path.endswith(".parquet")
+
+
+def parquet_records(path: str, stats: LogStats, size: int = CHUNK) -> Iterator[list[dict[str, Any]]]:
+    """The records of a parquet log, ``size`` rows at a time: columns ``input`` and ``output``
+    (structs, one field per logged name), ``fingerprint`` (string), and optionally ``time`` (ISO
+    string or timestamp) and ``omitted`` (list of strings). Timestamps become ISO text, as in the
+    JSONL log; a row that is not a record is counted in ``stats`` like a bad JSONL line."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    stats.files.append(path)
+    try:
+        pf = pq.ParquetFile(path)
+    except (OSError, pa.ArrowException) as exc:
+        raise SkewInputError(f"cannot read parquet log {path!r}: {exc}\n  Fix: check the path and the file") from None
+    names = set(pf.schema_arrow.names)
+    if "input" not in names:
+        raise SkewInputError(
+            f"parquet log {path!r} has no 'input' column (columns: {', '.join(sorted(names))})\n  Fix: write "
+            "'input' and 'output' as struct columns, 'fingerprint' and 'time' as columns (see docs/skew.md)"
+        )
+    row = 1
+    for batch in pf.iter_batches(batch_size=size):
+        chunk = []
+        for rec in batch.to_pylist():
+            rec = {k: _iso(v) for k, v in rec.items()}
+            for role in ("input", "output"):
+                if type(rec.get(role)) is dict:
+                    rec[role] = {k: _iso(v) for k, v in rec[role].items()}
+            problem = record_problem(rec)
+            if problem is not None:
+                stats.bad(f"{path}:row {row}", problem)
+            else:
+                chunk.append(rec)
+            row += 1
+        if chunk:
+            yield chunk
+
+
+def _iso(v: Any) -> Any:
+    return v.isoformat() if isinstance(v, (_dt.datetime, _dt.date)) else v
+
+
 def _is_paths(source: Any) -> bool:
     return isinstance(source, (str, os.PathLike)) or (
         isinstance(source, (list, tuple)) and bool(source) and all(isinstance(x, (str, os.PathLike)) for x in source)
@@ -201,6 +258,9 @@ def iter_records(source: Any, stats: LogStats, size: int = CHUNK) -> Iterator[li
     chunk: list[dict[str, Any]] = []
     if _is_paths(source):
         for path in log_paths(source):
+            if is_parquet(path):
+                yield from parquet_records(path, stats, size)
+                continue
             for first, block in read_blocks(path, stats):
                 for rec in parse_lines(block, stats, path, first):
                     chunk.append(rec)

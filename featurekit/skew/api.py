@@ -6,7 +6,7 @@ See docs/skew.md for how the pieces fit and how to add a metric.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from featurekit.serving_log import LogStats, SkewInputError, iter_records, no_records
@@ -17,16 +17,25 @@ from featurekit.skew.metrics import Column, evaluate, load_thresholds, record_fi
 from featurekit.skew.recheck import recheck
 from featurekit.skew.report import SkewReport
 from featurekit.skew.serving import Sample, collect, column_stats
+from featurekit.skew.windows import window_key
 
 __all__ = ["read_log", "skew_report"]
 
 
 def skew_report(
-    fitted: Any, records: Any, thresholds: str | Mapping[str, Any] | None = None, *, label: str | None = None
+    fitted: Any,
+    records: Any,
+    thresholds: str | Mapping[str, Any] | None = None,
+    *,
+    label: str | None = None,
+    by: str | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> SkewReport:
     """Compare logged serving ``records`` (JSONL path/glob, list of paths or iterable of dicts)
     with ``fitted.baseline_`` and with the batch path. ``thresholds`` (a YAML file or a mapping)
-    override the spec's ``monitoring:`` section, which overrides the defaults. See docs/skew.md."""
+    override the spec's ``monitoring:`` section, which overrides the defaults; ``by`` (day | hour)
+    also measures every metric per time window (each column's ``windows`` series); ``progress`` is
+    told the number of records of each block read. See docs/skew.md."""
     started = time.perf_counter()
     t = load_thresholds(thresholds, fitted.spec.monitoring)
     baseline = getattr(fitted, "baseline_", None)
@@ -46,6 +55,8 @@ def skew_report(
         stats,
         {name: inp.type for name, inp in inputs.items()},
         Sample(fitted.fingerprint, int(t["transform_sample"])),
+        window_key(by) if by else None,
+        progress,
     )
     if served.records == 0:
         raise no_records(served.read)
@@ -56,11 +67,10 @@ def skew_report(
     )
     columns: dict[str, dict[str, Any]] = {}
     failing_inputs: set[str] = set()
-    for (role, name), summary in served.columns.items():
-        info: dict[str, Any] = {"role": role, "type": types[(role, name)], "records": summary["n"], "metrics": {}}
-        columns[f"{role}:{name}"] = info
+
+    def column(role: str, name: str, summary: dict[str, Any], info: dict[str, Any]) -> Column:
         is_input = role == "input"
-        col = Column(
+        return Column(
             role=role,
             name=name,
             type_name=types[(role, name)],
@@ -73,10 +83,22 @@ def skew_report(
             thresholds=t,
             info=info,
         )
-        found, failed = evaluate(col)
+
+    for (role, name), summary in served.columns.items():
+        info: dict[str, Any] = {"role": role, "type": types[(role, name)], "records": summary["n"], "metrics": {}}
+        columns[f"{role}:{name}"] = info
+        found, failed = evaluate(column(role, name, summary, info))
         findings += found
         if failed and role == "input":
             failing_inputs.add(name)
+        if by:
+
+            def measure(summary: dict[str, Any], scratch: dict[str, Any], role: str = role, name: str = name) -> Any:
+                return evaluate(column(role, name, summary, scratch))
+
+            info["windows"] = window_series(
+                {w: summaries[(role, name)] for w, (_, summaries) in served.windows.items()}, measure
+            )
     transformation, mismatches = recheck(fitted, served.sample.records, served.sample.stride, t, columns)
     findings += with_severity(mismatches, t)
     mismatched = {f.column for f in mismatches}
@@ -103,7 +125,27 @@ def skew_report(
         period=[min(times), max(times)] if times else None,
         lineage=lineage["upstream"],
         unparseable=served.read.unparseable,
+        by=by,
+        windows=[{"start": w, "records": n} for w, (n, _) in served.windows.items()],
     )
+
+
+def window_series(
+    summaries: Mapping[str, dict[str, Any]], measure: Callable[[dict[str, Any], dict[str, Any]], Any]
+) -> dict[str, list[dict[str, Any]]]:
+    """Per metric, its measure in each window (``summaries``: window start -> the column's serving
+    summary there; ``measure(summary, info)`` records the measures in ``info["metrics"]``). A
+    window where a metric does not apply (no value of the column, say) has no point for it."""
+    series: dict[str, list[dict[str, Any]]] = {}
+    for start, summary in summaries.items():
+        if not summary["n"]:
+            continue
+        scratch: dict[str, Any] = {"metrics": {}}
+        measure(summary, scratch)
+        for key, m in scratch["metrics"].items():
+            point = {"start": start, "records": summary["n"], "value": m["value"], "threshold": m["threshold"]}
+            series.setdefault(key, []).append({**point, "failed": m["failed"]})
+    return series
 
 
 def read_log(source: Any) -> Iterable[dict[str, Any]]:

@@ -22,6 +22,7 @@ th{background:#f4f4f4}.sev-critical{color:#b00020;font-weight:bold}.sev-warning{
 section.finding{border-left:4px solid #ccc;padding:.3em 1em;margin:1em 0}
 section.finding.critical{border-color:#b00020}section.finding.warning{border-color:#e09000}
 section.finding.info{border-color:#aaa}.legend span{display:inline-block;width:12px;height:12px;margin:0 4px 0 12px}
+.spark{display:flex;align-items:center;gap:.6em}.spark code{min-width:9em}
 code,pre{font:12px ui-monospace,monospace;background:#f7f7f7}pre{padding:.5em;overflow:auto}
 """
 
@@ -175,8 +176,59 @@ def _hist_labels(edges: list[float], integers: bool = False) -> list[str]:
     return [f"<{edges[0]:.3g}"] + [f"≤{e:.3g}" for e in edges[1:]] + [f">{edges[-1]:.3g}"]
 
 
+def _sparkline(key: str, metric: str, series: list[dict[str, Any]]) -> str:
+    """One metric over the report's time windows: a line of its value, the threshold dashed, a red
+    dot on each window over it (each dot's tooltip names the window, value and threshold).
+
+    >>> svg = _sparkline("input:x", "psi", [{"start": "d1", "records": 5, "value": 0.1, "threshold": 0.2,
+    ...     "failed": False}, {"start": "d2", "records": 5, "value": 0.4, "threshold": 0.2, "failed": True}])
+    >>> svg.count("<circle"), 'class="over"' in svg
+    (2, True)
+    """
+    w, h, pad = 160, 28, 3
+    finite = [p for p in series if isinstance(p["value"], (int, float)) and math.isfinite(p["value"])]
+    top = max(
+        [p["value"] for p in finite] + [p["threshold"] for p in finite if math.isfinite(p["threshold"])] + [1e-12]
+    )
+    step = (w - 2 * pad) / max(len(series) - 1, 1)
+
+    def y(v: float) -> float:
+        return h - pad - (h - 2 * pad) * min(max(v, 0.0), top) / top
+
+    pts, dots, limit = [], [], []
+    for i, p in enumerate(series):
+        x = pad + i * step
+        v = p["value"] if p in finite else top
+        pts.append(f"{x:.1f},{y(v):.1f}")
+        if isinstance(p["threshold"], (int, float)) and math.isfinite(p["threshold"]):
+            limit.append(f"{x:.1f},{y(p['threshold']):.1f}")
+        tip = f"{p['start']}: {_fmt(p['value'])} (threshold {_fmt(p['threshold'])}, {p['records']:,} records)"
+        dots.append(
+            f'<circle cx="{x:.1f}" cy="{y(v):.1f}" r="{2.2 if p["failed"] else 1.4}" '
+            f'class="{"over" if p["failed"] else "within"}" fill="{"#b00020" if p["failed"] else _TRAIN}">'
+            f"<title>{_e(tip)}</title></circle>"
+        )
+    first = next((p["start"] for p in series if p["failed"]), None)
+    return (
+        f'<div class="spark" data-metric="{_e(metric)}"><code>{_e(metric)}</code> '
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" role="img" '
+        f'aria-label="{_e(key)}: {_e(metric)} per window">'
+        f'<polyline points="{" ".join(limit)}" fill="none" stroke="#999" stroke-dasharray="3,2"/>'
+        f'<polyline points="{" ".join(pts)}" fill="none" stroke="{_TRAIN}"/>{"".join(dots)}</svg> '
+        + (f'<span class="fail">first over in {_e(first)}</span>' if first else '<span class="ok">within</span>')
+        + "</div>"
+    )
+
+
 def _column_block(key: str, info: dict[str, Any], report: Any) -> str:
     parts = []
+    windows = info.get("windows") or {}
+    if windows:
+        parts.append(
+            f'<div class="windows"><p>Per {_e(report.by or "window")}:</p>'
+            + "".join(_sparkline(key, m, windows[m]) for m in sorted(windows))
+            + "</div>"
+        )
     hist = info.get("histogram")
     if hist:
         parts.append(

@@ -2,7 +2,8 @@
 
 One gauge family per skew metric (``featurekit_skew_psi``, ``featurekit_skew_null_rate``, ...),
 one sample per checked column, labelled with the column, its role, the transform fingerprint and
-the window; ``featurekit_skew_threshold`` and ``featurekit_skew_over_threshold`` carry each
+the window (``window`` for the whole report, and one sample per time window of a report
+made with ``by``, labelled with the window's start); ``featurekit_skew_threshold`` and ``featurekit_skew_over_threshold`` carry each
 check's threshold and verdict, and a few report-level gauges (records, findings per severity,
 ``ok``, the end of the logged period) let an alert fire on a stale or failing report.
 
@@ -87,18 +88,22 @@ def render_prometheus(report: Mapping[str, Any], *, window: str = "all") -> str:
         role, _, column = key.partition(":")
         for metric in sorted(info.get("metrics", {})):
             check = info["metrics"][metric]
-            value = _number(check.get("value"))
-            if value is None:
-                continue
             family, _, feature = metric.partition("[")  # "unseen_rate[feature]": one per consumer
             labels = {"column": column, "role": info.get("role", role), **base}
             if feature or "feature" in check:
                 labels["feature"] = feature.rstrip("]") or check["feature"]
-            per_metric.setdefault(family, []).append((labels, value))
-            threshold = _number(check.get("threshold"))
-            if threshold is not None:
-                thresholds.append(({**labels, "metric": family}, threshold))
-            verdicts.append(({**labels, "metric": family}, "1" if check.get("failed") else "0"))
+            points = [(labels, check)] + [
+                ({**labels, "window": p["start"]}, p) for p in info.get("windows", {}).get(metric, [])
+            ]  # the report's time windows (``by``), one sample each
+            for point_labels, point in points:
+                value = _number(point.get("value"))
+                if value is None:
+                    continue
+                per_metric.setdefault(family, []).append((point_labels, value))
+                threshold = _number(point.get("threshold"))
+                if threshold is not None:
+                    thresholds.append(({**point_labels, "metric": family}, threshold))
+                verdicts.append(({**point_labels, "metric": family}, "1" if point.get("failed") else "0"))
     lines: list[str] = []
     for metric in sorted(per_metric):
         lines += _family(_name(metric), _HELP.get(metric, f"skew metric {metric}"), per_metric[metric])

@@ -3,7 +3,8 @@
 :func:`iter_blocks` yields the log in blocks: an :class:`ArrowBlock` for a JSONL block Arrow's
 JSON reader can read whole (the fast path: tags rewritten to plain JSON first, see
 :func:`_arrow_table`), else lists of record dicts parsed and checked line by line by
-:mod:`featurekit.serving_log`. :func:`arrow_columns` and :func:`record_columns` then give, per
+:mod:`featurekit.serving_log` (which also reads gzip-compressed JSONL and parquet logs, as lists
+of records). :func:`arrow_columns` and :func:`record_columns` then give, per
 declared input and output column, the values the column statistics
 (:class:`featurekit.analyzers.columns.ColumnStats`) accumulate.
 
@@ -28,8 +29,10 @@ from featurekit.serving_log import (
     CHUNK,
     LogStats,
     _is_paths,
+    is_parquet,
     iter_records,
     log_paths,
+    parquet_records,
     parse_lines,
     read_blocks,
 )
@@ -89,14 +92,18 @@ def _arrow_table(block: bytes) -> Any:
     return table
 
 
-def iter_blocks(source: Any, stats_: LogStats) -> Iterator[ArrowBlock | list[dict[str, Any]]]:
-    """An :class:`ArrowBlock` for each JSONL block Arrow can read, else lists of valid records."""
+def iter_blocks(source: Any, stats_: LogStats, arrow: bool = True) -> Iterator[ArrowBlock | list[dict[str, Any]]]:
+    """An :class:`ArrowBlock` for each JSONL block Arrow can read (only lists of records when not
+    ``arrow``), else lists of valid records."""
     if not _is_paths(source):
         yield from iter_records(source, stats_)
         return
     for path in log_paths(source):
+        if is_parquet(path):
+            yield from parquet_records(path, stats_)
+            continue
         for first, block in read_blocks(path, stats_):
-            table = _arrow_table(block) if _arrow_safe(block) else None
+            table = _arrow_table(block) if arrow and _arrow_safe(block) else None
             if table is not None:
                 lines = [ln for ln in block.split(b"\n") if ln.strip()]
                 if table.num_rows == len(lines):

@@ -70,6 +70,19 @@ class SkewReport:
     period: list[str] | None = None
     lineage: dict[str, list[str]] = dataclasses.field(default_factory=dict)
     unparseable: int = 0  # log lines skipped (not valid records); the finding names a few
+    by: str | None = None  # day | hour: metrics are also measured per window (columns' "windows")
+    windows: list[dict[str, Any]] = dataclasses.field(default_factory=list)  # [{start, records}], "unknown" last
+
+    def first_failed_windows(self) -> list[tuple[str, str, str]]:
+        """(column, metric, window start) of the first window each failing column's metric failed in."""
+        failing = {f"{f.role}:{f.column}" for f in self.failing}
+        out = []
+        for key in sorted(failing & set(self.columns)):
+            for metric, series in sorted(self.columns[key].get("windows", {}).items()):
+                first = next((p["start"] for p in series if p["failed"]), None)
+                if first is not None:
+                    out.append((key, metric, first))
+        return out
 
     @property
     def ok(self) -> bool:
@@ -94,7 +107,9 @@ class SkewReport:
             f"{self.seconds:.1f}s"
         )
         if not self.findings:
-            return printable(head + "\nok: every check is within its threshold")
+            return printable(
+                head + (f"\n{self._windows_text()}" if self.by else "") + "\nok: every check is within its threshold"
+            )
         rows = [("SEVERITY", "KIND", "COLUMN", "METRIC", "VALUE", "THRESHOLD", "REMEDY")]
         for f in self.sorted_findings():
             rows.append(
@@ -106,6 +121,8 @@ class SkewReport:
         lines.append("")
         for f in self.sorted_findings():
             lines.append(f"[{f.severity}] {f.message}\n    → {f.remedy_kind}: {f.remedy}")
+        if self.by:
+            lines += ["", self._windows_text()]
         n_fail = len(self.failing)
         lines.append("")
         lines.append(
@@ -114,6 +131,15 @@ class SkewReport:
             else "ok: every check is within its threshold (info findings only)"
         )
         return printable("\n".join(lines))
+
+    def _windows_text(self) -> str:
+        """The window count, records without a time, and per failing column the first failed window."""
+        unknown = sum(w["records"] for w in self.windows if w["start"] == "unknown")
+        lines = [
+            f"windows by {self.by}: {len(self.windows)}"
+            + (f" ({unknown:,} record(s) without a time in 'unknown')" if unknown else "")
+        ]
+        return "\n".join(lines + [f"  {c} {m}: first failed in window {w}" for c, m, w in self.first_failed_windows()])
 
     # -- json ----------------------------------------------------------------------------------
 
@@ -133,6 +159,7 @@ class SkewReport:
                 "findings": [dataclasses.asdict(f) for f in self.sorted_findings()],
                 "columns": self.columns,
                 "transformation": self.transformation,
+                **({"by": self.by, "windows": self.windows} if self.by else {}),
             }
         )
 

@@ -9,6 +9,11 @@ and merged, so memory stays bounded by the statistics, not by the log.
 The recheck sample is systematic: every ``stride``-th record (by position in the log) served by
 this artifact's fingerprint; when it grows past ``cap`` the stride doubles and every second
 sampled record is dropped, so the sample is the same for any block layout.
+
+With a ``window`` function (:func:`featurekit.skew.windows.window_key`) every record is also
+folded into one more set of accumulators, the one of its time window: memory grows with
+windows x columns, not with the log. Blocks are then read record by record, without building
+Arrow tables (the Arrow fast path folds whole blocks, which may span windows).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from typing import Any
 from featurekit.analyzers.columns import ColumnStats, Reference
 from featurekit.serving_log import CHUNK, LogStats, parse_lines, parse_record
 from featurekit.skew.reading import ArrowBlock, arrow_columns, arrow_fits, iter_blocks, record_columns
+from featurekit.skew.windows import UNKNOWN
 
 __all__ = ["Served", "collect", "column_stats"]
 
@@ -63,6 +69,8 @@ class Served:
     times: list[str]
     sample: Sample
     columns: dict[tuple[str, str], dict[str, Any]]
+    windows: dict[str, tuple[int, dict[tuple[str, str], dict[str, Any]]]] = dataclasses.field(default_factory=dict)
+    """Window start -> (records, serving summaries per column), in window order; empty without windows."""
 
 
 def column_stats(
@@ -87,16 +95,34 @@ def _json_record(line: bytes) -> dict[str, Any]:
 
 
 def collect(
-    source: Any, stats: Mapping[tuple[str, str], ColumnStats], inputs: Mapping[str, str], sample: Sample
+    source: Any,
+    stats: Mapping[tuple[str, str], ColumnStats],
+    inputs: Mapping[str, str],
+    sample: Sample,
+    window: Callable[[Mapping[str, Any]], str] | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> Served:
-    """Read ``source`` (paths/globs or record dicts) once; ``inputs``: declared input name -> type."""
+    """Read ``source`` (paths/globs or record dicts) once; ``inputs``: declared input name -> type;
+    ``window``: a record's window (see the module docstring); ``progress``: told the records of each block."""
     outputs = {name: s.type_name for (role, name), s in stats.items() if role == "output"}
     types = {key: s.type_name for key, s in stats.items()}
     accs = {key: s.create() for key, s in stats.items()}
     served = Served(0, LogStats(), Counter(), Counter(), [], sample, {})
+    windows: dict[str, tuple[list[int], dict[tuple[str, str], Any]]] = {}
 
     def fold(key: tuple[str, str], part: dict[str, Any]) -> None:
         accs[key] = stats[key].merge([accs[key], part])
+
+    def fold_windows(chunk: list[dict[str, Any]]) -> None:
+        assert window is not None
+        groups: dict[str, list[dict[str, Any]]] = {}
+        for r in chunk:
+            groups.setdefault(window(r), []).append(r)
+        for w, recs in groups.items():
+            count, waccs = windows.setdefault(w, ([0], {key: s.create() for key, s in stats.items()}))
+            count[0] += len(recs)
+            for key, values in record_columns(recs, inputs, outputs).items():
+                waccs[key] = stats[key].merge([waccs[key], stats[key].accumulate_logged(values)])
 
     def fold_records(chunk: list[dict[str, Any]]) -> None:
         base, served.records = served.records, served.records + len(chunk)
@@ -110,7 +136,11 @@ def collect(
                     served.extra_fields[k] += c
         for key, values in record_columns(chunk, inputs, outputs).items():
             fold(key, stats[key].accumulate_logged(values))
+        if window is not None:
+            fold_windows(chunk)
         sample.take(base, len(chunk), chunk.__getitem__)
+        if progress is not None:
+            progress(len(chunk))
 
     def fold_arrow(ab: ArrowBlock) -> None:
         base, served.records = served.records, served.records + len(ab.lines)
@@ -126,8 +156,10 @@ def collect(
             else:
                 fold(key, stats[key].accumulate_arrow(arr, missing))
         sample.take(base, len(ab.lines), lambda i: _json_record(ab.lines[i]))
+        if progress is not None:
+            progress(len(ab.lines))
 
-    for item in iter_blocks(source, served.read):
+    for item in iter_blocks(source, served.read, arrow=window is None):
         if not isinstance(item, ArrowBlock):
             fold_records(item)
         elif arrow_fits(item.table, types):
@@ -137,4 +169,7 @@ def collect(
             for k in range(0, len(recs), CHUNK):
                 fold_records(recs[k : k + CHUNK])
     served.columns = {key: stats[key].finalize(acc) for key, acc in accs.items()}
+    for w in sorted(windows, key=lambda w: (w == UNKNOWN, w)):
+        count, waccs = windows[w]
+        served.windows[w] = (count[0], {key: stats[key].finalize(acc) for key, acc in waccs.items()})
     return served
