@@ -4,6 +4,8 @@
   whose values are all of its declared type (or missing) gets the native dtype (float64,
   Int64, boolean, str, datetime64[us, UTC]); any other column stays object, so the batch
   path's exact per-value coercion runs, as it would on mixed real data.
+* :func:`canonical_column` — values already coerced by an input contract as the column training
+  data of that type has (float64, Int64/int64, boolean, str, datetime64[us, UTC]).
 * :func:`object_frame` — every column object dtype: every value goes through that coercion.
 * :func:`frame_rows` — a batch output as row dicts of plain Python values (NA -> None, NaN
   stays NaN: an output NaN is a value).
@@ -68,6 +70,37 @@ def typed_frame(rows: Sequence[Mapping[str, Any]], types: Mapping[str, str | DTy
         # object columns stay object (pandas 3 would infer str/datetime from an object array)
         columns[name] = col if col is not None else pd.Series(values, dtype=object, index=index)
     return pd.DataFrame(columns, index=index)
+
+
+def canonical_column(values: Sequence[Any], kind: str | DType, nullable: bool = True) -> Any:
+    """Contract-coerced ``values`` (float or None, int or None, bool, str, timestamps as int
+    microseconds since the epoch in UTC) as the array training data of ``kind`` holds: float64
+    (null is NaN), int64 (Int64 when the input is nullable or a null is present), boolean, str,
+    datetime64[us, UTC].
+
+    >>> str(canonical_column([1, None], "int").dtype), str(canonical_column([1, 2], "int", nullable=False).dtype)
+    ('Int64', 'int64')
+    >>> canonical_column([0, None], "timestamp")[0]
+    Timestamp('1970-01-01 00:00:00+0000', tz='UTC')
+    """
+    import numpy as np
+    import pandas as pd
+
+    kind = kind.value if isinstance(kind, DType) else kind
+    if kind == "float":
+        return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+    if kind == "int":
+        if nullable or any(v is None for v in values):
+            return pd.array(list(values), dtype="Int64")
+        return np.array(values, dtype=np.int64)
+    if kind == "bool":
+        return pd.array(list(values), dtype="boolean")
+    if kind in ("str", "category"):
+        return pd.array(list(values), dtype="str")
+    if kind == "timestamp":
+        us = pd.array(list(values), dtype="Int64")
+        return pd.DatetimeIndex(pd.to_datetime(us, unit="us", utc=True)).astype("datetime64[us, UTC]").array
+    raise ValueError(f"no canonical dtype for input type {kind!r}")
 
 
 def object_frame(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> pd.DataFrame:
