@@ -88,7 +88,7 @@ def run_batch(batch_fn: BatchFn, rows: Sequence[Mapping[str, Any]], spec: Any) -
             if idx and cells[idx[0]][c][0]:  # accepted in this shape: the canonical column
                 columns[name] = canonical_column(values, kind, nullable)
             else:
-                columns[name] = typed_frame([{name: v} for v in values], {name: kind})[name].array
+                columns[name] = typed_frame([{name: v} for v in values], {name: kind})[name]
         return pd.DataFrame(columns, index=index)
 
     out: list[Any] = [None] * len(rows)

@@ -135,8 +135,8 @@ def frame_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [dict(zip(names, values)) for values in zip(*columns)] if names else [{} for _ in range(len(frame))]
 
 
-def _input_values(s: pd.Series) -> list[Any]:
-    """One column as plain Python values, missing -> None."""
+def _input_values(s: pd.Series, keep_nan: bool = False) -> list[Any]:
+    """One column as plain Python values, missing -> None (float64 NaN stays NaN with ``keep_nan``)."""
     import numpy as np
     import pandas as pd
 
@@ -164,7 +164,7 @@ def _input_values(s: pd.Series) -> list[Any]:
     if isinstance(dtype, np.dtype) and dtype.kind == "f":
         arr = s.to_numpy()
         mask = np.isnan(arr)
-        if not mask.any():
+        if keep_nan or not mask.any():
             return arr.tolist()
         obj = arr.astype(object)
         obj[mask] = None
@@ -182,14 +182,18 @@ def _input_values(s: pd.Series) -> list[Any]:
     return out
 
 
-def input_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+def input_rows(frame: pd.DataFrame, *, keep_nan: bool = False) -> list[dict[str, Any]]:
     """``frame`` as the row dicts the row path takes: plain Python values, every missing value
     (NaN, NaT, NA) None, tz-aware datetimes in ``datetime.timezone.utc``, naive ones naive.
+    ``keep_nan=True`` keeps a float64 column's NaN as NaN (what a caller holding that frame
+    would pass on), other missing values still None.
 
     >>> import pandas as pd
     >>> input_rows(pd.DataFrame({"x": [1.5, float("nan")], "n": pd.array([1, None], dtype="Int64")}))
     [{'x': 1.5, 'n': 1}, {'x': None, 'n': None}]
+    >>> input_rows(pd.DataFrame({"x": [float("nan")]}), keep_nan=True)
+    [{'x': nan}]
     """
     cols = [str(c) for c in frame.columns]
-    values = [_input_values(frame.iloc[:, i]) for i in range(frame.shape[1])]
+    values = [_input_values(frame.iloc[:, i], keep_nan) for i in range(frame.shape[1])]
     return [dict(zip(cols, vals)) for vals in zip(*values)]
