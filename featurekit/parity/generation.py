@@ -170,16 +170,16 @@ _SPECIALS: dict[str, tuple[Any, ...]] = {
     ),
     "int": (None, math.nan, 0, 0.0, -0.0, math.inf, -math.inf, 5e-324)
     + (2**53 - 1, 2**53, 2**53 + 1, -(2**53) - 1, 2**63 - 1, -(2**63), 2**63, -(2**63) - 1),
-    "str": (None, math.nan, "", " "),
-    "category": (None, math.nan, "", " "),
-    "bool": (None, math.nan, True, False),
-    "timestamp": (None, math.nan),
+    "str": (None, "", " "),
+    "category": (None, "", " "),
+    "bool": (None, True, False),
+    "timestamp": (None,),
 }
 """Per input type: the values every input always gets, first: null forms (the missing key is a
 row of its own in :func:`edge_rows`), signed zeros, infinities, subnormals and integer limits."""
 STATE_CAP = 48
 """At most this many values derived from the fitted state and spec literals per input."""
-CATALOGUE_CAP = 72
+CATALOGUE_CAP = 120
 """At most this many other catalogue values (type variants, strings, instants) per input."""
 
 
