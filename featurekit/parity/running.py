@@ -92,20 +92,34 @@ def run_batch(batch_fn: BatchFn, rows: Sequence[Mapping[str, Any]], spec: Any) -
         return pd.DataFrame(columns, index=index)
 
     out: list[Any] = [None] * len(rows)
-    for idx in shapes.values():
-        for n, result in zip(idx, _run_batch_bisect(batch_fn, idx, frame_of)):
+    for shape, idx in shapes.items():
+        # a frame with a refused value usually raises for all its rows: then run them one by one
+        run = _run_batch_bisect if all(ok == "" for ok in shape) else _run_batch_alone
+        for n, result in zip(idx, run(batch_fn, idx, frame_of)):
             out[n] = result
     return out
+
+
+def _run_batch_alone(batch_fn: BatchFn, idx: Sequence[int], frame_of: Callable[[Sequence[int]], Any]) -> list[Any]:
+    """The rows of ``idx`` in one frame; if that raises, each row in a frame of its own."""
+    try:
+        return _run_batch_frame(batch_fn, idx, frame_of)
+    except Exception:  # noqa: BLE001 - a side's own failure is a result, not a crash
+        return [_run_batch_bisect(batch_fn, [n], frame_of)[0] for n in idx]
+
+
+def _run_batch_frame(batch_fn: BatchFn, idx: Sequence[int], frame_of: Callable[[Sequence[int]], Any]) -> list[Any]:
+    records = frame_rows(batch_fn(frame_of(idx)))
+    if len(records) != len(idx):
+        raise ValueError(f"the batch side returned {len(records)} rows for {len(idx)} inputs")
+    return records
 
 
 def _run_batch_bisect(batch_fn: BatchFn, idx: Sequence[int], frame_of: Callable[[Sequence[int]], Any]) -> list[Any]:
     if not idx:
         return []
     try:
-        records = frame_rows(batch_fn(frame_of(idx)))
-        if len(records) != len(idx):
-            raise ValueError(f"the batch side returned {len(records)} rows for {len(idx)} inputs")
-        return records
+        return _run_batch_frame(batch_fn, idx, frame_of)
     except Exception as exc:  # noqa: BLE001 - a side's own failure is a result, not a crash
         if len(idx) == 1:
             return [Raised(exc)]
