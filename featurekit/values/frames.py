@@ -98,8 +98,9 @@ def canonical_column(values: Sequence[Any], kind: str | DType, nullable: bool = 
     if kind in ("str", "category"):
         return pd.array(list(values), dtype="str")
     if kind == "timestamp":
-        us = pd.array(list(values), dtype="Int64")
-        return pd.DatetimeIndex(pd.to_datetime(us, unit="us", utc=True)).astype("datetime64[us, UTC]").array
+        nat = np.iinfo(np.int64).min  # NaT's int64 representation
+        us = np.array([nat if v is None else v for v in values], dtype=np.int64)
+        return pd.DatetimeIndex(us.view("datetime64[us]")).tz_localize("UTC").array
     raise ValueError(f"no canonical dtype for input type {kind!r}")
 
 
