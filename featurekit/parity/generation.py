@@ -175,8 +175,9 @@ _SPECIALS: dict[str, tuple[Any, ...]] = {
     "bool": (None, True, False),
     "timestamp": (None,),
 }
-"""Per input type: the values every input always gets, first: null forms (the missing key is a
-row of its own in :func:`edge_rows`), signed zeros, infinities, subnormals and integer limits."""
+"""Per input type: the values every input always gets, first: null forms (None; NaN for numeric
+inputs only, where correct text or time code would rightly reject it; the missing key is a row
+of its own in :func:`edge_rows`), signed zeros, infinities, subnormals and integer limits."""
 STATE_CAP = 48
 """At most this many values derived from the fitted state and spec literals per input."""
 CATALOGUE_CAP = 120
