@@ -173,7 +173,9 @@ def test_compare_against_a_server_finds_a_planted_bug_and_passes_the_correct_one
             out["tickets_log1p"] = float(row.get("num_support_tickets") or 0)
         return status, out
 
-    ok = fk.parity.compare(fitted.transform, HttpServing(serve(correct).url), rows, contract=fitted, fuzz=100)
+    ok = fk.parity.compare(
+        fitted.transform, HttpServing(serve(correct).url), rows, contract=fitted, fuzz=100, shrink=False
+    )
     assert ok.rows > len(rows) and ok.equality == "value", ok.to_text(color=False)
 
     # JSON carries bytes as base64 text, which the server rightly accepts: the only findings are
