@@ -54,7 +54,7 @@ if TYPE_CHECKING:
 def _given_rows(data: Any, limit: int | None) -> list[dict[str, Any]]:
     if data is None:
         return []
-    rows = [dict(r) for r in data] if isinstance(data, list) else input_rows(data)
+    rows = [dict(r) for r in data] if isinstance(data, list) else input_rows(data, keep_nan=True)
     return rows[:limit] if limit else rows
 
 

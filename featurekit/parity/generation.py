@@ -6,8 +6,16 @@ and the int64 limits, the contract's bounds and their float neighbours, every fi
 (bucket edges, clip bounds, means, imputation values) and its ``nextafter`` neighbours,
 vocabulary members in other case, with whitespace and in other Unicode normal forms, unseen
 and empty strings, and timestamps at DST changes, midnights, leap days and far dates, naive
-and in other zones. :func:`edge_rows` turns them into rows: a realistic base row with one
-field changed at a time, rows with a key missing or extra keys added, then seeded random mixes.
+and in other zones (golden vectors draw from this list). :func:`ranked_edge_values` orders them
+for parity runs: the specials first (null forms, signed zeros, infinities, subnormals, the int64
+and 2**53 limits), then the contract bounds and their neighbours, then state-derived values and
+the rest of the catalogue, each class under its own cap so a large fitted state never crowds
+out the specials. :func:`edge_rows` turns them into rows: a realistic base row with one field
+changed at a time, rows with a key missing or extra keys added, then seeded random mixes.
+
+>>> from featurekit.spec.model import InputSpec
+>>> ranked_edge_values(InputSpec(name="x", type="float"), [float(n) for n in range(500)])[:8]
+[None, nan, 0.0, -0.0, inf, -inf, 5e-324, -5e-324]
 """
 
 from __future__ import annotations
@@ -101,11 +109,16 @@ def _variants(s: str) -> list[str]:
     return out
 
 
+def _key(value: Any) -> tuple[str, str]:
+    """Identity of an edge value by type and repr (1, 1.0 and True differ; NaN equals NaN)."""
+    return (type(value).__name__, repr(value))
+
+
 def _dedupe(values: Iterable[Any]) -> list[Any]:
     seen: set[tuple[str, str]] = set()
     out = []
     for v in values:
-        key = (type(v).__name__, repr(v))
+        key = _key(v)
         if key not in seen:
             seen.add(key)
             out.append(v)
@@ -145,6 +158,67 @@ def edge_values(
     return _dedupe(out)[:cap]
 
 
+_SPECIALS: dict[str, tuple[Any, ...]] = {
+    "float": (
+        None,
+        math.nan,
+        0.0,
+        -0.0,
+        math.inf,
+        -math.inf,
+        5e-324,
+        -5e-324,
+        2.2250738585072014e-308,
+        1.7976931348623157e308,
+        -1.7976931348623157e308,
+        2**53 - 1,
+        2**53,
+        2**53 + 1,
+        -(2**53) - 1,
+        2.0**53,
+        2**63 - 1,
+        -(2**63),
+    ),
+    "int": (None, math.nan, 0, 0.0, -0.0, math.inf, -math.inf, 5e-324)
+    + (2**53 - 1, 2**53, 2**53 + 1, -(2**53) - 1, 2**63 - 1, -(2**63), 2**63, -(2**63) - 1),
+    "str": (None, "", " "),
+    "category": (None, "", " "),
+    "bool": (None, True, False),
+    "timestamp": (None,),
+}
+"""Per input type: the values every input always gets, first: null forms (None; NaN for numeric
+inputs only, where correct text or time code would rightly reject it; the missing key is a row
+of its own in :func:`edge_rows`), signed zeros, infinities, subnormals and integer limits."""
+STATE_CAP = 48
+"""At most this many values derived from the fitted state and spec literals per input."""
+CATALOGUE_CAP = 120
+"""At most this many other catalogue values (type variants, strings, instants) per input."""
+
+
+def _bound_neighbours(spec: InputSpec) -> list[Any]:
+    """The contract bounds and their neighbours (1 ULP for float, 1 for int)."""
+    out: list[Any] = []
+    for b in (spec.min, spec.max):
+        if b is not None and spec.type == "float":
+            out += _neighbours(float(b))
+        elif b is not None and spec.type == "int":
+            out += [int(b) - 1, int(b), int(b) + 1]
+    return out
+
+
+def ranked_edge_values(
+    spec: InputSpec, state_numbers: Sequence[float] = (), state_strings: Sequence[str] = ()
+) -> list[Any]:
+    """Edge values for one input in the order parity runs use them (see the module docstring)."""
+    specials = _dedupe(list(_SPECIALS.get(spec.type, (None,))) + _bound_neighbours(spec))
+    catalogue = edge_values(spec, cap=10**6)
+    taken = {_key(v) for v in specials + catalogue}
+    derived = [v for v in edge_values(spec, state_numbers, state_strings, cap=10**6) if _key(v) not in taken]
+    taken = {_key(v) for v in specials}
+    rest = [v for v in catalogue if _key(v) not in taken]
+    return specials + derived[:STATE_CAP] + rest[:CATALOGUE_CAP]
+
+
 def _accepted(spec: InputSpec, values: list[Any]) -> list[Any]:
     """The values the input contract accepts without raising (after its declared policy)."""
     from featurekit.compile.contract import Coercer
@@ -158,16 +232,18 @@ def _accepted(spec: InputSpec, values: list[Any]) -> list[Any]:
     return out
 
 
-def input_edge_values(fitted: Stated, *, invalid: bool = True) -> dict[str, list[Any]]:
+def input_edge_values(fitted: Stated, *, invalid: bool = True, ranked: bool = False) -> dict[str, list[Any]]:
     """Input name -> its :func:`edge_values` for this fitted state and the spec's literals
-    (``invalid=False``: only the values the input contract accepts)."""
+    (``invalid=False``: only the values the input contract accepts; ``ranked=True``: in the
+    order of :func:`ranked_edge_values`, specials first)."""
     spec = fitted.spec
     literals = list(_spec_literals(spec))
     numbers = [
         x for x in list(_numbers_in(fitted.state_)) + [v for v in literals if isinstance(v, float)] if math.isfinite(x)
     ]
     strings = list(dict.fromkeys(list(_strings_in(fitted.state_)) + [v for v in literals if isinstance(v, str)]))[:200]
-    per_input = {i.name: edge_values(i, numbers if i.type in ("float", "int") else (), strings) for i in spec.inputs}
+    values_of = ranked_edge_values if ranked else edge_values
+    per_input = {i.name: values_of(i, numbers if i.type in ("float", "int") else (), strings) for i in spec.inputs}
     if not invalid:
         per_input = {i.name: _accepted(i, per_input[i.name]) for i in spec.inputs}
     return per_input
@@ -190,7 +266,7 @@ def edge_rows(
     that does not validate its input.
     """
     spec = fitted.spec
-    per_input = input_edge_values(fitted, invalid=invalid)
+    per_input = input_edge_values(fitted, invalid=invalid, ranked=True)
     backgrounds = [dict(r) for r in base_rows[:3]] or [{i.name: None for i in spec.inputs}]
     rows: list[dict[str, Any]] = []
     for base in backgrounds:

@@ -1,11 +1,13 @@
 """Run each side of a parity comparison on the same rows, and find the cells that differ.
 
 A side's result for a row is its output dict or, if it raised for that row, a
-:class:`~featurekit.values.equality.Raised`. The batch side gets the rows as one frame
-(:func:`featurekit.values.frames.typed_frame`); rows whose inputs break the contract run one
-at a time (a batch raises for all its rows at once), and a frame that raises anyway is
-bisected down to the rows that raise. featurekit's own batch path collects contract
-violations per row instead (:func:`run_fitted_batch`).
+:class:`~featurekit.values.equality.Raised`. A foreign batch side (:func:`run_batch`) gets
+frames shaped like training data: every value the input contract accepts, coerced as the
+contract coerces it, in the input's canonical dtype; rows with values the contract refuses run
+in small frames of their own shape, so one odd value never changes the dtype other rows see.
+A frame that raises is bisected down to the rows that raise. featurekit's own batch path gets
+the raw rows in one frame (:func:`featurekit.values.frames.typed_frame`) and collects
+contract violations per row (:func:`run_fitted_batch`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from featurekit.compile.contract import Coercer
 from featurekit.engines.pandas import transform_frame
 from featurekit.errors import ContractError
 from featurekit.values.equality import MISSING, Equality, Raised
-from featurekit.values.frames import frame_rows, typed_frame
+from featurekit.values.frames import canonical_column, frame_rows, typed_frame
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -48,50 +50,81 @@ def run_fitted_batch(fitted: FittedTransform, rows: Sequence[Mapping[str, Any]])
     try:
         records = frame_rows(transform_frame(fitted, input_frame(rows, fitted.spec), collect=collect))
     except Exception:  # noqa: BLE001 - not a contract violation: isolate the rows that raise
-        return run_batch(fitted.transform, rows, fitted.spec)
+        frame_of = lambda idx: input_frame([rows[n] for n in idx], fitted.spec)  # noqa: E731
+        return _run_batch_bisect(fitted.transform, range(len(rows)), frame_of)
     return [Raised(collect.errors[i]) if collect.rows[i] else r for i, r in enumerate(records)]
 
 
 def run_batch(batch_fn: BatchFn, rows: Sequence[Mapping[str, Any]], spec: Any) -> list[Any]:
-    """Per row: the batch side's output dict, or :class:`Raised` (see the module docstring)."""
-    suspect = _contract_violations(rows, spec)
-    if not suspect:
-        return _run_batch_bisect(batch_fn, rows, spec)
-    clean_idx = [i for i in range(len(rows)) if i not in suspect]
+    """Per row: the batch side's output dict, or :class:`Raised` (see the module docstring).
+
+    Frames are shaped like training data: a value the input contract accepts is passed as the
+    contract coerces it, in the input's canonical dtype (:func:`canonical_column`); a value it
+    refuses is passed raw. Rows run in one frame per shape (which inputs were refused, and the
+    raw types of those), so an odd value never changes the dtype the other rows see.
+    """
+    coercers = [(i.name, i.type, i.nullable, Coercer(i)) for i in spec.inputs]
+    shapes: dict[tuple[str, ...], list[int]] = {}
+    cells: list[list[tuple[bool, Any]]] = []
+    for n, row in enumerate(rows):
+        row_cells = []
+        for name, _, _, coercer in coercers:
+            raw = row.get(name)
+            try:
+                row_cells.append((True, coercer.coerce(raw)))
+            except ContractError:
+                row_cells.append((False, raw))
+        cells.append(row_cells)
+        shape = tuple("" if ok else type(raw).__name__ for ok, raw in row_cells)
+        shapes.setdefault(shape, []).append(n)
+
+    def frame_of(idx: Sequence[int]) -> pd.DataFrame:
+        import pandas as pd
+
+        index = pd.RangeIndex(len(idx))
+        columns: dict[str, Any] = {}
+        for c, (name, kind, nullable, _) in enumerate(coercers):
+            values = [cells[n][c][1] for n in idx]
+            if idx and cells[idx[0]][c][0]:  # accepted in this shape: the canonical column
+                columns[name] = canonical_column(values, kind, nullable)
+            else:
+                columns[name] = typed_frame([{name: v} for v in values], {name: kind})[name]
+        return pd.DataFrame(columns, index=index)
+
     out: list[Any] = [None] * len(rows)
-    for i, result in zip(clean_idx, _run_batch_bisect(batch_fn, [rows[i] for i in clean_idx], spec)):
-        out[i] = result
-    for i in sorted(suspect):
-        out[i] = _run_batch_bisect(batch_fn, [rows[i]], spec)[0]
+    for shape, idx in shapes.items():
+        # a frame with a refused value usually raises for all its rows: then run them one by one
+        run = _run_batch_bisect if all(ok == "" for ok in shape) else _run_batch_alone
+        for n, result in zip(idx, run(batch_fn, idx, frame_of)):
+            out[n] = result
     return out
 
 
-def _contract_violations(rows: Sequence[Mapping[str, Any]], spec: Any) -> set[int]:
-    coercers = [(i.name, Coercer(i)) for i in spec.inputs]
-    bad = set()
-    for n, row in enumerate(rows):
-        for name, coercer in coercers:
-            try:
-                coercer.coerce(row.get(name))
-            except ContractError:
-                bad.add(n)
-                break
-    return bad
+def _run_batch_alone(batch_fn: BatchFn, idx: Sequence[int], frame_of: Callable[[Sequence[int]], Any]) -> list[Any]:
+    """The rows of ``idx`` in one frame; if that raises, each row in a frame of its own."""
+    try:
+        return _run_batch_frame(batch_fn, idx, frame_of)
+    except Exception:  # noqa: BLE001 - a side's own failure is a result, not a crash
+        return [_run_batch_bisect(batch_fn, [n], frame_of)[0] for n in idx]
 
 
-def _run_batch_bisect(batch_fn: BatchFn, rows: Sequence[Mapping[str, Any]], spec: Any) -> list[Any]:
-    if not rows:
+def _run_batch_frame(batch_fn: BatchFn, idx: Sequence[int], frame_of: Callable[[Sequence[int]], Any]) -> list[Any]:
+    records = frame_rows(batch_fn(frame_of(idx)))
+    if len(records) != len(idx):
+        raise ValueError(f"the batch side returned {len(records)} rows for {len(idx)} inputs")
+    return records
+
+
+def _run_batch_bisect(batch_fn: BatchFn, idx: Sequence[int], frame_of: Callable[[Sequence[int]], Any]) -> list[Any]:
+    if not idx:
         return []
     try:
-        records = frame_rows(batch_fn(input_frame(rows, spec)))
-        if len(records) != len(rows):
-            raise ValueError(f"the batch side returned {len(records)} rows for {len(rows)} inputs")
-        return records
+        return _run_batch_frame(batch_fn, idx, frame_of)
     except Exception as exc:  # noqa: BLE001 - a side's own failure is a result, not a crash
-        if len(rows) == 1:
+        if len(idx) == 1:
             return [Raised(exc)]
-        mid = len(rows) // 2
-        return _run_batch_bisect(batch_fn, rows[:mid], spec) + _run_batch_bisect(batch_fn, rows[mid:], spec)
+        mid = len(idx) // 2
+        return _run_batch_bisect(batch_fn, idx[:mid], frame_of) + _run_batch_bisect(batch_fn, idx[mid:], frame_of)
 
 
 def run_rows(row_fn: RowFn, rows: Sequence[Mapping[str, Any]]) -> list[Any]:

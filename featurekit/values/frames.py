@@ -4,6 +4,8 @@
   whose values are all of its declared type (or missing) gets the native dtype (float64,
   Int64, boolean, str, datetime64[us, UTC]); any other column stays object, so the batch
   path's exact per-value coercion runs, as it would on mixed real data.
+* :func:`canonical_column` — values already coerced by an input contract as the column training
+  data of that type has (float64, Int64/int64, boolean, str, datetime64[us, UTC]).
 * :func:`object_frame` — every column object dtype: every value goes through that coercion.
 * :func:`frame_rows` — a batch output as row dicts of plain Python values (NA -> None, NaN
   stays NaN: an output NaN is a value).
@@ -70,6 +72,38 @@ def typed_frame(rows: Sequence[Mapping[str, Any]], types: Mapping[str, str | DTy
     return pd.DataFrame(columns, index=index)
 
 
+def canonical_column(values: Sequence[Any], kind: str | DType, nullable: bool = True) -> Any:
+    """Contract-coerced ``values`` (float or None, int or None, bool, str, timestamps as int
+    microseconds since the epoch in UTC) as the array training data of ``kind`` holds: float64
+    (null is NaN), int64 (Int64 when the input is nullable or a null is present), boolean, str,
+    datetime64[us, UTC].
+
+    >>> str(canonical_column([1, None], "int").dtype), str(canonical_column([1, 2], "int", nullable=False).dtype)
+    ('Int64', 'int64')
+    >>> canonical_column([0, None], "timestamp")[0]
+    Timestamp('1970-01-01 00:00:00+0000', tz='UTC')
+    """
+    import numpy as np
+    import pandas as pd
+
+    kind = kind.value if isinstance(kind, DType) else kind
+    if kind == "float":
+        return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+    if kind == "int":
+        if nullable or any(v is None for v in values):
+            return pd.array(list(values), dtype="Int64")
+        return np.array(values, dtype=np.int64)
+    if kind == "bool":
+        return pd.array(list(values), dtype="boolean")
+    if kind in ("str", "category"):
+        return pd.array(list(values), dtype="str")
+    if kind == "timestamp":
+        nat = np.iinfo(np.int64).min  # NaT's int64 representation
+        us = np.array([nat if v is None else v for v in values], dtype=np.int64)
+        return pd.DatetimeIndex(us.view("datetime64[us]")).tz_localize("UTC").array
+    raise ValueError(f"no canonical dtype for input type {kind!r}")
+
+
 def object_frame(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> pd.DataFrame:
     """``rows`` as a frame of object columns ``columns``: every value is coerced one by one."""
     import pandas as pd
@@ -103,8 +137,8 @@ def frame_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [dict(zip(names, values)) for values in zip(*columns)] if names else [{} for _ in range(len(frame))]
 
 
-def _input_values(s: pd.Series) -> list[Any]:
-    """One column as plain Python values, missing -> None."""
+def _input_values(s: pd.Series, keep_nan: bool = False) -> list[Any]:
+    """One column as plain Python values, missing -> None (float64 NaN stays NaN with ``keep_nan``)."""
     import numpy as np
     import pandas as pd
 
@@ -132,7 +166,7 @@ def _input_values(s: pd.Series) -> list[Any]:
     if isinstance(dtype, np.dtype) and dtype.kind == "f":
         arr = s.to_numpy()
         mask = np.isnan(arr)
-        if not mask.any():
+        if keep_nan or not mask.any():
             return arr.tolist()
         obj = arr.astype(object)
         obj[mask] = None
@@ -150,14 +184,18 @@ def _input_values(s: pd.Series) -> list[Any]:
     return out
 
 
-def input_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+def input_rows(frame: pd.DataFrame, *, keep_nan: bool = False) -> list[dict[str, Any]]:
     """``frame`` as the row dicts the row path takes: plain Python values, every missing value
     (NaN, NaT, NA) None, tz-aware datetimes in ``datetime.timezone.utc``, naive ones naive.
+    ``keep_nan=True`` keeps a float64 column's NaN as NaN (what a caller holding that frame
+    would pass on), other missing values still None.
 
     >>> import pandas as pd
     >>> input_rows(pd.DataFrame({"x": [1.5, float("nan")], "n": pd.array([1, None], dtype="Int64")}))
     [{'x': 1.5, 'n': 1}, {'x': None, 'n': None}]
+    >>> input_rows(pd.DataFrame({"x": [float("nan")]}), keep_nan=True)
+    [{'x': nan}]
     """
     cols = [str(c) for c in frame.columns]
-    values = [_input_values(frame.iloc[:, i]) for i in range(frame.shape[1])]
+    values = [_input_values(frame.iloc[:, i], keep_nan) for i in range(frame.shape[1])]
     return [dict(zip(cols, vals)) for vals in zip(*values)]

@@ -63,6 +63,8 @@ def legacy(row, bug=None):
         amount = None
     if isinstance(amount, int):
         amount = float(amount)  # the contract accepts exact ints for a float input
+    if isinstance(qty, float) and qty != qty:
+        qty = None  # an int column with missing values arrives as float NaN
     if isinstance(ts, str):
         ts = dt.datetime.fromisoformat(ts)
     if bug == "null_nan":

@@ -29,9 +29,9 @@ def _serve(row):
 
 def test_a_batch_side_raising_on_every_row_is_an_error_naming_it():
     def batch(df: pd.DataFrame) -> pd.DataFrame:
-        return pd.DataFrame({"y": df["t"].dt.hour})  # .dt on an object column: raises
+        return pd.DataFrame({"y": df["t"].dt.hour + df["hour_offset"]})  # a column the frame lacks: raises
 
-    with pytest.raises(fk.errors.ParityError, match="the batch side raised on every one of .* AttributeError"):
+    with pytest.raises(fk.errors.ParityError, match="the batch side raised on every one of .* KeyError"):
         fk.parity.compare(batch, _serve, ROWS, contract=SPEC, edges=False)
 
 
