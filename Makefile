@@ -25,7 +25,8 @@ browser:
 	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    apt-get install -y -q chromium >/dev/null 2>&1 || \
-	    { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }; \
+	    { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; } || \
+	    echo "chromium could not be installed (apt-get failed): the browser test skips"; \
 	  else echo "chromium missing and not installable here (needs root and apt-get): the browser test skips"; fi
 
 # Lint, format check, type check and the layers contract (ruff, mypy and import-linter,
