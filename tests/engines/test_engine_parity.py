@@ -57,13 +57,13 @@ def _gallery_importer(root: str):
 _import_gallery = _gallery_importer(str(ROOT))
 
 
-def _frame(name: str) -> pd.DataFrame:
+def _frame(name: str, rows: int) -> pd.DataFrame:
     if name == "churn":
-        return make_churn(ROWS[name], seed=17)
+        return make_churn(rows, seed=17)
     _import_gallery()
     from examples.spec_gallery import data
 
-    return getattr(data, f"make_{name}")(ROWS[name], seed=17)
+    return getattr(data, f"make_{name}")(rows, seed=17)
 
 
 def _bounded(expr):
@@ -97,19 +97,21 @@ def approx_variant(spec: fk.Spec) -> fk.Spec:
 _CACHE: dict = {}
 
 
-def case(name: str, mode: str):
-    """(spec, frame, pandas fit) for one spec and mode, built once per test process."""
-    if (name, mode) not in _CACHE:
+def case(name: str, mode: str, rows: int | None = None):
+    """(spec, frame, pandas fit) for one spec and mode (``rows`` rows, default ``ROWS[name]``),
+    built once per test process."""
+    rows = rows or ROWS[name]
+    if (name, mode, rows) not in _CACHE:
         if name == "fraud":
             _import_gallery()
         spec = fk.load_spec(str(ROOT / "specs" / f"{name}.yaml"))
         if mode == "approx":
             spec = approx_variant(spec)
-        frame = _frame(name)
+        frame = _frame(name, rows)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", fk.ApproximationWarning)  # small bounded= on purpose
-            _CACHE[name, mode] = spec, frame, spec.fit(frame)
-    return _CACHE[name, mode]
+            _CACHE[name, mode, rows] = spec, frame, spec.fit(frame)
+    return _CACHE[name, mode, rows]
 
 
 @pytest.fixture(scope="module")

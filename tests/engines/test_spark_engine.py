@@ -19,7 +19,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -27,12 +26,12 @@ import pandas as pd
 import pytest
 
 from tests.engines.conftest import _spark_missing
+from tests.engines.test_engine_parity import case as parity_case
 
 if _spark_missing():
     pytest.skip(f"Spark tests need PySpark and Java 17: {_spark_missing()}", allow_module_level=True)
 
 import featurekit as fk  # noqa: E402
-from featurekit.datasets import make_churn  # noqa: E402
 from featurekit.engines.spark import SparkEngine, spark_schema, spark_type_name, worker_errors  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings(
@@ -52,13 +51,6 @@ ENGINE = SparkEngine()
 
 
 # -- data -------------------------------------------------------------------------------------
-
-
-def _import_gallery() -> None:
-    """Make ``examples.spec_gallery`` importable and register the fraud spec's UDF here."""
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-    import examples.spec_gallery.fraud_udfs  # noqa: F401  (registers round_amount_score)
 
 
 class _Rows:
@@ -85,15 +77,6 @@ def transform_on_spark(fitted: fk.FittedTransform, sdf):
 
 
 # -- data --------------------------------------------------------------------------------------
-
-
-def _frame(name: str) -> pd.DataFrame:
-    if name == "churn":
-        return make_churn(ROWS[name], seed=17)
-    _import_gallery()
-    from examples.spec_gallery import data
-
-    return getattr(data, f"make_{name}")(ROWS[name], seed=17)
 
 
 def _spark_ready(frame: pd.DataFrame) -> pd.DataFrame:
@@ -133,24 +116,9 @@ def collect(sdf, meta: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-_CASES: dict = {}
-
-
 def case(name: str, mode: str):
-    """(spec, frame, pandas fit) for one spec in one mode, built once per test process."""
-    if (name, mode) not in _CASES:
-        from tests.engines.test_engine_parity import approx_variant
-
-        if name == "fraud":
-            _import_gallery()
-        spec = fk.load_spec(str(ROOT / "specs" / f"{name}.yaml"))
-        if mode == "approx":
-            spec = approx_variant(spec)
-        frame = _frame(name)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", fk.ApproximationWarning)
-            _CASES[name, mode] = spec, frame, spec.fit(frame)
-    return _CASES[name, mode]
+    """(spec, frame, pandas fit) of the engine parity suite, at this module's smaller sizes."""
+    return parity_case(name, mode, rows=ROWS[name])
 
 
 def _same_baseline(got: dict, want: dict) -> None:
