@@ -26,7 +26,7 @@ from featurekit._version import __version__
 _EXPORTS = {
     "load_spec": "featurekit.spec.load_yaml",
     "spec_from_yaml": "featurekit.spec.load_yaml",
-    "spec_from_dict": "featurekit.spec.model",
+    "spec_from_dict": "featurekit.spec.load_yaml",
     "Spec": "featurekit.spec.model",
     "InputSpec": "featurekit.spec.model",
     "FittedTransform": "featurekit.transform",
@@ -49,9 +49,13 @@ _EXPORTS = {
 
 __all__ = sorted([*_EXPORTS, "udf"]) + ["__version__", "dsl"]
 
+# Spec.fit needs the transform layer, above the spec layer: importing it here binds the hook
+# (featurekit.spec.model.bind_fitter) before any spec exists, as every featurekit import runs
+# this file first. It imports neither numpy nor pandas.
 # ``featurekit.udf`` names both a submodule and the decorator. Bound lazily, the decorator would
 # be shadowed by the module object as soon as any featurekit module imports the submodule, and
-# ``@fk.udf(...)`` would fail depending on import order; binding it here settles it.
+# ``@fk.udf(...)`` would fail depending on import order; binding it last settles it.
+import featurekit.transform  # noqa: E402, F401
 from featurekit.udf import udf  # noqa: E402, F401
 
 

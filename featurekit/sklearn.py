@@ -32,8 +32,7 @@ _NUMERIC_OUT = {"float", "int", "bool"}
 
 def resolve_spec(spec: Any) -> Spec:
     """A :class:`Spec` from a ``Spec``, a ``dict`` (``Spec.to_dict()``), a YAML path or YAML text."""
-    from featurekit.spec.load_yaml import load_spec, spec_from_yaml
-    from featurekit.spec.model import spec_from_dict
+    from featurekit.spec.load_yaml import load_spec, spec_from_dict, spec_from_yaml
 
     if isinstance(spec, Spec):
         return spec
@@ -255,7 +254,7 @@ class FeatureTransformer(TransformerMixin, BaseEstimator):
         return state
 
     def __setstate__(self, state: dict) -> None:
-        from featurekit.spec.model import spec_from_dict
+        from featurekit.spec.load_yaml import spec_from_dict
 
         state = dict(state)
         spec = state.get("spec")

@@ -18,7 +18,7 @@ from featurekit import registry
 from featurekit.compile.row import compile_row
 from featurekit.ir.nodes import CallNode
 from featurekit.registry import Params
-from featurekit.spec.model import Spec
+from featurekit.spec.model import Spec, bind_fitter
 from featurekit.spec.ref import SpecRef
 from featurekit.types import DType
 from featurekit.values.hashing import state_fingerprint, transform_fingerprint
@@ -326,3 +326,6 @@ def _rebuild(
     if baseline is not None:
         fitted.baseline_ = baseline
     return fitted
+
+
+bind_fitter(fit)  # Spec.fit calls fit above; see featurekit.spec.model.bind_fitter

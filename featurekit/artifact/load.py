@@ -272,7 +272,7 @@ def load(
     and raises :class:`~featurekit.errors.VerificationError` naming the first differing cell
     and both environments when this host computes any bit differently (a few ms).
     """
-    from featurekit.spec.model import spec_from_dict
+    from featurekit.spec.load_yaml import spec_from_dict
     from featurekit.transform import FittedTransform
 
     root = Path(path)
@@ -444,10 +444,18 @@ def check_pin(fitted: FittedTransform, expect: str, where: Any = "<transform>") 
     ``name@version`` (or ``name``) pins only the spec's declared identity: any fitted state,
     or logic edited without a version bump, passes.
 
+    >>> import featurekit as fk
+    >>> fitted = fk.spec_from_yaml('''
+    ... featurekit: 1
+    ... name: demo
+    ... version: 1.0.0
+    ... inputs: {x: {type: float}}
+    ... features: {x2: x * 2.0}
+    ... ''').fit([{"x": 1.0}])
     >>> check_pin(fitted, fitted.pin)  # passes
-    >>> check_pin(fitted, "churn_features@1.0.0#ab1")
+    >>> check_pin(fitted, "demo@1.0.0#ab1")
     Traceback (most recent call last):
-    ArtifactError: ... at least 12 hex characters are needed ...
+    featurekit.errors.ArtifactError: ... at least 12 hex characters ...
     """
     name, _, rest = expect.partition("@")
     version, _, fingerprint = rest.partition("#")

@@ -459,7 +459,7 @@ def evaluate_blocks(
     kernels work on cache-resident data.
 
     >>> import numpy as np
-    >>> from featurekit.spec.model import spec_from_dict
+    >>> from featurekit.spec.load_yaml import spec_from_dict
     >>> spec = spec_from_dict({"featurekit": 1, "name": "d", "version": "1.0.0",
     ...                        "inputs": {"x": {"type": "float"}}, "features": {"y": "x * 2.0"}})
     >>> root = spec.graph.features["y"]

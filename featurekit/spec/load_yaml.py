@@ -33,10 +33,10 @@ from featurekit.spec.model import (
     InputSpec,
     Spec,
 )
+from featurekit.spec.yaml_text import YAML11_BOOLS
 from featurekit.types import EXACT_FLOAT_INT, INPUT_TYPES, INT64_MAX, INT64_MIN, plain_value
 from featurekit.values.parse import is_time_zone, parse_timestamp
 
-SCHEMA_MODELINE = "# yaml-language-server: $schema=https://featurekit.dev/schema/spec-v1.json"
 _SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _TOP_KEYS = (
@@ -51,7 +51,6 @@ _TOP_KEYS = (
     "monitoring",
 )
 _INPUT_KEYS = ("type", "nullable", "min", "max", "values", "on_violation", "default", "timezone", "doc")
-_YAML11_BOOLS = {"yes", "no", "on", "off", "y", "n", "Yes", "No", "On", "Off", "YES", "NO", "ON", "OFF"}
 _FEATURE_KEYS = ("expr", "doc", "on_empty_fit")
 MAX_YAML_DEPTH = 32
 """Deepest nesting of YAML collections a spec may use (a spec needs about 5)."""
@@ -232,6 +231,17 @@ def _mapping(data: Mapping[str, Any], key: str, path: str | None, *, required: b
             fix=f"add a '{key}:' section with one entry per name",
         )
     return value
+
+
+def spec_from_dict(data: Mapping[str, Any], path: str | None = None) -> Spec:
+    """Build a spec from plain data (a parsed YAML document or ``Spec.to_dict()``).
+
+    >>> spec = spec_from_dict({"featurekit": 1, "name": "s", "version": "1.0.0",
+    ...                        "inputs": {"x": {"type": "float"}}, "features": {"y": "x + 1.0"}})
+    >>> spec_from_dict(spec.to_dict()) == spec
+    True
+    """
+    return build_spec(data, path=path)
 
 
 def build_spec(data: Mapping[str, Any], *, path: str | None = None) -> Spec:
@@ -433,7 +443,7 @@ def input_from_data(name: str, value: Any, section: Mapping, path: str | None) -
     nullable = value.get("nullable", True)
     if not isinstance(nullable, bool):
         hint = (
-            "YAML 1.1 words like yes/no are text here; write true or false" if str(nullable) in _YAML11_BOOLS else None
+            "YAML 1.1 words like yes/no are text here; write true or false" if str(nullable) in YAML11_BOOLS else None
         )
         raise fail("nullable", f"'nullable' must be true or false; got {nullable!r}", "nullable: false", hint)
     bounds = {key: _bound(key, plain_value(value.get(key)), type_name, fail) for key in ("min", "max")}
@@ -657,18 +667,3 @@ def feature_from_data(name: str, value: Any, section: Mapping, path: str | None)
             f"feature {name!r}: {exc}", path=path, line=line, feature=name, fix=exc.fix, hint=exc.hint
         ) from None
     return FeatureSpec(name=name, expr=expr, doc=doc, on_empty_fit=on_empty_fit, line=line)
-
-
-def dump_yaml(data: Mapping[str, Any]) -> str:
-    """Write spec data as YAML with the schema modeline; feature expressions stay one line."""
-
-    class _Dumper(yaml.SafeDumper):
-        pass
-
-    def _str(dumper: yaml.SafeDumper, text: str) -> Any:
-        style = "'" if text in _YAML11_BOOLS or text.lower() in ("null", "true", "false") else None
-        return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
-
-    _Dumper.add_representer(str, _str)
-    body = yaml.dump(dict(data), Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=10_000)
-    return f"{SCHEMA_MODELINE}\n{body}"

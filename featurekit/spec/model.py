@@ -11,15 +11,33 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from featurekit.ir.nodes import Expr, canonical_scalar, to_source
+from featurekit.spec.yaml_text import dump_yaml
 from featurekit.values.hashing import fingerprint
 
 if TYPE_CHECKING:
     from featurekit.spec.normalize import Graph
     from featurekit.transform import FittedTransform
+
+
+_fitter: Callable[..., FittedTransform] | None = None
+"""The fit entry point :meth:`Spec.fit` calls, ``fitter(spec, data, **options)``."""
+
+
+def bind_fitter(fitter: Callable[..., FittedTransform]) -> None:
+    """Install the fit entry point behind :meth:`Spec.fit`.
+
+    Fitting needs the layers above this one (compile, fit, engines, transform), so the spec
+    layer declares the hook and :mod:`featurekit.transform` fills it when imported; importing
+    ``featurekit`` (which any ``featurekit.*`` import does first) imports the transform module,
+    so every spec can fit.
+    """
+    global _fitter
+    _fitter = fitter
+
 
 FORMAT_VERSION = 1
 POLICIES = ("raise", "null", "clip", "default")
@@ -189,9 +207,9 @@ class Spec:
         return hash((self.name, self.version, self.fingerprint))
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
-        # pickle/copy as the normalized spec data: the typed graph is rebuilt (and validated)
-        # on the other side, so a spec can travel to Dask workers or inside sklearn clones
-        return (spec_from_dict, (self.to_dict(), self.path))
+        # pickle/copy as the declared fields: the typed graph is rebuilt (and validated) on the
+        # other side, so a spec can travel to Dask workers or inside sklearn clones
+        return (type(self), tuple(getattr(self, f.name) for f in dataclasses.fields(self)))
 
     def __repr__(self) -> str:
         return (
@@ -220,8 +238,6 @@ class Spec:
 
     def to_yaml(self) -> str:
         """YAML text that :func:`featurekit.spec_from_yaml` reads back to an equal spec."""
-        from featurekit.spec.load_yaml import dump_yaml
-
         return dump_yaml(self.to_dict())
 
     # -- work -------------------------------------------------------------------------------
@@ -238,19 +254,12 @@ class Spec:
         reports an input whose values often broke the contract. Missing declared columns and
         analyzers that saw no value are refused (:mod:`featurekit.fit`).
         """
-        from featurekit.transform import fit
-
-        return fit(self, data, **options)
+        if _fitter is None:  # only if featurekit/__init__.py stopped importing featurekit.transform
+            raise RuntimeError("Spec.fit: no fit entry point is bound; import featurekit.transform")
+        return _fitter(self, data, **options)
 
     def describe(self) -> str:
         """A readable summary: inputs with contracts, features with types and null rules."""
         from featurekit.describe import describe_spec
 
         return describe_spec(self)
-
-
-def spec_from_dict(data: Mapping[str, Any], path: str | None = None) -> Spec:
-    """Build a spec from plain data (a parsed YAML document or ``Spec.to_dict()``)."""
-    from featurekit.spec.load_yaml import build_spec
-
-    return build_spec(data, path=path)

@@ -7,7 +7,7 @@ travel as their content keys. The modules that define the spec's UDFs travel too
 imported before the rebuild, so a worker that can import them registers the same UDFs itself.
 
 >>> import pickle
->>> from featurekit.spec.model import spec_from_dict
+>>> from featurekit.spec.load_yaml import spec_from_dict
 >>> spec = spec_from_dict({"featurekit": 1, "name": "s", "version": "1.0.0",
 ...                        "inputs": {"x": {"type": "float"}}, "features": {"y": "x + 1.0"}})
 >>> ref = pickle.loads(pickle.dumps(SpecRef(spec)))
@@ -23,7 +23,8 @@ from typing import Any
 
 from featurekit.errors import FitError
 from featurekit.ir.nodes import CallNode, Node, walk
-from featurekit.spec.model import Spec, spec_from_dict
+from featurekit.spec.load_yaml import spec_from_dict
+from featurekit.spec.model import Spec
 from featurekit.udf import get_udf
 
 _SPECS: dict[str, Spec] = {}  # fingerprint -> spec rebuilt in this process

@@ -15,7 +15,7 @@ from __future__ import annotations
 import bisect
 import math
 import zlib
-from typing import Literal
+from typing import Any, Literal
 
 # the parsers under the names generated row code calls them by (the row namespace is this module's names)
 from featurekit.values.parse import datetime_to_us  # noqa: F401
@@ -134,8 +134,14 @@ def _trunc_int(x: float) -> int | None:
     return i if -9223372036854775808 <= i <= 9223372036854775807 else None
 
 
-def _civil(us: int) -> tuple[int, int, int]:
-    """(year, month, day) of a UTC microsecond timestamp (H. Hinnant's days_from_civil inverse)."""
+def civil_date(us: Any) -> tuple[Any, Any, Any]:
+    """(year, month, day) in UTC of microsecond timestamps (H. Hinnant's days_from_civil
+    inverse): of an ``int`` on the row path, element-wise of an int64 numpy array on the batch
+    path (only integer arithmetic, so both give the same digits).
+
+    >>> civil_date(0), civil_date(-1), civil_date(951_782_400_000_000)
+    ((1970, 1, 1), (1969, 12, 31), (2000, 2, 29))
+    """
     z = us // 86_400_000_000 + 719_468
     era = z // 146_097
     doe = z - era * 146_097
@@ -143,8 +149,11 @@ def _civil(us: int) -> tuple[int, int, int]:
     doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
     mp = (5 * doy + 2) // 153
     d = doy - (153 * mp + 2) // 5 + 1
-    m = mp + 3 if mp < 10 else mp - 9
-    return yoe + era * 400 + (1 if m <= 2 else 0), m, d
+    m = mp + 3 - 12 * (mp >= 10)
+    return yoe + era * 400 + (m <= 2), m, d
+
+
+_civil = civil_date  # the name generated row code calls it by
 
 
 def format_us(us: int) -> str:

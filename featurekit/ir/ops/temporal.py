@@ -30,19 +30,6 @@ US_PER_HOUR = 3_600_000_000
 US_PER_DAY = 86_400_000_000
 
 
-def civil(us: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Vectorized (year, month, day) of UTC microsecond timestamps; twin of ``rowlib._civil``."""
-    z = us // US_PER_DAY + 719_468
-    era = z // 146_097
-    doe = z - era * 146_097
-    yoe = (doe - doe // 1460 + doe // 36_524 - doe // 146_096) // 365
-    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
-    mp = (5 * doy + 2) // 153
-    d = doy - (153 * mp + 2) // 5 + 1
-    m = np.where(mp < 10, mp + 3, mp - 9)
-    return yoe + era * 400 + (m <= 2), m, d
-
-
 _FIELD_RANGES = {
     "hour": (0, 23),
     "day_of_week": (0, 6),
@@ -100,15 +87,23 @@ _field(
 _field(
     "day_of_month",
     "``day_of_month(ts)``: day of the month in UTC, 1-31.",
-    lambda v: civil(v)[2],
+    lambda v: rowlib.civil_date(v)[2],
     lambda a: f"_civil({a})[2]",
     attribute="day",
 )
 _field(
-    "month", "``month(ts)``: month in UTC, 1-12.", lambda v: civil(v)[1], lambda a: f"_civil({a})[1]", attribute="month"
+    "month",
+    "``month(ts)``: month in UTC, 1-12.",
+    lambda v: rowlib.civil_date(v)[1],
+    lambda a: f"_civil({a})[1]",
+    attribute="month",
 )
 _field(
-    "year", "``year(ts)``: calendar year in UTC.", lambda v: civil(v)[0], lambda a: f"_civil({a})[0]", attribute="year"
+    "year",
+    "``year(ts)``: calendar year in UTC.",
+    lambda v: rowlib.civil_date(v)[0],
+    lambda a: f"_civil({a})[0]",
+    attribute="year",
 )
 _field(
     "epoch_seconds",
