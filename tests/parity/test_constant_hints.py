@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import doctest
 import json
 import math
 import subprocess
@@ -12,6 +13,7 @@ import pytest
 import featurekit as fk
 from featurekit import parity
 from featurekit.datasets import make_churn
+from featurekit.parity import constants
 from featurekit.parity.constants import solve_affine
 
 SPEC = """
@@ -161,6 +163,10 @@ def test_solve_affine_refuses_what_it_cannot_determine():
     assert solve_affine([(1.0, 0.5)]) is None
     center, scale = solve_affine([(x, (x - 14856.6925112) / 3.25) for x in (1e4, 1.5e4, 2e4)])
     assert _close(center, 14856.6925112, 1e-12) and _close(scale, 3.25, 1e-12)
+
+
+def test_doctests():
+    assert doctest.testmod(constants).failed == 0
 
 
 def test_cli_serving_report_names_the_constants(fitted_and_data, tmp_path):
