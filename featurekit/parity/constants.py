@@ -162,7 +162,9 @@ def _affine_verdict(hint: ConstantHint, points: list[tuple[float, float]], state
     rel = {center_name: _relative(solved[0], center0), scale_name: _relative(solved[1], scale0)}
     said = f"serving's outputs ({among}) imply {center_name}={solved[0]!r} {scale_name}={solved[1]!r}"
     diff = f"relative difference {rel[center_name]:.2g}, {rel[scale_name]:.2g}"
-    if max(rel.values()) <= SAME:
+    # the center is determined to about the inputs' magnitude times the float precision
+    size = max(abs(x) for x, _ in near)
+    if abs(solved[0] - center0) <= SAME * max(abs(center0), size) and rel[scale_name] <= SAME:
         verdict = (
             f"{said}, the artifact's own constants ({diff}): the difference is in the arithmetic "
             "(order of operations, rounding), not in the constants"

@@ -131,6 +131,21 @@ def test_the_solve_goes_through_impute_and_lists_every_fitted_op(fitted_and_data
     assert _close(hints["zscore"].implied["std"], zs["std"] * 1.001)
 
 
+def test_minmax_solves_min_and_range(fitted_and_data):
+    fitted, train, data = fitted_and_data
+    lo, hi = int(train["tenure_days"].min()), int(train["tenure_days"].max())
+
+    def row_fn(row):
+        out = fitted.transform_row(row)
+        out["tenure_minmax"] = (row["tenure_days"] - lo) / (hi - lo + 1)  # an off-by-one range
+        return out
+
+    report = _compare(fitted, data, row_fn)
+    (hint,) = report.failing[0].constant_hints
+    assert hint.constants == {"min": float(lo), "range": float(hi - lo)}
+    assert abs(hint.implied["min"] - lo) <= 1e-9 * hi and _close(hint.implied["range"], hi - lo + 1)
+
+
 def test_features_without_a_solve_list_their_constants(fitted_and_data):
     fitted, _, data = fitted_and_data
     edges = _state(fitted, "spend_bucket", "bucketize")["edges"]
