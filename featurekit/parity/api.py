@@ -27,6 +27,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from featurekit.errors import ParityError
+from featurekit.parity.constants import with_constant_hints
 from featurekit.parity.divergence import first_divergent_op
 from featurekit.parity.generation import edge_rows
 from featurekit.parity.report import ParityReport, column_report
@@ -228,7 +229,7 @@ def compare(
     generated = edge_rows(source, given, fuzz=fuzz, seed=seed, invalid=invalid) if edges else []
     rows = given + generated
     declared = column_tolerances(fitted) if fitted is not None else {}
-    return _run(
+    report = _run(
         lambda rs: run_batch(batch_fn, rs, spec),
         row_fn,
         rows,
@@ -241,6 +242,7 @@ def compare(
         label=label or "batch callable vs row callable",
         equality=equality,
     )
+    return with_constant_hints(report, fitted, rows)  # the fitted constants behind value mismatches
 
 
 def replay(

@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
+from featurekit.parity.constants import ConstantHint, hint_lines
 from featurekit.parity.shrinking import shrink, signature
 from featurekit.values import codec
 from featurekit.values.equality import MISSING, Equality, Raised
@@ -49,6 +50,9 @@ class ColumnReport:
     worst_difference: float
     examples: list[Example]
     tolerance: dict[str, Any]
+    constant_hints: tuple[ConstantHint, ...] = ()
+    """The fitted constants behind value mismatches, when compared with a fitted transform
+    (:mod:`featurekit.parity.constants`)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -147,6 +151,7 @@ class ParityReport:
                     lines.append(f"    {dim}minimal input:{reset} {_short(ex.reproducer)}")
                 if ex.first_divergent_op:
                     lines.append(f"    {dim}first divergence:{reset} {ex.first_divergent_op}")
+            lines += hint_lines(col.constant_hints, dim, reset)
         return "\n".join(lines)
 
     def to_junit(self) -> str:
