@@ -94,9 +94,12 @@ def _run(
         still = None
         if shrink_examples:
 
-            def still(trial: dict[str, Any], kind: str, sig: tuple, col: str = col) -> bool:
-                bv, sv = cell(batch_runner([trial])[0], col), cell(run_rows(row_fn, [trial])[0], col)
-                return checks[col].mismatch(bv, sv) == kind and signature(bv, sv) == sig
+            def still(trials: list[dict[str, Any]], kind: str, sig: tuple, col: str = col) -> list[bool]:
+                pairs = zip(batch_runner(trials), run_rows(row_fn, trials), strict=True)
+                return [
+                    checks[col].mismatch(bv, sv) == kind and signature(bv, sv) == sig
+                    for bv, sv in ((cell(b, col), cell(r, col)) for b, r in pairs)
+                ]
 
         reports.append(
             column_report(
@@ -106,7 +109,7 @@ def _run(
                 checks[col],
                 max_examples,
                 n_given=n_given,
-                still_fails=still,
+                still_fail=still,
                 divergence=_at_column(divergence, col),
             )
         )

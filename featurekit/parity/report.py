@@ -249,12 +249,12 @@ def column_report(
     max_examples: int,
     *,
     n_given: int | None = None,
-    still_fails: Callable[[dict[str, Any], str, tuple], bool] | None = None,
+    still_fail: Callable[[list[dict[str, Any]], str, tuple], list[bool]] | None = None,
     divergence: Callable[[Mapping[str, Any]], str | None] | None = None,
 ) -> ColumnReport:
     """Summarize one column's mismatching cells; shrink the first three to minimal reproducers.
 
-    ``still_fails(trial_row, kind, signature)``: the trial row still fails this way (enables
+    ``still_fail(trial_rows, kind, signature)``: which trial rows still fail this way (enables
     shrinking); ``divergence(row)``: names the first op where the paths diverge for a row.
     """
     kinds: dict[str, int] = {}
@@ -264,11 +264,11 @@ def column_report(
     examples: list[Example] = []
     for i, kind, b, s in items[:max_examples]:
         reproducer = first_op = None
-        if still_fails is not None and len(examples) < 3:
+        if still_fail is not None and len(examples) < 3:
             sig = signature(b, s)
 
-            def fails(trial: dict[str, Any], kind: str = kind, sig: tuple = sig) -> bool:
-                return still_fails(trial, kind, sig)
+            def fails(trials: list[dict[str, Any]], kind: str = kind, sig: tuple = sig) -> list[bool]:
+                return still_fail(trials, kind, sig)
 
             reproducer = shrink(rows[i], fails)
             first_op = divergence(reproducer) if divergence is not None else None

@@ -2,9 +2,10 @@
 
 Greedy: drop keys, then replace values by simpler ones of the same type (``None``, ``0``/``1``,
 ``0.0``/``1.0``, ``""``/``"a"``, ``False``), keeping each change while the row still fails
-*the same way* (same mismatch kind, same side raising the same exception type).
+*the same way* (same mismatch kind, same side raising the same exception type). The trial rows
+of one round are judged together, so the batch side runs once per round, not once per trial.
 
->>> shrink({"a": 5, "b": "long text", "c": 2.5}, lambda row: (row.get("a") or 0) > 3)
+>>> shrink({"a": 5, "b": "long text", "c": 2.5}, lambda rows: [(r.get("a") or 0) > 3 for r in rows])
 {'a': 5}
 """
 
@@ -22,7 +23,9 @@ def signature(batch: Any, served: Any) -> tuple[str | None, str | None]:
     return b, s
 
 
-def _candidates(value: Any) -> list[Any]:
+def _ladder(value: Any) -> list[Any]:
+    """Simpler values than ``value`` may become, simplest first: absent, ``None``, then the
+    type's two plainest values (``False``; ``0``, ``1``; ``0.0``, ``1.0``; ``""``, ``"a"``)."""
     simple: list[Any] = [MISSING, None]
     if isinstance(value, bool):
         simple.append(False)
@@ -35,34 +38,59 @@ def _candidates(value: Any) -> list[Any]:
     return simple
 
 
-def shrink(
-    row: Mapping[str, Any], still_fails: Callable[[dict[str, Any]], bool], *, budget: int = 200
-) -> dict[str, Any]:
-    """Greedily simplify ``row`` (drop keys, then simpler values) while ``still_fails`` holds.
+def _simpler(current: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """Every row one step simpler than ``current``: a key dropped, or a value moved down its
+    ladder (only down, so shrinking never goes back and forth between two values)."""
+    out = []
+    for key, value in current.items():
+        ladder = _ladder(value)
+        rank = next(
+            (n for n, step in enumerate(ladder) if step is not MISSING and step == value and type(step) is type(value)),
+            len(ladder),
+        )
+        for candidate in ladder[:rank]:
+            trial = dict(current)
+            if candidate is MISSING:
+                del trial[key]
+            else:
+                trial[key] = candidate
+            out.append((key, trial))
+    return out
 
-    At most ``budget`` calls of ``still_fails``.
+
+def shrink(
+    row: Mapping[str, Any], still_fail: Callable[[list[dict[str, Any]]], list[bool]], *, budget: int = 400
+) -> dict[str, Any]:
+    """Greedily simplify ``row`` (drop keys, then simpler values) while it still fails.
+
+    ``still_fail(trials)`` judges many trial rows in one call (one batch-side call for all of
+    them). Each round tries every one-step simplification of the current row; where several
+    keys can be simplified, their first failing steps are tried together, and kept if the
+    combined row still fails, else the first step alone. At most ``budget`` trial rows.
     """
     current = dict(row)
-    tries = 0
-    changed = True
-    while changed and tries < budget:
-        changed = False
-        for key in list(current):
-            for candidate in _candidates(current[key]):
-                if key not in current or (
-                    candidate is not MISSING and current[key] == candidate and type(current[key]) is type(candidate)
-                ):
-                    continue
-                trial = dict(current)
-                if candidate is MISSING:
-                    del trial[key]
+    left = budget
+    while left > 0:
+        steps = _simpler(current)[:left]
+        if not steps:
+            break
+        left -= len(steps)
+        first_per_key: dict[str, dict[str, Any]] = {}
+        for (key, trial), fails in zip(steps, still_fail([trial for _, trial in steps]), strict=True):
+            if fails and key not in first_per_key:
+                first_per_key[key] = trial
+        if not first_per_key:
+            break
+        if len(first_per_key) > 1 and left > 0:
+            combined = dict(current)
+            for key, trial in first_per_key.items():
+                if key in trial:
+                    combined[key] = trial[key]
                 else:
-                    trial[key] = candidate
-                tries += 1
-                if still_fails(trial):
-                    current = trial
-                    changed = True
-                    break
-                if tries >= budget:
-                    break
+                    del combined[key]
+            left -= 1
+            if still_fail([combined])[0]:
+                current = combined
+                continue
+        current = next(iter(first_per_key.values()))
     return current
