@@ -288,6 +288,10 @@ class Op:
     shows ``+`` but has no precedence: the parser reads ``+`` as ``add``, which the normalizer
     turns into ``concat`` on strings. The parser's, the source renderer's and the conformance
     suite's operator tables all come from these two fields (:func:`operators`).
+    ``affine_state`` names the ``(center, scale)`` fields of the state of an op computing
+    ``(x - center) / scale``, and ``passes_value`` marks ops that return a non-null number
+    argument as it is (casts, fills): the parity report solves for the constants serving code
+    used (:mod:`featurekit.parity.constants`).
     """
 
     name: str
@@ -317,6 +321,8 @@ class Op:
     reads_datetime: bool = False
     pure: bool = True
     skew_role: SkewRole | None = None
+    affine_state: tuple[str, str] | None = None
+    passes_value: bool = False
 
     def kind_for(self, params: Mapping[str, Any]) -> Kind:
         """ANALYZED when these params make the op learn state, else ELEMENTWISE."""

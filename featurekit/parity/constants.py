@@ -7,9 +7,10 @@ column has ``value`` mismatches, :func:`with_constant_hints` lists every fitted 
 column's feature uses (op, node, state field, the artifact's exact value) as
 :class:`ConstantHint` entries on the column's report.
 
-For a feature that is one affine scaler -- ``zscore`` (mean, std), ``minmax`` (min, range),
-``robust_scale`` (median, iqr), all ``(x - center) / scale`` -- of an input (possibly through
-``to_float``, ``impute`` or ``coalesce`` with a constant, and possibly coalesced after), it
+For a feature that is one affine scaler (an op with ``affine_state`` in the registry:
+``zscore`` (mean, std), ``minmax`` (min, range), ``robust_scale`` (median, iqr), all
+``(x - center) / scale``) of an input (possibly through ops with ``passes_value``: ``to_float``,
+``impute``, ``coalesce`` with a constant; and possibly coalesced after), it
 also solves ``x = center + scale * y`` by least squares over the mismatching examples
 ``(input x, served y)``: the constants that would reproduce the serving side's outputs. None
 is claimed from fewer than two distinct inputs or outputs, or when the served outputs are
@@ -37,14 +38,6 @@ if TYPE_CHECKING:
     from featurekit.parity.report import ParityReport
     from featurekit.transform import FittedTransform
 
-#: Affine scalers ``(x - center) / scale``: op -> (center field, scale field) of its state.
-AFFINE_OPS: dict[str, tuple[str, str]] = {
-    "zscore": ("mean", "std"),
-    "minmax": ("min", "range"),
-    "robust_scale": ("median", "iqr"),
-}
-#: Ops an affine scaler's argument may pass through: a non-null input reaches the scaler as is.
-_PASS_THROUGH = frozenset({"to_float", "impute", "coalesce"})
 #: Largest residual of ``x - (center + scale * y)``, relative to the magnitudes involved,
 #: that still counts as affine (float rounding of served outputs is ~1e-16).
 RESIDUAL = 1e-9
@@ -110,12 +103,16 @@ def _real(v: Any) -> float | None:
 
 def _affine_input(root: Node) -> tuple[CallNode, str] | None:
     """``(scaler node, input name)`` when the feature is an affine scaler of one input."""
-    if isinstance(root, CallNode) and root.op == "coalesce" and all(isinstance(a, ConstNode) for a in root.args[1:]):
+    if (
+        isinstance(root, CallNode)
+        and registry.get(root.op).passes_value
+        and all(isinstance(a, ConstNode) for a in root.args[1:])
+    ):
         root = root.args[0]
-    if not (isinstance(root, CallNode) and root.op in AFFINE_OPS):
+    if not (isinstance(root, CallNode) and registry.get(root.op).affine_state):
         return None
     node = root.args[0]
-    while isinstance(node, CallNode) and node.op in _PASS_THROUGH:
+    while isinstance(node, CallNode) and registry.get(node.op).passes_value:
         if any(not isinstance(a, ConstNode) for a in node.args[1:]):
             return None
         node = node.args[0]
@@ -141,7 +138,9 @@ def _relative(implied: float, artifact: float) -> float:
 
 
 def _affine_verdict(hint: ConstantHint, points: list[tuple[float, float]], state: Mapping[str, Any]) -> ConstantHint:
-    center_name, scale_name = AFFINE_OPS[hint.op]
+    affine = registry.get(hint.op).affine_state
+    assert affine is not None  # only called for the scaler node _affine_input found
+    center_name, scale_name = affine
     center0, scale0 = float(state[center_name]), float(state[scale_name])
     # edge rows far outside the data (1e308) would swamp the center: solve on the data's scale
     window = 1e6 * (abs(center0) + abs(scale0))

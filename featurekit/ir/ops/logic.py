@@ -251,6 +251,7 @@ def _common_type(types: tuple[DType, ...], p: Params) -> DType:
 register(
     Op(
         name="coalesce",
+        passes_value=True,
         skew_role="fill",
         doc="""``coalesce(a, b, ...)``: the first argument that is not null (NaN is a value, not
     null). Ints mixed with floats give float. Null only if every argument is null.
@@ -370,6 +371,7 @@ def _to_float(args, p, s):
 register(
     Op(
         name="to_float",
+        passes_value=True,
         doc="""``to_float(x)``: int -> float (rounded to nearest, as numpy casts int64); bool ->
     0.0/1.0; str -> ``float(s)`` as Python parses it (null when it does not parse).
     Null rule: propagate, plus null for unparseable text. Tolerance: exact.""",
@@ -504,6 +506,7 @@ def _impute_row(ctx, a, p, s, t):
 register(
     Op(
         name="impute",
+        passes_value=True,
         skew_role="fill",
         doc=f"""``impute(x, value=<constant>)`` or ``impute(x, strategy="mean"|"median"|"most_frequent")``:
     ``x``, or the fill value where ``x`` is null (NaN produced by arithmetic is a value and is

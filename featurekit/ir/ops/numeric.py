@@ -480,6 +480,7 @@ def _zscore_state(fitted: dict, p: Params) -> dict:
 register(
     Op(
         name="zscore",
+        affine_state=("mean", "std"),
         skew_role="scale",
         doc="""``zscore(x)``: ``(x - mean) / std`` with the training mean and **population** std
     (ddof=0) of the non-null values, both computed exactly (correctly rounded from exact
@@ -512,6 +513,7 @@ def _minmax_state(fitted: dict, p: Params) -> dict:
 register(
     Op(
         name="minmax",
+        affine_state=("min", "range"),
         skew_role="scale",
         doc="""``minmax(x)``: ``(x - min) / (max - min)`` with training min and max, in float64.
 
@@ -544,6 +546,7 @@ def _robust_state(fitted: dict, p: Params) -> dict:
 register(
     Op(
         name="robust_scale",
+        affine_state=("median", "iqr"),
         doc=f"""``robust_scale(x, approx=)``: ``(x - median) / (q75 - q25)`` with training percentiles
     (numpy.percentile, linear). A zero IQR, and an empty fit, use 1.0 (empty fit: median
     0.0). Null rule: propagate.
