@@ -141,7 +141,7 @@ def _number_values(spec: InputSpec, values: Sequence[Any]) -> list[Any]:
     out = [math.nextafter(lo, -math.inf), math.nextafter(lo, math.inf)]
     out += [math.nextafter(hi, -math.inf), math.nextafter(hi, math.inf), lo - 1.0, hi + 1.0]
     precision = min(max(map(_decimals, ordered)), MAX_DECIMALS)
-    for p in range(precision + 1):
+    for p in range(precision + 1 if abs(median) < 1e15 else 0):
         out += [t for t in _ties(median, p, TIES_PER_PRECISION) if lo <= t <= hi]
     out += _round_numbers(lo, hi, median)
     out += [y for q in _quantiles(ordered) for y in (math.nextafter(q, -math.inf), q, math.nextafter(q, math.inf))]
@@ -176,7 +176,7 @@ def _calendar_edges(lo: dt.datetime, hi: dt.datetime, median: dt.datetime) -> li
     month = lambda t: day(t).replace(day=1)  # noqa: E731
     year = lambda t: month(t).replace(month=1)  # noqa: E731
     for floor, after in ((day, dt.timedelta(days=1)), (month, dt.timedelta(days=32)), (year, dt.timedelta(days=366))):
-        first = floor(lo) if floor(lo) == lo else floor(lo + after)
+        first = floor(lo) if floor(lo) == lo else floor(floor(lo) + after)
         starts += [first, floor(median), floor(hi)]
     micro = dt.timedelta(microseconds=1)
     return [t for s in starts for t in (s, _shift(s, -micro)) if lo <= s <= hi]
@@ -215,6 +215,13 @@ def _dst_values(zone: dt.tzinfo, lo: dt.datetime, hi: dt.datetime, naive: bool) 
 
 
 def _timestamp_values(spec: InputSpec, values: Sequence[Any]) -> list[Any]:
+    try:
+        return _instants_near(spec, values)
+    except (OverflowError, ValueError):  # data at the ends of the datetime range: none derived
+        return []
+
+
+def _instants_near(spec: InputSpec, values: Sequence[Any]) -> list[Any]:
     instants = [t for t in map(_as_datetime, values) if t is not None]
     aware = [t for t in instants if t.tzinfo is not None]
     naive = len(aware) * 2 < len(instants)

@@ -158,6 +158,11 @@ def test_timestamps_at_calendar_edges_and_dst_changes_inside_the_span():
     assert any(v.minute % 5 == 2 and v.second == 30 for v in values)
 
 
+def test_the_first_year_start_after_new_years_eve_is_inside_the_span():
+    observed = [dt.datetime(2024, 12, 31, 12, tzinfo=UTC), dt.datetime(2025, 3, 1, tzinfo=UTC)]
+    assert dt.datetime(2025, 1, 1, tzinfo=UTC) in data_values(InputSpec(name="ts", type="timestamp"), observed)
+
+
 def test_naive_timestamps_get_the_wall_times_of_the_inputs_zone():
     observed = [dt.datetime(2026, 10, 1, 8) + dt.timedelta(days=d, minutes=7 * d) for d in range(60)]
     values = data_values(InputSpec(name="ts", type="timestamp", timezone="America/New_York"), observed)
@@ -199,7 +204,7 @@ def test_the_same_rows_and_seed_give_the_same_edge_rows():
     assert repr(first) == repr(edge_rows(fitted, [dict(r) for r in rows], fuzz=100, seed=7))
 
 
-finite = st.floats(-1e9, 1e9, allow_nan=False, allow_infinity=False)
+finite = st.floats(allow_nan=False, allow_infinity=False)
 
 
 @settings(max_examples=60, deadline=None)
@@ -211,7 +216,18 @@ def test_float_values_are_deterministic_capped_and_round_numbers_stay_inside_the
     assert len(values) <= cap and len({repr(v) for v in values}) == len(values)
     assert all(isinstance(v, float) and not math.isnan(v) for v in values)
     lo, hi = min(xs), max(xs)
-    assert all(lo - 1.0 <= v <= hi + 1.0 for v in values)
+    below, above = min(lo - 1.0, math.nextafter(lo, -math.inf)), max(hi + 1.0, math.nextafter(hi, math.inf))
+    assert all(below <= v <= above for v in values)  # just beyond the extremes, never further
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.datetimes(timezones=st.sampled_from([UTC, ZoneInfo("Europe/Berlin")])), min_size=1, max_size=20))
+def test_timestamp_values_are_deterministic_and_inside_the_span_give_or_take_a_microsecond(ts):
+    values = data_values(InputSpec(name="ts", type="timestamp"), ts)
+    assert values == data_values(InputSpec(name="ts", type="timestamp"), list(ts))
+    lo, hi = min(ts), max(ts)
+    micro = dt.timedelta(microseconds=1)
+    assert all(lo - micro <= v <= hi + micro for v in values)
 
 
 @settings(max_examples=60, deadline=None)
