@@ -52,12 +52,20 @@ TIES_PER_PRECISION = 6
 """Consecutive rounding ties generated at each decimal precision (from the median down)."""
 MAX_DECIMALS = 3
 """Ties are generated at precisions 0 .. min(the data's decimals, this)."""
+SAMPLE = 50_000
+"""Larger numeric and timestamp columns are read through an evenly strided sample of this size
+(numbers keep their true extremes), so that deriving stays cheap for large given data."""
 _FULL_WIDTH = {cp: cp + 0xFEE0 for cp in range(0x21, 0x7F)} | {0x20: 0x3000}
 
 
 def column(rows: Iterable[Mapping[str, Any]], name: str) -> list[Any]:
     """The values of ``name`` in ``rows`` (rows without the key skipped)."""
     return [r[name] for r in rows if name in r]
+
+
+def _sample(values: Sequence[Any]) -> Sequence[Any]:
+    """Every ``k``-th value when there are more than :data:`SAMPLE` (deterministic)."""
+    return values if len(values) <= SAMPLE else values[:: -(-len(values) // SAMPLE)]
 
 
 def frequent_strings(values: Iterable[Any], k: int = FREQUENT) -> list[str]:
@@ -122,11 +130,10 @@ def _quantiles(ordered: Sequence[Any]) -> list[Any]:
 
 
 def _number_values(spec: InputSpec, values: Sequence[Any]) -> list[Any]:
-    ordered = sorted(
-        float(v) for v in values if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-    )
-    if not ordered:
+    finite = [float(v) for v in values if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)]
+    if not finite:
         return []
+    ordered = sorted([*_sample(finite), min(finite), max(finite)])
     lo, hi = ordered[0], ordered[-1]
     median = ordered[(len(ordered) - 1) // 2]
     if spec.type == "int":
@@ -222,7 +229,7 @@ def _timestamp_values(spec: InputSpec, values: Sequence[Any]) -> list[Any]:
 
 
 def _instants_near(spec: InputSpec, values: Sequence[Any]) -> list[Any]:
-    instants = [t for t in map(_as_datetime, values) if t is not None]
+    instants = [t for t in map(_as_datetime, _sample(values)) if t is not None]
     aware = [t for t in instants if t.tzinfo is not None]
     naive = len(aware) * 2 < len(instants)
     chosen = [t for t in instants if t.tzinfo is None] if naive else aware

@@ -170,6 +170,13 @@ def test_naive_timestamps_get_the_wall_times_of_the_inputs_zone():
     assert dt.datetime(2026, 11, 1, 1, 30) in values  # the repeated half hour of the fall change
 
 
+def test_a_large_column_is_sampled_but_keeps_its_extremes():
+    xs = [(i * 7919 % 300_007) / 100 for i in range(300_007)]
+    xs[123_457] = -5.5
+    values = data_values(InputSpec(name="x", type="float"), xs)
+    assert {math.nextafter(-5.5, math.inf), math.nextafter(max(xs), -math.inf)} <= set(values)
+
+
 def test_specials_stay_first_and_the_data_class_has_its_own_cap():
     spec = InputSpec(name="x", type="float")
     data = [i / 7 for i in range(5000)]
