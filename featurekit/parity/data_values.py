@@ -161,6 +161,12 @@ def _as_datetime(v: Any) -> dt.datetime | None:
     return v if isinstance(v, dt.datetime) else None
 
 
+def _elapsed(t: dt.datetime) -> dt.datetime:
+    """``t`` as a point in elapsed time: aware in UTC (aware datetimes sharing a zone compare by
+    wall time, which repeats and skips at DST changes), naive as is."""
+    return t if t.tzinfo is None else t.astimezone(dt.UTC)
+
+
 def _shift(t: dt.datetime, delta: dt.timedelta) -> dt.datetime:
     """``t + delta`` in elapsed time (aware datetimes add wall time in their own zone)."""
     if t.tzinfo is None:
@@ -176,8 +182,9 @@ _TIE_OFFSETS = tuple(
 
 
 def _calendar_edges(lo: dt.datetime, hi: dt.datetime, median: dt.datetime) -> list[dt.datetime]:
-    """Midnights and month and year starts inside ``[lo, hi]`` (wall time), each with the
-    microsecond before it: the first one, the one at the median and the last one."""
+    """Midnights and month and year starts inside ``[lo, hi]`` (wall time; one a DST gap skips
+    becomes the instant it stands for), each with the microsecond before it: the first one, the
+    one at the median and the last one."""
     starts = []
     day = lambda t: t.replace(hour=0, minute=0, second=0, microsecond=0, fold=0)  # noqa: E731
     month = lambda t: day(t).replace(day=1)  # noqa: E731
@@ -185,8 +192,9 @@ def _calendar_edges(lo: dt.datetime, hi: dt.datetime, median: dt.datetime) -> li
     for floor, after in ((day, dt.timedelta(days=1)), (month, dt.timedelta(days=32)), (year, dt.timedelta(days=366))):
         first = floor(lo) if floor(lo) == lo else floor(floor(lo) + after)
         starts += [first, floor(median), floor(hi)]
+    starts = [s if s.tzinfo is None else _elapsed(s).astimezone(s.tzinfo) for s in starts]  # a skipped midnight
     micro = dt.timedelta(microseconds=1)
-    return [t for s in starts for t in (s, _shift(s, -micro)) if lo <= s <= hi]
+    return [t for s in starts for t in (s, _shift(s, -micro)) if _elapsed(lo) <= _elapsed(s) <= _elapsed(hi)]
 
 
 def _transitions(zone: dt.tzinfo, lo: dt.datetime, hi: dt.datetime, limit: int = 3) -> list[dt.datetime]:
@@ -236,15 +244,15 @@ def _instants_near(spec: InputSpec, values: Sequence[Any]) -> list[Any]:
     if not chosen:
         return []
     zone = chosen[0].tzinfo
-    if not naive:
-        chosen = [t.astimezone(zone) for t in chosen]
-    ordered = sorted(chosen, key=lambda t: t if naive else t.astimezone(dt.UTC))
+    if not naive:  # via UTC: a wall time a DST gap skips becomes the instant it stands for
+        chosen = [t.astimezone(dt.UTC).astimezone(zone) for t in chosen]
+    ordered = sorted(chosen, key=_elapsed)
     lo, hi, median = ordered[0], ordered[-1], ordered[(len(ordered) - 1) // 2]
     micro = dt.timedelta(microseconds=1)
     out: list[Any] = []
     hour = median.replace(minute=0, second=0, microsecond=0)
     for h in (hour, _shift(hour, dt.timedelta(hours=1))):
-        out += [t for t in (_shift(h, d) for d in _TIE_OFFSETS) if lo <= t <= hi]
+        out += [t for t in (_shift(h, d) for d in _TIE_OFFSETS) if _elapsed(lo) <= _elapsed(t) <= _elapsed(hi)]
     out += [_shift(lo, -micro), _shift(lo, micro), _shift(hi, -micro), _shift(hi, micro)]
     out += _calendar_edges(lo, hi, median)
     dst_zone: dt.tzinfo | None = zone if isinstance(zone, ZoneInfo) else None
