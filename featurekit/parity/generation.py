@@ -1,4 +1,4 @@
-"""Parity inputs: edge values that ordinary data hides, from the input contract and fitted state.
+"""Parity inputs: edge values that ordinary data hides, from the input contract, fitted state and data.
 
 :func:`edge_values` lists, per input, the values where two implementations of the same feature
 tend to disagree: nulls and NaN, signed zeros and infinities, subnormals, ints around 2**53
@@ -7,11 +7,16 @@ and the int64 limits, the contract's bounds and their float neighbours, every fi
 vocabulary members in other case, with whitespace and in other Unicode normal forms, unseen
 and empty strings, and timestamps at DST changes, midnights, leap days and far dates, naive
 and in other zones (golden vectors draw from this list). :func:`ranked_edge_values` orders them
-for parity runs: the specials first (null forms, signed zeros, infinities, subnormals, the int64
-and 2**53 limits), then the contract bounds and their neighbours, then state-derived values and
-the rest of the catalogue, each class under its own cap so a large fitted state never crowds
-out the specials. :func:`edge_rows` turns them into rows: a realistic base row with one field
-changed at a time, rows with a key missing or extra keys added, then seeded random mixes.
+for parity runs, in classes each under its own cap so that no class crowds out another: the
+specials first (null forms, signed zeros, infinities, subnormals, the int64 and 2**53 limits),
+then the contract bounds and their neighbours, then state-derived values, then values derived
+from the given rows (:mod:`featurekit.parity.data_values`: frequent strings' variants, known
+categories, round numbers and rounding ties, quantiles, calendar edges inside the observed
+span), then for text inputs the Unicode probes (:mod:`featurekit.values.unicode_probes`,
+scanned from the Unicode data and placed in the data's frequent strings), then the rest of the
+catalogue. :func:`edge_rows` turns them into rows: a realistic base row with one field changed
+at a time, rows with a key missing or extra keys added, then seeded random mixes. The data is
+read once per run; the same rows and seed give the same edge rows.
 
 >>> from featurekit.spec.model import InputSpec
 >>> ranked_edge_values(InputSpec(name="x", type="float"), [float(n) for n in range(500)])[:8]
@@ -27,7 +32,9 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
+from featurekit.parity.data_values import DATA_CAP, column, data_values, frequent_strings
 from featurekit.values import edges
+from featurekit.values.unicode_probes import probe_strings
 
 if TYPE_CHECKING:
     from featurekit.spec.model import InputSpec, Spec
@@ -193,6 +200,10 @@ STATE_CAP = 48
 """At most this many values derived from the fitted state and spec literals per input."""
 CATALOGUE_CAP = 120
 """At most this many other catalogue values (type variants, strings, instants) per input."""
+UNICODE_CAP = 48
+"""At most this many Unicode probe strings per text input."""
+PROBE_WORDS = 2
+"""The probes are placed in this many of the data's most frequent strings."""
 
 
 def _bound_neighbours(spec: InputSpec) -> list[Any]:
@@ -206,17 +217,39 @@ def _bound_neighbours(spec: InputSpec) -> list[Any]:
     return out
 
 
+def _unique_after(values: Iterable[Any], taken: set[tuple[str, str]], cap: int) -> list[Any]:
+    """The first ``cap`` of ``values`` not in ``taken`` (no duplicates); adds them to ``taken``."""
+    out: list[Any] = []
+    for v in values:
+        if len(out) >= cap:
+            break
+        key = _key(v)
+        if key not in taken:
+            taken.add(key)
+            out.append(v)
+    return out
+
+
 def ranked_edge_values(
-    spec: InputSpec, state_numbers: Sequence[float] = (), state_strings: Sequence[str] = ()
+    spec: InputSpec,
+    state_numbers: Sequence[float] = (),
+    state_strings: Sequence[str] = (),
+    data: Sequence[Any] = (),
 ) -> list[Any]:
-    """Edge values for one input in the order parity runs use them (see the module docstring)."""
+    """Edge values for one input in the order parity runs use them (see the module docstring);
+    ``data``: the input's values in the given rows. Each value appears once, in its first class."""
     specials = _dedupe(list(_SPECIALS.get(spec.type, (None,))) + _bound_neighbours(spec))
     catalogue = edge_values(spec, cap=10**6)
     taken = {_key(v) for v in specials + catalogue}
-    derived = [v for v in edge_values(spec, state_numbers, state_strings, cap=10**6) if _key(v) not in taken]
-    taken = {_key(v) for v in specials}
-    rest = [v for v in catalogue if _key(v) not in taken]
-    return specials + derived[:STATE_CAP] + rest[:CATALOGUE_CAP]
+    derived = _unique_after(edge_values(spec, state_numbers, state_strings, cap=10**6), taken, STATE_CAP)
+    taken = {_key(v) for v in specials + derived}
+    known = len(spec.values or ()) if spec.type in ("str", "category") else 0
+    from_data = _unique_after(data_values(spec, data), taken, known + DATA_CAP)
+    probes: list[Any] = []
+    if spec.type in ("str", "category"):
+        probes = _unique_after(probe_strings(frequent_strings(data, PROBE_WORDS), cap=UNICODE_CAP), taken, UNICODE_CAP)
+    rest = _unique_after(catalogue, taken, CATALOGUE_CAP)
+    return specials + derived + from_data + probes + rest
 
 
 def _accepted(spec: InputSpec, values: list[Any]) -> list[Any]:
@@ -232,18 +265,25 @@ def _accepted(spec: InputSpec, values: list[Any]) -> list[Any]:
     return out
 
 
-def input_edge_values(fitted: Stated, *, invalid: bool = True, ranked: bool = False) -> dict[str, list[Any]]:
+def input_edge_values(
+    fitted: Stated, *, invalid: bool = True, ranked: bool = False, rows: Sequence[Mapping[str, Any]] = ()
+) -> dict[str, list[Any]]:
     """Input name -> its :func:`edge_values` for this fitted state and the spec's literals
     (``invalid=False``: only the values the input contract accepts; ``ranked=True``: in the
-    order of :func:`ranked_edge_values`, specials first)."""
+    order of :func:`ranked_edge_values`, specials first, with values derived from ``rows``)."""
     spec = fitted.spec
     literals = list(_spec_literals(spec))
     numbers = [
         x for x in list(_numbers_in(fitted.state_)) + [v for v in literals if isinstance(v, float)] if math.isfinite(x)
     ]
     strings = list(dict.fromkeys(list(_strings_in(fitted.state_)) + [v for v in literals if isinstance(v, str)]))[:200]
-    values_of = ranked_edge_values if ranked else edge_values
-    per_input = {i.name: values_of(i, numbers if i.type in ("float", "int") else (), strings) for i in spec.inputs}
+    per_input = {}
+    for i in spec.inputs:
+        state_numbers = numbers if i.type in ("float", "int") else ()
+        if ranked:
+            per_input[i.name] = ranked_edge_values(i, state_numbers, strings, column(rows, i.name))
+        else:
+            per_input[i.name] = edge_values(i, state_numbers, strings)
     if not invalid:
         per_input = {i.name: _accepted(i, per_input[i.name]) for i in spec.inputs}
     return per_input
@@ -259,14 +299,14 @@ def edge_rows(
 ) -> list[dict[str, Any]]:
     """Rows for a parity run: each edge value in a base row, key removal/extra keys, random mixes.
 
-    ``base_rows`` are real rows (the first few are used as backgrounds); without them an
-    all-null row is the background. ``fuzz`` adds that many seeded random rows mixing edge
+    ``base_rows`` are real rows: the first few are used as backgrounds, and all of them give the
+    data-derived edge values (read once); without them an all-null row is the background. ``fuzz`` adds that many seeded random rows mixing edge
     values and base values across all inputs. ``invalid=False`` keeps only values the input
     contract accepts (no rows that featurekit would refuse), e.g. to test a serving function
     that does not validate its input.
     """
     spec = fitted.spec
-    per_input = input_edge_values(fitted, invalid=invalid, ranked=True)
+    per_input = input_edge_values(fitted, invalid=invalid, ranked=True, rows=base_rows)
     backgrounds = [dict(r) for r in base_rows[:3]] or [{i.name: None for i in spec.inputs}]
     rows: list[dict[str, Any]] = []
     for base in backgrounds:
