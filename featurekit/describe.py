@@ -26,7 +26,10 @@ def describe_spec(spec: Spec) -> str:
         if inp.min is not None or inp.max is not None:
             rules.append(f"range [{inp.min}, {inp.max}]")
         if inp.values is not None:
-            rules.append(f"values {list(inp.values)[:5]}{'...' if len(inp.values) > 5 else ''}")
+            known = "known values (open)" if inp.open else "values"
+            rules.append(f"{known} {list(inp.values)[:5]}{'...' if len(inp.values) > 5 else ''}")
+        if inp.type == "timestamp" and inp.tz != "any":
+            rules.append(f"tz {inp.tz}")
         rules.append(f"on_violation {inp.on_violation}")
         lines.append(f"  {inp.name:24s} {', '.join(rules)}")
     lines += ["", "features (output order):"]

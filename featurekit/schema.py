@@ -20,7 +20,7 @@ from typing import Any
 
 from featurekit.spec import monitoring
 from featurekit.spec.expr_parser import RESERVED_NAMES
-from featurekit.spec.model import EMPTY_FIT_POLICIES, FORMAT_VERSION, POLICIES
+from featurekit.spec.model import EMPTY_FIT_POLICIES, FORMAT_VERSION, POLICIES, TZ_MODES
 from featurekit.types import INPUT_TYPES
 
 SCHEMA_ID = "https://featurekit.dev/schema/spec-v1.json"
@@ -74,7 +74,15 @@ def spec_schema() -> dict[str, Any]:
                 "type": "array",
                 "items": {"type": "string"},
                 "uniqueItems": True,
-                "description": "Allowed values (str and category inputs only); anything else is a violation.",
+                "description": "Allowed values (str and category inputs only); anything else is a violation "
+                "(unless open: true).",
+            },
+            "open": {
+                "type": "boolean",
+                "default": False,
+                "description": "true: 'values' are the known values (probed by parity tests and golden "
+                "vectors, the reference of the skew report's unseen rate), not a closed domain: other "
+                "strings are accepted. Needs 'values'.",
             },
             "on_violation": {
                 "type": ["string", "null"],
@@ -96,6 +104,14 @@ def spec_schema() -> dict[str, Any]:
                 "(zone-less) times are read. Aware times are converted to UTC; all "
                 "timestamp ops compute in UTC.",
             },
+            "tz": {
+                "type": "string",
+                "enum": list(TZ_MODES),
+                "default": "any",
+                "description": "timestamp inputs: aware (values must carry a UTC offset; naive datetimes "
+                "and ISO text without offset violate the contract), naive (values must not carry one) "
+                "or any.",
+            },
             "doc": {"type": "string", "description": "Free text shown by 'featurekit describe'."},
         },
         "allOf": [
@@ -114,6 +130,14 @@ def spec_schema() -> dict[str, Any]:
             {
                 "if": {"properties": {"type": {"enum": ["int", "float", "bool", "timestamp"]}}},
                 "then": {"not": {"required": ["values"]}},
+            },
+            {
+                "if": {"properties": {"open": {"const": True}}, "required": ["open"]},
+                "then": {"required": ["values"]},
+            },
+            {
+                "if": {"properties": {"type": {"enum": ["int", "float", "bool", "str", "category"]}}},
+                "then": {"not": {"required": ["tz"]}},
             },
         ],
     }

@@ -84,8 +84,12 @@ def header(fitted: FittedTransform, count: int, environment: Any) -> dict[str, A
                 contract[key] = portable(getattr(i, key))
         if i.values is not None:
             contract["values"] = list(i.values)
+        if i.open:  # the values are known ones, not a domain: others are accepted
+            contract["open"] = True
         if i.type == "timestamp":
             contract["timezone"] = i.timezone
+        if i.tz != "any":
+            contract["tz"] = i.tz
         inputs[i.name] = contract
     return {
         "kind": "header",

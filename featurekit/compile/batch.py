@@ -131,6 +131,9 @@ def read_column(
     kind = coercer.kind
     dtype = series.dtype
     typed = _read_typed(series, kind, dtype, coercer.spec.timezone)
+    if typed is not None and kind == "timestamp" and coercer.spec.tz != "any":
+        if (series.dt.tz is not None) != (coercer.spec.tz == "aware"):
+            typed = None  # the other shape than tz declares: the coercer refuses it value by value
     if typed is None:
         return _read_objects(series, coercer, collect, tally)
     values, null, bad = typed

@@ -16,6 +16,10 @@ Accepted values (lossless casts only):
 | str       | str that is valid Unicode (no lone surrogates)                                      |
 | timestamp | ``datetime`` (aware: converted to UTC; naive: in ``timezone``), ISO 8601 text       |
 
+With ``tz: aware`` a naive value (a datetime without tzinfo, ISO text without offset) is a
+``type`` violation; with ``tz: naive`` an aware one is. Open ``values`` (``open: true``) are
+not a domain: any valid str is accepted.
+
 Anything else (bool for a number, a numeric string, bytes, lists...) is a ``type``
 violation. Missing is None, float NaN, pandas NA/NaT, or an absent key. An instance of a
 subclass of ``str``, ``int`` or ``float`` (``class Plan(str, Enum)``, ``numpy.float64``) counts
@@ -60,7 +64,8 @@ class Coercer:
         self.name = spec.name
         self.where = where
         self.kind = spec.type
-        self.values = frozenset(spec.values) if spec.values is not None else None
+        # the closed domain (None when there is none: no values, or open values)
+        self.values = frozenset(spec.domain) if spec.domain is not None else None
         self.default = self._typed_default()
         # free text (no domain, no bounds): a valid str is accepted as is; the row path sends
         # every non-ASCII str here, so this common case skips the general classification
@@ -111,6 +116,12 @@ class Coercer:
 
     def type_rule(self) -> str:
         extra = " (numeric strings are not converted; bool is not a number)" if self.kind in ("int", "float") else ""
+        if self.kind == "timestamp" and self.spec.tz != "any":
+            extra = (
+                " with a UTC offset (tz: aware refuses naive datetimes and ISO text without offset)"
+                if self.spec.tz == "aware"
+                else " without a UTC offset (tz: naive refuses aware datetimes and ISO text with offset)"
+            )
         return f"type {self.kind}{extra}"
 
     def range_rule(self) -> str:
@@ -202,16 +213,30 @@ class Coercer:
             if getattr(value, "nanosecond", 0):  # pandas Timestamp: never drop nanoseconds silently
                 return _BAD
             try:
+                if self.spec.tz != "any" and not self._tz_shape_ok(value):
+                    return _BAD
                 return datetime_to_us(value, self.spec.timezone)
             except (OverflowError, ValueError):
                 return _BAD
         if isinstance(value, str):
+            if self.spec.tz != "any":
+                try:
+                    shape_ok = self._tz_shape_ok(_dt.datetime.fromisoformat(value))
+                except (ValueError, TypeError, OverflowError):
+                    return _BAD
+                if not shape_ok:
+                    return _BAD
             parsed = parse_timestamp(value, None, self.spec.timezone)
             return _BAD if parsed is None else parsed
         to_pydatetime = getattr(value, "to_pydatetime", None)  # pandas Timestamp
         if callable(to_pydatetime) and getattr(value, "nanosecond", 0) == 0:
             return self._timestamp(to_pydatetime())
         return _BAD
+
+    def _tz_shape_ok(self, value: _dt.datetime) -> bool:
+        """Whether a datetime has the shape ``tz`` asks for (aware: a UTC offset; naive: none)."""
+        aware = value.tzinfo is not None and value.tzinfo.utcoffset(value) is not None
+        return aware == (self.spec.tz == "aware")
 
 
 class _Sentinel:

@@ -215,7 +215,13 @@ def _input_lines(
     slow = f"{coercer_name}({var})"
     if cond is None:  # timestamps: exact microseconds for datetime values in UTC or naive (= UTC)
         if spec.timezone == "UTC":
-            lines += [f"    if type({var}) is _datetime and ((_tz := {var}.tzinfo) is None or _tz is _UTC):"]
+            # tz: aware / naive take only that shape inline; the coercer refuses the other one
+            shape = {
+                "any": f"((_tz := {var}.tzinfo) is None or _tz is _UTC)",
+                "aware": f"(_tz := {var}.tzinfo) is _UTC",
+                "naive": f"(_tz := {var}.tzinfo) is None",
+            }[spec.tz]
+            lines += [f"    if type({var}) is _datetime and {shape}:"]
             if twin:  # a naive value means UTC: its fields are the UTC fields
                 lines.append(f"        {twin} = {var}")
             lines += [
@@ -232,7 +238,7 @@ def _input_lines(
             if twin:
                 lines.append(f"    {twin} = _datetime_twin({var})")
         return lines
-    if t is DType.STR and spec.min is None and spec.max is None and spec.values is None:
+    if t is DType.STR and spec.min is None and spec.max is None and spec.domain is None:
         # plain text: any str that encodes as UTF-8 (no lone surrogates) is accepted as it is;
         # checking that inline spares non-ASCII text a call into the coercer
         lines.append(f"    if type({var}) is not str:")
@@ -252,7 +258,7 @@ def _input_lines(
         checks.append(f"{var} < {lit(spec.min)}")
     if spec.max is not None:
         checks.append(f"{var} > {lit(spec.max)}")
-    if spec.values is not None:
+    if spec.domain is not None:
         checks.append(f"{var} not in {{domain}}")
     lines.append(f"    if {cond}:")
     if spec.nullable:
@@ -319,8 +325,8 @@ def compile_row(
         coercer = Coercer(inp, where="transform_row")
         cname = ctx.const(coercer.coerce)
         lines = _input_lines(var, cname, inode, inp, ctx.lit, twins.get(inode.key))
-        if inp.values is not None:
-            domain = ctx.const(frozenset(inp.values))
+        if inp.domain is not None:
+            domain = ctx.const(frozenset(inp.domain))
             lines = [ln.replace("{domain}", domain) for ln in lines]
         body += lines
     assigns: list[tuple[str, str, bool]] = []  # (variable, expression, may be moved)

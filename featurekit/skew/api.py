@@ -11,8 +11,8 @@ from typing import Any
 
 from featurekit.serving_log import LogStats, SkewInputError, iter_records, no_records
 from featurekit.skew import remedies
+from featurekit.skew.lineage import known_values, vocabularies
 from featurekit.skew.lineage import lineage as spec_lineage
-from featurekit.skew.lineage import vocabularies
 from featurekit.skew.metrics import Column, evaluate, load_thresholds, record_findings, with_severity
 from featurekit.skew.recheck import recheck
 from featurekit.skew.report import SkewReport
@@ -47,6 +47,8 @@ def skew_report(
     lineage = spec_lineage(fitted)
     inputs = {i.name: i for i in fitted.spec.inputs}
     uses = vocabularies(lineage["consumers"])
+    for name, known in known_values(fitted.spec, baseline).items():  # open values: after the fitted ones
+        uses.setdefault(name, []).append(known)
     types = {("input", name): inp.type for name, inp in inputs.items()}
     types.update({("output", col): ty.rstrip("?") for col, ty in fitted.output_types.items()})
     stats = column_stats(types, baseline, {name: [v for _, v in u] for name, u in uses.items()})

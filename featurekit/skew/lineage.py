@@ -12,7 +12,7 @@ from typing import Any
 from featurekit import registry
 from featurekit.ir.nodes import CallNode, InputNode, walk
 
-__all__ = ["lineage", "vocabularies"]
+__all__ = ["known_values", "lineage", "vocabularies"]
 
 
 def lineage(fitted: Any) -> dict[str, Any]:
@@ -53,4 +53,20 @@ def vocabularies(consumers: Mapping[str, list[dict[str, Any]]]) -> dict[str, lis
             state = use["state"]
             if use["role"] in ("vocabulary", "indicators") and isinstance(state, Mapping) and "vocab" in state:
                 out.setdefault(name, []).append((use, frozenset(state["vocab"])))
+    return out
+
+
+def known_values(spec: Any, baseline: Mapping[str, Any]) -> dict[str, tuple[dict[str, Any], frozenset]]:
+    """Per input with open ``values``: a use of role ``known`` and its reference vocabulary, the
+    declared known values together with the values training saw (the baseline's top values).
+
+    Values outside a closed ``values`` list are contract violations, so only open inputs get it.
+    """
+    out = {}
+    for inp in spec.inputs:
+        if inp.open and inp.values is not None:
+            top = (baseline.get("inputs", {}).get(inp.name) or {}).get("top") or []
+            seen = frozenset(v for v, _ in top if isinstance(v, str))
+            use = {"feature": inp.name, "op": "values", "role": "known", "params": {}, "state": None}
+            out[inp.name] = (use, frozenset(inp.values) | seen)
     return out

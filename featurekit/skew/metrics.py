@@ -294,7 +294,10 @@ def _unseen_finding(col: Column, failed: list[Measure]) -> list[Finding]:
     for m in failed:
         use, vocab = uses[m.extra["feature"]]
         message = (
-            f"feature {use['feature']}: {m.extra['serving']:.1%} unseen categories of {col.name} "
+            f"input {col.name}: {m.extra['serving']:.1%} values neither in its known values nor seen in "
+            f"training (training {m.extra['training']:.1%})"
+            if use["role"] == "known"
+            else f"feature {use['feature']}: {m.extra['serving']:.1%} unseen categories of {col.name} "
             f"(training {m.extra['training']:.1%}; e.g. {examples})"
         )
         m = dataclasses.replace(m, key="unseen_rate")
@@ -364,7 +367,8 @@ METRICS: tuple[Metric, ...] = (
     ),
     Metric(
         "unseen_rate",
-        "increase of the share of values outside a fitted vocabulary (one measure per vocabulary)",
+        "increase of the share of values outside a fitted vocabulary (one measure per vocabulary; "
+        "open known values with the training values count as one)",
         ("unseen_rate",),
         lambda c: c.kind == "str" and c.serving["present"] > 0 and bool(c.vocabularies),
         _unseen,

@@ -133,6 +133,12 @@ def category_shares(consumers: Consumers) -> Remedy:
 def unseen(use: Mapping[str, Any], vocabulary_size: int) -> Remedy:
     """``use``: the op use with the vocabulary (role ``vocabulary`` or ``indicators``)."""
     feature, params = use["feature"], use["params"]
+    if use["role"] == "known":  # open values of an input (featurekit.skew.lineage.known_values)
+        return (
+            "monitor",
+            f"{feature} gets values neither among its known values (open: true) nor seen in training: add "
+            "them to its values if they are expected (refit to update the baseline), or check the upstream source",
+        )
     if use["role"] == "indicators":
         return (
             "close",

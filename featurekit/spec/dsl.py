@@ -161,7 +161,8 @@ def _op(name: str):
 
 
 def input(type: str, **contract: Any) -> dict[str, Any]:  # noqa: A001 - mirrors the YAML key
-    """An input contract: ``input("float", min=0, nullable=False)``."""
+    """An input contract: ``input("float", min=0, nullable=False)``; every YAML input key works,
+    e.g. ``input("category", values=["a", "b"], open=True)`` or ``input("timestamp", tz="aware")``."""
     return {"type": type, **contract}
 
 

@@ -13,6 +13,7 @@ contracts (bounds, domain and ``default`` checked against the input's type), exp
 
 from __future__ import annotations
 
+import datetime as _dt
 import math
 import re
 from collections.abc import Mapping
@@ -28,6 +29,7 @@ from featurekit.spec.model import (
     EMPTY_FIT_POLICIES,
     FORMAT_VERSION,
     POLICIES,
+    TZ_MODES,
     ConstantSpec,
     FeatureSpec,
     InputSpec,
@@ -50,7 +52,19 @@ _TOP_KEYS = (
     "outputs",
     "monitoring",
 )
-_INPUT_KEYS = ("type", "nullable", "min", "max", "values", "on_violation", "default", "timezone", "doc")
+_INPUT_KEYS = (
+    "type",
+    "nullable",
+    "min",
+    "max",
+    "values",
+    "open",
+    "on_violation",
+    "default",
+    "timezone",
+    "tz",
+    "doc",
+)
 _FEATURE_KEYS = ("expr", "doc", "on_empty_fit")
 MAX_YAML_DEPTH = 32
 """Deepest nesting of YAML collections a spec may use (a spec needs about 5)."""
@@ -474,6 +488,16 @@ def input_from_data(name: str, value: Any, section: Mapping, path: str | None) -
                 "remove the unpaired surrogate code point",
             )
         values = tuple(values)
+    is_open = value.get("open", False)
+    if not isinstance(is_open, bool):
+        hint = "YAML 1.1 words like yes/no are text here; write true or false" if str(is_open) in YAML11_BOOLS else None
+        raise fail("open", f"'open' must be true or false; got {is_open!r}", "open: true", hint)
+    if is_open and values is None:
+        raise fail(
+            "open",
+            "'open: true' needs 'values' (the known values it leaves open)",
+            "list the known values, e.g. values: ['NO', 'SE'], or remove 'open'",
+        )
     policy = plain_value(value.get("on_violation", "raise"))
     if policy is None and "on_violation" in value:
         policy = "null"  # YAML reads the word null as a null value; the user means the null policy
@@ -499,8 +523,18 @@ def input_from_data(name: str, value: Any, section: Mapping, path: str | None) -
     if type_name == "timestamp" and timezone != "UTC":
         if not isinstance(timezone, str) or not is_time_zone(timezone):
             raise fail("timezone", f"unknown time zone {timezone!r}", "use an IANA name like Europe/Berlin")
+    tz = plain_value(value.get("tz", "any"))
+    if "tz" in value and type_name != "timestamp":
+        raise fail("tz", f"'tz' applies to timestamp inputs; this input is {type_name}", "remove 'tz'")
+    if tz not in TZ_MODES:
+        raise fail(
+            "tz",
+            f"'tz' must be one of {', '.join(TZ_MODES)}; got {tz!r}",
+            "tz: aware (values carry a UTC offset), naive (they never do) or any",
+            did_you_mean(str(tz), TZ_MODES),
+        )
     if default is not None:
-        default = _default(default, type_name, bounds, values, str(timezone), fail)
+        default = _default(default, type_name, bounds, None if is_open else values, str(timezone), fail, tz)
     return InputSpec(
         name=name,
         type=type_name,
@@ -513,6 +547,8 @@ def input_from_data(name: str, value: Any, section: Mapping, path: str | None) -
         timezone=str(timezone),
         doc=str(plain_value(value.get("doc")) or ""),
         line=line,
+        open=is_open,
+        tz=tz,
     )
 
 
@@ -553,7 +589,13 @@ def _bound(key: str, bound: Any, type_name: str, fail: Any) -> int | float | Non
 
 
 def _default(
-    default: Any, type_name: str, bounds: Mapping[str, Any], values: tuple[str, ...] | None, timezone: str, fail: Any
+    default: Any,
+    type_name: str,
+    bounds: Mapping[str, Any],
+    values: tuple[str, ...] | None,
+    timezone: str,
+    fail: Any,
+    tz: str = "any",
 ) -> Any:
     """``default`` checked against the input's type and contract: the value a violating input
     becomes must itself be a value the contract accepts."""
@@ -607,6 +649,13 @@ def _default(
                 "default",
                 f"'default' = {default!r} is not an ISO 8601 timestamp",
                 "e.g. default: '2026-01-01T00:00:00Z'",
+            )
+        aware = _dt.datetime.fromisoformat(default).utcoffset() is not None
+        if tz != "any" and aware != (tz == "aware"):
+            raise fail(
+                "default",
+                f"'default' = {default!r} is {'tz-aware' if aware else 'naive'}, which tz: {tz} refuses",
+                "e.g. default: '2026-01-01T00:00:00Z'" if tz == "aware" else "e.g. default: '2026-01-01T00:00:00'",
             )
     low, high = bounds.get("min"), bounds.get("max")
     if low is not None and default < low or high is not None and default > high:

@@ -41,6 +41,7 @@ def bind_fitter(fitter: Callable[..., FittedTransform]) -> None:
 
 FORMAT_VERSION = 1
 POLICIES = ("raise", "null", "clip", "default")
+TZ_MODES = ("any", "aware", "naive")
 EMPTY_FIT_POLICIES = ("raise", "fallback")
 
 
@@ -54,6 +55,10 @@ class InputSpec:
     ``on_violation`` says what a violating value becomes: ``raise`` an error naming input,
     rule and value; ``null``; ``clip`` to ``[min, max]`` (range violations only; others
     raise); or ``default``. ``timezone``: the zone naive timestamps are in (default UTC).
+    ``open``: the ``values`` are the known values (used for probing and the skew report's
+    unseen rate), not a closed domain: other strings are accepted. ``tz`` (timestamps only):
+    ``aware`` refuses naive values (datetimes without tzinfo, ISO text without offset),
+    ``naive`` refuses aware ones, ``any`` (default) accepts both.
     """
 
     name: str
@@ -67,6 +72,13 @@ class InputSpec:
     timezone: str = "UTC"
     doc: str = ""
     line: int | None = dataclasses.field(default=None, compare=False)
+    open: bool = False
+    tz: str = "any"
+
+    @property
+    def domain(self) -> tuple[str, ...] | None:
+        """The values a value must be one of: ``values`` unless they are ``open`` (then None)."""
+        return None if self.open else self.values
 
     def contract_key(self) -> str:
         """Fingerprint of everything that changes how values are accepted."""
@@ -80,6 +92,11 @@ class InputSpec:
             canonical_scalar(self.default) if not isinstance(self.default, dict) else None,
             self.timezone,
         ]
+        # keys added later enter the payload only when set, so older contracts keep their keys
+        if self.open:
+            payload.append(["open", True])
+        if self.tz != "any":
+            payload.append(["tz", self.tz])
         return fingerprint(payload)
 
     def to_dict(self) -> dict[str, Any]:
@@ -91,10 +108,14 @@ class InputSpec:
                 out[key] = getattr(self, key)
         if self.values is not None:
             out["values"] = list(self.values)
+        if self.open:
+            out["open"] = True
         if self.on_violation != "raise":
             out["on_violation"] = self.on_violation
         if self.timezone != "UTC":
             out["timezone"] = self.timezone
+        if self.tz != "any":
+            out["tz"] = self.tz
         if self.doc:
             out["doc"] = self.doc
         return out
