@@ -99,7 +99,7 @@ class FeaturekitModel(PythonModel):
         # (a DataFrame hint: MLflow infers nothing from it; the signature comes from the contract)
         if isinstance(model_input, Mapping):
             model_input = [dict(model_input)]
-        features = self._fitted.transform(model_input)
+        features = self._fitted.transform(aware_again(model_input, self._fitted.spec))
         if self._model is None:
             return features
         from featurekit.sklearn import apply_model, frame_to_float
@@ -150,6 +150,21 @@ def serving_frame(data: Any, spec: Spec | None = None) -> Any:
         elif isinstance(dtype, pd.DatetimeTZDtype):
             out[col] = series.dt.tz_convert(zones.get(col, "UTC")).dt.tz_localize(None)
     return out
+
+
+def aware_again(frame: Any, spec: Spec) -> Any:
+    """Undo what MLflow does to ``tz: aware`` inputs: their naive ``datetime`` columns (wall-clock
+    times in the input's ``timezone``, as :func:`serving_frame` writes them) become aware again,
+    the same instants, so the contract that demands aware timestamps accepts them."""
+    import pandas as pd
+
+    if not isinstance(frame, pd.DataFrame):
+        return frame
+    aware = [i for i in spec.inputs if i.tz == "aware" and i.name in frame.columns]
+    naive = [i for i in aware if pd.api.types.is_datetime64_dtype(frame[i.name].dtype)]
+    if not naive:
+        return frame
+    return frame.assign(**{i.name: frame[i.name].dt.tz_localize(i.timezone) for i in naive})
 
 
 def _split(fitted: Any, model: Any) -> tuple[FittedTransform, Any]:

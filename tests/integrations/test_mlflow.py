@@ -115,6 +115,27 @@ def test_signature_from_input_contract(features_only, mlflow, fkm):
     }
 
 
+def test_aware_only_timestamps_survive_mlflows_naive_datetime(store, mlflow, fkm):
+    """MLflow's ``datetime`` has no zone: a ``tz: aware`` input still gets aware instants."""
+    spec = fk.spec_from_yaml("""\
+featurekit: 1
+name: aware
+version: 0.1.0
+inputs:
+  t: {type: timestamp, tz: aware, timezone: Europe/Paris}
+features:
+  hour: hour(t)
+  day: day_of_week(t)
+""")
+    df = pd.DataFrame({"t": pd.date_range("2026-03-28 20:00", periods=40, freq="37min", tz="America/New_York")})
+    fitted = spec.fit(df)
+    info = fkm.log_model(fitted, input_example=df.head(3))
+    served = fkm.serving_frame(df, spec)
+    assert served["t"].dt.tz is None  # what MLflow's schema can hold
+    out = mlflow.pyfunc.load_model(info.model_uri).predict(served)
+    pd.testing.assert_frame_equal(out, fitted.transform(df), check_exact=True)
+
+
 def test_schema_type_mapping_all_types(mlflow, fkm):
     spec = fk.spec_from_yaml("""\
 featurekit: 1
