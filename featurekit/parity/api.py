@@ -7,7 +7,9 @@
   against the batch path;
 * :func:`assert_parity` — :func:`check` for pytest.
 
-Inputs are the given rows plus generated edge rows (:mod:`featurekit.parity.generation`).
+Inputs are the given rows plus generated edge rows (:mod:`featurekit.parity.generation`) and,
+for :func:`check` and :func:`compare`, rows at the boundaries where the batch side's outputs
+change along a numeric or time input (:mod:`featurekit.parity.boundaries`, ``boundaries=``).
 Cells are compared with an :class:`~featurekit.values.equality.Equality` per column
 (:mod:`featurekit.parity.tolerance`): ``equality="strict"`` for featurekit's own two paths
 (:func:`check`, :func:`replay`), ``equality="value"`` by default for foreign code
@@ -27,6 +29,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from featurekit.errors import ParityError
+from featurekit.parity.boundaries import BUDGET, search_boundaries, stated_numbers
 from featurekit.parity.divergence import first_divergent_op
 from featurekit.parity.generation import edge_rows
 from featurekit.parity.report import ParityReport, column_report
@@ -65,6 +68,27 @@ def _at_column(
     if divergence is None:
         return None
     return lambda row: divergence(row, col)
+
+
+def _boundary_rows(
+    batch_runner: Callable[[Sequence[Mapping[str, Any]]], list[Any]],
+    stated: Any,
+    given: list[dict[str, Any]],
+    budget: int,
+    seed: int,
+    equality: Mode,
+) -> list[dict[str, Any]]:
+    """Rows at the batch side's boundaries along each numeric or time input."""
+    found = search_boundaries(
+        batch_runner,
+        stated.spec.inputs,
+        given,
+        numbers=stated_numbers(stated),
+        budget=budget,
+        seed=seed,
+        equality=equality,
+    )
+    return found.rows
 
 
 def _run(
@@ -156,15 +180,21 @@ def check(
     max_examples: int = 20,
     shrink: bool = True,
     limit: int | None = None,
+    boundaries: int = BUDGET,
 ) -> ParityReport:
     """Both compiled paths of ``fitted`` on ``data`` (DataFrame or row dicts) plus generated rows.
 
     ``edges=False, shrink=False`` compares exactly the given rows, cell by cell.
+    ``boundaries``: at most this many boundaries of the batch path per numeric or time input
+    are searched for and compared on (with ``edges``; 0 turns the search off).
     """
     given = _given_rows(data, limit)
+    batch_runner = lambda rs: run_fitted_batch(fitted, rs)  # noqa: E731
     generated = edge_rows(fitted, given, fuzz=fuzz, seed=seed, invalid=invalid) if edges else []
+    if edges and boundaries > 0:
+        generated += _boundary_rows(batch_runner, fitted, given, boundaries, seed, equality)
     return _run(
-        lambda rs: run_fitted_batch(fitted, rs),
+        batch_runner,
         fitted.transform_row,
         given + generated,
         fitted.output_columns,
@@ -206,6 +236,7 @@ def compare(
     shrink: bool = True,
     limit: int | None = None,
     label: str | None = None,
+    boundaries: int = BUDGET,
 ) -> ParityReport:
     """Any batch callable against any row callable, on ``data`` plus edge rows from ``contract``.
 
@@ -217,6 +248,10 @@ def compare(
     ``equality="value"`` (the default here) compares by value, ``"strict"`` also compares types,
     None vs NaN and signed zeros (see :class:`~featurekit.values.equality.Equality`).
     ``columns``: the output columns to compare (default: those the batch side returns).
+    ``boundaries``: at most this many boundaries of ``batch_fn`` per numeric or time input are
+    searched for (:mod:`featurekit.parity.boundaries`) and both sides compared on them: a
+    threshold that lives only in code (``x > 1000`` vs ``x >= 1000``). With ``edges`` only; 0
+    turns the search off.
     """
     if hasattr(contract, "spec") and hasattr(contract, "state_"):  # a fitted transform
         fitted = fitted or contract
@@ -225,11 +260,14 @@ def compare(
         spec = contract
     given = _given_rows(data, limit)
     source = fitted if fitted is not None else _StatelessView(spec)
+    batch_runner = lambda rs: run_batch(batch_fn, rs, spec)  # noqa: E731
     generated = edge_rows(source, given, fuzz=fuzz, seed=seed, invalid=invalid) if edges else []
+    if edges and boundaries > 0:
+        generated += _boundary_rows(batch_runner, source, given, boundaries, seed, equality)
     rows = given + generated
     declared = column_tolerances(fitted) if fitted is not None else {}
     return _run(
-        lambda rs: run_batch(batch_fn, rs, spec),
+        batch_runner,
         row_fn,
         rows,
         list(columns) if columns is not None else None,
