@@ -18,7 +18,9 @@ the columns that behave like steps along the input (they change between at most 
 adjacent ladder pairs): a continuous feature (``log1p(x)``) changes everywhere and has no
 boundary to find. A column that changes in every segment of an interval is continuous there
 (a clipped value between its bounds) and stops counting in that interval; the rarest changes
-are searched first. A row on which the batch side raises has no output: no interval is
+are searched first. A column that changes between most ladder values (continuous, or steps
+finer than the ladder: 5-minute slots of a timestamp) is searched only in the two narrowest
+intervals where it changes. A row on which the batch side raises has no output: no interval is
 searched across it.
 
 Each boundary yields rows for both sides: the last value before the change, the first value
@@ -69,6 +71,9 @@ NUMBERS_CAP = 64
 """At most this many fitted numbers and spec literals per ladder."""
 RANDOM_POINTS = 16
 """Seeded random ladder values per input."""
+BUSY_PAIRS = 2
+"""Per input, the columns that change between most ladder values are searched only in this many
+of the narrowest intervals where they change."""
 
 _SIGN = 1 << 63
 _MAX_FLOAT = 1.7976931348623157e308
@@ -252,17 +257,20 @@ class _Outputs:
         return out
 
 
-def _step_columns(results: Sequence[Any], outputs: _Outputs) -> list[str]:
-    """The columns that change between at most half of the adjacent ladder results."""
+def _step_columns(results: Sequence[Any], outputs: _Outputs) -> tuple[list[str], list[str]]:
+    """The columns that change between at most half of the adjacent ladder results (steps),
+    and those that change between more (busy: continuous, or steps closer than the ladder)."""
     done = [r for r in results if not isinstance(r, Raised)]
     columns = list(dict.fromkeys(c for r in done for c in r))
     pairs = max(len(done) - 1, 1)
-    steps = []
+    steps, busy = [], []
     for col in columns:
         changes = sum(bool(outputs.changed(a, b, [col])) for a, b in zip(done, done[1:]))
         if 0 < changes <= pairs / 2:
             steps.append(col)
-    return steps
+        elif changes:
+            busy.append(col)
+    return steps, busy
 
 
 # ------------------------------------------------------------------------------ the search
@@ -349,17 +357,28 @@ def search_boundaries(
     at = 0
     for line, keys in zip(lines, ladders):
         outs, at = results[at : at + len(keys)], at + len(keys)
-        line.columns = _step_columns(outs, outputs)
-        pairs = []
+        line.columns, busy = _step_columns(outs, outputs)
+        pairs, busy_pairs = [], []
         for a, b, x, y in zip(keys, keys[1:], outs, outs[1:]):
             changed = outputs.changed(x, y, line.columns) if line.columns else None
             if changed:
                 pairs.append(_Interval(a, b, x, y, changed))
+            changed = outputs.changed(x, y, busy) if busy else None
+            if changed:
+                busy_pairs.append(_Interval(a, b, x, y, changed))
         # the rarest changes first (steps before a clipped or piecewise continuous column's
         # changes), ties in a seeded order
         count = {c: sum(c in iv.columns for iv in pairs) for c in line.columns}
         rng.shuffle(pairs)
         line.queue = sorted(pairs, key=lambda iv: min(count[c] for c in iv.columns))
+        # busy columns: only in the narrowest intervals where they change (one round shows a
+        # continuous column; steps finer than the ladder, such as 5-minute slots, remain)
+        for iv in sorted(busy_pairs, key=lambda iv: iv.hi - iv.lo)[:BUSY_PAIRS]:
+            same = next((p for p in line.queue if (p.lo, p.hi) == (iv.lo, iv.hi)), None)
+            if same is None:
+                line.queue.append(iv)
+            else:
+                same.columns = same.columns + iv.columns
     while search.calls < max_calls:
         plan = _plan(lines, budget, segments, max_probe_rows - search.probe_rows, outputs)
         if not plan:
