@@ -4,6 +4,7 @@ where the batch side's outputs change, and both sides are compared there."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 
 import pandas as pd
@@ -203,3 +204,27 @@ features:
     with_search = parity.check(fitted, rows, fuzz=0)
     assert with_search.ok, with_search.to_text(color=False)
     assert with_search.generated_rows == parity.check(fitted, rows, fuzz=0, boundaries=0).generated_rows + 12
+
+
+def test_cli_boundaries_flag(tmp_path):
+    from featurekit import cli
+    from featurekit.parity import boundaries
+
+    assert cli.BOUNDARY_BUDGET == boundaries.BUDGET
+    args = cli.build_parser().parse_args(["parity", "model", "--boundaries", "0"])
+    assert args.boundaries == 0
+    assert cli.build_parser().parse_args(["parity", "model"]).boundaries == boundaries.BUDGET
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(
+        "featurekit: 1\nname: cli_boundaries\nversion: 0.1.0\ninputs:\n  x: {type: float}\n"
+        "features:\n  b: bucketize(x, quantiles=[50])\n"
+    )
+    data = tmp_path / "data.csv"
+    data.write_text("x\n" + "".join(f"{i}.5\n" for i in range(40)))
+    generated = {}
+    for budget in ("0", "8"):
+        out = tmp_path / f"report{budget}.json"
+        argv = ["parity", str(spec), "--data", str(data), "--fuzz", "0", "--format", "json", "--output", str(out)]
+        assert cli.main([*argv, "--boundaries", budget]) == 0
+        generated[budget] = json.loads(out.read_text())["generated_rows"]
+    assert generated["8"] > generated["0"]
