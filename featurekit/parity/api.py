@@ -77,6 +77,7 @@ def _boundary_rows(
     budget: int,
     seed: int,
     equality: Mode,
+    columns: Sequence[str] | None,
 ) -> list[dict[str, Any]]:
     """Rows at the batch side's boundaries along each numeric or time input."""
     found = search_boundaries(
@@ -87,6 +88,7 @@ def _boundary_rows(
         budget=budget,
         seed=seed,
         equality=equality,
+        columns=columns,
     )
     return found.rows
 
@@ -192,7 +194,7 @@ def check(
     batch_runner = lambda rs: run_fitted_batch(fitted, rs)  # noqa: E731
     generated = edge_rows(fitted, given, fuzz=fuzz, seed=seed, invalid=invalid) if edges else []
     if edges and boundaries > 0:
-        generated += _boundary_rows(batch_runner, fitted, given, boundaries, seed, equality)
+        generated += _boundary_rows(batch_runner, fitted, given, boundaries, seed, equality, fitted.output_columns)
     return _run(
         batch_runner,
         fitted.transform_row,
@@ -263,7 +265,7 @@ def compare(
     batch_runner = lambda rs: run_batch(batch_fn, rs, spec)  # noqa: E731
     generated = edge_rows(source, given, fuzz=fuzz, seed=seed, invalid=invalid) if edges else []
     if edges and boundaries > 0:
-        generated += _boundary_rows(batch_runner, source, given, boundaries, seed, equality)
+        generated += _boundary_rows(batch_runner, source, given, boundaries, seed, equality, columns)
     rows = given + generated
     declared = column_tolerances(fitted) if fitted is not None else {}
     return _run(

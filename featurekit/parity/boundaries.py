@@ -257,11 +257,13 @@ class _Outputs:
         return out
 
 
-def _step_columns(results: Sequence[Any], outputs: _Outputs) -> tuple[list[str], list[str]]:
+def _step_columns(
+    results: Sequence[Any], outputs: _Outputs, watched: Sequence[str] | None = None
+) -> tuple[list[str], list[str]]:
     """The columns that change between at most half of the adjacent ladder results (steps),
     and those that change between more (busy: continuous, or steps closer than the ladder)."""
     done = [r for r in results if not isinstance(r, Raised)]
-    columns = list(dict.fromkeys(c for r in done for c in r))
+    columns = list(watched) if watched is not None else list(dict.fromkeys(c for r in done for c in r))
     pairs = max(len(done) - 1, 1)
     steps, busy = [], []
     for col in columns:
@@ -333,11 +335,13 @@ def search_boundaries(
     max_calls: int = MAX_CALLS,
     max_probe_rows: int = MAX_PROBE_ROWS,
     segments: int = SEGMENTS,
+    columns: Sequence[str] | None = None,
 ) -> Search:
     """Boundaries of ``batch`` along each int, float and timestamp input (module docstring).
 
     ``base_rows``: the given rows (the first is the base row; all give ladder values);
-    ``numbers``: fitted numbers and spec literals for the ladder (:func:`stated_numbers`).
+    ``numbers``: fitted numbers and spec literals for the ladder (:func:`stated_numbers`);
+    ``columns``: the output columns to watch (default: every column the batch side returns).
     """
     base = dict(base_rows[0]) if base_rows else {i.name: None for i in inputs}
     rng = random.Random(seed)
@@ -357,7 +361,7 @@ def search_boundaries(
     at = 0
     for line, keys in zip(lines, ladders):
         outs, at = results[at : at + len(keys)], at + len(keys)
-        line.columns, busy = _step_columns(outs, outputs)
+        line.columns, busy = _step_columns(outs, outputs, columns)
         pairs, busy_pairs = [], []
         for a, b, x, y in zip(keys, keys[1:], outs, outs[1:]):
             changed = outputs.changed(x, y, line.columns) if line.columns else None

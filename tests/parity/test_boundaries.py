@@ -228,3 +228,11 @@ def test_cli_boundaries_flag(tmp_path):
         assert cli.main([*argv, "--boundaries", budget]) == 0
         generated[budget] = json.loads(out.read_text())["generated_rows"]
     assert generated["8"] > generated["0"]
+
+
+def test_only_the_compared_columns_are_searched():
+    def batch(df):
+        return pd.DataFrame({"big": (df["amount"] >= THRESHOLD).astype(int), "tiny": (df["amount"] < 0.7).astype(int)})
+
+    found = search_boundaries(lambda rows: run_batch(batch, rows, AMOUNT), AMOUNT.inputs, ROWS, columns=["tiny"])
+    assert [(b.after, b.columns) for b in found.boundaries] == [(0.7, ("tiny",))]
