@@ -355,7 +355,10 @@ def search_boundaries(
     if not lines or max_calls < 1:
         return search
     ladders = [_ladder(line, base_rows, numbers, rng) for line in lines]
-    if sum(map(len, ladders)) > max_probe_rows:
+    # ladders take at most half the probe rows (inputs in order; the rest is for bisection)
+    fits = [sum(map(len, ladders[: n + 1])) <= max_probe_rows // 2 for n in range(len(ladders))]
+    lines, ladders = [x for x, ok in zip(lines, fits) if ok], [x for x, ok in zip(ladders, fits) if ok]
+    if not lines:
         return search
     results = _call(batch, [line.row(k) for line, keys in zip(lines, ladders) for k in keys], search)
     at = 0

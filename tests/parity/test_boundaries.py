@@ -185,6 +185,10 @@ def test_the_budget_is_respected():
     found = search_boundaries(counting, inputs, [{"x": 0.0}], max_probe_rows=300)
     assert sum(calls) == found.probe_rows <= 300
     assert search_boundaries(counting, inputs, [{"x": 0.0}], budget=0).calls == 0
+    # many inputs: the ladders take at most half the probe rows, the first inputs first
+    many = [InputSpec(name=f"x{i}", type="float") for i in range(40)]
+    wide = search_boundaries(_runner(lambda r: {"b": int(r["x0"] > 2.5)}), many, [{}], max_probe_rows=1000)
+    assert wide.probe_rows <= 1000 and [b.input for b in wide.boundaries] == ["x0"]
 
 
 def test_check_searches_the_fitted_batch_path_and_agrees():
