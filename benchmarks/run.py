@@ -79,15 +79,20 @@ def log(msg: str) -> None:
 
 
 # ----------------------------------------------------------------------------- timing helpers
-def parity_throughput(fitted, given) -> dict:
-    """Rows per second of ``featurekit.parity.check``: the given rows plus edge and fuzz rows,
-    through the batch path and the row path, compared value by value."""
+def parity_throughput(fitted, given, boundaries: int | None = None) -> dict:
+    """Rows per second of ``featurekit.parity.check``: the given rows plus edge and fuzz rows
+    and, with boundary search on (``boundaries=None``: check's default budget), the rows at the
+    batch path's boundaries, through the batch path and the row path, compared value by value.
+    The time includes the search's own batch calls; its probe rows are not counted as rows."""
     from featurekit.parity import check
+    from featurekit.parity.boundaries import BUDGET
 
+    budget = BUDGET if boundaries is None else boundaries
     t0 = time.perf_counter()
-    report = check(fitted, given, fuzz=PARITY_FUZZ_ROWS, seed=0)
+    report = check(fitted, given, fuzz=PARITY_FUZZ_ROWS, seed=0, boundaries=budget)
     seconds = time.perf_counter() - t0
     return {
+        "boundaries": budget,
         "rows": report.rows,
         "given_rows": report.given_rows,
         "generated_rows": report.generated_rows,

@@ -19,6 +19,10 @@ from typing import Any
 
 from featurekit.errors import FeaturekitError
 
+BOUNDARY_BUDGET = 8
+"""``parity --boundaries`` default: :data:`featurekit.parity.boundaries.BUDGET` (not imported here,
+so that the CLI starts without pandas; a test keeps the two equal)."""
+
 EXAMPLES = {
     "validate": "featurekit validate specs/churn.yaml",
     "fit": "featurekit fit specs/churn.yaml --data train.parquet --out model/features",
@@ -326,11 +330,19 @@ def cmd_parity(args: argparse.Namespace) -> int:
             columns=fitted.output_columns,
             label=f"batch path vs {args.serving or args.serving_url}",
             equality=equality,
+            boundaries=args.boundaries,
             **tol,
         )
     else:
         report = parity.check(
-            fitted, data, fuzz=args.fuzz, seed=args.seed, invalid=not args.valid_only, equality=equality, **tol
+            fitted,
+            data,
+            fuzz=args.fuzz,
+            seed=args.seed,
+            invalid=not args.valid_only,
+            equality=equality,
+            boundaries=args.boundaries,
+            **tol,
         )
     text = report.render(args.format)
     if args.output or args.format != "text":  # the text report shows its notes itself
@@ -513,6 +525,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fit-data", help="training data when TARGET is a spec (default: --data)")
     p.add_argument("--fuzz", type=int, default=2000, help="random edge-value rows to add (default 2000)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--boundaries",
+        type=int,
+        default=BOUNDARY_BUDGET,
+        metavar="N",
+        help=f"per numeric or time input, find up to N places where the batch side's output changes "
+        f"(bisected to 1 ULP, 1 or 1 us) and compare both sides there: thresholds that live only in "
+        f"code (default {BOUNDARY_BUDGET}; 0: off; not with --log)",
+    )
     p.add_argument("--serving", metavar="MODULE:FUNCTION", help="compare against this row function instead")
     p.add_argument(
         "--serving-url",

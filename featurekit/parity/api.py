@@ -7,7 +7,9 @@
   against the batch path;
 * :func:`assert_parity` — :func:`check` for pytest.
 
-Inputs are the given rows plus generated edge rows (:mod:`featurekit.parity.generation`).
+Inputs are the given rows plus generated edge rows (:mod:`featurekit.parity.generation`) and,
+for :func:`check` and :func:`compare`, rows at the boundaries where the batch side's outputs
+change along a numeric or time input (:mod:`featurekit.parity.boundaries`, ``boundaries=``).
 Cells are compared with an :class:`~featurekit.values.equality.Equality` per column
 (:mod:`featurekit.parity.tolerance`): ``equality="strict"`` for featurekit's own two paths
 (:func:`check`, :func:`replay`), ``equality="value"`` by default for foreign code
@@ -27,9 +29,10 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from featurekit.errors import ParityError
+from featurekit.parity.boundaries import BUDGET, search_boundaries, stated_numbers
 from featurekit.parity.constants import with_constant_hints
 from featurekit.parity.divergence import first_divergent_op
-from featurekit.parity.generation import edge_rows
+from featurekit.parity.generation import edge_rows, row_accepted
 from featurekit.parity.report import ParityReport, column_report
 from featurekit.parity.running import (
     BatchFn,
@@ -68,6 +71,29 @@ def _at_column(
     return lambda row: divergence(row, col)
 
 
+def _boundary_rows(
+    batch_runner: Callable[[Sequence[Mapping[str, Any]]], list[Any]],
+    stated: Any,
+    given: list[dict[str, Any]],
+    budget: int,
+    seed: int,
+    equality: Mode,
+    columns: Sequence[str] | None,
+) -> list[dict[str, Any]]:
+    """Rows at the batch side's boundaries along each numeric or time input."""
+    found = search_boundaries(
+        batch_runner,
+        stated.spec.inputs,
+        given,
+        numbers=stated_numbers(stated),
+        budget=budget,
+        seed=seed,
+        equality=equality,
+        columns=columns,
+    )
+    return found.rows
+
+
 def _run(
     batch_runner: Callable[[Sequence[Mapping[str, Any]]], list[Any]],
     row_fn: RowFn,
@@ -81,6 +107,7 @@ def _run(
     divergence: Callable[[Mapping[str, Any], str], str | None] | None,
     label: str,
     equality: Mode,
+    accepted: Callable[[Mapping[str, Any]], bool] | None = None,
 ) -> ParityReport:
     started = time.perf_counter()
     batch, served = batch_runner(rows), run_rows(row_fn, rows)
@@ -95,11 +122,15 @@ def _run(
         if shrink_examples:
 
             def still(trials: list[dict[str, Any]], kind: str, sig: tuple, col: str = col) -> list[bool]:
-                pairs = zip(batch_runner(trials), run_rows(row_fn, trials), strict=True)
-                return [
+                # valid-only runs shrink to rows the contract accepts: a reproducer the server never gets is no help
+                allowed = [accepted is None or accepted(t) for t in trials]
+                runnable = [t for t, ok in zip(trials, allowed, strict=True) if ok]
+                pairs = zip(batch_runner(runnable), run_rows(row_fn, runnable), strict=True)
+                judged = iter(
                     checks[col].mismatch(bv, sv) == kind and signature(bv, sv) == sig
                     for bv, sv in ((cell(b, col), cell(r, col)) for b, r in pairs)
-                ]
+                )
+                return [ok and next(judged) for ok in allowed]
 
         reports.append(
             column_report(
@@ -160,15 +191,21 @@ def check(
     max_examples: int = 20,
     shrink: bool = True,
     limit: int | None = None,
+    boundaries: int = BUDGET,
 ) -> ParityReport:
     """Both compiled paths of ``fitted`` on ``data`` (DataFrame or row dicts) plus generated rows.
 
     ``edges=False, shrink=False`` compares exactly the given rows, cell by cell.
+    ``boundaries``: at most this many boundaries of the batch path per numeric or time input
+    are searched for and compared on (with ``edges``; 0 turns the search off).
     """
     given = _given_rows(data, limit)
+    batch_runner = lambda rs: run_fitted_batch(fitted, rs)  # noqa: E731
     generated = edge_rows(fitted, given, fuzz=fuzz, seed=seed, invalid=invalid) if edges else []
+    if edges and boundaries > 0:
+        generated += _boundary_rows(batch_runner, fitted, given, boundaries, seed, equality, fitted.output_columns)
     return _run(
-        lambda rs: run_fitted_batch(fitted, rs),
+        batch_runner,
         fitted.transform_row,
         given + generated,
         fitted.output_columns,
@@ -179,6 +216,7 @@ def check(
         divergence=lambda row, col: first_divergent_op(fitted, row, col),
         label=f"{fitted.spec.name}@{fitted.spec.version}: batch path vs row path",
         equality=equality,
+        accepted=None if invalid else row_accepted(fitted.spec),
     )
 
 
@@ -210,6 +248,7 @@ def compare(
     shrink: bool = True,
     limit: int | None = None,
     label: str | None = None,
+    boundaries: int = BUDGET,
 ) -> ParityReport:
     """Any batch callable against any row callable, on ``data`` plus edge rows from ``contract``.
 
@@ -221,6 +260,10 @@ def compare(
     ``equality="value"`` (the default here) compares by value, ``"strict"`` also compares types,
     None vs NaN and signed zeros (see :class:`~featurekit.values.equality.Equality`).
     ``columns``: the output columns to compare (default: those the batch side returns).
+    ``boundaries``: at most this many boundaries of ``batch_fn`` per numeric or time input are
+    searched for (:mod:`featurekit.parity.boundaries`) and both sides compared on them: a
+    threshold that lives only in code (``x > 1000`` vs ``x >= 1000``). With ``edges`` only; 0
+    turns the search off.
     """
     if hasattr(contract, "spec") and hasattr(contract, "state_"):  # a fitted transform
         fitted = fitted or contract
@@ -229,11 +272,14 @@ def compare(
         spec = contract
     given = _given_rows(data, limit)
     source = fitted if fitted is not None else _StatelessView(spec)
+    batch_runner = lambda rs: run_batch(batch_fn, rs, spec)  # noqa: E731
     generated = edge_rows(source, given, fuzz=fuzz, seed=seed, invalid=invalid) if edges else []
+    if edges and boundaries > 0:
+        generated += _boundary_rows(batch_runner, source, given, boundaries, seed, equality, columns)
     rows = given + generated
     declared = column_tolerances(fitted) if fitted is not None else {}
     report = _run(
-        lambda rs: run_batch(batch_fn, rs, spec),
+        batch_runner,
         row_fn,
         rows,
         list(columns) if columns is not None else None,
@@ -244,6 +290,7 @@ def compare(
         divergence=None,
         label=label or "batch callable vs row callable",
         equality=equality,
+        accepted=None if invalid else row_accepted(spec),
     )
     return with_constant_hints(report, fitted, rows)  # the fitted constants behind value mismatches
 

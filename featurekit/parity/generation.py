@@ -29,7 +29,7 @@ import datetime as dt
 import math
 import random
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from featurekit.parity.data_values import DATA_CAP, column, data_values, frequent_strings
@@ -263,6 +263,29 @@ def _accepted(spec: InputSpec, values: list[Any]) -> list[Any]:
         if kind is None or not coercer.raises_on(kind):
             out.append(value)
     return out
+
+
+def row_accepted(spec: Spec) -> Callable[[Mapping[str, Any]], bool]:
+    """Whether the input contract accepts a whole row without raising (an absent key is a null).
+
+    >>> from featurekit.spec.load_yaml import spec_from_dict
+    >>> accepts = row_accepted(spec_from_dict({"featurekit": 1, "name": "s", "version": "1.0.0",
+    ...     "inputs": {"age": {"type": "int", "min": 18, "nullable": False}}, "features": {"a": "age"}}))
+    >>> accepts({"age": 30}), accepts({"age": 0}), accepts({})
+    (True, False, False)
+    """
+    from featurekit.compile.contract import Coercer
+
+    coercers = [(i.name, Coercer(i)) for i in spec.inputs]
+
+    def accepts(row: Mapping[str, Any]) -> bool:
+        for name, coercer in coercers:
+            _, kind, _ = coercer.classify(row.get(name))
+            if kind is not None and coercer.raises_on(kind):
+                return False
+        return True
+
+    return accepts
 
 
 def input_edge_values(

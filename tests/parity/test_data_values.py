@@ -56,7 +56,8 @@ def test_numpy_rounding_vs_round_is_found_from_cents_in_the_data():
     serve = lambda row: {"p1": round(row["price"], 1)}  # noqa: E731
     plain = parity.compare(train, serve, rows, contract=spec, edges=False)
     assert plain.ok  # ordinary rows hide it
-    report = parity.compare(train, serve, rows, contract=spec, invalid=False, fuzz=0, max_examples=10**6)
+    # boundary search off: it finds ties too, and this test is about the data-derived ones
+    report = parity.compare(train, serve, rows, contract=spec, invalid=False, fuzz=0, max_examples=10**6, boundaries=0)
     assert not report.ok
     ties = [
         x for x in _failing_inputs(report, "price") if round(x * 100) % 10 == 5 and abs(x * 100 - round(x * 100)) < 1e-6

@@ -145,12 +145,19 @@ class TokenCountTwoWays:
 
 @corpus_pair
 class NormalizeThenLower:
-    """Correct: NFKC then lower in pandas, the same two steps through `unicodedata` in serving."""
+    """Skewed: NFKC then lower in pandas and in serving; pandas 3's `str` dtype lowers "İ" to "i"
+    and a word-final "Σ" to "σ", Python's `str.lower` to "i̇" and "ς".
+
+    Written as a correct pair; the tester flagged it, and the difference is real: the `str`
+    dtype (what training data read from CSV or Parquet has) lowers through Arrow's case tables,
+    not Python's. Relabelled skewed, edge-only (ordinary brands are ASCII).
+    """
 
     category = "strings"
-    skewed = False
-    edge_only = False
+    skewed = True
+    edge_only = True
     inputs = "brand: {type: str}"
+    witness = {"brand": "İstanbul"}
 
     def ordinary(rng):
         return {"brand": rng.choice(["Acme", "Globex", "Initech", "Umbrella", "Hooli"])}
