@@ -48,10 +48,10 @@ import struct
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from featurekit.parity.generation import Stated, numbers_in, spec_literals
 from featurekit.values.equality import MISSING, Equality, Mode, Raised
 
 if TYPE_CHECKING:
-    from featurekit.parity.generation import Stated
     from featurekit.spec.model import InputSpec
 
 BatchRunner = Callable[[Sequence[Mapping[str, Any]]], list[Any]]
@@ -409,10 +409,8 @@ def search_boundaries(
 
 def stated_numbers(stated: Stated) -> list[float]:
     """The finite numbers in a fitted state and the spec's literals (ladder values)."""
-    from featurekit.parity.generation import _numbers_in, _spec_literals
-
-    literals = [v for v in _spec_literals(stated.spec) if isinstance(v, float)]
-    return [x for x in [*_numbers_in(stated.state_), *literals] if math.isfinite(x)]
+    literals = [v for v in spec_literals(stated.spec) if isinstance(v, float)]
+    return [x for x in [*numbers_in(stated.state_), *literals] if math.isfinite(x)]
 
 
 def _call(batch: BatchRunner, rows: list[dict[str, Any]], search: Search) -> list[Any]:

@@ -74,7 +74,7 @@ def _leaves(state: Any) -> Iterable[Any]:
         yield state
 
 
-def _numbers_in(state: Any) -> Iterable[float]:
+def numbers_in(state: Any) -> Iterable[float]:
     """Every number inside a fitted state (edges, bounds, means, fills, counts), as float."""
     return (float(v) for v in _leaves(state) if isinstance(v, (int, float)) and not isinstance(v, bool))
 
@@ -83,7 +83,7 @@ def _strings_in(state: Any) -> Iterable[str]:
     return (v for v in _leaves(state) if isinstance(v, str))
 
 
-def _spec_literals(spec: Any) -> Iterable[Any]:
+def spec_literals(spec: Any) -> Iterable[Any]:
     """Numbers and strings written in the spec itself: op parameters (fixed bucket edges, clip
     bounds) and expression literals (``x > 0``, ``== "gold"``), where behaviour changes."""
     from featurekit.ir.nodes import CallNode, ConstNode, walk
@@ -295,9 +295,9 @@ def input_edge_values(
     (``invalid=False``: only the values the input contract accepts; ``ranked=True``: in the
     order of :func:`ranked_edge_values`, specials first, with values derived from ``rows``)."""
     spec = fitted.spec
-    literals = list(_spec_literals(spec))
+    literals = list(spec_literals(spec))
     numbers = [
-        x for x in list(_numbers_in(fitted.state_)) + [v for v in literals if isinstance(v, float)] if math.isfinite(x)
+        x for x in list(numbers_in(fitted.state_)) + [v for v in literals if isinstance(v, float)] if math.isfinite(x)
     ]
     strings = list(dict.fromkeys(list(_strings_in(fitted.state_)) + [v for v in literals if isinstance(v, str)]))[:200]
     per_input = {}
