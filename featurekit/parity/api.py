@@ -263,7 +263,9 @@ def compare(
     ``boundaries``: at most this many boundaries of ``batch_fn`` per numeric or time input are
     searched for (:mod:`featurekit.parity.boundaries`) and both sides compared on them: a
     threshold that lives only in code (``x > 1000`` vs ``x >= 1000``). With ``edges`` only; 0
-    turns the search off.
+    turns the search off. A row side with an ``as_sent(row)`` method (an
+    :class:`~featurekit.parity.http.HttpServing`) is a transport: both sides get every row as
+    it delivers it (bytes as base64 text, datetimes as ISO text).
     """
     if hasattr(contract, "spec") and hasattr(contract, "state_"):  # a fitted transform
         fitted = fitted or contract
@@ -277,6 +279,9 @@ def compare(
     if edges and boundaries > 0:
         generated += _boundary_rows(batch_runner, source, given, boundaries, seed, equality, columns)
     rows = given + generated
+    sent = getattr(row_fn, "as_sent", None)  # a transport (HttpServing): both sides get what it delivers
+    if sent is not None:
+        rows = [sent(row) for row in rows]
     declared = column_tolerances(fitted) if fitted is not None else {}
     report = _run(
         batch_runner,

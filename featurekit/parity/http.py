@@ -63,13 +63,25 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def as_sent(row: Mapping[str, Any]) -> dict[str, Any]:
+    """``row`` as the server receives it: bytes as base64 text, datetimes as ISO text.
+
+    :func:`featurekit.parity.compare` gives both sides this row when the serving side is an
+    :class:`HttpServing`, so what JSON cannot carry never shows up as a difference.
+
+    >>> as_sent({"b": b"hi", "t": dt.datetime(2026, 1, 2), "n": None})
+    {'b': 'aGk=', 't': '2026-01-02T00:00:00', 'n': None}
+    """
+    return {k: _plain(v) for k, v in row.items()}
+
+
 def encode_row(row: Mapping[str, Any]) -> bytes:
     """The request body for ``row``.
 
     >>> encode_row({"x": float("nan"), "t": dt.datetime(2026, 1, 2, tzinfo=dt.timezone.utc)})
     b'{"x": NaN, "t": "2026-01-02T00:00:00+00:00"}'
     """
-    return json.dumps({k: _plain(v) for k, v in row.items()}, allow_nan=True).encode("utf-8")
+    return json.dumps(as_sent(row), allow_nan=True).encode("utf-8")
 
 
 class HttpServing:
@@ -99,6 +111,8 @@ class HttpServing:
         self.retries = retries
         self.headers = {"content-type": "application/json", "accept": "application/json", **(headers or {})}
         self._reached = False
+
+    as_sent = staticmethod(as_sent)
 
     def __call__(self, row: Mapping[str, Any]) -> dict[str, Any]:
         for attempt in range(self.retries + 1):

@@ -142,6 +142,28 @@ def test_churn_end_to_end_and_http_serving(tmp_path):
         with pytest.raises(urllib.error.HTTPError) as err:
             _post(base + "/predict", {"rows": [bad]})
         assert err.value.code == 422
+        # the parity tester against the running app's POST /features, over HTTP (issue 16, item 9)
+        gate = run(
+            [
+                "-m",
+                "featurekit.cli",
+                "parity",
+                str(tmp_path / "model" / "features"),
+                "--data",
+                str(tmp_path / "parity_sample.parquet"),
+                "--fuzz",
+                "100",
+                "--serving-url",
+                base + "/features",
+                "--format",
+                "json",
+                "--output",
+                str(tmp_path / "http_parity.json"),
+            ]
+        )
+        assert gate.returncode == 0, gate.stdout[-3000:] + gate.stderr[-3000:]
+        verdict = json.loads((tmp_path / "http_parity.json").read_text())
+        assert verdict["ok"] and verdict["generated_rows"] > 0 and verdict["columns"], verdict
     finally:
         server.terminate()
         server.wait(timeout=10)
