@@ -42,6 +42,13 @@ def describe_spec(spec: Spec) -> str:
         null = "may be null" if node.nullable else "never null"
         lines.append(f"  {name:24s} {node.dtype.value:9s} {null:11s} {kind:11s} = {decl.source}")
         lines.append(f"  {'':24s} fingerprint {graph.feature_fingerprints[name][:16]}")
+    if spec.monitoring:
+        lines += ["", "monitoring (skew report thresholds; not part of the fingerprint):"]
+        for key, value in spec.monitoring.items():
+            if key != "columns":
+                lines.append(f"  {key:24s} {value}")
+        for column, entry in (spec.monitoring.get("columns") or {}).items():
+            lines.append(f"  {column:24s} " + ", ".join(f"{k} {v}" for k, v in entry.items()))
     return "\n".join(lines)
 
 

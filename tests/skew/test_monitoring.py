@@ -96,6 +96,11 @@ def test_monitoring_is_not_in_the_fingerprint_and_survives_save_and_load(tmp_pat
     loaded = fk.load(path)
     assert loaded.spec.monitoring == expected
     assert loaded.spec.fingerprint == plain.fingerprint and loaded.fingerprint == fitted.fingerprint
+    shown = loaded.describe()
+    assert "monitoring (skew report thresholds; not part of the fingerprint):" in shown
+    assert "psi                      0.3" in shown
+    assert "country                  unseen_rate 0.2, min_samples 50, severity critical" in shown
+    assert "monitoring" not in plain.describe()
 
 
 def test_dsl_takes_monitoring():
