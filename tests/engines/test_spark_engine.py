@@ -26,6 +26,7 @@ import pandas as pd
 import pytest
 
 from tests.engines.conftest import _spark_missing
+from tests.engines.test_engine_parity import CASES
 from tests.engines.test_engine_parity import case as parity_case
 
 if _spark_missing():
@@ -163,6 +164,28 @@ def test_listings_fit_identical_to_pandas(spark):
     fitted = fit_on_spark(spec, to_spark(spark, frame, 7))
     assert fitted.state_ == whole.state_
     assert fitted.fingerprint == whole.fingerprint
+
+
+SPARK_SUBSET = {("churn", "exact", 1), ("churn", "exact", 3), ("churn", "exact", 7), ("churn", "approx", 3)}
+SPARK_SUBSET |= {("fraud", "exact", 3), ("fraud", "approx", 3), ("listings", "exact", 7)}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("partitions", [1, 3, 7])
+@pytest.mark.parametrize("name,mode", CASES)
+def test_every_spec_and_mode_at_every_partitioning(spark, name, mode, partitions):
+    """The engine parity suite's whole matrix on Spark (``--run-slow``); ``make test`` runs the
+    cases above (``SPARK_SUBSET``), which cover each spec, each mode and each partitioning."""
+    if (name, mode, partitions) in SPARK_SUBSET:
+        pytest.skip("runs in make test above")
+    spec, frame, whole = case(name, mode)
+    sdf = to_spark(spark, frame, partitions)
+    fitted = fit_on_spark(spec, sdf)
+    assert fitted.state_ == whole.state_
+    assert fitted.fingerprint == whole.fingerprint
+    want = whole.transform(frame)
+    got = collect(transform_on_spark(fitted, sdf), want)
+    pd.testing.assert_frame_equal(got, want.reset_index(drop=True), check_exact=True)
 
 
 def test_aggregate_merges_in_partition_order_for_any_fan_in(spark):
