@@ -224,7 +224,7 @@ def parquet_batches(path: str, stats: LogStats, size: int = CHUNK) -> Iterator[t
 
     stats.files.append(path)
     try:
-        pf = pq.ParquetFile(path)
+        pf = pq.ParquetFile(path, pre_buffer=False)  # pre-buffered ranges stay cached until the file is closed
     except (OSError, pa.ArrowException) as exc:
         raise SkewInputError(f"cannot read parquet log {path!r}: {exc}\n  Fix: check the path and the file") from None
     names = set(pf.schema_arrow.names)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -103,6 +104,37 @@ def _json_record(line: bytes) -> dict[str, Any]:
         return {}
 
 
+_LONG_INT = re.compile(rb"\d{4301}")
+
+
+class _Line:
+    """A sampled line of an Arrow block, parsed when the sample is complete: most records the
+    sample takes are dropped again as its stride doubles. ``get("fingerprint")`` is Arrow's."""
+
+    __slots__ = ("fingerprint", "line")
+
+    def __init__(self, line: bytes, fingerprint: Any) -> None:
+        self.line, self.fingerprint = line, fingerprint
+
+    def get(self, key: str) -> Any:
+        assert key == "fingerprint"
+        return self.fingerprint
+
+
+def _line_at(ab: ArrowBlock, fingerprints: Any) -> Callable[[int], Any]:
+    """The i-th record of an Arrow block for the sample: a :class:`_Line` when Python's JSON
+    reading of the line is sure to give Arrow's fingerprint (one ``"fingerprint"`` key, no integer
+    Python refuses), else the record itself."""
+
+    def at(i: int) -> Any:
+        line = ab.lines[i]
+        if line.count(b'"fingerprint"') != 1 or (len(line) > 4300 and _LONG_INT.search(line)):
+            return _json_record(line)
+        return _Line(line, fingerprints[i].as_py())
+
+    return at
+
+
 def collect(
     source: Any,
     stats: Mapping[tuple[str, str], ColumnStats],
@@ -167,7 +199,8 @@ def collect(
     def fold_arrow(ab: ArrowBlock) -> None:
         base, served.records = served.records, served.records + len(ab.lines)
         served.times += [str((parse_record(ab.lines[k])[0] or {}).get("time")) for k in (0, -1)]
-        sample.take(base, len(ab.lines), lambda i: _json_record(ab.lines[i]))
+        fingerprints = ab.table.column("fingerprint")
+        sample.take(base, len(ab.lines), _line_at(ab, fingerprints.combine_chunks()))
         fold_columns(arrow_columns(ab, inputs, outputs), len(ab.lines))
 
     def fold_parquet(pb: ParquetBlock) -> None:
@@ -195,6 +228,7 @@ def collect(
             recs = list(parse_lines(item.block, served.read, item.path, item.first))
             for k in range(0, len(recs), CHUNK):
                 fold_records(recs[k : k + CHUNK])
+    sample.records = [_json_record(r.line) if isinstance(r, _Line) else r for r in sample.records]
     served.columns = {key: stats[key].finalize(acc) for key, acc in accs.items()}
     for w in sorted(windows, key=lambda w: (w == UNKNOWN, w)):
         count, waccs = windows[w]
