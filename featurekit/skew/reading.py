@@ -28,6 +28,7 @@ from typing import Any
 from featurekit.analyzers.columns import KIND_OF_TYPE, MISSING
 from featurekit.serving_log import (
     CHUNK,
+    MAX_EXAMPLES,
     LogStats,
     _is_paths,
     batch_records,
@@ -105,7 +106,7 @@ def _arrow_table(block: bytes) -> Any:
             infs[k] += text.count(pattern)
             text = text.replace(pattern, number)
     try:
-        table = pj.read_json(pa.BufferReader(text), read_options=pj.ReadOptions(block_size=4 << 20))
+        table = pj.read_json(pa.BufferReader(text), read_options=pj.ReadOptions(block_size=4 << 20, use_threads=False))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
         return None
     # the record rules of featurekit.serving_log; a block breaking any of them is read line by line
@@ -214,6 +215,15 @@ def iter_blocks(
     if not _is_paths(source):
         yield from iter_records(source, stats_)
         return
+    if arrow:
+        yield from _read_ahead(source, stats_)
+    else:
+        yield from _path_blocks(source, stats_, arrow)
+
+
+def _path_blocks(
+    source: Any, stats_: LogStats, arrow: bool
+) -> Iterator[ArrowBlock | ParquetBlock | list[dict[str, Any]]]:
     for path in log_paths(source):
         if is_parquet(path):
             for row, batch in parquet_batches(path, stats_, PARQUET_BATCH):
@@ -241,6 +251,63 @@ def iter_blocks(
                     chunk = []
             if chunk:
                 yield chunk
+
+
+def _read_ahead(source: Any, stats_: LogStats) -> Iterator[ArrowBlock | ParquetBlock | list[dict[str, Any]]]:
+    """:func:`_path_blocks` read one block ahead on a thread (Arrow's JSON and parquet readers
+    release the GIL, so reading the next block overlaps folding this one). What reading a block
+    adds to the log statistics is kept with it and added to ``stats_`` when the block is handed
+    over, in the order of a plain read."""
+    import queue
+    import threading
+
+    handoff: queue.Queue = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def put(message: tuple[str, Any, LogStats]) -> None:
+        while not stop.is_set():
+            try:
+                handoff.put(message, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def read() -> None:
+        local = LogStats()
+        try:
+            for item in _path_blocks(source, local, True):
+                put(("item", item, _taken(local)))
+                if stop.is_set():
+                    return
+            put(("end", None, _taken(local)))
+        except BaseException as exc:  # handed to the reading thread, raised there
+            put(("error", exc, _taken(local)))
+
+    reader = threading.Thread(target=read, name="featurekit-skew-read-ahead", daemon=True)
+    reader.start()
+    try:
+        while True:
+            kind, value, delta = handoff.get()
+            stats_.files += delta.files
+            stats_.unparseable += delta.unparseable
+            stats_.examples += delta.examples[: max(MAX_EXAMPLES - len(stats_.examples), 0)]
+            if kind == "error":
+                raise value
+            if kind == "end":
+                return
+            yield value
+    finally:
+        stop.set()
+        reader.join()
+
+
+def _taken(local: LogStats) -> LogStats:
+    """What ``local`` holds, which it then forgets."""
+    out = LogStats(list(local.files), local.unparseable, list(local.examples))
+    local.files.clear()
+    local.examples.clear()
+    local.unparseable = 0
+    return out
 
 
 def _records_only(batch: Any) -> bool:
