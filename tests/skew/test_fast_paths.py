@@ -178,3 +178,31 @@ def test_parquet_with_null_outputs_and_bad_rows(fitted, odd_log, tmp_path, small
     got = _report(fitted, path)
     assert got["unparseable"] == 1
     assert got == _parquet_by_records(fitted, path, monkeypatch)
+
+
+def test_read_ahead_keeps_the_order_of_bad_lines_and_files(odd_log, tmp_path):
+    """Blocks are read one ahead on a thread; what reading finds is still counted in read order."""
+    with open(odd_log, encoding="utf-8") as fh:
+        lines = fh.readlines()
+    paths = []
+    for k in range(3):
+        path = str(tmp_path / f"part{k}.jsonl")
+        part = lines[k * 100 : (k + 1) * 100]
+        part[7 + k] = "not json\n"
+        part[50] = '{"input": 1}\n'
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.writelines(part)
+        paths.append(path)
+    paths.insert(1, odd_log)  # read column-wise
+    ahead, plain = LogStats(), LogStats()
+    got = [len(b.lines) if isinstance(b, ArrowBlock) else len(b) for b in iter_blocks(paths, ahead)]
+    want = [len(b) for b in iter_blocks(paths, plain, arrow=False)]
+    assert got == want == [98, 2100, 98, 98]
+    assert ahead == plain and plain.unparseable == 6 and plain.files == paths
+    assert plain.examples[0].startswith(f"{paths[0]}:8: not JSON")
+
+
+def test_read_ahead_stops_when_the_reader_stops(odd_log):
+    blocks = iter_blocks([odd_log, odd_log], LogStats())
+    next(blocks)
+    blocks.close()  # joins the reading thread
