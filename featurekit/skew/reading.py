@@ -1,12 +1,15 @@
 """Reading serving logs for the skew report: blocks of records, Arrow-read when possible.
 
 :func:`iter_blocks` yields the log in blocks: an :class:`ArrowBlock` for a JSONL block Arrow's
-JSON reader can read whole (the fast path: tags rewritten to plain JSON first, see
-:func:`_arrow_table`), else lists of record dicts parsed and checked line by line by
-:mod:`featurekit.serving_log` (which also reads gzip-compressed JSONL and parquet logs, as lists
-of records). :func:`arrow_columns` and :func:`record_columns` then give, per
-declared input and output column, the values the column statistics
-(:class:`featurekit.analyzers.columns.ColumnStats`) accumulate.
+JSON reader can read whole (the fast path: float tags rewritten to plain JSON first, datetime
+tags read as one-field structs and unwrapped, see :func:`_arrow_table`), a :class:`ParquetBlock`
+for a parquet record batch whose rows are all records (:func:`_records_only`), else lists of
+record dicts parsed and checked line by line (or row by row) by :mod:`featurekit.serving_log`
+(which also reads gzip-compressed JSONL). :func:`arrow_columns`, :func:`parquet_columns` and
+:func:`record_columns` then give, per declared input and output column, the values the column
+statistics (:class:`featurekit.analyzers.columns.ColumnStats`) accumulate; the three give the
+same statistics for the same records. The next block is read on a thread (:func:`_read_ahead`)
+while the current one is folded.
 
 >>> import pyarrow as pa
 >>> table = _arrow_table(b'{"input": {"x": {"float": "nan"}}, "output": {"y": 1}, "fingerprint": "f"}\\n')
