@@ -94,8 +94,11 @@ def write_gz(src: str, path: str) -> None:
         shutil.copyfileobj(fh, out, 16 << 20)
 
 
-def write_parquet(src: str, path: str) -> None:
-    """The parquet layout of docs/skew.md, written in row groups of 100,000 records."""
+def write_parquet(src: str, path: str, n: int) -> None:
+    """The parquet layout of docs/skew.md, written in row groups of 100,000 records.
+
+    The log repeats 20,000 records, so one row group of its first 100,000 records is converted
+    once and written as many times as it fits (the file is the one converting every line gives)."""
     import json
 
     import pyarrow as pa
@@ -103,29 +106,25 @@ def write_parquet(src: str, path: str) -> None:
 
     from featurekit.values.codec import decode_row
 
-    writer = None
+    group = 100_000
     with open(src, encoding="utf-8") as fh:
-        while True:
-            lines = [line for _, line in zip(range(100_000), fh)]
-            if not lines:
-                break
-            rows = []
-            for line in lines:
-                r = json.loads(line)
-                rows.append(
-                    {
-                        "time": r["time"],
-                        "fingerprint": r["fingerprint"],
-                        "input": decode_row(r["input"]),
-                        "output": decode_row(r["output"]),
-                    }
-                )
-            table = pa.Table.from_pylist(rows, schema=writer.schema if writer else None)
-            if writer is None:
-                writer = pq.ParquetWriter(path, table.schema)
+        rows = []
+        for line in (line for _, line in zip(range(min(group, n)), fh)):
+            r = json.loads(line)
+            rows.append(
+                {
+                    "time": r["time"],
+                    "fingerprint": r["fingerprint"],
+                    "input": decode_row(r["input"]),
+                    "output": decode_row(r["output"]),
+                }
+            )
+    table = pa.Table.from_pylist(rows)
+    with pq.ParquetWriter(path, table.schema) as writer:
+        for _ in range(n // group):
             writer.write_table(table)
-    if writer is not None:
-        writer.close()
+        if n % group:
+            writer.write_table(table.slice(0, n % group))
 
 
 def peak_rss_mb() -> float:
@@ -188,7 +187,7 @@ def main() -> None:
         if "parquet" in formats:
             t0 = time.perf_counter()
             paths["parquet"] = os.path.join(d, "serving.parquet")
-            write_parquet(path, paths["parquet"])
+            write_parquet(path, paths["parquet"], args.rows)
             print(f"wrote parquet in {time.perf_counter() - t0:.1f}s")
         print("skew_report (fresh process each)" + (f", by {args.by}" if args.by else "") + ":")
         for fmt in formats:

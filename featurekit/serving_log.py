@@ -210,12 +210,21 @@ def parquet_records(path: str, stats: LogStats, size: int = CHUNK) -> Iterator[l
     (structs, one field per logged name), ``fingerprint`` (string), and optionally ``time`` (ISO
     string or timestamp) and ``omitted`` (list of strings). Timestamps become ISO text, as in the
     JSONL log; a row that is not a record is counted in ``stats`` like a bad JSONL line."""
+    for row, batch in parquet_batches(path, stats, size):
+        chunk = batch_records(batch, stats, path, row)
+        if chunk:
+            yield chunk
+
+
+def parquet_batches(path: str, stats: LogStats, size: int = CHUNK) -> Iterator[tuple[int, Any]]:
+    """``(number of the first row, record batch)`` of a parquet log, checked as in
+    :func:`parquet_records` (whose records :func:`batch_records` makes of each batch)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     stats.files.append(path)
     try:
-        pf = pq.ParquetFile(path)
+        pf = pq.ParquetFile(path, pre_buffer=False)  # pre-buffered ranges stay cached until the file is closed
     except (OSError, pa.ArrowException) as exc:
         raise SkewInputError(f"cannot read parquet log {path!r}: {exc}\n  Fix: check the path and the file") from None
     names = set(pf.schema_arrow.names)
@@ -226,20 +235,31 @@ def parquet_records(path: str, stats: LogStats, size: int = CHUNK) -> Iterator[l
         )
     row = 1
     for batch in pf.iter_batches(batch_size=size):
-        chunk = []
-        for rec in batch.to_pylist():
-            rec = {k: _iso(v) for k, v in rec.items()}
-            for role in ("input", "output"):
-                if type(rec.get(role)) is dict:
-                    rec[role] = {k: _iso(v) for k, v in rec[role].items()}
-            problem = record_problem(rec)
-            if problem is not None:
-                stats.bad(f"{path}:row {row}", problem)
-            else:
-                chunk.append(rec)
-            row += 1
-        if chunk:
-            yield chunk
+        yield row, batch
+        row += batch.num_rows
+
+
+def parquet_record(rec: dict[str, Any]) -> dict[str, Any]:
+    """A parquet row (``to_pylist``) as a log record: datetimes become ISO text."""
+    rec = {k: _iso(v) for k, v in rec.items()}
+    for role in ("input", "output"):
+        if type(rec.get(role)) is dict:
+            rec[role] = {k: _iso(v) for k, v in rec[role].items()}
+    return rec
+
+
+def batch_records(batch: Any, stats: LogStats, path: str, row: int) -> list[dict[str, Any]]:
+    """The valid records of one parquet record batch (its first row is number ``row``)."""
+    chunk = []
+    for rec in batch.to_pylist():
+        rec = parquet_record(rec)
+        problem = record_problem(rec)
+        if problem is not None:
+            stats.bad(f"{path}:row {row}", problem)
+        else:
+            chunk.append(rec)
+        row += 1
+    return chunk
 
 
 def _iso(v: Any) -> Any:

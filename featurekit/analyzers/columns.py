@@ -343,7 +343,11 @@ class ColumnStats(Analyzer[dict]):
         acc["nulls"] = arr.null_count
         valid = arr.drop_null()
         if self.kind == "num":
-            self._fold_numbers(acc, np.asarray(valid.cast(pa.float64()).to_numpy(zero_copy_only=False)))
+            if pa.types.is_integer(valid.type):  # Arrow's cast refuses ints beyond 2**53; numpy rounds them
+                numbers = np.asarray(valid.to_numpy(zero_copy_only=False)).astype(np.float64)
+            else:
+                numbers = np.asarray(valid.cast(pa.float64()).to_numpy(zero_copy_only=False))
+            self._fold_numbers(acc, numbers)
         elif self.kind == "bool":
             acc["present"] = len(valid)
             acc["trues"] = int(pc.sum(valid).as_py() or 0)

@@ -20,13 +20,23 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from featurekit.analyzers.columns import ColumnStats, Reference
-from featurekit.serving_log import CHUNK, LogStats, parse_lines, parse_record
-from featurekit.skew.reading import ArrowBlock, arrow_columns, arrow_fits, iter_blocks, record_columns
+from featurekit.serving_log import CHUNK, LogStats, batch_records, parquet_record, parse_lines, parse_record
+from featurekit.skew.reading import (
+    ArrowBlock,
+    ArrowColumns,
+    ParquetBlock,
+    arrow_columns,
+    arrow_fits,
+    iter_blocks,
+    parquet_columns,
+    record_columns,
+)
 from featurekit.skew.windows import UNKNOWN
 
 __all__ = ["Served", "collect", "column_stats"]
@@ -94,6 +104,37 @@ def _json_record(line: bytes) -> dict[str, Any]:
         return {}
 
 
+_LONG_INT = re.compile(rb"\d{4301}")
+
+
+class _Line:
+    """A sampled line of an Arrow block, parsed when the sample is complete: most records the
+    sample takes are dropped again as its stride doubles. ``get("fingerprint")`` is Arrow's."""
+
+    __slots__ = ("fingerprint", "line")
+
+    def __init__(self, line: bytes, fingerprint: Any) -> None:
+        self.line, self.fingerprint = line, fingerprint
+
+    def get(self, key: str) -> Any:
+        assert key == "fingerprint"
+        return self.fingerprint
+
+
+def _line_at(ab: ArrowBlock, fingerprints: Any) -> Callable[[int], Any]:
+    """The i-th record of an Arrow block for the sample: a :class:`_Line` when Python's JSON
+    reading of the line is sure to give Arrow's fingerprint (one ``"fingerprint"`` key, no integer
+    Python refuses), else the record itself."""
+
+    def at(i: int) -> Any:
+        line = ab.lines[i]
+        if line.count(b'"fingerprint"') != 1 or (len(line) > 4300 and _LONG_INT.search(line)):
+            return _json_record(line)
+        return _Line(line, fingerprints[i].as_py())
+
+    return at
+
+
 def collect(
     source: Any,
     stats: Mapping[tuple[str, str], ColumnStats],
@@ -142,25 +183,44 @@ def collect(
         if progress is not None:
             progress(len(chunk))
 
-    def fold_arrow(ab: ArrowBlock) -> None:
-        base, served.records = served.records, served.records + len(ab.lines)
-        served.times += [str((parse_record(ab.lines[k])[0] or {}).get("time")) for k in (0, -1)]
-        block = arrow_columns(ab, inputs, outputs)
+    def fold_columns(block: ArrowColumns, n: int) -> None:
         for f, c in block.fingerprints.items():
             if f != sample.fingerprint:
                 served.other_fingerprints[f] += c
         served.extra_fields.update(block.extra)
         for key, (arr, missing) in block.columns.items():
             if arr is None:
-                fold(key, stats[key].accumulate_absent(len(ab.lines), missing))
+                fold(key, stats[key].accumulate_absent(n, missing))
             else:
                 fold(key, stats[key].accumulate_arrow(arr, missing))
-        sample.take(base, len(ab.lines), lambda i: _json_record(ab.lines[i]))
         if progress is not None:
-            progress(len(ab.lines))
+            progress(n)
+
+    def fold_arrow(ab: ArrowBlock) -> None:
+        base, served.records = served.records, served.records + len(ab.lines)
+        served.times += [str((parse_record(ab.lines[k])[0] or {}).get("time")) for k in (0, -1)]
+        fingerprints = ab.table.column("fingerprint")
+        sample.take(base, len(ab.lines), _line_at(ab, fingerprints.combine_chunks()))
+        fold_columns(arrow_columns(ab, inputs, outputs), len(ab.lines))
+
+    def fold_parquet(pb: ParquetBlock) -> None:
+        n = pb.table.num_rows
+
+        def record_at(i: int) -> dict[str, Any]:
+            return parquet_record(pb.table.slice(i, 1).to_pylist()[0])
+
+        base, served.records = served.records, served.records + n
+        served.times += [str(record_at(k).get("time")) for k in (0, n - 1)]
+        sample.take(base, n, record_at)
+        fold_columns(parquet_columns(pb, inputs, outputs), n)
 
     for item in iter_blocks(source, served.read, arrow=window is None):
-        if not isinstance(item, ArrowBlock):
+        if isinstance(item, ParquetBlock):
+            if arrow_fits(item.table, types):
+                fold_parquet(item)
+            else:
+                fold_records(batch_records(item.table, served.read, item.path, item.first))
+        elif not isinstance(item, ArrowBlock):
             fold_records(item)
         elif arrow_fits(item.table, types):
             fold_arrow(item)
@@ -168,6 +228,7 @@ def collect(
             recs = list(parse_lines(item.block, served.read, item.path, item.first))
             for k in range(0, len(recs), CHUNK):
                 fold_records(recs[k : k + CHUNK])
+    sample.records = [_json_record(r.line) if isinstance(r, _Line) else r for r in sample.records]
     served.columns = {key: stats[key].finalize(acc) for key, acc in accs.items()}
     for w in sorted(windows, key=lambda w: (w == UNKNOWN, w)):
         count, waccs = windows[w]
