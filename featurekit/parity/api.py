@@ -317,7 +317,8 @@ def replay(
     record dicts. Values are decoded with :func:`featurekit.values.codec.decode_row` (the
     logger's tags, and those of logs written before them). Lines that are not valid records are
     skipped, counted and named (file and line) in the report's ``notes``; a log without a
-    single valid record raises :class:`~featurekit.serving_log.SkewInputError`.
+    single valid record raises :class:`~featurekit.serving_log.SkewInputError`. Columns with
+    value mismatches list their fitted constants, as :func:`compare` with ``fitted=`` does.
     """
     read = LogStats()
     records: list[dict[str, Any]] = []
@@ -338,7 +339,7 @@ def replay(
     batch = run_fitted_batch(fitted, inputs)
     found = compare_rows(batch, served, columns, policies)
     reports = [column_report(col, found.get(col, []), inputs, policies[col], max_examples) for col in columns]
-    return ParityReport(
+    report = ParityReport(
         label=f"{fitted.spec.name}@{fitted.spec.version}: batch path vs logged serving outputs",
         rows=len(inputs),
         given_rows=len(inputs),
@@ -349,6 +350,7 @@ def replay(
         equality=equality,
         batch_raised=sum(isinstance(b, Raised) for b in batch),
     )
+    return with_constant_hints(report, fitted, inputs)  # the fitted constants behind value mismatches
 
 
 def assert_parity(fitted: FittedTransform, data: Any = None, **options: Any) -> ParityReport:

@@ -58,6 +58,22 @@ def _compare(fitted, data, row_fn):
     return parity.compare(fitted.transform, row_fn, data, contract=fitted, invalid=False, fuzz=200)
 
 
+def test_replay_of_logged_outputs_points_at_the_constants_too(fitted_and_data):
+    """A serving log whose spend_z was served with a rounded mean: replay lists the constants."""
+    fitted, _, data = fitted_and_data
+    zs = _state(fitted, "spend_z", "zscore")
+    serve = _serving(fitted, mean=round(zs["mean"], 2), std=zs["std"])
+    rows = [
+        {k: (None if v != v else v) for k, v in r.items()}
+        for r in data[["monthly_spend", "tenure_days"]].to_dict("records")
+    ]
+    records = [{"input": row, "output": serve(row)} for row in rows]
+    report = parity.replay(fitted, records, equality="value")
+    assert [c.column for c in report.failing] == ["spend_z"]
+    (hint,) = report.failing[0].constant_hints
+    assert hint.implied is not None and _close(hint.implied["mean"], round(zs["mean"], 2))
+
+
 def _close(a, b, rel=1e-9):
     return abs(a - b) <= rel * abs(b)
 
