@@ -108,6 +108,7 @@ def _run(
     label: str,
     equality: Mode,
     accepted: Callable[[Mapping[str, Any]], bool] | None = None,
+    n_boundary: int = 0,
 ) -> ParityReport:
     started = time.perf_counter()
     batch, served = batch_runner(rows), run_rows(row_fn, rows)
@@ -149,6 +150,7 @@ def _run(
         rows=len(rows),
         given_rows=n_given,
         generated_rows=len(rows) - n_given,
+        boundary_rows=n_boundary,
         columns=reports,
         seconds=time.perf_counter() - started,
         equality=equality,
@@ -202,12 +204,13 @@ def check(
     given = _given_rows(data, limit)
     batch_runner = lambda rs: run_fitted_batch(fitted, rs)  # noqa: E731
     generated = edge_rows(fitted, given, fuzz=fuzz, seed=seed, invalid=invalid) if edges else []
+    at_boundaries = []
     if edges and boundaries > 0:
-        generated += _boundary_rows(batch_runner, fitted, given, boundaries, seed, equality, fitted.output_columns)
+        at_boundaries = _boundary_rows(batch_runner, fitted, given, boundaries, seed, equality, fitted.output_columns)
     return _run(
         batch_runner,
         fitted.transform_row,
-        given + generated,
+        given + generated + at_boundaries,
         fitted.output_columns,
         lambda cols: column_policies(cols, column_tolerances(fitted), rtol=rtol, atol=atol, ulps=ulps, mode=equality),
         n_given=len(given),
@@ -217,6 +220,7 @@ def check(
         label=f"{fitted.spec.name}@{fitted.spec.version}: batch path vs row path",
         equality=equality,
         accepted=None if invalid else row_accepted(fitted.spec),
+        n_boundary=len(at_boundaries),
     )
 
 
@@ -276,9 +280,10 @@ def compare(
     source = fitted if fitted is not None else _StatelessView(spec)
     batch_runner = lambda rs: run_batch(batch_fn, rs, spec)  # noqa: E731
     generated = edge_rows(source, given, fuzz=fuzz, seed=seed, invalid=invalid) if edges else []
+    at_boundaries = []
     if edges and boundaries > 0:
-        generated += _boundary_rows(batch_runner, source, given, boundaries, seed, equality, columns)
-    rows = given + generated
+        at_boundaries = _boundary_rows(batch_runner, source, given, boundaries, seed, equality, columns)
+    rows = given + generated + at_boundaries
     sent = getattr(row_fn, "as_sent", None)  # a transport (HttpServing): both sides get what it delivers
     if sent is not None:
         rows = [sent(row) for row in rows]
@@ -296,6 +301,7 @@ def compare(
         label=label or "batch callable vs row callable",
         equality=equality,
         accepted=None if invalid else row_accepted(spec),
+        n_boundary=len(at_boundaries),
     )
     return with_constant_hints(report, fitted, rows)  # the fitted constants behind value mismatches
 

@@ -73,6 +73,8 @@ class ParityReport:
     """Rows the batch side raised on (a featurekit input error or any other exception)."""
     row_raised: int = 0
     """Rows the row side raised on."""
+    boundary_rows: int = 0
+    """Of the generated rows, those placed at boundaries the search found (:mod:`featurekit.parity.boundaries`)."""
 
     @property
     def ok(self) -> bool:
@@ -109,6 +111,7 @@ class ParityReport:
             "rows": self.rows,
             "given_rows": self.given_rows,
             "generated_rows": self.generated_rows,
+            "boundary_rows": self.boundary_rows,
             "mismatches": self.mismatches,
             "equality": self.equality,
             "compared_columns": len(self.columns),
@@ -126,7 +129,9 @@ class ParityReport:
         color = _use_color() if color is None else color
         red, green, dim, reset = ("\x1b[31m", "\x1b[32m", "\x1b[2m", "\x1b[0m") if color else ("", "", "", "")
         head = (
-            f"{self.label}\n{self.rows:,} rows ({self.given_rows:,} given, {self.generated_rows:,} generated) "
+            f"{self.label}\n{self.rows:,} rows ({self.given_rows:,} given, {self.generated_rows:,} generated"
+            + (f", {self.boundary_rows:,} of them at boundaries" if self.boundary_rows else "")
+            + ") "
             f"x {len(self.columns)} columns, {self.equality} equality, in {self.seconds:.2f}s; "
             f"raised on {self.batch_raised:,} row(s) batch side, {self.row_raised:,} row side"
         ) + "".join(f"\nnote: {n}" for n in self.notes)

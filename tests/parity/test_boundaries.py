@@ -59,8 +59,12 @@ def test_boundary_rows_count_as_generated_rows_and_edges_false_means_only_the_gi
     with_search, without = _compare(), _compare(boundaries=0)
     assert with_search.given_rows == without.given_rows == len(ROWS)
     assert with_search.generated_rows > without.generated_rows
+    assert with_search.generated_rows - without.generated_rows == with_search.boundary_rows > 0
+    assert without.boundary_rows == 0
+    assert f"{with_search.boundary_rows:,} of them at boundaries" in with_search.to_text(color=False)
+    assert json.loads(with_search.to_json())["boundary_rows"] == with_search.boundary_rows
     exact = _compare(edges=False)
-    assert exact.rows == exact.given_rows == len(ROWS) and exact.generated_rows == 0
+    assert exact.rows == exact.given_rows == len(ROWS) and exact.generated_rows == exact.boundary_rows == 0
 
 
 def _runner(fn):
