@@ -229,10 +229,17 @@ def cmd_transform(args: argparse.Namespace) -> int:
             print(f"wrote {len(out.columns)} columns x {ddf.npartitions} partition(s) of parquet to {args.out}")
         return 0
     if args.engine == "spark":
-        if args.keep:
-            raise FeaturekitError("--keep is not supported with --engine spark yet\n  Fix: join the ids back by row")
         with _spark_session(args) as spark:
-            out = fitted.transform(_read_spark(spark, args.data))
+            sdf = _read_spark(spark, args.data)
+            if args.keep:
+                from featurekit.engines.spark import SparkEngine, kept_columns
+                from featurekit.transform import FrameTransform
+
+                kept = kept_columns(sdf, args.keep)
+                fn = FrameTransform(fitted, keep=args.keep)
+                out = SparkEngine().map_frames(sdf, fn, fn.meta().astype(dict(kept.dtypes)))
+            else:
+                out = fitted.transform(sdf)
             _stderr(f"transforming with spark ({args.master}) into {args.out}/ ...", args.quiet)
             from featurekit.engines.spark import worker_errors
 

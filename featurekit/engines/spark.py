@@ -64,7 +64,7 @@ _MARKER = "featurekit-worker-error:"
 _ENCODED = re.compile(re.escape(_MARKER) + r"([A-Za-z0-9+/=]+)")
 _STATE_SCHEMA = "partition int, rows long, state binary"
 
-__all__ = ["CHUNK_ROWS", "FAN_IN", "SparkEngine", "spark_schema", "spark_type_name", "worker_errors"]
+__all__ = ["CHUNK_ROWS", "FAN_IN", "SparkEngine", "kept_columns", "spark_schema", "spark_type_name", "worker_errors"]
 
 
 # -- types -----------------------------------------------------------------------------------
@@ -102,6 +102,42 @@ def spark_schema(meta: pd.DataFrame) -> Any:
     return T.StructType(
         [T.StructField(str(name), parsed[spark_type_name(dtype)], True) for name, dtype in meta.dtypes.items()]
     )
+
+
+_KEPT_DTYPES = {
+    "bigint": "Int64",
+    "int": "Int64",
+    "smallint": "Int64",
+    "tinyint": "Int64",
+    "double": "float64",
+    "float": "float64",
+    "string": "str",
+    "boolean": "boolean",
+    "timestamp": "datetime64[us, UTC]",
+}
+"""Spark column type -> the pandas dtype a copied column (``--keep``) is declared with."""
+
+
+def kept_columns(sdf: Any, names: Sequence[str]) -> pd.DataFrame:
+    """Zero rows of the columns ``names`` of ``sdf``, typed so that copying them through a
+    transform (``FrameTransform(keep=names)``) keeps their Spark types (timestamps as UTC).
+
+    Raises :class:`FeaturekitError` naming a missing column or one of a type it cannot copy."""
+    types = {f.name: f.dataType.simpleString() for f in sdf.schema.fields}
+    out = {}
+    for name in names:
+        if name not in types:
+            raise FeaturekitError(
+                f"--keep {name!r}: no such column in the data (columns: {', '.join(types)})\n"
+                "  Fix: name an input column of the data"
+            )
+        if types[name] not in _KEPT_DTYPES:
+            raise FeaturekitError(
+                f"--keep {name!r}: a {types[name]} column cannot be copied through the transform\n"
+                f"  Fix: keep columns of type {', '.join(sorted(_KEPT_DTYPES))}, or cast it first"
+            )
+        out[name] = pd.Series([], dtype=_KEPT_DTYPES[types[name]])
+    return pd.DataFrame(out)
 
 
 def _quoted(name: str) -> str:

@@ -510,3 +510,42 @@ def test_cli_fit_and_transform_with_engine_spark(spark, tmp_path, capsys):
     got = pd.DataFrame({c: pd.Series(table.column(c).to_pylist(), dtype=want[c].dtype) for c in want.columns})
     pd.testing.assert_frame_equal(got, want.reset_index(drop=True), check_exact=True)
     assert spark.sparkContext._jsc is not None  # the test's session was reused, not stopped
+
+    # --keep copies input columns in front of the features, with their Spark types
+    kept = tmp_path / "kept"
+    keep = ["customer_id", "tenure_days", "monthly_spend", "signup_ts"]
+    args = ["transform", str(art), "--data", str(data), "--engine", "spark", "--out", str(kept), "-q", "--keep", *keep]
+    assert main(args) == 0
+    table = pq.read_table(kept)
+    assert table.column_names == keep + list(want.columns)
+    types = [str(table.schema.field(c).type) for c in keep]
+    assert types[:3] == ["string", "int64", "double"] and types[3].startswith("timestamp"), types
+    for c in keep[:3]:
+        values = [None if pd.isna(v) else v for v in table.column(c).to_pylist()]
+        assert values == [None if pd.isna(v) else v for v in frame[c]], c
+    # Spark's parquet writer stores timestamps as UTC instants without a zone
+    instants = pd.to_datetime(pd.Series(table.column("signup_ts").to_pylist()), utc=True)
+    pd.testing.assert_series_equal(
+        instants, frame["signup_ts"].reset_index(drop=True), check_names=False, check_dtype=False
+    )
+    features = pd.DataFrame({c: pd.Series(table.column(c).to_pylist(), dtype=want[c].dtype) for c in want.columns})
+    pd.testing.assert_frame_equal(features, want.reset_index(drop=True), check_exact=True)
+    capsys.readouterr()
+    assert (
+        main(
+            [
+                "transform",
+                str(art),
+                "--data",
+                str(data),
+                "--engine",
+                "spark",
+                "--out",
+                str(tmp_path / "x"),
+                "--keep",
+                "nope",
+            ]
+        )
+        == 2
+    )
+    assert "--keep 'nope': no such column in the data" in capsys.readouterr().err
