@@ -12,8 +12,8 @@ sampled record is dropped, so the sample is the same for any block layout.
 
 With a ``window`` function (:func:`featurekit.skew.windows.window_key`) every record is also
 folded into one more set of accumulators, the one of its time window: memory grows with
-windows x columns, not with the log. Blocks are then read record by record, without building
-Arrow tables (the Arrow fast path folds whole blocks, which may span windows).
+windows x columns, not with the log. A column-wise block (Arrow JSONL block, parquet batch) is
+split by the window of each row's ``time`` and each part folded column-wise too.
 """
 
 from __future__ import annotations
@@ -135,6 +135,26 @@ def _line_at(ab: ArrowBlock, fingerprints: Any) -> Callable[[int], Any]:
     return at
 
 
+def _rows_by_window(table: Any, window: Callable[[Mapping[str, Any]], str]) -> dict[str, list[int]]:
+    """Row positions of a column-wise block by the window of their ``time`` (as a record's).
+
+    >>> import pyarrow as pa
+    >>> from featurekit.skew.windows import window_key
+    >>> times = ["2026-01-19T23:30:00+00:00", "2026-01-19T23:30:00-02:00", None]
+    >>> _rows_by_window(pa.table({"time": times}), window_key("day"))
+    {'2026-01-19T00:00:00+00:00': [0], '2026-01-20T00:00:00+00:00': [1], 'unknown': [2]}
+    """
+    import datetime as dt
+
+    out: dict[str, list[int]] = {}
+    times = table.column("time").to_pylist() if "time" in table.column_names else [None] * table.num_rows
+    for i, t in enumerate(times):
+        if isinstance(t, dt.datetime):  # a reader that typed the column: the same instant as text
+            t = (t.replace(tzinfo=dt.UTC) if t.tzinfo is None else t).isoformat()
+        out.setdefault(window({"time": t}), []).append(i)
+    return out
+
+
 def collect(
     source: Any,
     stats: Mapping[tuple[str, str], ColumnStats],
@@ -183,18 +203,29 @@ def collect(
         if progress is not None:
             progress(len(chunk))
 
+    def column_parts(block: ArrowColumns, n: int) -> dict[tuple[str, str], Any]:
+        return {
+            key: stats[key].accumulate_absent(n, missing) if arr is None else stats[key].accumulate_arrow(arr, missing)
+            for key, (arr, missing) in block.columns.items()
+        }
+
     def fold_columns(block: ArrowColumns, n: int) -> None:
         for f, c in block.fingerprints.items():
             if f != sample.fingerprint:
                 served.other_fingerprints[f] += c
         served.extra_fields.update(block.extra)
-        for key, (arr, missing) in block.columns.items():
-            if arr is None:
-                fold(key, stats[key].accumulate_absent(n, missing))
-            else:
-                fold(key, stats[key].accumulate_arrow(arr, missing))
+        for key, part in column_parts(block, n).items():
+            fold(key, part)
         if progress is not None:
             progress(n)
+
+    def fold_column_windows(table: Any, columns_of: Callable[[list[int]], ArrowColumns]) -> None:
+        assert window is not None
+        for w, idx in _rows_by_window(table, window).items():
+            count, waccs = windows.setdefault(w, ([0], {key: s.create() for key, s in stats.items()}))
+            count[0] += len(idx)
+            for key, part in column_parts(columns_of(idx), len(idx)).items():
+                waccs[key] = stats[key].merge([waccs[key], part])
 
     def fold_arrow(ab: ArrowBlock) -> None:
         base, served.records = served.records, served.records + len(ab.lines)
@@ -202,6 +233,13 @@ def collect(
         fingerprints = ab.table.column("fingerprint")
         sample.take(base, len(ab.lines), _line_at(ab, fingerprints.combine_chunks()))
         fold_columns(arrow_columns(ab, inputs, outputs), len(ab.lines))
+        if window is not None:
+            fold_column_windows(
+                ab.table,
+                lambda idx: arrow_columns(
+                    ArrowBlock(ab.table.take(idx), [ab.lines[i] for i in idx], b"", ab.path, ab.first), inputs, outputs
+                ),
+            )
 
     def fold_parquet(pb: ParquetBlock) -> None:
         n = pb.table.num_rows
@@ -213,8 +251,13 @@ def collect(
         served.times += [str(record_at(k).get("time")) for k in (0, n - 1)]
         sample.take(base, n, record_at)
         fold_columns(parquet_columns(pb, inputs, outputs), n)
+        if window is not None:
+            fold_column_windows(
+                pb.table,
+                lambda idx: parquet_columns(ParquetBlock(pb.table.take(idx), pb.path, pb.first), inputs, outputs),
+            )
 
-    for item in iter_blocks(source, served.read, arrow=window is None):
+    for item in iter_blocks(source, served.read):
         if isinstance(item, ParquetBlock):
             if arrow_fits(item.table, types):
                 fold_parquet(item)

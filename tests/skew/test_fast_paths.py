@@ -20,8 +20,8 @@ from featurekit.values.codec import decode_row
 from .conftest import serve
 
 
-def _report(fitted, source):
-    data = skew_report(fitted, source, thresholds={"transform_sample": 500}).to_dict()
+def _report(fitted, source, by=None):
+    data = skew_report(fitted, source, thresholds={"transform_sample": 500}, by=by).to_dict()
     data.pop("seconds")
     data.pop("files")
     return data
@@ -144,11 +144,28 @@ def small_batches(monkeypatch):
     monkeypatch.setattr(reading, "PARQUET_BATCH", 500)
 
 
-def _parquet_by_records(fitted, path, monkeypatch):
+def _parquet_by_records(fitted, path, monkeypatch, by=None):
     """The report of the same batches read record by record."""
     with monkeypatch.context() as m:
         m.setattr(reading, "_records_only", lambda batch: False)
-        return _report(fitted, path)
+        return _report(fitted, path, by)
+
+
+@pytest.mark.parametrize("by", ["day", "hour"])
+def test_windows_of_jsonl_blocks_give_the_report_of_record_dicts(fitted, odd_log, by):
+    got = _report(fitted, odd_log, by)
+    assert got == _report(fitted, _records(odd_log), by)
+    assert len(got["windows"]) >= 3 and sum(w["records"] for w in got["windows"]) == got["records"]
+
+
+def test_windows_of_parquet_batches_give_the_report_of_record_dicts(
+    fitted, odd_log, tmp_path, small_batches, monkeypatch
+):
+    path = str(tmp_path / "odd.parquet")
+    _parquet(_records(odd_log), path, row_group_size=700)
+    got = _report(fitted, path, "day")
+    assert got == _parquet_by_records(fitted, path, monkeypatch, "day")
+    assert len(got["windows"]) == 3
 
 
 def test_parquet_batches_give_the_report_of_record_dicts(fitted, odd_log, tmp_path, small_batches, monkeypatch):
