@@ -44,12 +44,11 @@ import dataclasses
 import datetime as dt
 import math
 import random
-import struct
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from featurekit.parity.generation import Stated, numbers_in, spec_literals
-from featurekit.values.equality import MISSING, Equality, Mode, Raised
+from featurekit.values.equality import MISSING, Equality, Mode, Raised, float_at, float_order
 
 if TYPE_CHECKING:
     from featurekit.spec.model import InputSpec
@@ -75,7 +74,6 @@ BUSY_PAIRS = 2
 """Per input, the columns that change between most ladder values are searched only in this many
 of the narrowest intervals where they change."""
 
-_SIGN = 1 << 63
 _MAX_FLOAT = 1.7976931348623157e308
 _EPOCH_UTC = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _EPOCH_NAIVE = dt.datetime(1970, 1, 1)
@@ -129,17 +127,6 @@ class _Axis:
         raise NotImplementedError
 
 
-def _float_key(x: float) -> int:
-    bits: int = struct.unpack("<q", struct.pack("<d", x))[0]
-    return bits if bits >= 0 else -(bits & (_SIGN - 1))
-
-
-def _key_float(k: int) -> float:
-    bits = k if k >= 0 else (-k) | _SIGN
-    value: float = struct.unpack("<d", struct.pack("<Q", bits))[0]
-    return value
-
-
 def _log_ladder(exponents: range) -> list[float]:
     out = [0.0]
     for e in exponents:
@@ -150,8 +137,8 @@ def _log_ladder(exponents: range) -> list[float]:
 
 class _FloatAxis(_Axis):
     def __init__(self, spec: InputSpec) -> None:
-        self.lo = _float_key(float(spec.min) if spec.min is not None else -_MAX_FLOAT)
-        self.hi = _float_key(float(spec.max) if spec.max is not None else _MAX_FLOAT)
+        self.lo = float_order(float(spec.min) if spec.min is not None else -_MAX_FLOAT)
+        self.hi = float_order(float(spec.max) if spec.max is not None else _MAX_FLOAT)
 
     def key(self, value: Any) -> int | None:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -160,13 +147,13 @@ class _FloatAxis(_Axis):
             x = float(value)
         except OverflowError:
             return None
-        return _float_key(x) if math.isfinite(x) else None
+        return float_order(x) if math.isfinite(x) else None
 
     def value(self, key: int) -> float:
-        return _key_float(key)
+        return float_at(key)
 
     def ladder(self, base: Any) -> list[int]:
-        return [_float_key(x) for x in _log_ladder(range(-3, 13))]
+        return [float_order(x) for x in _log_ladder(range(-3, 13))]
 
 
 class _IntAxis(_Axis):

@@ -80,17 +80,38 @@ class Raised:
         return isinstance(self.exc, FeaturekitError)
 
 
+_SIGN = 1 << 63
+
+
+def float_order(x: float) -> int:
+    """The position of a double on the number line, as an int: adjacent doubles differ by 1,
+    -0.0 and 0.0 share 0 (the inverse is :func:`float_at`).
+
+    >>> float_order(0.0), float_order(-0.0), float_order(5e-324), float_order(-5e-324)
+    (0, 0, 1, -1)
+    """
+    bits: int = struct.unpack("<q", struct.pack("<d", x))[0]
+    return bits if bits >= 0 else -(bits & (_SIGN - 1))
+
+
+def float_at(order: int) -> float:
+    """The double at a position of :func:`float_order` (0 gives 0.0).
+
+    >>> float_at(float_order(1.5) + 1) == math.nextafter(1.5, 2.0)
+    True
+    """
+    bits = order if order >= 0 else (-order) | _SIGN
+    value: float = struct.unpack("<d", struct.pack("<Q", bits))[0]
+    return value
+
+
 def ulp_distance(a: float, b: float) -> int:
     """Number of representable doubles between ``a`` and ``b`` (0 when bit-identical).
 
     >>> ulp_distance(1.0, 1.0 + 2**-52), ulp_distance(0.0, -0.0)
     (1, 0)
     """
-    ia = struct.unpack("<q", struct.pack("<d", a))[0]
-    ib = struct.unpack("<q", struct.pack("<d", b))[0]
-    ia = ia if ia >= 0 else -(ia & 0x7FFFFFFFFFFFFFFF)
-    ib = ib if ib >= 0 else -(ib & 0x7FFFFFFFFFFFFFFF)
-    return abs(ia - ib)
+    return abs(float_order(a) - float_order(b))
 
 
 def _is_null_like(v: Any) -> bool:
